@@ -1,0 +1,263 @@
+#include "app/Application.h"
+
+#include <signal.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/HttpServer.h"
+#include "app/Metrics.h"
+#include "app/ResponseNudger.h"
+#include "app/Routes.h"
+#include "app/WorkerPool.h"
+#include "controllers/AuthController.h"
+#include "controllers/OpsController.h"
+#include "controllers/UserController.h"
+#include "middleware/LoginThrottle.h"
+#include "middleware/RequireAuth.h"
+#include "models/AuthService.h"
+#include "models/Database.h"
+#include "models/Migrator.h"
+
+namespace authsvc::app {
+
+namespace {
+
+models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
+    models::DatabaseSettings s;
+    s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql : models::Dialect::Sqlite;
+    s.sqlitePath = c.sqlitePath;
+    s.postgresqlDsn = c.postgresqlDsn;
+    s.poolSize = c.poolSize;
+    s.timeout = c.timeout;
+    return s;
+}
+
+models::AuthSettings authSettings(const Config& c) {
+    models::AuthSettings s;
+    s.registrationOpen = c.auth.registrationOpen;
+    s.passwordMinLength = c.auth.passwordMinLength;
+    s.refreshTtlMs = c.refresh.ttl.count();
+    s.reuseGraceMs = c.refresh.reuseGrace.count();
+    s.sliding = c.refresh.sliding;
+    s.successorKey = c.jwt.secret;
+    return s;
+}
+
+// Security events become metrics and log lines (never with token material).
+class ObservingMetrics : public models::AuthObserver {
+  public:
+    ObservingMetrics(Metrics& m, spdlog::logger& log) : m_(m), log_(log) {}
+    void onLogin(bool success) override { m_.login(success); }
+    void onRefresh(models::RefreshOutcome o) override { m_.refresh(o); }
+    void onReuseDetected(const std::string& familyId, int64_t userId) override {
+        log_.warn("refresh token reuse detected: family {} of user {} revoked", familyId, userId);
+    }
+    void onFamiliesRevoked(int64_t n, const std::string& reason) override {
+        m_.familiesRevoked(reason, n);
+    }
+
+  private:
+    Metrics& m_;
+    spdlog::logger& log_;
+};
+
+// Periodically deletes expired and long-revoked refresh families in bounded batches.
+class Purger {
+  public:
+    Purger(models::AuthService& auth, Metrics& metrics, spdlog::logger& log, Millis interval)
+        : auth_(auth), metrics_(metrics), log_(log), interval_(interval), thread_([this] {
+              run();
+          }) {}
+    ~Purger() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+  private:
+    static constexpr int64_t kBatch = 500;
+    static constexpr int kMaxBatchesPerTick = 20;
+
+    void run() {
+        std::unique_lock<std::mutex> lock(mu_);
+        while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+            lock.unlock();
+            try {
+                for (int i = 0; i < kMaxBatchesPerTick; ++i) {
+                    int64_t n = auth_.purgeBatch(kBatch);
+                    metrics_.purged(n);
+                    if (n < kBatch) break;
+                }
+            } catch (const std::exception& e) {
+                log_.warn("purge of expired refresh families failed: {}", e.what());
+            }
+            lock.lock();
+        }
+    }
+
+    models::AuthService& auth_;
+    Metrics& metrics_;
+    spdlog::logger& log_;
+    Millis interval_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
+// Everything the commands need, in construction order (destroyed in reverse).
+struct Application::Parts {
+    explicit Parts(const Config& c, std::shared_ptr<spdlog::logger> log)
+        : db(databaseSettings(c.database)),
+          migrator(db, clock),
+          hasher({static_cast<unsigned long long>(c.auth.argon2id.iterations),
+                  size_t(c.auth.argon2id.memoryKib)}),
+          tokens({c.jwt.secret, c.jwt.issuer, c.jwt.audience, c.jwt.accessTtl.count(),
+                  c.jwt.leeway.count()},
+                 clock),
+          observer(metrics, *log),
+          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer) {}
+
+    models::SystemClock clock;
+    models::Database db;
+    models::Migrator migrator;
+    models::UserRepository userRepo;
+    models::RefreshTokenRepository refreshRepo;
+    models::PasswordHasher hasher;
+    models::TokenService tokens;
+    Metrics metrics;
+    ObservingMetrics observer;
+    models::AuthService auth;
+};
+
+Application::Application(Config config, bool server)
+    : config_(std::move(config)), logging_(makeLogging(config_.log, server)) {
+    if (config_.jwt.secretGenerated && server) {
+        logging_.logger->warn(
+            "jwt.secret is empty: using a random secret for this run only. Tokens will not "
+            "survive a restart and no other instance or service can verify them. Set "
+            "AUTHSVC_JWT_SECRET (at least 32 bytes) in production.");
+    }
+    parts_ = std::make_unique<Parts>(config_, logging_.logger);
+}
+
+Application::~Application() {
+    parts_.reset();
+    if (logging_.logger) logging_.logger->flush();
+}
+
+int Application::serve(const sigset_t& stopSignals) {
+    auto& log = *logging_.logger;
+    auto& p = *parts_;
+    if (config_.database.autoMigrate) {
+        try {
+            int n = p.migrator.migrate();
+            if (n > 0) log.info("applied {} migration(s)", n);
+        } catch (const models::DatabaseUnavailable& e) {
+            log.error("database unavailable at start-up, migrations not applied: {}", e.what());
+        }
+    }
+
+    middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
+                                       config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
+    middleware::RequireAuth requireAuth(p.tokens);
+    controllers::AuthController authController(p.auth, throttle,
+                                               [&p] { p.metrics.loginThrottled(); });
+    controllers::UserController userController(p.auth);
+    controllers::OpsController opsController([&p] { return p.db.ping(); },
+                                             [&p] { return p.metrics.render(); });
+    auto routes = routeTable(config_.routes, authController, userController, opsController);
+
+    WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
+    WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024);
+    ResponseNudger nudger;
+    auto dispatcher = std::make_shared<Dispatcher>(
+        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
+                                          hashingPool, nudger, config_.server.maxBodyBytes});
+    HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
+                       config_.server.maxBodyBytes},
+                      dispatcher);
+    try {
+        server.start();
+    } catch (const std::exception& e) {
+        log.error("cannot listen on {}:{}: {}", config_.server.host, config_.server.port, e.what());
+        return 1;
+    }
+    Purger purger(p.auth, p.metrics, log, config_.refresh.purgeInterval);
+    log.info("authsvc {} listening on {}:{} ({} backend, config {})", AUTHSVC_VERSION,
+             config_.server.host, server.port(), config_.database.backend, config_.source);
+
+    int sig = 0;
+    sigwait(&stopSignals, &sig);
+    log.info("received signal {}: draining", sig);
+    dispatcher->startDraining();
+    hashingPool.stop();
+    databasePool.stop();
+    nudger.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let reactors flush
+    server.stop();
+    log.info("stopped");
+    return 0;
+}
+
+int Application::migrate(bool statusOnly) {
+    auto& p = *parts_;
+    try {
+        if (!statusOnly) {
+            int n = p.migrator.migrate();
+            std::cout << "applied " << n << " migration(s)\n";
+        }
+        for (const auto& m : p.migrator.status()) {
+            std::cout << (m.applied ? "applied  " : "pending  ") << m.name << "\n";
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: migrate failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int Application::addUser(const std::string& email, const std::string& password) {
+    auto& p = *parts_;
+    try {
+        p.migrator.migrate();
+        auto user = p.auth.registerUser(email, password, /*operatorOverride=*/true);
+        if (!user) {
+            std::cerr << "authsvc: " << user.error().message << "\n";
+            return 1;
+        }
+        std::cout << "created user " << user->id << " " << user->email << "\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: user add failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int Application::revokeUser(const std::string& email) {
+    auto& p = *parts_;
+    try {
+        p.migrator.migrate();
+        auto user = p.auth.userForEmail(email);
+        if (!user) {
+            std::cerr << "authsvc: " << user.error().message << "\n";
+            return 1;
+        }
+        p.auth.logoutAll(user->id);
+        std::cout << "revoked every session of " << user->email << "\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: user revoke failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace authsvc::app

@@ -1,0 +1,34 @@
+// Application: the composition root. Builds everything from the Config by constructor
+// (database -> repositories -> services -> controllers -> routes -> server), owns
+// their lifetimes, and runs the commands of the CLI. No globals, no singletons.
+// Used from the main thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/Config.h"
+#include "app/Logging.h"
+
+namespace authsvc::app {
+
+class Application {
+  public:
+    Application(Config config, bool server);
+    ~Application();
+
+    // Runs until SIGTERM or SIGINT (which the caller has blocked in every thread), then
+    // stops accepting, finishes in-flight requests and returns 0.
+    int serve(const sigset_t& stopSignals);
+    int migrate(bool statusOnly);
+    int addUser(const std::string& email, const std::string& password);
+    int revokeUser(const std::string& email);
+
+  private:
+    struct Parts;
+    Config config_;
+    Logging logging_;
+    std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace authsvc::app

@@ -1,0 +1,343 @@
+#include "app/Config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "models/Crypto.h"
+
+namespace authsvc::app {
+namespace {
+
+// One known key: its dotted path and how to apply a textual value to the Config.
+// Scalars from YAML and from the environment go through the same parser, so both
+// give the same error for the same bad value.
+struct KeyDef {
+    std::string path;
+    std::string expected;  // for error messages
+    std::function<bool(Config&, const std::string&)> set;
+    bool isList = false;
+    std::function<bool(Config&, const std::vector<std::string>&)> setList;
+};
+
+bool parseInt(const std::string& s, int64_t lo, int64_t hi, int64_t& out) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
+    out = v;
+    return true;
+}
+
+KeyDef intKey(std::string path, int64_t lo, int64_t hi, std::function<void(Config&, int64_t)> f) {
+    std::string expected = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    return {std::move(path), expected,
+            [=](Config& c, const std::string& s) {
+                int64_t v;
+                if (!parseInt(s, lo, hi, v)) return false;
+                f(c, v);
+                return true;
+            },
+            false, nullptr};
+}
+
+KeyDef strKey(std::string path, std::function<void(Config&, const std::string&)> f) {
+    return {std::move(path), "a string",
+            [=](Config& c, const std::string& s) {
+                f(c, s);
+                return true;
+            },
+            false, nullptr};
+}
+
+KeyDef enumKey(std::string path, std::vector<std::string> choices,
+               std::function<void(Config&, const std::string&)> f) {
+    std::string expected = "one of";
+    for (auto& ch : choices) expected += " " + ch;
+    return {std::move(path), expected,
+            [=](Config& c, const std::string& s) {
+                if (std::find(choices.begin(), choices.end(), s) == choices.end()) return false;
+                f(c, s);
+                return true;
+            },
+            false, nullptr};
+}
+
+KeyDef boolKey(std::string path, std::function<void(Config&, bool)> f) {
+    return {std::move(path), "true or false",
+            [=](Config& c, const std::string& s) {
+                if (s == "true" || s == "yes" || s == "on") {
+                    f(c, true);
+                } else if (s == "false" || s == "no" || s == "off") {
+                    f(c, false);
+                } else {
+                    return false;
+                }
+                return true;
+            },
+            false, nullptr};
+}
+
+KeyDef durationKey(std::string path, Millis lo, Millis hi, std::function<void(Config&, Millis)> f) {
+    return {std::move(path), "a duration like 500ms, 30s, 15m, 12h or 14d within range",
+            [=](Config& c, const std::string& s) {
+                auto d = parseDuration(s);
+                if (!d || *d < lo || *d > hi) return false;
+                f(c, *d);
+                return true;
+            },
+            false, nullptr};
+}
+
+KeyDef pathListKey(std::string path, std::function<void(Config&, std::vector<std::string>)> f) {
+    KeyDef k{std::move(path), "a non-empty list of paths starting with /", nullptr, true, nullptr};
+    k.setList = [=](Config& c, const std::vector<std::string>& v) {
+        if (v.empty()) return false;
+        for (auto& p : v) {
+            if (p.empty() || p[0] != '/' || p.find_first_of(" ?#") != std::string::npos) {
+                return false;
+            }
+        }
+        f(c, v);
+        return true;
+    };
+    return k;
+}
+
+const std::vector<KeyDef>& schema() {
+    using C = Config;
+    const Millis day{24LL * 3600 * 1000};
+    static const std::vector<KeyDef> keys = {
+        strKey("server.host", [](C& c, auto& v) { c.server.host = v; }),
+        intKey("server.port", 0, 65535, [](C& c, int64_t v) { c.server.port = int(v); }),
+        intKey("server.threads", 1, 64, [](C& c, int64_t v) { c.server.threads = int(v); }),
+        intKey("server.max_body_bytes", 256, 16 << 20,
+               [](C& c, int64_t v) { c.server.maxBodyBytes = v; }),
+        intKey("server.worker_threads", 1, 256,
+               [](C& c, int64_t v) { c.server.workerThreads = int(v); }),
+        enumKey("database.backend", {"sqlite", "postgresql"},
+                [](C& c, auto& v) { c.database.backend = v; }),
+        strKey("database.sqlite.path", [](C& c, auto& v) { c.database.sqlitePath = v; }),
+        strKey("database.postgresql.dsn", [](C& c, auto& v) { c.database.postgresqlDsn = v; }),
+        intKey("database.pool_size", 1, 256, [](C& c, int64_t v) { c.database.poolSize = int(v); }),
+        boolKey("database.auto_migrate", [](C& c, bool v) { c.database.autoMigrate = v; }),
+        durationKey("database.timeout", Millis{100}, Millis{60000},
+                    [](C& c, Millis v) { c.database.timeout = v; }),
+        enumKey("jwt.algorithm", {"HS256"}, [](C& c, auto& v) { c.jwt.algorithm = v; }),
+        strKey("jwt.secret", [](C& c, auto& v) { c.jwt.secret = v; }),
+        strKey("jwt.private_key_file", [](C& c, auto& v) { c.jwt.privateKeyFile = v; }),
+        strKey("jwt.issuer", [](C& c, auto& v) { c.jwt.issuer = v; }),
+        strKey("jwt.audience", [](C& c, auto& v) { c.jwt.audience = v; }),
+        durationKey("jwt.access_ttl", Millis{1000}, day,
+                    [](C& c, Millis v) { c.jwt.accessTtl = v; }),
+        durationKey("jwt.leeway", Millis{0}, Millis{300000},
+                    [](C& c, Millis v) { c.jwt.leeway = v; }),
+        durationKey("refresh.ttl", Millis{1000}, day * 3650,
+                    [](C& c, Millis v) { c.refresh.ttl = v; }),
+        durationKey("refresh.reuse_grace", Millis{0}, Millis{300000},
+                    [](C& c, Millis v) { c.refresh.reuseGrace = v; }),
+        boolKey("refresh.sliding", [](C& c, bool v) { c.refresh.sliding = v; }),
+        durationKey("refresh.purge_interval", Millis{1000}, day,
+                    [](C& c, Millis v) { c.refresh.purgeInterval = v; }),
+        enumKey("auth.registration", {"open", "closed"},
+                [](C& c, auto& v) { c.auth.registrationOpen = (v == "open"); }),
+        intKey("auth.password_min_length", 1, 1024,
+               [](C& c, int64_t v) { c.auth.passwordMinLength = int(v); }),
+        intKey("auth.argon2id.memory_kib", 8, 4 << 20,
+               [](C& c, int64_t v) { c.auth.argon2id.memoryKib = int(v); }),
+        intKey("auth.argon2id.iterations", 1, 64,
+               [](C& c, int64_t v) { c.auth.argon2id.iterations = int(v); }),
+        // libsodium's argon2id runs one lane; other values would silently differ.
+        intKey("auth.argon2id.parallelism", 1, 1,
+               [](C& c, int64_t v) { c.auth.argon2id.parallelism = int(v); }),
+        intKey("auth.login_rate_limit.per_ip_per_minute", 1, 1000000,
+               [](C& c, int64_t v) { c.auth.loginRateLimit.perIpPerMinute = int(v); }),
+        intKey("auth.login_rate_limit.per_account_per_minute", 1, 1000000,
+               [](C& c, int64_t v) { c.auth.loginRateLimit.perAccountPerMinute = int(v); }),
+        intKey("auth.hash_threads", 1, 256, [](C& c, int64_t v) { c.auth.hashThreads = int(v); }),
+        pathListKey("routes.login", [](C& c, auto v) { c.routes.login = std::move(v); }),
+        pathListKey("routes.refresh", [](C& c, auto v) { c.routes.refresh = std::move(v); }),
+        pathListKey("routes.protected",
+                    [](C& c, auto v) { c.routes.protectedPaths = std::move(v); }),
+        enumKey("log.level", {"trace", "debug", "info", "warn", "error", "off"},
+                [](C& c, auto& v) { c.log.level = v; }),
+        enumKey("log.format", {"text", "json"}, [](C& c, auto& v) { c.log.format = v; }),
+    };
+    return keys;
+}
+
+std::string envName(const std::string& path) {
+    std::string name = "AUTHSVC_";
+    for (char ch : path)
+        name += ch == '.' ? '_' : char(std::toupper(static_cast<unsigned char>(ch)));
+    return name;
+}
+
+[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& why) {
+    throw ConfigError(source + ": " + key + ": " + why);
+}
+
+// Walks a YAML mapping, recording every leaf that the schema knows and refusing any
+// key that is neither a leaf nor a section.
+void collect(const YAML::Node& node, const std::string& prefix, const std::string& source,
+             const std::set<std::string>& leaves, const std::set<std::string>& sections,
+             std::map<std::string, YAML::Node>& out) {
+    if (node.IsNull()) return;
+    if (!node.IsMap()) fail(source, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
+    for (const auto& kv : node) {
+        std::string key = kv.first.as<std::string>();
+        std::string path = prefix.empty() ? key : prefix + "." + key;
+        if (leaves.count(path)) {
+            out[path] = kv.second;
+        } else if (sections.count(path)) {
+            collect(kv.second, path, source, leaves, sections, out);
+        } else {
+            fail(source, path, "unknown key");
+        }
+    }
+}
+
+std::string describe(const std::string& s) {
+    return "\"" + s + "\"";
+}
+
+void finish(Config& c, const std::string& source) {
+    if (!c.jwt.secret.empty() && c.jwt.secret.size() < 32) {
+        fail(source, "jwt.secret", "an HS256 secret must be at least 32 bytes");
+    }
+    if (c.jwt.secret.empty()) {
+        models::crypto::init();
+        c.jwt.secret = models::crypto::base64UrlEncode(models::crypto::randomBytes(48));
+        c.jwt.secretGenerated = true;
+    }
+    std::set<std::string> seen;
+    for (auto* list : {&c.routes.login, &c.routes.refresh, &c.routes.protectedPaths}) {
+        for (auto& p : *list) {
+            if (!seen.insert(p).second) fail(source, "routes", "path " + p + " is listed twice");
+        }
+    }
+}
+
+}  // namespace
+
+EnvLookup processEnvironment() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        if (!v) return std::nullopt;
+        return std::string(v);
+    };
+}
+
+std::optional<Millis> parseDuration(const std::string& text) {
+    size_t i = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == 0 || i > 12) return std::nullopt;
+    int64_t n = std::stoll(text.substr(0, i));
+    std::string unit = text.substr(i);
+    int64_t mult;
+    if (unit == "ms") {
+        mult = 1;
+    } else if (unit == "s") {
+        mult = 1000;
+    } else if (unit == "m") {
+        mult = 60'000;
+    } else if (unit == "h") {
+        mult = 3'600'000;
+    } else if (unit == "d") {
+        mult = 86'400'000;
+    } else {
+        return std::nullopt;
+    }
+    return Millis{n * mult};
+}
+
+Config parseConfig(const std::string& yamlText, const std::string& source, const EnvLookup& env) {
+    std::set<std::string> leaves, sections;
+    for (const auto& k : schema()) {
+        leaves.insert(k.path);
+        for (size_t dot = k.path.find('.'); dot != std::string::npos;
+             dot = k.path.find('.', dot + 1)) {
+            sections.insert(k.path.substr(0, dot));
+        }
+    }
+    std::map<std::string, YAML::Node> found;
+    try {
+        YAML::Node root = YAML::Load(yamlText);
+        collect(root, "", source, leaves, sections, found);
+    } catch (const YAML::ParserException& e) {
+        throw ConfigError(source + ": line " + std::to_string(e.mark.line + 1) +
+                          ": invalid YAML: " + e.msg);
+    }
+
+    Config c;
+    c.source = source;
+    for (const auto& k : schema()) {
+        const std::string var = envName(k.path);
+        if (auto v = env(var)) {
+            bool ok;
+            if (k.isList) {
+                std::vector<std::string> items;
+                size_t start = 0;
+                while (start <= v->size()) {
+                    size_t comma = v->find(',', start);
+                    if (comma == std::string::npos) comma = v->size();
+                    items.push_back(v->substr(start, comma - start));
+                    start = comma + 1;
+                }
+                ok = k.setList(c, items);
+            } else {
+                ok = k.set(c, *v);
+            }
+            if (!ok)
+                fail("environment " + var, k.path,
+                     "expected " + k.expected + ", got " + describe(*v));
+            continue;
+        }
+        auto it = found.find(k.path);
+        if (it == found.end() || it->second.IsNull()) continue;
+        const YAML::Node& n = it->second;
+        if (k.isList) {
+            std::vector<std::string> items;
+            bool shapeOk = n.IsSequence();
+            if (shapeOk) {
+                for (const auto& item : n) {
+                    if (!item.IsScalar())
+                        shapeOk = false;
+                    else
+                        items.push_back(item.Scalar());
+                }
+            }
+            if (!shapeOk || !k.setList(c, items)) fail(source, k.path, "expected " + k.expected);
+        } else {
+            if (!n.IsScalar())
+                fail(source, k.path, "expected " + k.expected + ", got a collection");
+            if (!k.set(c, n.Scalar())) {
+                fail(source, k.path, "expected " + k.expected + ", got " + describe(n.Scalar()));
+            }
+        }
+    }
+    finish(c, source);
+    return c;
+}
+
+Config loadConfig(const std::string& path, const EnvLookup& env) {
+    std::string file = path;
+    if (file.empty()) {
+        if (!std::filesystem::exists("config.yaml")) return parseConfig("", "defaults", env);
+        file = "config.yaml";
+    }
+    std::ifstream in(file);
+    if (!in) throw ConfigError(file + ": cannot read the config file");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parseConfig(text.str(), file, env);
+}
+
+}  // namespace authsvc::app

@@ -1,0 +1,117 @@
+// Config: the typed configuration, parsed once at start-up from config.yaml and the
+// AUTHSVC_<SECTION>_<KEY> environment variables. The only user of yaml-cpp.
+// loadConfig() throws ConfigError with one line naming the key and the file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace authsvc::app {
+
+using Millis = std::chrono::milliseconds;
+
+struct ServerConfig {
+    std::string host = "0.0.0.0";
+    int port = 8080;
+    int threads = 2;
+    int64_t maxBodyBytes = 16384;
+    int workerThreads = 4;
+};
+
+struct DatabaseConfig {
+    std::string backend = "sqlite";
+    std::string sqlitePath = "data/authsvc.db";
+    std::string postgresqlDsn = "host=127.0.0.1 port=5432 dbname=authsvc user=authsvc";
+    int poolSize = 8;
+    bool autoMigrate = true;
+    Millis timeout{5000};  // busy timeout and the longest wait for a pooled connection
+};
+
+struct JwtConfig {
+    std::string algorithm = "HS256";
+    std::string secret;            // never empty after loadConfig()
+    bool secretGenerated = false;  // true when the configured secret was empty
+    std::string privateKeyFile;
+    std::string issuer = "authsvc";
+    std::string audience = "authsvc-clients";
+    Millis accessTtl{15 * 60 * 1000};
+    Millis leeway{30 * 1000};
+};
+
+struct RefreshConfig {
+    Millis ttl{14LL * 24 * 3600 * 1000};
+    Millis reuseGrace{10 * 1000};
+    bool sliding = false;
+    Millis purgeInterval{10 * 60 * 1000};
+};
+
+struct Argon2Config {
+    int memoryKib = 19456;
+    int iterations = 2;
+    int parallelism = 1;
+};
+
+struct RateLimitConfig {
+    int perIpPerMinute = 20;
+    int perAccountPerMinute = 5;
+};
+
+struct AuthConfig {
+    bool registrationOpen = true;
+    int passwordMinLength = 8;
+    Argon2Config argon2id;
+    RateLimitConfig loginRateLimit;
+    int hashThreads = 2;
+};
+
+struct RoutesConfig {
+    std::vector<std::string> login{"/api/login", "/login"};
+    std::vector<std::string> refresh{"/api/refresh_token", "/api/refresh-token", "/refresh-token"};
+    std::vector<std::string> protectedPaths{"/api/protected", "/api/protected-resource"};
+};
+
+struct LogConfig {
+    std::string level = "info";
+    std::string format = "text";
+};
+
+struct Config {
+    ServerConfig server;
+    DatabaseConfig database;
+    JwtConfig jwt;
+    RefreshConfig refresh;
+    AuthConfig auth;
+    RoutesConfig routes;
+    LogConfig log;
+    std::string source;  // the file read, or "defaults"
+};
+
+class ConfigError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// Reads an environment variable; injectable for tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup processEnvironment();
+
+// path empty: ./config.yaml if it exists, else defaults. A named path that does not
+// exist is an error.
+Config loadConfig(const std::string& path, const EnvLookup& env = processEnvironment());
+
+// Parses a YAML document given as text (for tests); `source` names it in errors.
+Config parseConfig(
+    const std::string& yamlText, const std::string& source,
+    const EnvLookup& env = [](const std::string&) -> std::optional<std::string> {
+        return std::nullopt;
+    });
+
+// "15m" -> 900000 ms. Units: ms, s, m, h, d. Returns nullopt on anything else.
+std::optional<Millis> parseDuration(const std::string& text);
+
+}  // namespace authsvc::app

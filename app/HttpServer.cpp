@@ -1,0 +1,247 @@
+#include "app/HttpServer.h"
+
+#include <pistache/peer.h>
+
+#include "controllers/ErrorMapper.h"
+#include "middleware/BodyChecks.h"
+
+namespace authsvc::app {
+
+namespace Http = Pistache::Http;
+using models::ErrorCode;
+using models::makeError;
+
+namespace {
+
+// Pistache 0.0.5 serialises only typed response headers; this one carries any name.
+class NamedHeader : public Http::Header::Header {
+  public:
+    NamedHeader(std::string name, std::string value)
+        : name_(std::move(name)), value_(std::move(value)) {}
+    const char* name() const override { return name_.c_str(); }
+    void parse(const std::string& data) override { value_ = data; }
+    void write(std::ostream& os) const override { os << value_; }
+    uint64_t hash() const override { return 0x61757468737663ULL; }  // never cast to
+
+  private:
+    std::string name_;
+    std::string value_;
+};
+
+// Keeps access-log lines on one line and free of quotes (they may be JSON-formatted).
+std::string logSafe(const std::string& s, size_t max = 200) {
+    std::string out;
+    for (char c : s.substr(0, max)) {
+        out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+    }
+    return out;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
+    : routes_(std::move(routes)), deps_(std::move(deps)) {
+    for (size_t i = 0; i < routes_.size(); ++i) {
+        metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
+        for (const auto& p : routes_[i].paths) byPath_[p].push_back(i);
+    }
+}
+
+Dispatcher::Lookup Dispatcher::lookup(const std::string& path, const std::string& method) const {
+    Lookup out;
+    out.index = Metrics::kUnmatched;
+    auto it = byPath_.find(path);
+    if (it == byPath_.end()) return out;
+    for (size_t i : it->second) {
+        if (routes_[i].method == method) {
+            out.route = &routes_[i];
+            out.index = metricIndex_[i];
+            return out;
+        }
+        if (!out.allow.empty()) out.allow += ", ";
+        out.allow += routes_[i].method;
+    }
+    return out;
+}
+
+// The error boundary: expected failures are already responses; anything thrown here
+// is logged with the request id and answered without internals.
+HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
+                             const AuthContext* auth) const {
+    try {
+        if (auto* h = std::get_if<PublicHandler>(&route.handler)) return (*h)(req);
+        return std::get<BearerHandler>(route.handler)(req, *auth);
+    } catch (const models::DatabaseUnavailable& e) {
+        deps_.log->warn("database unavailable rid={} route={}: {}", req.requestId, route.name,
+                        logSafe(e.what()));
+        return controllers::errorResponse(
+            makeError(ErrorCode::Unavailable, "The service is temporarily unavailable", 1));
+    } catch (const std::exception& e) {
+        deps_.log->error("unexpected failure rid={} route={}: {}", req.requestId, route.name,
+                         logSafe(e.what()));
+    } catch (...) {
+        deps_.log->error("unexpected failure rid={} route={}", req.requestId, route.name);
+    }
+    return controllers::errorResponse(makeError(ErrorCode::Internal, "Internal server error"));
+}
+
+void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+                      const HttpResponse& resp, std::chrono::steady_clock::time_point start) const {
+    writer.headers().add(std::make_shared<NamedHeader>("X-Request-Id", req.requestId));
+    for (const auto& [name, value] : resp.headers) {
+        writer.headers().add(std::make_shared<NamedHeader>(name, value));
+    }
+    writer.headers().add(std::make_shared<NamedHeader>("Content-Type", resp.contentType));
+    writer.send(static_cast<Http::Code>(resp.status), resp.body);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    deps_.metrics.observeRequest(routeIndex, resp.status, micros);
+    deps_.log->info("{} {} {} {}us rid={}", req.method, logSafe(req.path), resp.status, micros,
+                    req.requestId);
+}
+
+void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter writer) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto& headers = preq.headers();
+    // HTTP/1.1 is keep-alive unless the client says otherwise (RFC 9112 9.3); Pistache
+    // 0.0.5 answers "Connection: Close" to a request without a Connection header yet
+    // keeps the socket open, which makes clients reconnect for every request.
+    if (preq.version() == Http::Version::Http11 && !headers.has<Http::Header::Connection>()) {
+        writer.headers().remove<Http::Header::Connection>();
+    }
+
+    HttpRequest req;
+    req.method = Http::methodString(preq.method());
+    req.path = preq.resource();
+    if (auto ct = headers.tryGet<Http::Header::ContentType>()) {
+        req.hasContentType = true;
+        const auto& mime = ct->mime();
+        req.jsonContentType =
+            mime.top() == Http::Mime::Type::Application && mime.sub() == Http::Mime::Subtype::Json;
+    }
+    if (auto authz = headers.tryGet<Http::Header::Authorization>())
+        req.authorization = authz->value();
+    std::optional<std::string> incomingId;
+    if (auto raw = headers.tryGetRaw("X-Request-Id")) incomingId = raw->value();
+    req.requestId = requestIds_.next(incomingId);
+    req.clientIp = preq.address().host();
+
+    auto reply = [&](size_t index, const HttpResponse& resp) {
+        send(writer, req, index, resp, start);
+    };
+    if (draining_) {
+        reply(Metrics::kUnmatched, controllers::errorResponse(makeError(
+                                       ErrorCode::Unavailable, "The server is shutting down", 1)));
+        return;
+    }
+    Lookup found = lookup(req.path, req.method);
+    if (!found.route) {
+        if (found.allow.empty()) {
+            reply(found.index,
+                  controllers::errorResponse(
+                      makeError(ErrorCode::NotFound, "No resource at " + logSafe(req.path, 100))));
+        } else {
+            auto resp = controllers::errorResponse(
+                makeError(ErrorCode::MethodNotAllowed, "Method " + req.method + " is not allowed"));
+            reply(found.index, resp.header("Allow", found.allow));
+        }
+        return;
+    }
+    req.body = preq.body();
+    if (auto bad = middleware::checkBody(req, deps_.maxBodyBytes)) {
+        reply(found.index, controllers::errorResponse(*bad));
+        return;
+    }
+    std::optional<AuthContext> auth;
+    if (found.route->needsBearer()) {
+        auto ctx = deps_.requireAuth.authenticate(req.authorization);
+        if (!ctx) {
+            reply(found.index, controllers::errorResponse(ctx.error()));
+            return;
+        }
+        auth = std::move(ctx.value());
+    }
+
+    const Route& route = *found.route;
+    if (route.runsOn == RunsOn::Reactor) {
+        reply(found.index, run(route, req, auth ? &*auth : nullptr));
+        return;
+    }
+    // Blocking work goes to a worker pool; the response is sent from there (see
+    // ResponseNudger for the one Pistache rule that makes this safe).
+    auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
+    WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
+    const size_t index = found.index;
+    auto job = [this, shared, req, auth = std::move(auth), &route, index, start]() {
+        HttpResponse resp = run(route, req, auth ? &*auth : nullptr);
+        std::weak_ptr<Pistache::Tcp::Peer> peer;
+        try {
+            peer = shared->getPeer();
+        } catch (...) {
+            // The connection is gone already.
+        }
+        send(*shared, req, index, resp, start);
+        deps_.nudger.poke(std::move(peer));
+    };
+    if (!pool.trySubmit(std::move(job))) {
+        send(*shared, req, index,
+             controllers::errorResponse(makeError(ErrorCode::Unavailable, "The server is busy", 1)),
+             start);
+    }
+}
+
+namespace {
+class RequestHandler : public Http::Handler {
+  public:
+    HTTP_PROTOTYPE(RequestHandler)
+    explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
+    void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
+        dispatcher_->handle(req, std::move(writer));
+    }
+
+  private:
+    std::shared_ptr<Dispatcher> dispatcher_;
+};
+
+// Room for the request line and headers on top of the largest body we accept, so an
+// oversized body reaches our own 413 (with its JSON body) rather than Pistache's.
+constexpr size_t kHeaderRoom = 32 * 1024;
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions options, std::shared_ptr<Dispatcher> dispatcher)
+    : options_(std::move(options)), dispatcher_(std::move(dispatcher)) {}
+
+HttpServer::~HttpServer() {
+    stop();
+}
+
+void HttpServer::start() {
+    Pistache::Address addr(options_.host, Pistache::Port(uint16_t(options_.port)));
+    endpoint_ = std::make_unique<Http::Endpoint>(addr);
+    auto opts = Http::Endpoint::options()
+                    .threads(options_.threads)
+                    .flags(Pistache::Tcp::Options::ReuseAddr)
+                    .backlog(1024)
+                    .maxRequestSize(size_t(options_.maxBodyBytes) * 2 + kHeaderRoom)
+                    .maxResponseSize(4 * 1024 * 1024)
+                    .headerTimeout(std::chrono::seconds(10))
+                    .bodyTimeout(std::chrono::seconds(10))
+                    .keepaliveTimeout(std::chrono::seconds(30));
+    endpoint_->init(opts);
+    endpoint_->setHandler(Http::make_handler<RequestHandler>(dispatcher_));
+    endpoint_->serveThreaded();
+}
+
+int HttpServer::port() const {
+    return endpoint_ ? int(uint16_t(endpoint_->getPort())) : 0;
+}
+
+void HttpServer::stop() {
+    if (endpoint_) {
+        endpoint_->shutdown();
+        endpoint_.reset();
+    }
+}
+
+}  // namespace authsvc::app

@@ -1,0 +1,87 @@
+// HttpServer: Pistache's Endpoint with our own request handler. The request flow:
+//   reactor thread: parse (Pistache) -> request id -> route lookup (404/405) ->
+//   body checks (413, 415) -> Bearer check for Bearer routes -> handler inline, or
+//   on a worker pool for blocking work -> send -> access log + metrics.
+// We route ourselves instead of using Pistache 0.0.5's Rest::Router: its route
+// insertion races between reactor threads (fixed upstream in 2024), it has no 405,
+// and its middleware cannot see the response for the access log.
+// start() and stop() from one thread; the dispatcher is called by reactor threads.
+#pragma once
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/Metrics.h"
+#include "app/ResponseNudger.h"
+#include "app/Routes.h"
+#include "app/WorkerPool.h"
+#include "middleware/RequestId.h"
+#include "middleware/RequireAuth.h"
+
+namespace authsvc::app {
+
+struct DispatcherDeps {
+    const middleware::RequireAuth& requireAuth;
+    Metrics& metrics;
+    std::shared_ptr<spdlog::logger> log;
+    WorkerPool& databasePool;
+    WorkerPool& hashingPool;
+    ResponseNudger& nudger;
+    int64_t maxBodyBytes;
+};
+
+class Dispatcher {
+  public:
+    Dispatcher(std::vector<Route> routes, DispatcherDeps deps);
+    void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter writer);
+    // From now on every new request is answered 503 (graceful shutdown).
+    void startDraining() { draining_ = true; }
+
+  private:
+    struct Lookup {
+        const Route* route = nullptr;
+        size_t index = 0;
+        std::string allow;  // non-empty: the path exists with these methods
+    };
+    Lookup lookup(const std::string& path, const std::string& method) const;
+    HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
+    void send(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+              const HttpResponse& resp, std::chrono::steady_clock::time_point start) const;
+
+    std::vector<Route> routes_;
+    std::vector<size_t> metricIndex_;  // per route
+    std::unordered_map<std::string, std::vector<size_t>> byPath_;
+    DispatcherDeps deps_;
+    middleware::RequestIds requestIds_;
+    std::atomic<bool> draining_{false};
+};
+
+struct ServerOptions {
+    std::string host;
+    int port = 8080;
+    int threads = 2;
+    int64_t maxBodyBytes = 16384;
+};
+
+class HttpServer {
+  public:
+    HttpServer(ServerOptions options, std::shared_ptr<Dispatcher> dispatcher);
+    ~HttpServer();
+    void start();  // throws when the address cannot be bound
+    int port() const;
+    void stop();
+
+  private:
+    ServerOptions options_;
+    std::shared_ptr<Dispatcher> dispatcher_;
+    std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+};
+
+}  // namespace authsvc::app

@@ -1,0 +1,98 @@
+#include "app/Metrics.h"
+
+#include <sstream>
+
+namespace authsvc::app {
+
+Metrics::Metrics() {
+    addRoute("unmatched");
+}
+
+size_t Metrics::addRoute(const std::string& name) {
+    routes_.push_back(std::make_unique<Route>());
+    routes_.back()->name = name;
+    return routes_.size() - 1;
+}
+
+void Metrics::observeRequest(size_t route, int status, int64_t micros) {
+    if (route >= routes_.size()) route = kUnmatched;
+    Route& r = *routes_[route];
+    if (status >= 100 && status < 600)
+        r.byStatus[size_t(status - 100)].fetch_add(1, std::memory_order_relaxed);
+    size_t b = 0;
+    const double seconds = double(micros) / 1e6;
+    while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+    r.buckets[b].fetch_add(1, std::memory_order_relaxed);
+    r.count.fetch_add(1, std::memory_order_relaxed);
+    r.sumMicros.fetch_add(uint64_t(micros), std::memory_order_relaxed);
+}
+
+void Metrics::familiesRevoked(const std::string& reason, int64_t n) {
+    if (reason == "reuse")
+        revokedReuse_ += uint64_t(n);
+    else if (reason == "logout")
+        revokedLogout_ += uint64_t(n);
+    else
+        revokedLogoutAll_ += uint64_t(n);
+}
+
+std::string Metrics::render() const {
+    std::ostringstream o;
+    o << "# HELP authsvc_http_requests_total HTTP requests by route and status.\n"
+         "# TYPE authsvc_http_requests_total counter\n";
+    for (const auto& r : routes_) {
+        for (size_t i = 0; i < r->byStatus.size(); ++i) {
+            uint64_t v = r->byStatus[i].load(std::memory_order_relaxed);
+            if (v) {
+                o << "authsvc_http_requests_total{route=\"" << r->name << "\",status=\"" << i + 100
+                  << "\"} " << v << "\n";
+            }
+        }
+    }
+    o << "# HELP authsvc_http_request_duration_seconds Request latency by route.\n"
+         "# TYPE authsvc_http_request_duration_seconds histogram\n";
+    for (const auto& r : routes_) {
+        const uint64_t count = r->count.load(std::memory_order_relaxed);
+        if (!count) continue;
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b <= kBuckets.size(); ++b) {
+            cumulative += r->buckets[b].load(std::memory_order_relaxed);
+            o << "authsvc_http_request_duration_seconds_bucket{route=\"" << r->name << "\",le=\"";
+            if (b < kBuckets.size())
+                o << kBuckets[b];
+            else
+                o << "+Inf";
+            o << "\"} " << cumulative << "\n";
+        }
+        o << "authsvc_http_request_duration_seconds_sum{route=\"" << r->name << "\"} "
+          << double(r->sumMicros.load(std::memory_order_relaxed)) / 1e6 << "\n";
+        o << "authsvc_http_request_duration_seconds_count{route=\"" << r->name << "\"} " << count
+          << "\n";
+    }
+    o << "# HELP authsvc_logins_total Login attempts by outcome.\n"
+         "# TYPE authsvc_logins_total counter\n"
+      << "authsvc_logins_total{outcome=\"success\"} " << loginSuccess_ << "\n"
+      << "authsvc_logins_total{outcome=\"failure\"} " << loginFailure_ << "\n"
+      << "authsvc_logins_total{outcome=\"throttled\"} " << loginThrottled_ << "\n";
+    o << "# HELP authsvc_refreshes_total Refresh requests by outcome.\n"
+         "# TYPE authsvc_refreshes_total counter\n";
+    const char* names[] = {"rotated", "retried", "reused", "invalid"};
+    for (size_t i = 0; i < refresh_.size(); ++i) {
+        o << "authsvc_refreshes_total{outcome=\"" << names[i] << "\"} " << refresh_[i] << "\n";
+    }
+    o << "# HELP authsvc_reuse_detections_total Refresh tokens presented again (theft).\n"
+         "# TYPE authsvc_reuse_detections_total counter\n"
+      << "authsvc_reuse_detections_total " << refresh_[size_t(models::RefreshOutcome::Reused)]
+      << "\n";
+    o << "# HELP authsvc_families_revoked_total Refresh families revoked by reason.\n"
+         "# TYPE authsvc_families_revoked_total counter\n"
+      << "authsvc_families_revoked_total{reason=\"reuse\"} " << revokedReuse_ << "\n"
+      << "authsvc_families_revoked_total{reason=\"logout\"} " << revokedLogout_ << "\n"
+      << "authsvc_families_revoked_total{reason=\"logout_all\"} " << revokedLogoutAll_ << "\n";
+    o << "# HELP authsvc_families_purged_total Expired or revoked families deleted.\n"
+         "# TYPE authsvc_families_purged_total counter\n"
+      << "authsvc_families_purged_total " << purged_ << "\n";
+    return o.str();
+}
+
+}  // namespace authsvc::app

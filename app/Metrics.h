@@ -1,0 +1,49 @@
+// Metrics: lock-free counters and latency histograms rendered in the Prometheus text
+// format. Routes are registered before the server starts (addRoute is not thread-safe;
+// everything else is), so recording a request is a few atomic increments.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/AuthService.h"
+
+namespace authsvc::app {
+
+class Metrics {
+  public:
+    Metrics();
+
+    // Index for observeRequest(); call before serving.
+    size_t addRoute(const std::string& name);
+    static constexpr size_t kUnmatched = 0;
+    void observeRequest(size_t route, int status, int64_t micros);
+    void login(bool success) { (success ? loginSuccess_ : loginFailure_)++; }
+    void loginThrottled() { loginThrottled_++; }
+    void refresh(models::RefreshOutcome outcome) { refresh_[size_t(outcome)]++; }
+    void familiesRevoked(const std::string& reason, int64_t n);
+    void purged(int64_t n) { purged_ += n; }
+    std::string render() const;
+
+    static constexpr std::array<double, 14> kBuckets = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+
+  private:
+    struct Route {
+        std::string name;
+        std::array<std::atomic<uint64_t>, 500> byStatus{};  // index: status - 100
+        std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};
+        std::atomic<uint64_t> count{0};
+        std::atomic<uint64_t> sumMicros{0};
+    };
+    std::vector<std::unique_ptr<Route>> routes_;
+    std::atomic<uint64_t> loginSuccess_{0}, loginFailure_{0}, loginThrottled_{0};
+    std::array<std::atomic<uint64_t>, 4> refresh_{};
+    std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
+};
+
+}  // namespace authsvc::app

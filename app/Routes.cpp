@@ -1,0 +1,39 @@
+#include "app/Routes.h"
+
+namespace authsvc::app {
+
+namespace {
+template <typename C>
+PublicHandler pub(HttpResponse (C::*fn)(const HttpRequest&), C& c) {
+    return [fn, &c](const HttpRequest& r) { return (c.*fn)(r); };
+}
+template <typename C>
+BearerHandler bearer(HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c) {
+    return [fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); };
+}
+}  // namespace
+
+std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
+                              controllers::UserController& users, controllers::OpsController& ops) {
+    using controllers::AuthController;
+    using controllers::OpsController;
+    using controllers::UserController;
+    using enum RunsOn;
+    // clang-format off
+    return {
+        // name        method  paths                  runs on       handler (bearer = needs a token)
+        {"register",   "POST", {"/api/register"},     HashingPool,  pub(&AuthController::registerUser, auth)},
+        {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth)},
+        {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
+        {"logout",     "POST", {"/api/logout"},       DatabasePool, pub(&AuthController::logout, auth)},
+        {"logout_all", "POST", {"/api/logout_all"},   DatabasePool, bearer(&AuthController::logoutAll, auth)},
+        {"protected",  "GET",  paths.protectedPaths,  Reactor,      bearer(&UserController::protectedResource, users)},
+        {"me",         "GET",  {"/api/me"},           DatabasePool, bearer(&UserController::me, users)},
+        {"healthz",    "GET",  {"/healthz"},          Reactor,      pub(&OpsController::healthz, ops)},
+        {"readyz",     "GET",  {"/readyz"},           DatabasePool, pub(&OpsController::readyz, ops)},
+        {"metrics",    "GET",  {"/metrics"},          Reactor,      pub(&OpsController::metrics, ops)},
+    };
+    // clang-format on
+}
+
+}  // namespace authsvc::app

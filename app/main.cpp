@@ -1,0 +1,75 @@
+// authsvc: serve | migrate [status] | user add EMAIL | user revoke EMAIL.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/Application.h"
+#include "app/Config.h"
+
+namespace {
+
+std::string readPassword() {
+    std::string password;
+    if (isatty(STDIN_FILENO)) std::cerr << "Password: " << std::flush;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Block the stop signals before any thread starts, so that every thread inherits the
+    // mask and serve() receives them with sigwait().
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+
+    CLI::App cli{"authsvc: email/password login, JWT access tokens, rotating refresh tokens"};
+    cli.set_version_flag("--version", std::string("authsvc ") + AUTHSVC_VERSION);
+    std::string configPath;
+    cli.add_option("--config", configPath, "config file (default: ./config.yaml if present)")
+        ->check(CLI::ExistingFile);
+    cli.fallthrough();
+
+    auto* serve = cli.add_subcommand("serve", "run the service (the default command)");
+    auto* migrate = cli.add_subcommand("migrate", "apply pending migrations, or list them");
+    std::string migrateWhat;
+    migrate->add_option("action", migrateWhat, "'status' lists migrations without applying")
+        ->check(CLI::IsMember({"status"}));
+    auto* user = cli.add_subcommand("user", "operator tasks on users");
+    user->require_subcommand(1);
+    std::string email;
+    auto* userAdd = user->add_subcommand("add", "create a user; the password is read from stdin");
+    userAdd->add_option("email", email, "the user's email")->required();
+    auto* userRevoke = user->add_subcommand("revoke", "revoke every session of a user");
+    userRevoke->add_option("email", email, "the user's email")->required();
+    cli.require_subcommand(0, 1);
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+
+    try {
+        authsvc::app::Config config = authsvc::app::loadConfig(configPath);
+        const bool serving = *serve || cli.get_subcommands().empty();
+        if (serving) pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+        authsvc::app::Application app(std::move(config), serving);
+        if (serving) return app.serve(stopSignals);
+        if (*migrate) return app.migrate(migrateWhat == "status");
+        if (*userAdd) return app.addUser(email, readPassword());
+        if (*userRevoke) return app.revokeUser(email);
+    } catch (const authsvc::app::ConfigError& e) {
+        std::cerr << "authsvc: config error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,106 @@
+#include "controllers/AuthController.h"
+
+#include <ctime>
+
+#include "controllers/ErrorMapper.h"
+#include "controllers/JsonBody.h"
+#include "models/Validation.h"
+
+namespace authsvc::controllers {
+
+namespace {
+// RFC 6749 5.1: token responses must not be cached.
+HttpResponse& noStore(HttpResponse& r) {
+    return r.header("Cache-Control", "no-store").header("Pragma", "no-cache");
+}
+}  // namespace
+
+nlohmann::json userJson(const models::User& user) {
+    std::time_t t = std::time_t(user.createdAt);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return {{"id", user.id}, {"email", user.email}, {"created_at", buf}};
+}
+
+HttpResponse tokenResponse(const models::TokenPair& pair) {
+    HttpResponse r = jsonResponse(200, {{"access_token", pair.accessToken},
+                                        {"token_type", "Bearer"},
+                                        {"expires_in", pair.expiresIn},
+                                        {"refresh_token", pair.refreshToken},
+                                        {"refresh_expires_in", pair.refreshExpiresIn}});
+    return noStore(r);
+}
+
+HttpResponse AuthController::registerUser(const HttpRequest& req) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto email = requiredString(*body, {"email"});
+    if (!email) return errorResponse(email.error());
+    auto password = requiredString(*body, {"password"});
+    if (!password) return errorResponse(password.error());
+    auto user = auth_.registerUser(*email, *password);
+    if (!user) return errorResponse(user.error());
+    return jsonResponse(201, userJson(*user));
+}
+
+HttpResponse AuthController::login(const HttpRequest& req) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto email = requiredString(*body, {"email", "username"});
+    if (!email) return errorResponse(email.error());
+    auto password = requiredString(*body, {"password"});
+    if (!password) return errorResponse(password.error());
+
+    const std::string account = models::normalizeEmail(*email);
+    if (auto wait = throttle_.retryAfter(req.clientIp, account)) {
+        onThrottled_();
+        return errorResponse(models::makeError(models::ErrorCode::TooManyRequests,
+                                               "Too many failed login attempts; try again later",
+                                               *wait));
+    }
+    auto pair = auth_.login(*email, *password);
+    if (!pair) {
+        if (pair.error().code == models::ErrorCode::InvalidCredentials) {
+            throttle_.recordFailure(req.clientIp, account);
+        }
+        return errorResponse(pair.error());
+    }
+    return tokenResponse(*pair);
+}
+
+HttpResponse AuthController::refresh(const HttpRequest& req) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto token = requiredString(*body, {"refresh_token", "token"});
+    if (!token) return errorResponse(token.error());
+    auto pair = auth_.refresh(*token);
+    if (!pair) {
+        HttpResponse r = errorResponse(pair.error());
+        return noStore(r);
+    }
+    return tokenResponse(*pair);
+}
+
+HttpResponse AuthController::logout(const HttpRequest& req) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto token = requiredString(*body, {"refresh_token", "token"});
+    if (!token) return errorResponse(token.error());
+    auth_.logout(*token);
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+HttpResponse AuthController::logoutAll(const HttpRequest& /*req*/, const AuthContext& ctx) {
+    auto user = auth_.userForSubject(ctx.claims.sub);
+    if (!user) return errorResponse(user.error());
+    auth_.logoutAll(user->id);
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+}  // namespace authsvc::controllers

@@ -1,0 +1,37 @@
+// AuthController: register, login, refresh, logout, logout_all. Parses the request
+// DTO, calls AuthService, returns a response; no SQL, no crypto. Runs on worker
+// threads (its calls block). Thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "controllers/Http.h"
+#include "middleware/LoginThrottle.h"
+#include "models/AuthService.h"
+
+namespace authsvc::controllers {
+
+class AuthController {
+  public:
+    AuthController(models::AuthService& auth, middleware::LoginThrottle& throttle,
+                   std::function<void()> onThrottled)
+        : auth_(auth), throttle_(throttle), onThrottled_(std::move(onThrottled)) {}
+
+    HttpResponse registerUser(const HttpRequest& req);
+    HttpResponse login(const HttpRequest& req);
+    HttpResponse refresh(const HttpRequest& req);
+    HttpResponse logout(const HttpRequest& req);
+    HttpResponse logoutAll(const HttpRequest& req, const AuthContext& ctx);
+
+  private:
+    models::AuthService& auth_;
+    middleware::LoginThrottle& throttle_;
+    std::function<void()> onThrottled_;
+};
+
+// The body of login and refresh responses.
+HttpResponse tokenResponse(const models::TokenPair& pair);
+// {"id", "email", "created_at"} with created_at as RFC 3339 UTC.
+nlohmann::json userJson(const models::User& user);
+
+}  // namespace authsvc::controllers

@@ -1,0 +1,230 @@
+#include "models/AuthService.h"
+
+#include <charconv>
+
+#include "models/Validation.h"
+
+namespace authsvc::models {
+namespace {
+
+constexpr size_t kRefreshTokenBytes = 32;
+constexpr size_t kFamilyIdBytes = 16;
+
+Error invalidRequest(std::string message) {
+    return makeError(ErrorCode::InvalidRequest, std::move(message));
+}
+Error invalidCredentials() {
+    return makeError(ErrorCode::InvalidCredentials, "Invalid email or password");
+}
+Error invalidGrant(std::string message) {
+    return makeError(ErrorCode::InvalidGrant, std::move(message));
+}
+
+// What the rotation transaction decided; tokens are built after it commits.
+struct RotationResult {
+    RefreshOutcome outcome = RefreshOutcome::Invalid;
+    std::string reason;
+    std::string familyId;
+    int64_t userId = 0;
+    int64_t familyExpiresMs = 0;
+};
+
+}  // namespace
+
+bool isWellFormedRefreshToken(const std::string& token) {
+    if (token.size() != 43) return false;
+    auto bytes = crypto::base64UrlDecode(token);
+    return bytes && bytes->size() == kRefreshTokenBytes;
+}
+
+AuthService::AuthService(Database& db, const UserRepository& users,
+                         const RefreshTokenRepository& tokens, const PasswordHasher& hasher,
+                         const TokenService& tokenService, const Clock& clock,
+                         AuthSettings settings, AuthObserver& observer)
+    : db_(db),
+      users_(users),
+      tokens_(tokens),
+      hasher_(hasher),
+      tokenService_(tokenService),
+      clock_(clock),
+      settings_(std::move(settings)),
+      observer_(observer),
+      successorMac_(crypto::sha256("authsvc refresh successor v1\n" + settings_.successorKey)) {}
+
+Result<User> AuthService::registerUser(const std::string& rawEmail, const std::string& password,
+                                       bool operatorOverride) {
+    if (!settings_.registrationOpen && !operatorOverride) {
+        return makeError(ErrorCode::RegistrationClosed, "Registration is closed");
+    }
+    const std::string email = normalizeEmail(rawEmail);
+    if (auto why = emailProblem(email)) return invalidRequest("Invalid field 'email': " + *why);
+    if (auto why = passwordProblem(password, settings_.passwordMinLength)) {
+        return invalidRequest("Invalid field 'password': " + *why);
+    }
+    const std::string hash = hasher_.hash(password);
+    const int64_t now = clock_.nowSeconds();
+    auto id = db_.write([&](soci::session& s) { return users_.insert(s, email, hash, now); });
+    if (!id) return makeError(ErrorCode::EmailTaken, "An account with this email already exists");
+    return User{*id, email, "", now};
+}
+
+Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::string& password) {
+    const std::string email = normalizeEmail(rawEmail);
+    auto user = db_.read([&](soci::session& s) { return users_.findByEmail(s, email); });
+    // Over-long passwords cannot match (registration refuses them); hashing them would
+    // only cost time.
+    const bool verified =
+        password.size() <= kMaxPasswordBytes &&
+        (user ? hasher_.verify(password, user->passwordHash) : hasher_.verifyDummy(password));
+    observer_.onLogin(verified);
+    if (!verified) return invalidCredentials();
+
+    if (hasher_.needsRehash(user->passwordHash)) {
+        const std::string rehashed = hasher_.hash(password);
+        db_.write([&](soci::session& s) { users_.updatePasswordHash(s, user->id, rehashed); });
+    }
+    const std::string familyId = crypto::base64UrlEncode(crypto::randomBytes(kFamilyIdBytes));
+    std::string refresh = crypto::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
+    const int64_t now = clock_.nowMs();
+    const int64_t expires = now + settings_.refreshTtlMs;
+    db_.write([&](soci::session& s) {
+        tokens_.createFamily(s, familyId, user->id, now, expires);
+        tokens_.insertToken(s, familyId, crypto::sha256Hex(refresh), std::nullopt, now);
+    });
+    return issuePair(user->id, familyId, std::move(refresh), expires);
+}
+
+std::string AuthService::deriveSuccessor(const std::string& presented) const {
+    return crypto::base64UrlEncode(successorMac_.mac(presented));
+}
+
+Result<TokenPair> AuthService::refresh(const std::string& presented) {
+    if (!isWellFormedRefreshToken(presented)) {
+        observer_.onRefresh(RefreshOutcome::Invalid);
+        return invalidGrant("Malformed refresh token");
+    }
+    const std::string hash = crypto::sha256Hex(presented);
+    const std::string successor = deriveSuccessor(presented);
+    const std::string successorHash = crypto::sha256Hex(successor);
+    const int64_t now = clock_.nowMs();
+
+    RotationResult r = db_.write([&](soci::session& s) {
+        RotationResult out;
+        auto refuse = [&out](const char* why) {
+            out.outcome = RefreshOutcome::Invalid;
+            out.reason = why;
+            return out;
+        };
+        auto rec = tokens_.findByHash(s, hash);
+        if (!rec) return refuse("Unknown refresh token");
+        out.familyId = rec->familyId;
+        out.userId = rec->userId;
+        out.familyExpiresMs = rec->familyExpiresMs;
+        if (rec->familyRevokedMs) return refuse("Refresh token has been revoked");
+        if (now >= rec->familyExpiresMs) return refuse("Refresh token has expired");
+
+        if (!rec->usedMs) {
+            if (tokens_.markUsed(s, rec->id, now, successorHash)) {
+                tokens_.insertToken(s, rec->familyId, successorHash, rec->id, now);
+                if (settings_.sliding) {
+                    out.familyExpiresMs = now + settings_.refreshTtlMs;
+                    tokens_.setFamilyExpiry(s, rec->familyId, out.familyExpiresMs);
+                }
+                out.outcome = RefreshOutcome::Rotated;
+                return out;
+            }
+            // Another transaction rotated it between our read and our write (possible
+            // on PostgreSQL's READ COMMITTED): judge the presentation against its result.
+            rec = tokens_.findByHash(s, hash);
+            if (!rec || !rec->usedMs) return refuse("Unknown refresh token");
+        }
+
+        const bool withinGrace = now - *rec->usedMs < settings_.reuseGraceMs;
+        if (withinGrace && crypto::constantTimeEquals(rec->successorHash, successorHash)) {
+            auto next = tokens_.findByHash(s, successorHash);
+            if (next && !next->usedMs) {
+                out.outcome = RefreshOutcome::Retried;
+                return out;
+            }
+        } else if (withinGrace) {
+            // The server key changed since the rotation (e.g. a random per-start secret
+            // and a restart): the successor cannot be re-derived. Refuse without
+            // treating an honest retry as theft.
+            return refuse("Refresh token has already been used");
+        }
+        tokens_.revokeFamily(s, rec->familyId, now, "reuse");
+        out.outcome = RefreshOutcome::Reused;
+        out.reason = "Refresh token has already been used";
+        return out;
+    });
+
+    observer_.onRefresh(r.outcome);
+    switch (r.outcome) {
+        case RefreshOutcome::Rotated:
+        case RefreshOutcome::Retried:
+            return issuePair(r.userId, r.familyId, successor, r.familyExpiresMs);
+        case RefreshOutcome::Reused:
+            observer_.onReuseDetected(r.familyId, r.userId);
+            observer_.onFamiliesRevoked(1, "reuse");
+            return invalidGrant(r.reason);
+        case RefreshOutcome::Invalid:
+            break;
+    }
+    return invalidGrant(r.reason);
+}
+
+void AuthService::logout(const std::string& presented) {
+    if (!isWellFormedRefreshToken(presented)) return;
+    const std::string hash = crypto::sha256Hex(presented);
+    const int64_t now = clock_.nowMs();
+    bool revoked = db_.write([&](soci::session& s) {
+        auto rec = tokens_.findByHash(s, hash);
+        return rec && tokens_.revokeFamily(s, rec->familyId, now, "logout");
+    });
+    if (revoked) observer_.onFamiliesRevoked(1, "logout");
+}
+
+void AuthService::logoutAll(int64_t userId) {
+    const int64_t now = clock_.nowMs();
+    int64_t n = db_.write(
+        [&](soci::session& s) { return tokens_.revokeAllForUser(s, userId, now, "logout_all"); });
+    if (n > 0) observer_.onFamiliesRevoked(n, "logout_all");
+}
+
+Result<User> AuthService::userForSubject(const std::string& sub) {
+    int64_t id = 0;
+    auto [p, ec] = std::from_chars(sub.data(), sub.data() + sub.size(), id);
+    if (ec != std::errc() || p != sub.data() + sub.size() || id <= 0) {
+        return makeError(ErrorCode::InvalidToken, "Unknown subject");
+    }
+    auto user = db_.read([&](soci::session& s) { return users_.findById(s, id); });
+    if (!user) return makeError(ErrorCode::InvalidToken, "The user no longer exists");
+    user->passwordHash.clear();
+    return *user;
+}
+
+Result<User> AuthService::userForEmail(const std::string& rawEmail) {
+    const std::string email = normalizeEmail(rawEmail);
+    auto user = db_.read([&](soci::session& s) { return users_.findByEmail(s, email); });
+    if (!user) return invalidRequest("No user with email " + email);
+    user->passwordHash.clear();
+    return *user;
+}
+
+int64_t AuthService::purgeBatch(int64_t limit) {
+    const int64_t now = clock_.nowMs();
+    return db_.write(
+        [&](soci::session& s) { return tokens_.purge(s, now, now - kRevokedRetentionMs, limit); });
+}
+
+TokenPair AuthService::issuePair(int64_t userId, const std::string& familyId,
+                                 std::string refreshToken, int64_t familyExpiresMs) const {
+    TokenPair p;
+    p.accessToken = tokenService_.issue(std::to_string(userId), familyId);
+    p.expiresIn = tokenService_.accessTtlSeconds();
+    p.refreshToken = std::move(refreshToken);
+    p.refreshExpiresIn = std::max<int64_t>(0, (familyExpiresMs - clock_.nowMs()) / 1000);
+    return p;
+}
+
+}  // namespace authsvc::models

@@ -1,0 +1,100 @@
+// AuthService: the rules of accounts and sessions: register, login, refresh-token
+// rotation with idempotent retry and reuse detection, logout. Blocking (argon2id and
+// database round trips): call it from worker threads, never from the HTTP reactor.
+// Thread-safe. Expected failures are Results; DatabaseUnavailable is thrown.
+//
+// A login starts a refresh family. Rotation is one write transaction whose
+// compare-and-set marks the presented token used only if it is still unused, so of
+// many concurrent refreshes exactly one rotates. The successor is derived as
+// HMAC(server key, presented token), so a retry inside the grace window gets the same
+// successor again although only hashes are stored. Any other presentation of a used
+// token revokes the whole family.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "models/Clock.h"
+#include "models/Crypto.h"
+#include "models/Database.h"
+#include "models/Error.h"
+#include "models/PasswordHasher.h"
+#include "models/RefreshTokenRepository.h"
+#include "models/TokenService.h"
+#include "models/UserRepository.h"
+
+namespace authsvc::models {
+
+struct AuthSettings {
+    bool registrationOpen = true;
+    int passwordMinLength = 8;
+    int64_t refreshTtlMs = 14LL * 24 * 3600 * 1000;
+    int64_t reuseGraceMs = 10 * 1000;
+    bool sliding = false;
+    std::string successorKey;  // secret key material for deriving successors
+};
+
+struct TokenPair {
+    std::string accessToken;
+    int64_t expiresIn = 0;
+    std::string refreshToken;
+    int64_t refreshExpiresIn = 0;
+};
+
+enum class RefreshOutcome { Rotated, Retried, Reused, Invalid };
+
+// Notified of security-relevant events (metrics and logs live in app/).
+class AuthObserver {
+  public:
+    virtual ~AuthObserver() = default;
+    virtual void onLogin(bool /*success*/) {}
+    virtual void onRefresh(RefreshOutcome /*outcome*/) {}
+    // A refresh token was presented again outside its grace: the family is revoked.
+    virtual void onReuseDetected(const std::string& /*familyId*/, int64_t /*userId*/) {}
+    virtual void onFamiliesRevoked(int64_t /*count*/, const std::string& /*reason*/) {}
+};
+
+class AuthService {
+  public:
+    AuthService(Database& db, const UserRepository& users, const RefreshTokenRepository& tokens,
+                const PasswordHasher& hasher, const TokenService& tokenService, const Clock& clock,
+                AuthSettings settings, AuthObserver& observer);
+
+    // operatorOverride: an operator adds the user even while registration is closed.
+    Result<User> registerUser(const std::string& rawEmail, const std::string& password,
+                              bool operatorOverride = false);
+    // The user with this email (operator tasks), or InvalidRequest.
+    Result<User> userForEmail(const std::string& rawEmail);
+    // Unknown email and wrong password give the same error after about the same time.
+    Result<TokenPair> login(const std::string& rawEmail, const std::string& password);
+    Result<TokenPair> refresh(const std::string& presented);
+    // Revokes the token's family if the token is known; silent otherwise (idempotent).
+    void logout(const std::string& presented);
+    void logoutAll(int64_t userId);
+    // The user named by an access token's subject, or InvalidToken.
+    Result<User> userForSubject(const std::string& sub);
+    // One bounded purge batch of expired and long-revoked families; returns rows deleted.
+    int64_t purgeBatch(int64_t limit);
+
+    static constexpr int64_t kRevokedRetentionMs = 24LL * 3600 * 1000;
+
+  private:
+    TokenPair issuePair(int64_t userId, const std::string& familyId, std::string refreshToken,
+                        int64_t familyExpiresMs) const;
+    std::string deriveSuccessor(const std::string& presented) const;
+
+    Database& db_;
+    const UserRepository& users_;
+    const RefreshTokenRepository& tokens_;
+    const PasswordHasher& hasher_;
+    const TokenService& tokenService_;
+    const Clock& clock_;
+    AuthSettings settings_;
+    AuthObserver& observer_;
+    crypto::HmacSha256 successorMac_;
+};
+
+// True for a string that has the shape of our refresh tokens (43 base64url chars).
+bool isWellFormedRefreshToken(const std::string& token);
+
+}  // namespace authsvc::models

@@ -1,0 +1,85 @@
+#include "models/Crypto.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace authsvc::models::crypto {
+
+static_assert(sizeof(crypto_auth_hmacsha256_state) <= 512, "HMAC state does not fit");
+
+void init() {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+std::string randomBytes(size_t n) {
+    std::string out(n, '\0');
+    randombytes_buf(out.data(), n);
+    return out;
+}
+
+std::string base64UrlEncode(std::string_view bytes) {
+    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), variant);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+std::optional<std::string> base64UrlDecode(std::string_view text) {
+    std::string out(text.size() * 3 / 4 + 3, '\0');
+    size_t len = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                          text.size(), nullptr, &len, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    out.resize(len);
+    return out;
+}
+
+std::string hex(std::string_view bytes) {
+    std::string out(bytes.size() * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                   bytes.size());
+    out.pop_back();
+    return out;
+}
+
+std::string sha256(std::string_view data) {
+    std::string out(crypto_hash_sha256_BYTES, '\0');
+    crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    return out;
+}
+
+std::string sha256Hex(std::string_view data) {
+    return hex(sha256(data));
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+HmacSha256::HmacSha256(std::string_view key) {
+    auto* st = reinterpret_cast<crypto_auth_hmacsha256_state*>(state_.data());
+    crypto_auth_hmacsha256_init(st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+}
+
+std::string HmacSha256::mac(std::string_view data) const {
+    crypto_auth_hmacsha256_state st;
+    std::memcpy(&st, state_.data(), sizeof st);  // the precomputed key pads, copied per call
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
+                                  data.size());
+    std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+    crypto_auth_hmacsha256_final(&st, reinterpret_cast<unsigned char*>(out.data()));
+    sodium_memzero(&st, sizeof st);
+    return out;
+}
+
+}  // namespace authsvc::models::crypto

@@ -1,0 +1,35 @@
+// Small crypto primitives over libsodium: CSPRNG bytes, SHA-256, HMAC-SHA256 with a
+// precomputed key, base64url and constant-time comparison. All functions are
+// thread-safe; sodium_init() is called by the first Crypto::init().
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace authsvc::models::crypto {
+
+// Must be called once before any other function (idempotent, thread-safe).
+void init();
+
+std::string randomBytes(size_t n);
+std::string base64UrlEncode(std::string_view bytes);
+std::optional<std::string> base64UrlDecode(std::string_view text);
+std::string hex(std::string_view bytes);
+std::string sha256(std::string_view data);     // 32 raw bytes
+std::string sha256Hex(std::string_view data);  // 64 hex chars
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
+// HMAC-SHA256 under a fixed key whose inner and outer pads are computed once.
+class HmacSha256 {
+  public:
+    explicit HmacSha256(std::string_view key);
+    std::string mac(std::string_view data) const;  // 32 raw bytes
+
+  private:
+    alignas(64) std::array<uint8_t, 512> state_{};  // crypto_auth_hmacsha256_state, opaque
+};
+
+}  // namespace authsvc::models::crypto

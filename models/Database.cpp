@@ -1,0 +1,115 @@
+#include "models/Database.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace authsvc::models {
+
+Database::Database(DatabaseSettings settings)
+    : settings_(std::move(settings)), pool_(size_t(settings_.poolSize)) {
+    for (int i = 0; i < settings_.poolSize; ++i) {
+        opened_.push_back(std::make_unique<std::atomic<bool>>(false));
+    }
+    if (settings_.dialect == Dialect::Sqlite) {
+        auto dir = std::filesystem::path(settings_.sqlitePath).parent_path();
+        std::error_code ec;
+        if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    }
+}
+
+Database::~Database() = default;
+
+void Database::open(soci::session& s) {
+    if (settings_.dialect == Dialect::Sqlite) {
+        const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
+        // SOCI's connection string is space-separated; quote the path.
+        s.open(soci::sqlite3, "db=\"" + settings_.sqlitePath + "\" timeout=" +
+                                  std::to_string(timeoutSeconds) + " synchronous=normal");
+        std::string mode;
+        s << "PRAGMA journal_mode=WAL", soci::into(mode);
+        s << "PRAGMA foreign_keys=ON";
+        s << "PRAGMA busy_timeout=" + std::to_string(settings_.timeout.count());
+    } else {
+        const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
+        s.open(soci::postgresql,
+               settings_.postgresqlDsn + " connect_timeout=" + std::to_string(timeoutSeconds));
+    }
+}
+
+Database::Lease::Lease(Database& db) : db_(db) {
+    if (!db_.pool_.try_lease(pos_, int(db_.settings_.timeout.count()))) {
+        throw DatabaseUnavailable("timed out waiting for a database connection");
+    }
+    try {
+        auto& opened = *db_.opened_[pos_];
+        soci::session& s = db_.pool_.at(pos_);
+        if (!opened.load()) {
+            if (s.is_connected()) s.close();
+            db_.open(s);
+            opened = true;
+        }
+    } catch (const std::exception& e) {
+        db_.pool_.give_back(pos_);
+        throw DatabaseUnavailable(std::string("cannot open the database: ") + e.what());
+    }
+}
+
+Database::Lease::~Lease() {
+    if (broken_) *db_.opened_[pos_] = false;  // reopen on next lease
+    db_.pool_.give_back(pos_);
+}
+
+soci::session& Database::Lease::session() {
+    return db_.pool_.at(pos_);
+}
+
+bool Database::isUnavailable(const soci::soci_error& e) const {
+    if (auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+        switch (lite->result() & 0xff) {
+            case SQLITE_BUSY:
+            case SQLITE_LOCKED:
+            case SQLITE_READONLY:
+            case SQLITE_IOERR:
+            case SQLITE_FULL:
+            case SQLITE_CANTOPEN:
+            case SQLITE_PROTOCOL:
+            case SQLITE_NOMEM:
+                return true;
+            default:
+                return false;
+        }
+    }
+    if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        const std::string state = pg->sqlstate();
+        // 08: connection exception, 57P: operator intervention (shutdown), 53: resources.
+        return e.get_error_category() == soci::soci_error::connection_error ||
+               state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state.rfind("53", 0) == 0;
+    }
+    // Errors raised by SOCI itself about the connection (e.g. "connection is closed").
+    return e.get_error_category() == soci::soci_error::connection_error;
+}
+
+void Database::rollbackQuietly(soci::session& s) {
+    try {
+        s << "ROLLBACK";
+    } catch (...) {
+        // The transaction is gone with the connection; nothing to undo.
+    }
+}
+
+bool Database::ping() {
+    try {
+        return read([](soci::session& s) {
+            int one = 0;
+            s << "SELECT 1", soci::into(one);
+            return one == 1;
+        });
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+}  // namespace authsvc::models

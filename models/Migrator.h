@@ -1,0 +1,50 @@
+// Migrator: applies the numbered, forward-only migrations embedded in the binary
+// (migrations/<dialect>/NNNN_name.sql), each in its own transaction, and records them
+// in schema_migrations. Safe to run from several instances at once (PostgreSQL takes
+// an advisory lock; SQLite serialises writers). Call from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/Clock.h"
+#include "models/Database.h"
+
+namespace authsvc::models {
+
+struct EmbeddedMigration {
+    const char* dialect;  // "sqlite" or "postgresql"
+    int version;
+    const char* name;
+    const char* sql;
+};
+// Generated at build time by migrations/embed.cmake.
+const std::vector<EmbeddedMigration>& embeddedMigrations();
+
+// Splits a migration into statements: one ends with ";" at the end of a line.
+std::vector<std::string> splitStatements(const std::string& sql);
+
+struct MigrationStatus {
+    int version;
+    std::string name;
+    bool applied;
+    int64_t appliedAt;  // epoch seconds, 0 if pending
+};
+
+class Migrator {
+  public:
+    Migrator(Database& db, const Clock& clock);
+    std::vector<MigrationStatus> status();
+    // Applies what is pending; returns how many were applied.
+    int migrate();
+
+  private:
+    std::vector<EmbeddedMigration> mine() const;
+    void ensureTable();
+
+    Database& db_;
+    const Clock& clock_;
+};
+
+}  // namespace authsvc::models

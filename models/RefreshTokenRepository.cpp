@@ -1,0 +1,104 @@
+#include "models/RefreshTokenRepository.h"
+
+namespace authsvc::models {
+namespace {
+constexpr const char* kCreateFamily =
+    "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms) VALUES (:id, :u, :c, :e)";
+constexpr const char* kInsertToken =
+    "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+    "VALUES (:f, :h, :p, :t)";
+constexpr const char* kFindByHash =
+    "SELECT t.id, t.family_id, t.used_ms, t.successor_hash, f.user_id, f.expires_ms, "
+    "f.revoked_ms FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+    "WHERE t.token_hash = :h";
+constexpr const char* kMarkUsed =
+    "UPDATE refresh_tokens SET used_ms = :now, successor_hash = :s "
+    "WHERE id = :id AND used_ms IS NULL";
+constexpr const char* kSetExpiry = "UPDATE refresh_families SET expires_ms = :e WHERE id = :id";
+constexpr const char* kRevokeFamily =
+    "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
+    "WHERE id = :id AND revoked_ms IS NULL";
+constexpr const char* kRevokeUser =
+    "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
+    "WHERE user_id = :u AND revoked_ms IS NULL AND expires_ms > :now2";
+// Bounded batch through the expires/revoked indexes; tokens go by ON DELETE CASCADE.
+constexpr const char* kPurge =
+    "DELETE FROM refresh_families WHERE id IN ("
+    "SELECT id FROM refresh_families WHERE expires_ms < :now "
+    "UNION SELECT id FROM refresh_families WHERE revoked_ms < :rb LIMIT :n)";
+}  // namespace
+
+void RefreshTokenRepository::createFamily(soci::session& s, const std::string& familyId,
+                                          int64_t userId, int64_t nowMs, int64_t expiresMs) const {
+    long long u = userId, c = nowMs, e = expiresMs;
+    s << kCreateFamily, soci::use(familyId), soci::use(u), soci::use(c), soci::use(e);
+}
+
+void RefreshTokenRepository::insertToken(soci::session& s, const std::string& familyId,
+                                         const std::string& tokenHash,
+                                         std::optional<int64_t> parentId, int64_t nowMs) const {
+    long long p = parentId.value_or(0), t = nowMs;
+    soci::indicator pInd = parentId ? soci::i_ok : soci::i_null;
+    s << kInsertToken, soci::use(familyId), soci::use(tokenHash), soci::use(p, pInd), soci::use(t);
+}
+
+std::optional<RefreshTokenRecord> RefreshTokenRepository::findByHash(
+    soci::session& s, const std::string& hash) const {
+    RefreshTokenRecord r;
+    long long id = 0, used = 0, user = 0, expires = 0, revoked = 0;
+    soci::indicator usedInd = soci::i_null, succInd = soci::i_null, revokedInd = soci::i_null;
+    s << kFindByHash, soci::use(hash), soci::into(id), soci::into(r.familyId),
+        soci::into(used, usedInd), soci::into(r.successorHash, succInd), soci::into(user),
+        soci::into(expires), soci::into(revoked, revokedInd);
+    if (!s.got_data()) return std::nullopt;
+    r.id = id;
+    if (usedInd == soci::i_ok) r.usedMs = used;
+    if (succInd != soci::i_ok) r.successorHash.clear();
+    r.userId = user;
+    r.familyExpiresMs = expires;
+    if (revokedInd == soci::i_ok) r.familyRevokedMs = revoked;
+    return r;
+}
+
+bool RefreshTokenRepository::markUsed(soci::session& s, int64_t tokenId, int64_t nowMs,
+                                      const std::string& successorHash) const {
+    long long now = nowMs, id = tokenId;
+    soci::statement st =
+        (s.prepare << kMarkUsed, soci::use(now), soci::use(successorHash), soci::use(id));
+    st.execute(true);
+    return st.get_affected_rows() == 1;
+}
+
+void RefreshTokenRepository::setFamilyExpiry(soci::session& s, const std::string& familyId,
+                                             int64_t expiresMs) const {
+    long long e = expiresMs;
+    s << kSetExpiry, soci::use(e), soci::use(familyId);
+}
+
+bool RefreshTokenRepository::revokeFamily(soci::session& s, const std::string& familyId,
+                                          int64_t nowMs, const std::string& reason) const {
+    long long now = nowMs;
+    soci::statement st =
+        (s.prepare << kRevokeFamily, soci::use(now), soci::use(reason), soci::use(familyId));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+}
+
+int64_t RefreshTokenRepository::revokeAllForUser(soci::session& s, int64_t userId, int64_t nowMs,
+                                                 const std::string& reason) const {
+    long long now = nowMs, u = userId, now2 = nowMs;
+    soci::statement st = (s.prepare << kRevokeUser, soci::use(now), soci::use(reason), soci::use(u),
+                          soci::use(now2));
+    st.execute(true);
+    return st.get_affected_rows();
+}
+
+int64_t RefreshTokenRepository::purge(soci::session& s, int64_t nowMs, int64_t revokedBeforeMs,
+                                      int64_t limit) const {
+    long long now = nowMs, rb = revokedBeforeMs, n = limit;
+    soci::statement st = (s.prepare << kPurge, soci::use(now), soci::use(rb), soci::use(n));
+    st.execute(true);
+    return st.get_affected_rows();
+}
+
+}  // namespace authsvc::models

@@ -1,0 +1,47 @@
+// RefreshTokenRepository: refresh-token families and their tokens. Stores only SHA-256
+// hashes of tokens, times in epoch milliseconds. Methods run on a caller's session
+// (see UserRepository); the rotation's compare-and-set is markUsed().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/Soci.h"
+
+namespace authsvc::models {
+
+struct RefreshTokenRecord {
+    int64_t id = 0;
+    std::string familyId;
+    std::optional<int64_t> usedMs;
+    std::string successorHash;  // empty until used
+    // from the family
+    int64_t userId = 0;
+    int64_t familyExpiresMs = 0;
+    std::optional<int64_t> familyRevokedMs;
+};
+
+class RefreshTokenRepository {
+  public:
+    void createFamily(soci::session& s, const std::string& familyId, int64_t userId, int64_t nowMs,
+                      int64_t expiresMs) const;
+    void insertToken(soci::session& s, const std::string& familyId, const std::string& tokenHash,
+                     std::optional<int64_t> parentId, int64_t nowMs) const;
+    std::optional<RefreshTokenRecord> findByHash(soci::session& s, const std::string& hash) const;
+    // Compare-and-set: marks the token used only if it is unused. True if this call did.
+    bool markUsed(soci::session& s, int64_t tokenId, int64_t nowMs,
+                  const std::string& successorHash) const;
+    void setFamilyExpiry(soci::session& s, const std::string& familyId, int64_t expiresMs) const;
+    // True if the family was live and is now revoked.
+    bool revokeFamily(soci::session& s, const std::string& familyId, int64_t nowMs,
+                      const std::string& reason) const;
+    // Number of families revoked.
+    int64_t revokeAllForUser(soci::session& s, int64_t userId, int64_t nowMs,
+                             const std::string& reason) const;
+    // Deletes up to `limit` families (with their tokens) that expired before `nowMs` or
+    // were revoked before `revokedBeforeMs`. Returns how many.
+    int64_t purge(soci::session& s, int64_t nowMs, int64_t revokedBeforeMs, int64_t limit) const;
+};
+
+}  // namespace authsvc::models

@@ -1,0 +1,135 @@
+#include "models/TokenService.h"
+
+#include <jwt.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "models/Crypto.h"
+
+namespace authsvc::models {
+namespace {
+
+constexpr size_t kMaxTokenBytes = 8192;
+
+struct JwtFree {
+    void operator()(jwt_t* j) const { jwt_free(j); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtFree>;
+
+Error invalid(std::string why) {
+    return makeError(ErrorCode::InvalidToken, std::move(why));
+}
+
+// Integer claim: nullopt-like (present=false) when absent; libjwt returns 0 with errno 0
+// for a claim that is not an integer, so 0 and below count as malformed.
+struct IntClaim {
+    bool present;
+    long value;
+};
+IntClaim intClaim(jwt_t* j, const char* name) {
+    errno = 0;
+    long v = jwt_get_grant_int(j, name);
+    if (errno == ENOENT) return {false, 0};
+    return {true, v};
+}
+
+bool audienceMatches(jwt_t* j, const std::string& audience) {
+    if (const char* aud = jwt_get_grant(j, "aud")) return audience == aud;
+    char* raw = jwt_get_grants_json(j, "aud");
+    if (!raw) return false;
+    std::unique_ptr<char, decltype(&std::free)> guard(raw, &std::free);
+    auto parsed = nlohmann::json::parse(raw, nullptr, false);
+    if (!parsed.is_array()) return false;
+    for (const auto& a : parsed) {
+        if (a.is_string() && a.get<std::string>() == audience) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TokenService::TokenService(TokenSettings settings, const Clock& clock)
+    : settings_(std::move(settings)), clock_(clock) {
+    if (settings_.secret.size() < 32) {
+        throw std::invalid_argument("the HS256 secret must be at least 32 bytes");
+    }
+    crypto::init();
+}
+
+std::string TokenService::issue(const std::string& sub, const std::string& sid) const {
+    jwt_t* raw = nullptr;
+    if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
+    JwtPtr j(raw);
+    const int64_t now = clock_.nowSeconds();
+    const std::string jti = crypto::base64UrlEncode(crypto::randomBytes(16));
+    int rc = 0;
+    rc |= jwt_add_grant(j.get(), "iss", settings_.issuer.c_str());
+    rc |= jwt_add_grant(j.get(), "aud", settings_.audience.c_str());
+    rc |= jwt_add_grant(j.get(), "sub", sub.c_str());
+    rc |= jwt_add_grant(j.get(), "jti", jti.c_str());
+    if (!sid.empty()) rc |= jwt_add_grant(j.get(), "sid", sid.c_str());
+    rc |= jwt_add_grant_int(j.get(), "iat", now);
+    rc |= jwt_add_grant_int(j.get(), "exp", now + settings_.accessTtlMs / 1000);
+    rc |= jwt_set_alg(j.get(), JWT_ALG_HS256,
+                      reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+                      int(settings_.secret.size()));
+    if (rc != 0) throw std::runtime_error("building the access token failed");
+    char* s = jwt_encode_str(j.get());
+    if (!s) throw std::runtime_error("jwt_encode_str failed");
+    std::string token(s);
+    std::free(s);
+    return token;
+}
+
+Result<AccessClaims> TokenService::verify(std::string_view token) const {
+    if (token.empty() || token.size() > kMaxTokenBytes) return invalid("Malformed token");
+    const std::string text(token);  // libjwt wants a NUL-terminated string
+    jwt_t* raw = nullptr;
+    // The key is never empty (checked in the constructor): with an empty key libjwt
+    // would accept alg "none".
+    if (jwt_decode(&raw, text.c_str(),
+                   reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+                   int(settings_.secret.size())) != 0 ||
+        raw == nullptr) {
+        return invalid("Malformed token or bad signature");
+    }
+    JwtPtr j(raw);
+    if (jwt_get_alg(j.get()) != JWT_ALG_HS256) return invalid("Unexpected algorithm");
+    if (const char* typ = jwt_get_header(j.get(), "typ"); typ && std::strcmp(typ, "JWT") != 0) {
+        return invalid("Unexpected token type");
+    }
+    const char* iss = jwt_get_grant(j.get(), "iss");
+    if (!iss || settings_.issuer != iss) return invalid("Unexpected issuer");
+    if (!audienceMatches(j.get(), settings_.audience)) return invalid("Unexpected audience");
+
+    const int64_t now = clock_.nowMs();
+    const int64_t leeway = settings_.leewayMs;
+    IntClaim exp = intClaim(j.get(), "exp");
+    if (!exp.present || exp.value <= 0) return invalid("Missing or malformed exp");
+    if (now > int64_t(exp.value) * 1000 + leeway) return invalid("Access token has expired");
+    IntClaim nbf = intClaim(j.get(), "nbf");
+    if (nbf.present && (nbf.value <= 0 || int64_t(nbf.value) * 1000 > now + leeway)) {
+        return invalid("Token is not yet valid");
+    }
+    IntClaim iat = intClaim(j.get(), "iat");
+    if (iat.present && (iat.value <= 0 || int64_t(iat.value) * 1000 > now + leeway)) {
+        return invalid("Token is not yet valid");
+    }
+    const char* sub = jwt_get_grant(j.get(), "sub");
+    if (!sub || !*sub) return invalid("Missing subject");
+
+    AccessClaims claims;
+    claims.sub = sub;
+    if (const char* sid = jwt_get_grant(j.get(), "sid")) claims.sid = sid;
+    if (const char* jti = jwt_get_grant(j.get(), "jti")) claims.jti = jti;
+    claims.iat = iat.present ? iat.value : 0;
+    claims.exp = exp.value;
+    return claims;
+}
+
+}  // namespace authsvc::models

@@ -1,0 +1,23 @@
+// Input rules of API.md shared by the model layer: email normalisation and password
+// length. Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace authsvc::models {
+
+// Trims ASCII whitespace and lower-cases ASCII letters.
+std::string normalizeEmail(std::string_view raw);
+// nullopt when valid, else the reason. Expects a normalised email.
+std::optional<std::string> emailProblem(std::string_view email);
+// Number of UTF-8 code points (input is valid UTF-8: the JSON parser checks that).
+size_t codePoints(std::string_view utf8);
+// nullopt when valid, else the reason.
+std::optional<std::string> passwordProblem(std::string_view password, int minLength);
+
+constexpr size_t kMaxEmailLength = 254;
+constexpr size_t kMaxPasswordBytes = 1024;
+
+}  // namespace authsvc::models
