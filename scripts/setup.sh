@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages authsvc needs that are missing, and nothing else.
+# Usage: scripts/setup.sh [--test] [--bench]
+set -euo pipefail
+
+packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoci-dev
+  libsqlite3-dev libpq-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev)
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(libgtest-dev libcurl4-openssl-dev postgresql) ;;
+    --bench) packages+=(wrk libcurl4-openssl-dev postgresql) ;;
+    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
