@@ -101,16 +101,38 @@ void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size
                     req.requestId);
 }
 
+void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
+    HttpRequest req;
+    req.method = "-";
+    req.path = "-";
+    req.requestId = requestIds_.next(std::nullopt);
+    ErrorCode code = ErrorCode::InvalidRequest;
+    std::string message = "Malformed HTTP request";
+    if (status == 413) {
+        code = ErrorCode::PayloadTooLarge;
+        message = "Request exceeds the size limit";
+    }
+    HttpResponse resp = controllers::errorResponse(makeError(code, message));
+    if (status >= 400 && status < 600) resp.status = status;
+    try {
+        send(writer, req, Metrics::kUnmatched, resp, std::chrono::steady_clock::now());
+    } catch (const std::exception& e) {
+        deps_.log->warn("could not answer a malformed request: {}", logSafe(e.what()));
+    }
+}
+
 void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter writer) {
+    try {
+        dispatch(preq, std::move(writer));
+    } catch (const std::exception& e) {
+        // Only reachable if building or sending a response failed (e.g. out of memory).
+        deps_.log->error("request dropped: {}", logSafe(e.what()));
+    }
+}
+
+void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer) {
     const auto start = std::chrono::steady_clock::now();
     const auto& headers = preq.headers();
-    // HTTP/1.1 is keep-alive unless the client says otherwise (RFC 9112 9.3); Pistache
-    // 0.0.5 answers "Connection: Close" to a request without a Connection header yet
-    // keeps the socket open, which makes clients reconnect for every request.
-    if (preq.version() == Http::Version::Http11 && !headers.has<Http::Header::Connection>()) {
-        writer.headers().remove<Http::Header::Connection>();
-    }
-
     HttpRequest req;
     req.method = Http::methodString(preq.method());
     req.path = preq.resource();
@@ -192,15 +214,61 @@ void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter writer) 
 }
 
 namespace {
+// Our Http::Handler. onInput() is our own version of Pistache's (private there, but
+// virtual in Tcp::Handler), so that the protocol-level errors follow the contract:
+// JSON bodies without library messages, 400 rather than a 500 carrying
+// "basic_string::_M_create" for a negative Content-Length, 413 for a request beyond the
+// parser's buffer. It also fixes keep-alive at the source: Pistache 0.0.5 answers
+// "Connection: Close" to an HTTP/1.1 request without a Connection header (whose
+// default is keep-alive, RFC 9112 9.3) yet keeps the socket open, so clients
+// reconnect for every request.
 class RequestHandler : public Http::Handler {
   public:
     HTTP_PROTOTYPE(RequestHandler)
     explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
+
     void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
         dispatcher_->handle(req, std::move(writer));
     }
 
   private:
+    void onInput(const char* buffer, size_t len,
+                 const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+        auto parser = getParser(peer);
+        auto& request = parser->request;
+        bool complete = false;
+        int errorStatus = 0;
+        try {
+            if (!parser->feed(buffer, len)) {
+                errorStatus = 413;
+            } else {
+                complete = parser->parse() == Http::Private::State::Done;
+            }
+        } catch (const Http::HttpError& e) {
+            errorStatus = e.code();
+        } catch (const std::exception&) {
+            errorStatus = 400;  // the parser refused the request (e.g. a bad Content-Length)
+        }
+        if (errorStatus != 0) {
+            Http::ResponseWriter response(request.version(), transport(), this, peer);
+            parser->reset();
+            dispatcher_->protocolError(std::move(response), errorStatus);
+            return;
+        }
+        if (!complete) return;
+
+        Http::ResponseWriter response(request.version(), transport(), this, peer);
+        request.copyAddress(peer->address());
+        if (auto connection = request.headers().tryGet<Http::Header::Connection>()) {
+            response.headers().add<Http::Header::Connection>(connection->control());
+        } else if (request.version() == Http::Version::Http10) {
+            response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+        }
+        peer->setIdle(false);
+        dispatcher_->handle(request, std::move(response));
+        parser->reset();
+    }
+
     std::shared_ptr<Dispatcher> dispatcher_;
 };
 

@@ -40,7 +40,10 @@ struct DispatcherDeps {
 class Dispatcher {
   public:
     Dispatcher(std::vector<Route> routes, DispatcherDeps deps);
+    // Never throws: failures become 500 responses.
     void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter writer);
+    // Answers a request that Pistache's parser refused (400, 413, ...) with our envelope.
+    void protocolError(Pistache::Http::ResponseWriter writer, int status);
     // From now on every new request is answered 503 (graceful shutdown).
     void startDraining() { draining_ = true; }
 
@@ -50,6 +53,7 @@ class Dispatcher {
         size_t index = 0;
         std::string allow;  // non-empty: the path exists with these methods
     };
+    void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter writer);
     Lookup lookup(const std::string& path, const std::string& method) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
     void send(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
