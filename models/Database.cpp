@@ -47,7 +47,13 @@ Database::Lease::Lease(Database& db) : db_(db) {
         auto& opened = *db_.opened_[pos_];
         soci::session& s = db_.pool_.at(pos_);
         if (!opened.load()) {
-            if (s.is_connected()) s.close();
+            // A session whose connection broke still holds its backend (is_connected()
+            // is false, yet open() would refuse "already connected"): always close first.
+            try {
+                s.close();
+            } catch (const std::exception&) {
+                // Closing a dead connection may fail; the backend is released anyway.
+            }
             db_.open(s);
             opened = true;
         }
