@@ -64,14 +64,22 @@ class ObservingMetrics : public models::AuthObserver {
     spdlog::logger& log_;
 };
 
-// Periodically deletes expired and long-revoked refresh families in bounded batches.
-class Purger {
+// Background upkeep on its own thread: applies pending migrations once the database is
+// reachable (when auto_migrate could not at start-up), then deletes expired and
+// long-revoked refresh families every purge interval, in bounded batches.
+class Maintenance {
   public:
-    Purger(models::AuthService& auth, Metrics& metrics, spdlog::logger& log, Millis interval)
-        : auth_(auth), metrics_(metrics), log_(log), interval_(interval), thread_([this] {
-              run();
-          }) {}
-    ~Purger() {
+    Maintenance(models::Migrator& migrator, bool migrate, models::AuthService& auth,
+                Metrics& metrics, spdlog::logger& log, Millis purgeInterval)
+        : migrator_(migrator),
+          auth_(auth),
+          metrics_(metrics),
+          log_(log),
+          purgeInterval_(purgeInterval),
+          migrated_(!migrate) {
+        thread_ = std::thread([this] { run(); });
+    }
+    ~Maintenance() {
         {
             std::lock_guard<std::mutex> lock(mu_);
             stop_ = true;
@@ -79,32 +87,64 @@ class Purger {
         cv_.notify_all();
         thread_.join();
     }
+    // False until the schema is known to be up to date.
+    bool migrated() const { return migrated_; }
 
   private:
     static constexpr int64_t kBatch = 500;
     static constexpr int kMaxBatchesPerTick = 20;
+    static constexpr Millis kMigrateRetry{1000};
+
+    void migrateOnce() {
+        try {
+            int n = migrator_.migrate();
+            if (n > 0) log_.info("applied {} migration(s)", n);
+            migrated_ = true;
+        } catch (const std::exception& e) {
+            log_.warn("database not ready, migrations pending: {}", e.what());
+        }
+    }
+
+    void purge() {
+        try {
+            for (int i = 0; i < kMaxBatchesPerTick; ++i) {
+                int64_t n = auth_.purgeBatch(kBatch);
+                metrics_.purged(n);
+                if (n < kBatch) break;
+            }
+        } catch (const std::exception& e) {
+            log_.warn("purge of expired refresh families failed: {}", e.what());
+        }
+    }
 
     void run() {
         std::unique_lock<std::mutex> lock(mu_);
-        while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+        if (!migrated_) {
             lock.unlock();
-            try {
-                for (int i = 0; i < kMaxBatchesPerTick; ++i) {
-                    int64_t n = auth_.purgeBatch(kBatch);
-                    metrics_.purged(n);
-                    if (n < kBatch) break;
-                }
-            } catch (const std::exception& e) {
-                log_.warn("purge of expired refresh families failed: {}", e.what());
+            migrateOnce();
+            lock.lock();
+        }
+        auto nextPurge = std::chrono::steady_clock::now() + purgeInterval_;
+        while (!stop_) {
+            auto wakeAt = migrated_ ? nextPurge : std::chrono::steady_clock::now() + kMigrateRetry;
+            if (cv_.wait_until(lock, wakeAt, [this] { return stop_; })) break;
+            lock.unlock();
+            if (!migrated_) {
+                migrateOnce();
+            } else if (std::chrono::steady_clock::now() >= nextPurge) {
+                purge();
+                nextPurge = std::chrono::steady_clock::now() + purgeInterval_;
             }
             lock.lock();
         }
     }
 
+    models::Migrator& migrator_;
     models::AuthService& auth_;
     Metrics& metrics_;
     spdlog::logger& log_;
-    Millis interval_;
+    Millis purgeInterval_;
+    std::atomic<bool> migrated_;
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
@@ -157,23 +197,19 @@ Application::~Application() {
 int Application::serve(const sigset_t& stopSignals) {
     auto& log = *logging_.logger;
     auto& p = *parts_;
-    if (config_.database.autoMigrate) {
-        try {
-            int n = p.migrator.migrate();
-            if (n > 0) log.info("applied {} migration(s)", n);
-        } catch (const models::DatabaseUnavailable& e) {
-            log.error("database unavailable at start-up, migrations not applied: {}", e.what());
-        }
-    }
-
+    // Migrations run first thing on the maintenance thread, and again every second while
+    // the database is unreachable: the service starts and reports not ready meanwhile.
+    Maintenance maintenance(p.migrator, config_.database.autoMigrate, p.auth, p.metrics, log,
+                            config_.refresh.purgeInterval);
     middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
                                        config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
     middleware::RequireAuth requireAuth(p.tokens);
     controllers::AuthController authController(p.auth, throttle,
                                                [&p] { p.metrics.loginThrottled(); });
     controllers::UserController userController(p.auth);
-    controllers::OpsController opsController([&p] { return p.db.ping(); },
-                                             [&p] { return p.metrics.render(); });
+    controllers::OpsController opsController(
+        [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
+        [&p] { return p.metrics.render(); });
     auto routes = routeTable(config_.routes, authController, userController, opsController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
@@ -191,7 +227,6 @@ int Application::serve(const sigset_t& stopSignals) {
         log.error("cannot listen on {}:{}: {}", config_.server.host, config_.server.port, e.what());
         return 1;
     }
-    Purger purger(p.auth, p.metrics, log, config_.refresh.purgeInterval);
     log.info("authsvc {} listening on {}:{} ({} backend, config {})", AUTHSVC_VERSION,
              config_.server.host, server.port(), config_.database.backend, config_.source);
 

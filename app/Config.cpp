@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -191,9 +192,15 @@ void collect(const YAML::Node& node, const std::string& prefix, const std::strin
              std::map<std::string, YAML::Node>& out) {
     if (node.IsNull()) return;
     if (!node.IsMap()) fail(source, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
+    std::set<std::string> seen;
     for (const auto& kv : node) {
-        std::string key = kv.first.as<std::string>();
-        std::string path = prefix.empty() ? key : prefix + "." + key;
+        if (!kv.first.IsScalar()) {
+            fail(source, prefix.empty() ? "(top level)" : prefix, "keys must be plain names");
+        }
+        const std::string key = kv.first.Scalar();
+        const std::string path = prefix.empty() ? key : prefix + "." + key;
+        // yaml-cpp keeps duplicate keys silently; a repeated key is almost always a typo.
+        if (!seen.insert(key).second) fail(source, path, "key appears twice");
         if (leaves.count(path)) {
             out[path] = kv.second;
         } else if (sections.count(path)) {
@@ -217,10 +224,12 @@ void finish(Config& c, const std::string& source) {
         c.jwt.secret = models::crypto::base64UrlEncode(models::crypto::randomBytes(48));
         c.jwt.secretGenerated = true;
     }
-    std::set<std::string> seen;
+    std::set<std::string> seen(std::begin(FixedPaths::kAll), std::end(FixedPaths::kAll));
     for (auto* list : {&c.routes.login, &c.routes.refresh, &c.routes.protectedPaths}) {
         for (auto& p : *list) {
-            if (!seen.insert(p).second) fail(source, "routes", "path " + p + " is listed twice");
+            if (!seen.insert(p).second) {
+                fail(source, "routes", "path " + p + " is already taken by another route");
+            }
         }
     }
 }
@@ -239,7 +248,7 @@ std::optional<Millis> parseDuration(const std::string& text) {
     size_t i = 0;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
     if (i == 0 || i > 12) return std::nullopt;
-    int64_t n = std::stoll(text.substr(0, i));
+    const int64_t n = std::stoll(text.substr(0, i));
     std::string unit = text.substr(i);
     int64_t mult;
     if (unit == "ms") {
@@ -255,6 +264,7 @@ std::optional<Millis> parseDuration(const std::string& text) {
     } else {
         return std::nullopt;
     }
+    if (n > std::numeric_limits<int64_t>::max() / mult) return std::nullopt;
     return Millis{n * mult};
 }
 
@@ -274,6 +284,8 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
     } catch (const YAML::ParserException& e) {
         throw ConfigError(source + ": line " + std::to_string(e.mark.line + 1) +
                           ": invalid YAML: " + e.msg);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(source + ": invalid YAML: " + e.msg);
     }
 
     Config c;

@@ -69,6 +69,19 @@ struct AuthConfig {
     int hashThreads = 2;
 };
 
+// Paths of the routes that `routes:` cannot move; a configured path may not take one.
+struct FixedPaths {
+    static constexpr const char* kRegister = "/api/register";
+    static constexpr const char* kLogout = "/api/logout";
+    static constexpr const char* kLogoutAll = "/api/logout_all";
+    static constexpr const char* kMe = "/api/me";
+    static constexpr const char* kHealthz = "/healthz";
+    static constexpr const char* kReadyz = "/readyz";
+    static constexpr const char* kMetrics = "/metrics";
+    static constexpr const char* kAll[] = {kRegister, kLogout, kLogoutAll, kMe,
+                                           kHealthz,  kReadyz, kMetrics};
+};
+
 struct RoutesConfig {
     std::vector<std::string> login{"/api/login", "/login"};
     std::vector<std::string> refresh{"/api/refresh_token", "/api/refresh-token", "/refresh-token"};

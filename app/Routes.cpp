@@ -22,16 +22,16 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
     // clang-format off
     return {
         // name        method  paths                  runs on       handler (bearer = needs a token)
-        {"register",   "POST", {"/api/register"},     HashingPool,  pub(&AuthController::registerUser, auth)},
+        {"register",   "POST", {FixedPaths::kRegister},     HashingPool,  pub(&AuthController::registerUser, auth)},
         {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth)},
         {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
-        {"logout",     "POST", {"/api/logout"},       DatabasePool, pub(&AuthController::logout, auth)},
-        {"logout_all", "POST", {"/api/logout_all"},   DatabasePool, bearer(&AuthController::logoutAll, auth)},
+        {"logout",     "POST", {FixedPaths::kLogout},     DatabasePool, pub(&AuthController::logout, auth)},
+        {"logout_all", "POST", {FixedPaths::kLogoutAll},   DatabasePool, bearer(&AuthController::logoutAll, auth)},
         {"protected",  "GET",  paths.protectedPaths,  Reactor,      bearer(&UserController::protectedResource, users)},
-        {"me",         "GET",  {"/api/me"},           DatabasePool, bearer(&UserController::me, users)},
-        {"healthz",    "GET",  {"/healthz"},          Reactor,      pub(&OpsController::healthz, ops)},
-        {"readyz",     "GET",  {"/readyz"},           DatabasePool, pub(&OpsController::readyz, ops)},
-        {"metrics",    "GET",  {"/metrics"},          Reactor,      pub(&OpsController::metrics, ops)},
+        {"me",         "GET",  {FixedPaths::kMe},     DatabasePool, bearer(&UserController::me, users)},
+        {"healthz",    "GET",  {FixedPaths::kHealthz},     Reactor,      pub(&OpsController::healthz, ops)},
+        {"readyz",     "GET",  {FixedPaths::kReadyz},     DatabasePool, pub(&OpsController::readyz, ops)},
+        {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},
     };
     // clang-format on
 }

@@ -2,6 +2,7 @@
 
 #include <jwt.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,13 @@ IntClaim intClaim(jwt_t* j, const char* name) {
     long v = jwt_get_grant_int(j, name);
     if (errno == ENOENT) return {false, 0};
     return {true, v};
+}
+
+// Epoch seconds to milliseconds without overflow: anything past the year 30000 is
+// treated as that far (still in the future, and safe to add a leeway to).
+int64_t toMs(long seconds) {
+    constexpr long kMaxSeconds = 900'000'000'000L;
+    return int64_t(std::min(seconds, kMaxSeconds)) * 1000;
 }
 
 bool audienceMatches(jwt_t* j, const std::string& audience) {
@@ -111,13 +119,13 @@ Result<AccessClaims> TokenService::verify(std::string_view token) const {
     const int64_t leeway = settings_.leewayMs;
     IntClaim exp = intClaim(j.get(), "exp");
     if (!exp.present || exp.value <= 0) return invalid("Missing or malformed exp");
-    if (now > int64_t(exp.value) * 1000 + leeway) return invalid("Access token has expired");
+    if (now > toMs(exp.value) + leeway) return invalid("Access token has expired");
     IntClaim nbf = intClaim(j.get(), "nbf");
-    if (nbf.present && (nbf.value <= 0 || int64_t(nbf.value) * 1000 > now + leeway)) {
+    if (nbf.present && (nbf.value <= 0 || toMs(nbf.value) > now + leeway)) {
         return invalid("Token is not yet valid");
     }
     IntClaim iat = intClaim(j.get(), "iat");
-    if (iat.present && (iat.value <= 0 || int64_t(iat.value) * 1000 > now + leeway)) {
+    if (iat.present && (iat.value <= 0 || toMs(iat.value) > now + leeway)) {
         return invalid("Token is not yet valid");
     }
     const char* sub = jwt_get_grant(j.get(), "sub");

@@ -1,0 +1,404 @@
+// app::parseConfig / parseDuration: defaults, every error (naming key and file),
+// environment overrides.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "app/Config.h"
+
+namespace {
+
+using authsvc::app::Config;
+using authsvc::app::ConfigError;
+using authsvc::app::EnvLookup;
+using authsvc::app::Millis;
+using authsvc::app::parseConfig;
+using authsvc::app::parseDuration;
+
+const std::string kGoodSecret = "0123456789abcdef0123456789abcdef";  // exactly 32 bytes
+
+EnvLookup envOf(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& name) -> std::optional<std::string> {
+        auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+
+// The ConfigError message of parsing `yaml`, or "" if it parsed.
+std::string errorOf(const std::string& yaml, const EnvLookup& env = envOf({})) {
+    try {
+        parseConfig(yaml, "test.yaml", env);
+    } catch (const ConfigError& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("(not a ConfigError) ") + e.what();
+    }
+    return "";
+}
+
+TEST(ConfigTest, EmptyDocumentGivesTheDefaultsOfApiMd) {
+    Config c = parseConfig("", "test.yaml", envOf({}));
+    EXPECT_EQ(c.source, "test.yaml");
+    EXPECT_EQ(c.server.host, "0.0.0.0");
+    EXPECT_EQ(c.server.port, 8080);
+    EXPECT_EQ(c.server.threads, 2);
+    EXPECT_EQ(c.server.maxBodyBytes, 16384);
+    EXPECT_EQ(c.database.backend, "sqlite");
+    EXPECT_EQ(c.database.sqlitePath, "data/authsvc.db");
+    EXPECT_EQ(c.database.poolSize, 8);
+    EXPECT_TRUE(c.database.autoMigrate);
+    EXPECT_EQ(c.jwt.algorithm, "HS256");
+    EXPECT_EQ(c.jwt.issuer, "authsvc");
+    EXPECT_EQ(c.jwt.audience, "authsvc-clients");
+    EXPECT_EQ(c.jwt.accessTtl, Millis(15 * 60 * 1000));
+    EXPECT_EQ(c.jwt.leeway, Millis(30 * 1000));
+    EXPECT_EQ(c.refresh.ttl, Millis(14LL * 24 * 3600 * 1000));
+    EXPECT_EQ(c.refresh.reuseGrace, Millis(10 * 1000));
+    EXPECT_FALSE(c.refresh.sliding);
+    EXPECT_TRUE(c.auth.registrationOpen);
+    EXPECT_EQ(c.auth.passwordMinLength, 8);
+    EXPECT_EQ(c.auth.argon2id.memoryKib, 19456);
+    EXPECT_EQ(c.auth.argon2id.iterations, 2);
+    EXPECT_EQ(c.auth.argon2id.parallelism, 1);
+    EXPECT_EQ(c.auth.loginRateLimit.perIpPerMinute, 20);
+    EXPECT_EQ(c.auth.loginRateLimit.perAccountPerMinute, 5);
+    EXPECT_EQ(c.routes.login, (std::vector<std::string>{"/api/login", "/login"}));
+    EXPECT_EQ(c.routes.refresh, (std::vector<std::string>{"/api/refresh_token",
+                                                          "/api/refresh-token", "/refresh-token"}));
+    EXPECT_EQ(c.routes.protectedPaths,
+              (std::vector<std::string>{"/api/protected", "/api/protected-resource"}));
+    EXPECT_EQ(c.log.level, "info");
+    EXPECT_EQ(c.log.format, "text");
+}
+
+TEST(ConfigTest, ParsesEverySectionOfAFullFile) {
+    const std::string yaml = R"(
+server: {host: 127.0.0.1, port: 9090, threads: 3, max_body_bytes: 4096}
+database:
+  backend: postgresql
+  sqlite: {path: /tmp/x.db}
+  postgresql: {dsn: "host=db port=5433"}
+  pool_size: 4
+  auto_migrate: false
+jwt:
+  algorithm: HS256
+  secret: )" + kGoodSecret + R"(
+  issuer: me
+  audience: them
+  access_ttl: 5m
+  leeway: 0s
+refresh: {ttl: 2d, reuse_grace: 1500ms, sliding: true}
+auth:
+  registration: closed
+  password_min_length: 12
+  argon2id: {memory_kib: 64, iterations: 3, parallelism: 1}
+  login_rate_limit: {per_ip_per_minute: 7, per_account_per_minute: 2}
+routes:
+  login: [/a/login]
+  refresh: [/a/refresh, /b/refresh]
+  protected: [/a/protected]
+log: {level: debug, format: json}
+)";
+    Config c = parseConfig(yaml, "full.yaml", envOf({}));
+    EXPECT_EQ(c.server.host, "127.0.0.1");
+    EXPECT_EQ(c.server.port, 9090);
+    EXPECT_EQ(c.server.threads, 3);
+    EXPECT_EQ(c.server.maxBodyBytes, 4096);
+    EXPECT_EQ(c.database.backend, "postgresql");
+    EXPECT_EQ(c.database.sqlitePath, "/tmp/x.db");
+    EXPECT_EQ(c.database.postgresqlDsn, "host=db port=5433");
+    EXPECT_EQ(c.database.poolSize, 4);
+    EXPECT_FALSE(c.database.autoMigrate);
+    EXPECT_EQ(c.jwt.secret, kGoodSecret);
+    EXPECT_FALSE(c.jwt.secretGenerated);
+    EXPECT_EQ(c.jwt.issuer, "me");
+    EXPECT_EQ(c.jwt.audience, "them");
+    EXPECT_EQ(c.jwt.accessTtl, Millis(5 * 60 * 1000));
+    EXPECT_EQ(c.jwt.leeway, Millis(0));
+    EXPECT_EQ(c.refresh.ttl, Millis(2LL * 24 * 3600 * 1000));
+    EXPECT_EQ(c.refresh.reuseGrace, Millis(1500));
+    EXPECT_TRUE(c.refresh.sliding);
+    EXPECT_FALSE(c.auth.registrationOpen);
+    EXPECT_EQ(c.auth.passwordMinLength, 12);
+    EXPECT_EQ(c.auth.argon2id.memoryKib, 64);
+    EXPECT_EQ(c.auth.argon2id.iterations, 3);
+    EXPECT_EQ(c.auth.loginRateLimit.perIpPerMinute, 7);
+    EXPECT_EQ(c.auth.loginRateLimit.perAccountPerMinute, 2);
+    EXPECT_EQ(c.routes.login, (std::vector<std::string>{"/a/login"}));
+    EXPECT_EQ(c.routes.refresh, (std::vector<std::string>{"/a/refresh", "/b/refresh"}));
+    EXPECT_EQ(c.routes.protectedPaths, (std::vector<std::string>{"/a/protected"}));
+    EXPECT_EQ(c.log.level, "debug");
+    EXPECT_EQ(c.log.format, "json");
+}
+
+TEST(ConfigTest, NullValuesKeepTheDefault) {
+    Config c = parseConfig("server:\n  port: ~\nrefresh:\n", "test.yaml", envOf({}));
+    EXPECT_EQ(c.server.port, 8080);
+    EXPECT_EQ(c.refresh.ttl, Millis(14LL * 24 * 3600 * 1000));
+}
+
+TEST(ConfigTest, UnknownTopLevelKeyNamesKeyAndFile) {
+    const std::string e = errorOf("sever:\n  port: 1\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("sever"), std::string::npos) << e;
+    EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, UnknownNestedKeyNamesTheDottedPath) {
+    const std::string e = errorOf("server:\n  prot: 1\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("server.prot"), std::string::npos) << e;
+    EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, UnknownKeyTwoLevelsDown) {
+    const std::string e = errorOf("auth:\n  argon2id:\n    memory: 64\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("auth.argon2id.memory"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, WrongTypeScalarForIntNamesKeyFileAndValue) {
+    const std::string e = errorOf("server:\n  port: abc\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("server.port"), std::string::npos) << e;
+    EXPECT_NE(e.find("\"abc\""), std::string::npos) << e;
+}
+
+TEST(ConfigTest, WrongTypeCollectionForScalar) {
+    const std::string e = errorOf("server:\n  port: [1, 2]\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("server.port"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, ScalarWhereASectionBelongs) {
+    const std::string e = errorOf("server: 5\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("server"), std::string::npos) << e;
+    EXPECT_NE(e.find("expected a mapping"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, TopLevelThatIsNotAMapping) {
+    const std::string e = errorOf("- a\n- b\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("expected a mapping"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, InvalidYamlNamesFileAndLine) {
+    const std::string e = errorOf("server:\n  port: 1\n  host: [unclosed\n");
+    EXPECT_EQ(e.rfind("test.yaml: line ", 0), 0u) << e;
+    EXPECT_NE(e.find("invalid YAML"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, WrongTypeForBool) {
+    const std::string e = errorOf("refresh:\n  sliding: maybe\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("refresh.sliding"), std::string::npos) << e;
+    EXPECT_NE(e.find("\"maybe\""), std::string::npos) << e;
+}
+
+TEST(ConfigTest, BoolAcceptsYamlSpellings) {
+    EXPECT_TRUE(parseConfig("refresh: {sliding: on}", "t", envOf({})).refresh.sliding);
+    EXPECT_TRUE(parseConfig("refresh: {sliding: yes}", "t", envOf({})).refresh.sliding);
+    EXPECT_FALSE(parseConfig("database: {auto_migrate: off}", "t", envOf({})).database.autoMigrate);
+}
+
+TEST(ConfigTest, BadDurationNamesKeyFileAndValue) {
+    for (const char* bad : {"15", "15x", "1.5h", "-5s", "m", "15 m", "ten minutes"}) {
+        const std::string e = errorOf(std::string("jwt:\n  access_ttl: \"") + bad + "\"\n");
+        EXPECT_NE(e.find("test.yaml"), std::string::npos) << bad << ": " << e;
+        EXPECT_NE(e.find("jwt.access_ttl"), std::string::npos) << bad << ": " << e;
+        EXPECT_NE(e.find(std::string("\"") + bad + "\""), std::string::npos) << bad << ": " << e;
+    }
+}
+
+TEST(ConfigTest, DurationOutOfRangeIsRefused) {
+    // jwt.leeway is at most 5 minutes; refresh.ttl at least 1 s.
+    EXPECT_NE(errorOf("jwt: {leeway: 6m}").find("jwt.leeway"), std::string::npos);
+    EXPECT_NE(errorOf("refresh: {ttl: 999ms}").find("refresh.ttl"), std::string::npos);
+    EXPECT_EQ(errorOf("jwt: {leeway: 5m}"), "");
+}
+
+TEST(ConfigTest, OutOfRangeIntNamesKeyFileAndValue) {
+    const std::string e = errorOf("server:\n  port: 70000\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("server.port"), std::string::npos) << e;
+    EXPECT_NE(e.find("70000"), std::string::npos) << e;
+    EXPECT_NE(e.find("0 to 65535"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, NegativeAndHugeIntsAreRefused) {
+    EXPECT_NE(errorOf("database: {pool_size: -1}").find("database.pool_size"), std::string::npos);
+    EXPECT_NE(errorOf("database: {pool_size: 0}").find("database.pool_size"), std::string::npos);
+    EXPECT_NE(errorOf("database: {pool_size: 99999999999999999999999}").find("database.pool_size"),
+              std::string::npos);
+    EXPECT_NE(errorOf("auth: {argon2id: {parallelism: 2}}").find("auth.argon2id.parallelism"),
+              std::string::npos);
+}
+
+TEST(ConfigTest, SecretShorterThan32BytesIsRefused) {
+    const std::string e = errorOf("jwt:\n  secret: " + kGoodSecret.substr(0, 31) + "\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("jwt.secret"), std::string::npos) << e;
+    EXPECT_NE(e.find("32 bytes"), std::string::npos) << e;
+    // The message must not echo the secret.
+    EXPECT_EQ(e.find(kGoodSecret.substr(0, 31)), std::string::npos) << e;
+}
+
+TEST(ConfigTest, SecretOfExactly32BytesIsKept) {
+    Config c = parseConfig("jwt:\n  secret: " + kGoodSecret + "\n", "test.yaml", envOf({}));
+    EXPECT_EQ(c.jwt.secret, kGoodSecret);
+    EXPECT_FALSE(c.jwt.secretGenerated);
+}
+
+TEST(ConfigTest, EmptySecretIsGeneratedRandomlyAndFlagged) {
+    Config a = parseConfig("jwt:\n  secret: \"\"\n", "test.yaml", envOf({}));
+    Config b = parseConfig("", "test.yaml", envOf({}));
+    EXPECT_TRUE(a.jwt.secretGenerated);
+    EXPECT_TRUE(b.jwt.secretGenerated);
+    EXPECT_GE(a.jwt.secret.size(), 32u);
+    EXPECT_GE(b.jwt.secret.size(), 32u);
+    EXPECT_NE(a.jwt.secret, b.jwt.secret);  // random per start
+}
+
+TEST(ConfigTest, BadEnumNamesKeyFileValueAndChoices) {
+    const std::string e = errorOf("database:\n  backend: mysql\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("database.backend"), std::string::npos) << e;
+    EXPECT_NE(e.find("\"mysql\""), std::string::npos) << e;
+    EXPECT_NE(e.find("sqlite"), std::string::npos) << e;
+    EXPECT_NE(e.find("postgresql"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, OtherEnums) {
+    EXPECT_NE(errorOf("jwt: {algorithm: none}").find("jwt.algorithm"), std::string::npos);
+    EXPECT_NE(errorOf("auth: {registration: maybe}").find("auth.registration"), std::string::npos);
+    EXPECT_NE(errorOf("log: {format: xml}").find("log.format"), std::string::npos);
+    EXPECT_NE(errorOf("log: {level: loud}").find("log.level"), std::string::npos);
+}
+
+TEST(ConfigTest, RoutePathWithoutLeadingSlashIsRefused) {
+    const std::string e = errorOf("routes:\n  login: [api/login]\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("routes.login"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, RoutePathShapesThatAreRefused) {
+    EXPECT_NE(errorOf("routes: {login: []}").find("routes.login"), std::string::npos);
+    EXPECT_NE(errorOf("routes: {login: /api/login}").find("routes.login"), std::string::npos);
+    EXPECT_NE(errorOf("routes: {login: [\"/a b\"]}").find("routes.login"), std::string::npos);
+    EXPECT_NE(errorOf("routes: {refresh: [\"/r?x=1\"]}").find("routes.refresh"), std::string::npos);
+    EXPECT_NE(errorOf("routes: {protected: [[/a]]}").find("routes.protected"), std::string::npos);
+}
+
+TEST(ConfigTest, DuplicateRoutePathAcrossRoutesIsRefused) {
+    const std::string e = errorOf("routes:\n  login: [/x]\n  refresh: [/x]\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("routes"), std::string::npos) << e;
+    EXPECT_NE(e.find("/x"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, DuplicateRoutePathWithinOneRouteIsRefused) {
+    const std::string e = errorOf("routes:\n  login: [/x, /x]\n");
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("/x"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, DuplicateWithADefaultPathIsRefused) {
+    // Only refresh is configured; it collides with the default login path.
+    const std::string e = errorOf("routes:\n  refresh: [/api/login]\n");
+    EXPECT_NE(e.find("/api/login"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, EnvironmentOverridesTheFile) {
+    Config c = parseConfig("server:\n  port: 9090\n", "test.yaml",
+                           envOf({{"AUTHSVC_SERVER_PORT", "7070"},
+                                  {"AUTHSVC_JWT_SECRET", kGoodSecret},
+                                  {"AUTHSVC_DATABASE_BACKEND", "postgresql"},
+                                  {"AUTHSVC_REFRESH_REUSE_GRACE", "3s"},
+                                  {"AUTHSVC_AUTH_LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "9"},
+                                  {"AUTHSVC_ROUTES_LOGIN", "/x/login,/y/login"}}));
+    EXPECT_EQ(c.server.port, 7070);
+    EXPECT_EQ(c.jwt.secret, kGoodSecret);
+    EXPECT_FALSE(c.jwt.secretGenerated);
+    EXPECT_EQ(c.database.backend, "postgresql");
+    EXPECT_EQ(c.refresh.reuseGrace, Millis(3000));
+    EXPECT_EQ(c.auth.loginRateLimit.perAccountPerMinute, 9);
+    EXPECT_EQ(c.routes.login, (std::vector<std::string>{"/x/login", "/y/login"}));
+}
+
+TEST(ConfigTest, EnvironmentOverrideWithABadValueNamesTheVariable) {
+    const std::string e =
+        errorOf("server:\n  port: 9090\n", envOf({{"AUTHSVC_SERVER_PORT", "eighty"}}));
+    EXPECT_NE(e.find("AUTHSVC_SERVER_PORT"), std::string::npos) << e;
+    EXPECT_NE(e.find("server.port"), std::string::npos) << e;
+    EXPECT_NE(e.find("\"eighty\""), std::string::npos) << e;
+}
+
+TEST(ConfigTest, EnvironmentOverrideWithABadDuration) {
+    const std::string e = errorOf("", envOf({{"AUTHSVC_JWT_ACCESS_TTL", "soon"}}));
+    EXPECT_NE(e.find("AUTHSVC_JWT_ACCESS_TTL"), std::string::npos) << e;
+    EXPECT_NE(e.find("jwt.access_ttl"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, EnvironmentSecretShorterThan32BytesIsRefused) {
+    const std::string e = errorOf("", envOf({{"AUTHSVC_JWT_SECRET", "short"}}));
+    EXPECT_NE(e.find("jwt.secret"), std::string::npos) << e;
+    EXPECT_NE(e.find("32 bytes"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, ParseDurationUnits) {
+    EXPECT_EQ(parseDuration("500ms"), Millis(500));
+    EXPECT_EQ(parseDuration("30s"), Millis(30'000));
+    EXPECT_EQ(parseDuration("15m"), Millis(900'000));
+    EXPECT_EQ(parseDuration("12h"), Millis(43'200'000));
+    EXPECT_EQ(parseDuration("14d"), Millis(1'209'600'000));
+    EXPECT_EQ(parseDuration("0s"), Millis(0));
+}
+
+TEST(ConfigTest, ParseDurationRejectsOtherText) {
+    for (const char* bad : {"", "s", "15", "15S", "15 s", " 15s", "15s ", "-1s", "+1s", "1.5s",
+                            "1e3ms", "15sec", "1m30s", "0x10s", "1234567890123s"}) {
+        EXPECT_EQ(parseDuration(bad), std::nullopt) << bad;
+    }
+}
+
+// Regression: parseDuration must refuse values whose milliseconds overflow int64
+// (they used to wrap around and pass the range checks).
+TEST(ConfigTest, ParseDurationRefusesValuesThatOverflow) {
+    EXPECT_EQ(parseDuration("213503982335d"), std::nullopt);
+    EXPECT_EQ(parseDuration("999999999999d"), std::nullopt);
+    const std::string e = errorOf("refresh:\n  ttl: 213503982335d\n");
+    EXPECT_NE(e.find("refresh.ttl"), std::string::npos) << e;
+}
+
+// Regression: a configured path may not take a fixed route's path (it used to shadow
+// the fixed route silently: logout became a login, /healthz demanded a token).
+TEST(ConfigTest, RoutePathThatShadowsAFixedRouteIsRefused) {
+    const std::string logout = errorOf("routes:\n  login: [/api/logout]\n");
+    EXPECT_NE(logout.find("test.yaml"), std::string::npos) << logout;
+    EXPECT_NE(logout.find("/api/logout"), std::string::npos) << logout;
+    const std::string health = errorOf("routes:\n  protected: [/healthz]\n");
+    EXPECT_NE(health.find("/healthz"), std::string::npos) << health;
+}
+
+// Regression: a non-scalar key is a ConfigError naming the file (it used to escape as a
+// yaml-cpp exception).
+TEST(ConfigTest, NonScalarKeyIsAConfigErrorNamingTheFile) {
+    const std::string e = errorOf("server:\n  ? [port, host]\n  : 1\n");
+    EXPECT_EQ(e.find("(not a ConfigError)"), std::string::npos) << e;
+    EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+    EXPECT_NE(e.find("server"), std::string::npos) << e;
+}
+
+// Regression: yaml-cpp keeps duplicate keys silently; a repeated key must be refused.
+TEST(ConfigTest, DuplicateKeyIsRefused) {
+    const std::string leaf = errorOf("server:\n  port: 8080\n  port: 9090\n");
+    EXPECT_NE(leaf.find("test.yaml"), std::string::npos) << leaf;
+    EXPECT_NE(leaf.find("server.port"), std::string::npos) << leaf;
+    const std::string section = errorOf("server:\n  port: 8080\nserver:\n  host: 127.0.0.1\n");
+    EXPECT_NE(section.find("test.yaml"), std::string::npos) << section;
+    EXPECT_NE(section.find("server"), std::string::npos) << section;
+}
+
+}  // namespace

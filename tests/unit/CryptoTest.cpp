@@ -1,0 +1,122 @@
+// models::crypto helpers against published test vectors.
+#include "models/Crypto.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace crypto = authsvc::models::crypto;
+
+class CryptoTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() { crypto::init(); }
+};
+
+std::string unhex(const std::string& h) {
+    std::string out;
+    for (size_t i = 0; i + 1 < h.size(); i += 2)
+        out += char(std::stoi(h.substr(i, 2), nullptr, 16));
+    return out;
+}
+
+TEST_F(CryptoTest, Base64UrlEncodeVectorsWithoutPadding) {
+    // RFC 4648 section 10, without padding, in the URL-safe alphabet.
+    EXPECT_EQ(crypto::base64UrlEncode(""), "");
+    EXPECT_EQ(crypto::base64UrlEncode("f"), "Zg");
+    EXPECT_EQ(crypto::base64UrlEncode("fo"), "Zm8");
+    EXPECT_EQ(crypto::base64UrlEncode("foo"), "Zm9v");
+    EXPECT_EQ(crypto::base64UrlEncode("foob"), "Zm9vYg");
+    EXPECT_EQ(crypto::base64UrlEncode("fooba"), "Zm9vYmE");
+    EXPECT_EQ(crypto::base64UrlEncode("foobar"), "Zm9vYmFy");
+    EXPECT_EQ(crypto::base64UrlEncode(std::string("\xfb\xff\xbf", 3)), "-_-_");
+}
+
+TEST_F(CryptoTest, Base64UrlDecodeRoundTripsAllByteValues) {
+    std::string all;
+    for (int i = 0; i < 256; ++i) all += char(i);
+    for (size_t n : {0u, 1u, 2u, 3u, 31u, 32u, 33u, 256u}) {
+        const std::string in = all.substr(0, n);
+        auto out = crypto::base64UrlDecode(crypto::base64UrlEncode(in));
+        ASSERT_TRUE(out) << n;
+        EXPECT_EQ(*out, in) << n;
+    }
+}
+
+TEST_F(CryptoTest, Base64UrlDecodeRefusesOtherAlphabetsPaddingAndGarbage) {
+    EXPECT_EQ(crypto::base64UrlDecode("+/+/"), std::nullopt);  // standard alphabet
+    EXPECT_EQ(crypto::base64UrlDecode("Zg=="), std::nullopt);  // padding
+    EXPECT_EQ(crypto::base64UrlDecode("Z"), std::nullopt);     // impossible length
+    EXPECT_EQ(crypto::base64UrlDecode("Zm9v!"), std::nullopt);
+    EXPECT_EQ(crypto::base64UrlDecode("Zm 9v"), std::nullopt);
+    EXPECT_EQ(crypto::base64UrlDecode(std::string("Zm9v\0", 5)), std::nullopt);
+    EXPECT_EQ(crypto::base64UrlDecode("Zm9v"), std::optional<std::string>("foo"));
+}
+
+TEST_F(CryptoTest, HexIsLowerCase) {
+    EXPECT_EQ(crypto::hex(""), "");
+    EXPECT_EQ(crypto::hex(std::string("\x00\xab\xff\x10", 4)), "00abff10");
+}
+
+TEST_F(CryptoTest, Sha256Vectors) {
+    EXPECT_EQ(crypto::sha256Hex(""),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(crypto::sha256Hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(crypto::sha256("abc").size(), 32u);
+    EXPECT_EQ(crypto::hex(crypto::sha256("abc")), crypto::sha256Hex("abc"));
+}
+
+TEST_F(CryptoTest, HmacSha256Rfc4231Case2) {
+    crypto::HmacSha256 mac("Jefe");
+    EXPECT_EQ(crypto::hex(mac.mac("what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_F(CryptoTest, HmacSha256Rfc4231Case6KeyLongerThanABlock) {
+    crypto::HmacSha256 mac(std::string(131, '\xaa'));
+    EXPECT_EQ(crypto::hex(mac.mac("Test Using Larger Than Block-Size Key - Hash Key First")),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST_F(CryptoTest, HmacSha256Rfc4231Case1BinaryKey) {
+    crypto::HmacSha256 mac(unhex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"));
+    EXPECT_EQ(crypto::hex(mac.mac("Hi There")),
+              "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+}
+
+TEST_F(CryptoTest, HmacStateIsReusedWithoutBeingConsumed) {
+    crypto::HmacSha256 mac("Jefe");
+    const std::string first = mac.mac("what do ya want for nothing?");
+    const std::string other = mac.mac("something else");
+    const std::string again = mac.mac("what do ya want for nothing?");
+    EXPECT_EQ(first, again);
+    EXPECT_NE(first, other);
+    EXPECT_EQ(first.size(), 32u);
+}
+
+TEST_F(CryptoTest, HmacSurvivesACopyOfTheObject) {
+    crypto::HmacSha256 a("Jefe");
+    crypto::HmacSha256 b = a;
+    EXPECT_EQ(crypto::hex(b.mac("what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_F(CryptoTest, ConstantTimeEquals) {
+    EXPECT_TRUE(crypto::constantTimeEquals("", ""));
+    EXPECT_TRUE(crypto::constantTimeEquals("abc", "abc"));
+    EXPECT_FALSE(crypto::constantTimeEquals("abc", "abd"));
+    EXPECT_FALSE(crypto::constantTimeEquals("abc", "ab"));
+    EXPECT_FALSE(crypto::constantTimeEquals("ab", "abc"));
+    EXPECT_FALSE(crypto::constantTimeEquals("", "a"));
+    EXPECT_FALSE(crypto::constantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+TEST_F(CryptoTest, RandomBytesHaveTheRequestedSizeAndDiffer) {
+    EXPECT_EQ(crypto::randomBytes(0).size(), 0u);
+    const std::string a = crypto::randomBytes(32), b = crypto::randomBytes(32);
+    EXPECT_EQ(a.size(), 32u);
+    EXPECT_NE(a, b);
+    EXPECT_NE(a, std::string(32, '\0'));
+}
+
+}  // namespace

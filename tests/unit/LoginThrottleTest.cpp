@@ -1,0 +1,142 @@
+// LoginThrottle: sliding minute per IP and per email, Retry-After, memory bound.
+#include "middleware/LoginThrottle.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using authsvc::middleware::LoginThrottle;
+using authsvc::models::ManualClock;
+
+class LoginThrottleTest : public ::testing::Test {
+  protected:
+    ManualClock clock;
+};
+
+TEST_F(LoginThrottleTest, AllowsNFailuresAndRefusesAttemptNPlusOne) {
+    LoginThrottle t(100, 3, clock);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(t.retryAfter("ip", "a@x"), std::nullopt) << i;
+        t.recordFailure("ip", "a@x");
+    }
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 60);
+}
+
+TEST_F(LoginThrottleTest, RetryAfterCountsDownToTheOldestFailureLeavingTheMinute) {
+    LoginThrottle t(100, 2, clock);
+    t.recordFailure("ip", "a@x");  // t0
+    clock.advanceMs(10'000);
+    t.recordFailure("ip", "a@x");  // t0 + 10 s
+    clock.advanceMs(5'000);
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 45);  // t0 + 60 s - (t0 + 15 s)
+    clock.advanceMs(44'000);
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 1);
+}
+
+TEST_F(LoginThrottleTest, RetryAfterRoundsUpToWholeSeconds) {
+    LoginThrottle t(100, 1, clock);
+    t.recordFailure("ip", "a@x");
+    clock.advanceMs(500);
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 60);  // 59.5 s -> 60
+    clock.advanceMs(59'499);
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 1);  // 1 ms left -> 1, never 0
+}
+
+TEST_F(LoginThrottleTest, TheWindowSlides) {
+    LoginThrottle t(100, 3, clock);
+    t.recordFailure("ip", "a@x");  // t0
+    clock.advanceMs(20'000);
+    t.recordFailure("ip", "a@x");  // t0 + 20
+    clock.advanceMs(20'000);
+    t.recordFailure("ip", "a@x");  // t0 + 40
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 20);
+    clock.advanceMs(19'999);
+    EXPECT_TRUE(t.retryAfter("ip", "a@x"));
+    clock.advanceMs(1);  // t0 + 60: the first failure has left the minute
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), std::nullopt);
+    t.recordFailure("ip", "a@x");  // t0 + 60: full again, until t0 + 80
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 20);
+}
+
+TEST_F(LoginThrottleTest, AFixedWindowWouldBeWrong) {
+    // Failures at the end of one minute still count at the start of the next.
+    clock.setMs(1'800'000'000'000 + 59'000);
+    LoginThrottle t(100, 2, clock);
+    t.recordFailure("ip", "a@x");
+    t.recordFailure("ip", "a@x");
+    clock.advanceMs(2'000);  // crosses a minute boundary of the wall clock
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 58);
+}
+
+TEST_F(LoginThrottleTest, PerIpLimitAcrossManyEmails) {
+    LoginThrottle t(3, 100, clock);
+    t.recordFailure("1.2.3.4", "a@x");
+    t.recordFailure("1.2.3.4", "b@x");
+    t.recordFailure("1.2.3.4", "c@x");
+    EXPECT_EQ(t.retryAfter("1.2.3.4", "new@x"), 60);
+    EXPECT_EQ(t.retryAfter("5.6.7.8", "new@x"), std::nullopt);
+}
+
+TEST_F(LoginThrottleTest, PerEmailLimitAcrossManyIps) {
+    LoginThrottle t(100, 2, clock);
+    t.recordFailure("1.1.1.1", "victim@x");
+    t.recordFailure("2.2.2.2", "victim@x");
+    EXPECT_EQ(t.retryAfter("3.3.3.3", "victim@x"), 60);
+    EXPECT_EQ(t.retryAfter("3.3.3.3", "other@x"), std::nullopt);
+}
+
+TEST_F(LoginThrottleTest, TheLongerOfBothWaitsIsReported) {
+    LoginThrottle t(2, 2, clock);
+    t.recordFailure("ip", "a@x");  // t0, ip and a@x
+    clock.advanceMs(30'000);
+    t.recordFailure("ip", "b@x");  // ip now full (until t0+60)
+    t.recordFailure("ip2", "a@x");
+    t.recordFailure("ip3", "a@x");  // a@x: failures at t0+30 and t0+30 (kept 2): until t0+90
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), 60);
+    EXPECT_EQ(t.retryAfter("ip", "zzz@x"), 30);
+}
+
+TEST_F(LoginThrottleTest, KeysAreIndependentAndExact) {
+    LoginThrottle t(100, 1, clock);
+    t.recordFailure("ip", "a@x");
+    EXPECT_TRUE(t.retryAfter("ip", "a@x"));
+    EXPECT_EQ(t.retryAfter("ip", "A@x"), std::nullopt);  // the caller normalises
+    EXPECT_EQ(t.retryAfter("ip", "a@x "), std::nullopt);
+}
+
+TEST_F(LoginThrottleTest, MemoryIsBoundedUnderAFloodOfDistinctKeys) {
+    LoginThrottle t(5, 5, clock, 1000);
+    for (int i = 0; i < 50'000; ++i) {
+        t.recordFailure("ip-" + std::to_string(i), "user-" + std::to_string(i) + "@x");
+        if (i % 1000 == 0) clock.advanceMs(1);
+    }
+    EXPECT_LE(t.trackedKeys(), 2000u);
+    EXPECT_GT(t.trackedKeys(), 0u);
+}
+
+TEST_F(LoginThrottleTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
+    LoginThrottle t(1'000'000, 5, clock);
+    for (size_t i = 0; i < LoginThrottle::kMaxKeys + 5000; ++i) {
+        t.recordFailure("one-ip", "u" + std::to_string(i));
+    }
+    EXPECT_LE(t.trackedKeys(), LoginThrottle::kMaxKeys + 1);
+}
+
+TEST_F(LoginThrottleTest, StaleKeysAreEvictedBeforeLiveOnes) {
+    LoginThrottle t(100, 1, clock, 10);
+    for (int i = 0; i < 9; ++i) t.recordFailure("ip", "stale" + std::to_string(i));
+    clock.advanceMs(61'000);
+    t.recordFailure("ip2", "live");  // 10 email keys: the bound is reached
+    t.recordFailure("ip2", "next");  // forces an eviction
+    EXPECT_TRUE(t.retryAfter("ip-other", "live")) << "a live key was evicted";
+    EXPECT_TRUE(t.retryAfter("ip-other", "next"));
+    EXPECT_LE(t.trackedKeys(), 20u);
+}
+
+TEST_F(LoginThrottleTest, NothingRecordedMeansNothingTracked) {
+    LoginThrottle t(1, 1, clock);
+    EXPECT_EQ(t.retryAfter("ip", "a@x"), std::nullopt);
+    EXPECT_EQ(t.trackedKeys(), 0u);
+}
+
+}  // namespace

@@ -1,0 +1,146 @@
+// Migrator: splitStatements (SQLite runs only the first statement of a string, so the
+// split is what makes a migration complete), and migrate/status on a real SQLite file.
+#include "models/Migrator.h"
+
+#include <gtest/gtest.h>
+
+#include "TestSupport.h"
+
+namespace {
+
+using authsvc::models::Database;
+using authsvc::models::DatabaseSettings;
+using authsvc::models::Dialect;
+using authsvc::models::embeddedMigrations;
+using authsvc::models::ManualClock;
+using authsvc::models::Migrator;
+using authsvc::models::splitStatements;
+using Statements = std::vector<std::string>;
+
+TEST(SplitStatementsTest, OneStatementPerSemicolonAtTheEndOfALine) {
+    EXPECT_EQ(splitStatements("CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);\n"),
+              (Statements{"CREATE TABLE a (x INT)", "CREATE TABLE b (y INT)"}));
+}
+
+TEST(SplitStatementsTest, MultiLineStatementStaysWhole) {
+    EXPECT_EQ(splitStatements("CREATE TABLE t (\n    a INT,\n    b INT\n);\nSELECT 1;\n"),
+              (Statements{"CREATE TABLE t (\n    a INT,\n    b INT\n)", "SELECT 1"}));
+}
+
+TEST(SplitStatementsTest, CommentLinesAreDroppedEvenWhenTheyEndWithASemicolon) {
+    EXPECT_EQ(splitStatements("-- first; not a statement;\n  -- indented;\nSELECT 1;\n"),
+              (Statements{"SELECT 1"}));
+}
+
+TEST(SplitStatementsTest, CommentLineInsideAStatement) {
+    EXPECT_EQ(splitStatements("CREATE TABLE t (\n  -- the key;\n  id INT\n);\n"),
+              (Statements{"CREATE TABLE t (\n  id INT\n)"}));
+}
+
+TEST(SplitStatementsTest, SemicolonInsideALineDoesNotSplit) {
+    EXPECT_EQ(splitStatements("INSERT INTO t VALUES ('a;b');\n"),
+              (Statements{"INSERT INTO t VALUES ('a;b')"}));
+}
+
+TEST(SplitStatementsTest, TrailingWhitespaceAndCrlf) {
+    EXPECT_EQ(splitStatements("SELECT 1;  \t\r\nSELECT 2;\r\n"),
+              (Statements{"SELECT 1", "SELECT 2"}));
+}
+
+TEST(SplitStatementsTest, LastStatementWithoutSemicolonIsKept) {
+    EXPECT_EQ(splitStatements("SELECT 1;\nSELECT 2"), (Statements{"SELECT 1", "SELECT 2\n"}));
+}
+
+TEST(SplitStatementsTest, NothingButBlanksAndCommentsIsNoStatement) {
+    EXPECT_EQ(splitStatements(""), Statements{});
+    EXPECT_EQ(splitStatements("\n  \n\t\n"), Statements{});
+    EXPECT_EQ(splitStatements("-- only a comment\n-- and another;\n"), Statements{});
+}
+
+TEST(SplitStatementsTest, NoLastLineNewlineNeeded) {
+    EXPECT_EQ(splitStatements("SELECT 1;"), (Statements{"SELECT 1"}));
+}
+
+TEST(EmbeddedMigrationsTest, BothDialectsStartAtVersionOne) {
+    bool sqlite = false, pg = false;
+    for (const auto& m : embeddedMigrations()) {
+        if (std::string(m.dialect) == "sqlite" && m.version == 1) sqlite = true;
+        if (std::string(m.dialect) == "postgresql" && m.version == 1) pg = true;
+        EXPECT_GT(m.version, 0) << m.name;
+    }
+    EXPECT_TRUE(sqlite);
+    EXPECT_TRUE(pg);
+}
+
+TEST(EmbeddedMigrationsTest, EverySplitStatementIsASingleStatement) {
+    // A statement that still holds a ";" would lose its tail on SQLite.
+    for (const auto& m : embeddedMigrations()) {
+        const auto stmts = splitStatements(m.sql);
+        EXPECT_FALSE(stmts.empty()) << m.name;
+        for (const auto& s : stmts) {
+            EXPECT_EQ(s.find(';'), std::string::npos) << m.dialect << "/" << m.name << ": " << s;
+            EXPECT_NE(s.find_first_not_of(" \t\r\n"), std::string::npos) << m.name;
+        }
+    }
+}
+
+class MigratorTest : public ::testing::Test {
+  protected:
+    MigratorTest() {
+        DatabaseSettings s;
+        s.dialect = Dialect::Sqlite;
+        s.sqlitePath = (dir.path() / "sub" / "m.db").string();
+        s.poolSize = 2;
+        s.timeout = std::chrono::milliseconds(2000);
+        db = std::make_unique<Database>(s);
+    }
+    authsvc::testing::TempDir dir;
+    ManualClock clock{1'800'000'000'000};
+    std::unique_ptr<Database> db;
+};
+
+TEST_F(MigratorTest, FreshDatabaseShowsPendingMigrations) {
+    Migrator m(*db, clock);
+    auto st = m.status();
+    ASSERT_FALSE(st.empty());
+    EXPECT_EQ(st[0].version, 1);
+    EXPECT_FALSE(st[0].applied);
+    EXPECT_EQ(st[0].appliedAt, 0);
+}
+
+TEST_F(MigratorTest, MigrateAppliesOnceAndRecordsTheTime) {
+    Migrator m(*db, clock);
+    const int pending = int(m.status().size());
+    EXPECT_EQ(m.migrate(), pending);
+    EXPECT_EQ(m.migrate(), 0);
+    for (const auto& s : m.status()) {
+        EXPECT_TRUE(s.applied) << s.name;
+        EXPECT_EQ(s.appliedAt, 1'800'000'000) << s.name;
+    }
+}
+
+TEST_F(MigratorTest, EveryTableOfTheSchemaExists) {
+    Migrator(*db, clock).migrate();
+    // If the split had merged statements, SQLite would have run only the first one.
+    long long n = db->read([](soci::session& s) {
+        long long count = 0;
+        s << "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name IN "
+             "('users', 'refresh_families', 'refresh_tokens', 'refresh_tokens_family', "
+             "'refresh_families_user')",
+            soci::into(count);
+        return count;
+    });
+    EXPECT_EQ(n, 5);
+}
+
+TEST_F(MigratorTest, SecondDatabaseObjectSeesTheMigrationsApplied) {
+    Migrator(*db, clock).migrate();
+    DatabaseSettings s;
+    s.sqlitePath = (dir.path() / "sub" / "m.db").string();
+    s.poolSize = 1;
+    Database again(s);
+    EXPECT_EQ(Migrator(again, clock).migrate(), 0);
+    EXPECT_TRUE(again.ping());
+}
+
+}  // namespace

@@ -1,0 +1,146 @@
+// Helpers shared by the unit tests: a fresh temporary directory per test, a forger of
+// JWTs that uses libsodium directly (independent of TokenService and models::crypto),
+// and an AuthObserver that records every event.
+#pragma once
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "models/AuthService.h"
+
+namespace authsvc::testing {
+
+// A directory under the system temp dir, removed with everything in it.
+class TempDir {
+  public:
+    TempDir() {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "authsvc-unit-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+inline std::string b64url(const std::string& bytes) {
+    if (sodium_init() < 0) throw std::runtime_error("sodium_init");
+    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), variant);
+    out.resize(out.find('\0'));
+    return out;
+}
+
+inline std::string b64urlDecode(const std::string& text) {
+    std::string out(text.size(), '\0');
+    size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                          text.size(), nullptr, &len, nullptr,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+        throw std::runtime_error("bad base64url in test input");
+    }
+    out.resize(len);
+    return out;
+}
+
+inline std::string hmacSha256(const std::string& key, const std::string& data) {
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()),
+                                key.size());
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
+                                  data.size());
+    unsigned char out[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_final(&st, out);
+    return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+inline std::string hmacSha512(const std::string& key, const std::string& data) {
+    crypto_auth_hmacsha512_state st;
+    crypto_auth_hmacsha512_init(&st, reinterpret_cast<const unsigned char*>(key.data()),
+                                key.size());
+    crypto_auth_hmacsha512_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
+                                  data.size());
+    unsigned char out[crypto_auth_hmacsha512_BYTES];
+    crypto_auth_hmacsha512_final(&st, out);
+    return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+// header.payload.signature with the signature computed as the header's alg says
+// (HS256 or HS512 under `key`); any other alg gets `rawSignature` as is.
+inline std::string forgeJwt(const nlohmann::json& header, const nlohmann::json& payload,
+                            const std::string& key, const std::string& rawSignature = "") {
+    const std::string signingInput = b64url(header.dump()) + "." + b64url(payload.dump());
+    const std::string alg = header.value("alg", "");
+    std::string sig = rawSignature;
+    if (alg == "HS256") sig = hmacSha256(key, signingInput);
+    if (alg == "HS512") sig = hmacSha512(key, signingInput);
+    return signingInput + "." + b64url(sig);
+}
+
+// The decoded JSON of one segment (0 = header, 1 = payload) of a compact JWS.
+inline nlohmann::json jwtSegment(const std::string& token, int index) {
+    size_t start = 0;
+    for (int i = 0; i < index; ++i) start = token.find('.', start) + 1;
+    size_t end = token.find('.', start);
+    return nlohmann::json::parse(b64urlDecode(token.substr(start, end - start)));
+}
+
+class RecordingObserver : public models::AuthObserver {
+  public:
+    struct Reuse {
+        std::string familyId;
+        int64_t userId;
+    };
+    void onLogin(bool success) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        logins.push_back(success);
+    }
+    void onRefresh(models::RefreshOutcome outcome) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        refreshes.push_back(outcome);
+    }
+    void onReuseDetected(const std::string& familyId, int64_t userId) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        reuses.push_back({familyId, userId});
+    }
+    void onFamiliesRevoked(int64_t count, const std::string& reason) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        revocations.emplace_back(count, reason);
+    }
+    size_t count(models::RefreshOutcome o) const {
+        std::lock_guard<std::mutex> lock(mu_);
+        size_t n = 0;
+        for (auto r : refreshes) n += (r == o);
+        return n;
+    }
+
+    std::vector<bool> logins;
+    std::vector<models::RefreshOutcome> refreshes;
+    std::vector<Reuse> reuses;
+    std::vector<std::pair<int64_t, std::string>> revocations;
+
+  private:
+    mutable std::mutex mu_;
+};
+
+inline const std::string kSecret = "0123456789abcdef0123456789abcdef-unit-tests";
+
+}  // namespace authsvc::testing

@@ -1,0 +1,316 @@
+// TokenService: issuing, and every rejection of API.md (libjwt 1.10 checks only format
+// and signature, so each claim rule is ours). Tokens are forged with libsodium.
+#include "models/TokenService.h"
+
+#include <gtest/gtest.h>
+
+#include "TestSupport.h"
+
+namespace {
+
+using authsvc::models::ErrorCode;
+using authsvc::models::ManualClock;
+using authsvc::models::TokenService;
+using authsvc::models::TokenSettings;
+using authsvc::testing::forgeJwt;
+using authsvc::testing::jwtSegment;
+using authsvc::testing::kSecret;
+using nlohmann::json;
+
+constexpr int64_t kStartMs = 1'800'000'000'000;
+constexpr int64_t kNow = kStartMs / 1000;
+
+TokenSettings settings() {
+    TokenSettings s;
+    s.secret = kSecret;
+    s.issuer = "authsvc";
+    s.audience = "authsvc-clients";
+    s.accessTtlMs = 15 * 60 * 1000;
+    s.leewayMs = 30 * 1000;
+    return s;
+}
+
+class TokenServiceTest : public ::testing::Test {
+  protected:
+    ManualClock clock{kStartMs};
+    TokenService tokens{settings(), clock};
+
+    static json header() { return {{"alg", "HS256"}, {"typ", "JWT"}}; }
+    static json claims() {
+        return {{"iss", "authsvc"}, {"aud", "authsvc-clients"}, {"sub", "42"},
+                {"iat", kNow},      {"exp", kNow + 900},        {"jti", "j1"},
+                {"sid", "family-1"}};
+    }
+    // The rejection message, or "" when the token was accepted.
+    std::string rejection(const std::string& token) const {
+        auto r = tokens.verify(token);
+        if (r) return "";
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidToken);
+        return r.error().message.empty() ? "(empty message)" : r.error().message;
+    }
+    std::string rejectionOf(const json& h, const json& c) const {
+        return rejection(forgeJwt(h, c, kSecret));
+    }
+};
+
+TEST_F(TokenServiceTest, IssuedTokenVerifiesWithItsClaims) {
+    const std::string t = tokens.issue("42", "family-1");
+    auto r = tokens.verify(t);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->sub, "42");
+    EXPECT_EQ(r->sid, "family-1");
+    EXPECT_FALSE(r->jti.empty());
+    EXPECT_EQ(r->iat, kNow);
+    EXPECT_EQ(r->exp, kNow + 900);
+    EXPECT_EQ(tokens.accessTtlSeconds(), 900);
+}
+
+TEST_F(TokenServiceTest, IssuedTokenHasTheHeaderAndClaimsOfApiMd) {
+    const std::string t = tokens.issue("42", "family-1");
+    json h = jwtSegment(t, 0);
+    json p = jwtSegment(t, 1);
+    EXPECT_EQ(h.value("alg", ""), "HS256");
+    EXPECT_EQ(h.value("typ", ""), "JWT");
+    EXPECT_EQ(p.value("iss", ""), "authsvc");
+    EXPECT_EQ(p.value("aud", ""), "authsvc-clients");
+    EXPECT_EQ(p.value("sub", ""), "42");
+    EXPECT_EQ(p.value("sid", ""), "family-1");
+    EXPECT_EQ(p.value("iat", 0LL), kNow);
+    EXPECT_EQ(p.value("exp", 0LL), kNow + 900);
+    EXPECT_TRUE(p.contains("jti"));
+}
+
+TEST_F(TokenServiceTest, JtiIsUniquePerToken) {
+    auto a = tokens.verify(tokens.issue("42", "f"));
+    auto b = tokens.verify(tokens.issue("42", "f"));
+    ASSERT_TRUE(a && b);
+    EXPECT_NE(a->jti, b->jti);
+}
+
+TEST_F(TokenServiceTest, TokenWithoutSidHasNone) {
+    const std::string t = tokens.issue("42", "");
+    EXPECT_FALSE(jwtSegment(t, 1).contains("sid"));
+    auto r = tokens.verify(t);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->sid, "");
+}
+
+TEST_F(TokenServiceTest, ForgedTokenWithTheRightKeyIsAccepted) {
+    // Other services sign with the shared secret: any token passing the checks is valid.
+    auto r = tokens.verify(forgeJwt(header(), claims(), kSecret));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->sub, "42");
+    EXPECT_EQ(r->sid, "family-1");
+    EXPECT_EQ(r->jti, "j1");
+}
+
+TEST_F(TokenServiceTest, ConstructorRefusesAKeyShorterThan32Bytes) {
+    TokenSettings s = settings();
+    s.secret = std::string(31, 'k');
+    EXPECT_THROW(TokenService(s, clock), std::invalid_argument);
+    s.secret = "";
+    EXPECT_THROW(TokenService(s, clock), std::invalid_argument);
+    s.secret = std::string(32, 'k');
+    EXPECT_NO_THROW(TokenService(s, clock));
+}
+
+TEST_F(TokenServiceTest, RejectsABadSignature) {
+    std::string t = forgeJwt(header(), claims(), kSecret);
+    // Flip one character of the signature (keep it valid base64url).
+    char& last = t[t.size() - 2];
+    last = last == 'A' ? 'B' : 'A';
+    EXPECT_NE(rejection(t), "");
+}
+
+TEST_F(TokenServiceTest, RejectsATokenSignedWithAnotherKey) {
+    EXPECT_NE(rejection(forgeJwt(header(), claims(), std::string(40, 'x'))), "");
+}
+
+TEST_F(TokenServiceTest, RejectsATamperedPayload) {
+    const std::string good = forgeJwt(header(), claims(), kSecret);
+    json c = claims();
+    c["sub"] = "1";
+    const std::string other = forgeJwt(header(), c, kSecret);
+    // other's payload with good's signature
+    const size_t g1 = good.find('.'), g2 = good.rfind('.');
+    const size_t o1 = other.find('.'), o2 = other.rfind('.');
+    const std::string spliced = good.substr(0, g1) + other.substr(o1, o2 - o1) + good.substr(g2);
+    EXPECT_NE(rejection(spliced), "");
+}
+
+TEST_F(TokenServiceTest, RejectsAlgNone) {
+    json h = {{"alg", "none"}, {"typ", "JWT"}};
+    EXPECT_NE(rejection(forgeJwt(h, claims(), kSecret)), "");
+    // Also the classic form with an empty signature segment.
+    const std::string bare =
+        authsvc::testing::b64url(h.dump()) + "." + authsvc::testing::b64url(claims().dump()) + ".";
+    EXPECT_NE(rejection(bare), "");
+}
+
+TEST_F(TokenServiceTest, RejectsAnotherHmacAlgorithmSignedWithTheSameKey) {
+    // HS512 with the right key passes libjwt's signature check: the pinned alg must not.
+    json h = {{"alg", "HS512"}, {"typ", "JWT"}};
+    EXPECT_EQ(rejectionOf(h, claims()), "Unexpected algorithm");
+}
+
+TEST_F(TokenServiceTest, RejectsRs256Header) {
+    json h = {{"alg", "RS256"}, {"typ", "JWT"}};
+    EXPECT_NE(rejection(forgeJwt(h, claims(), kSecret, std::string(256, 'x'))), "");
+}
+
+TEST_F(TokenServiceTest, RejectsAWrongTyp) {
+    json h = {{"alg", "HS256"}, {"typ", "at+jwt"}};
+    EXPECT_NE(rejectionOf(h, claims()), "");
+}
+
+TEST_F(TokenServiceTest, AcceptsAnAbsentTyp) {
+    json h = {{"alg", "HS256"}};
+    EXPECT_EQ(rejectionOf(h, claims()), "");
+}
+
+TEST_F(TokenServiceTest, RejectsAWrongIssuer) {
+    json c = claims();
+    c["iss"] = "someone-else";
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected issuer");
+}
+
+TEST_F(TokenServiceTest, RejectsAMissingOrNonStringIssuer) {
+    json c = claims();
+    c.erase("iss");
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected issuer");
+    c["iss"] = 7;
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected issuer");
+}
+
+TEST_F(TokenServiceTest, RejectsAWrongAudience) {
+    json c = claims();
+    c["aud"] = "other-clients";
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected audience");
+}
+
+TEST_F(TokenServiceTest, RejectsAMissingAudience) {
+    json c = claims();
+    c.erase("aud");
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected audience");
+}
+
+TEST_F(TokenServiceTest, AudienceArrayMustContainOurs) {
+    json c = claims();
+    c["aud"] = json::array({"x", "authsvc-clients"});
+    EXPECT_EQ(rejectionOf(header(), c), "");
+    c["aud"] = json::array({"x", "y"});
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected audience");
+    c["aud"] = json::array();
+    EXPECT_EQ(rejectionOf(header(), c), "Unexpected audience");
+}
+
+TEST_F(TokenServiceTest, ExpiredBeyondLeewayIsRejectedWithTheApiMessage) {
+    const std::string t = tokens.issue("42", "f");
+    // exp + leeway is the last accepted millisecond.
+    clock.advanceMs(900 * 1000 + 30 * 1000);
+    EXPECT_EQ(rejection(t), "");
+    clock.advanceMs(1);
+    EXPECT_EQ(rejection(t), "Access token has expired");
+}
+
+TEST_F(TokenServiceTest, ExpiredWithZeroLeeway) {
+    TokenSettings s = settings();
+    s.leewayMs = 0;
+    TokenService strict(s, clock);
+    const std::string t = strict.issue("42", "f");
+    clock.advanceMs(900 * 1000 + 1);
+    auto r = strict.verify(t);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "Access token has expired");
+}
+
+TEST_F(TokenServiceTest, RejectsAMissingOrMalformedExp) {
+    json c = claims();
+    c.erase("exp");
+    EXPECT_NE(rejectionOf(header(), c), "");
+    c["exp"] = std::to_string(kNow + 900);  // a string
+    EXPECT_NE(rejectionOf(header(), c), "");
+    c["exp"] = 0;
+    EXPECT_NE(rejectionOf(header(), c), "");
+    c["exp"] = -5;
+    EXPECT_NE(rejectionOf(header(), c), "");
+}
+
+TEST_F(TokenServiceTest, NbfInTheFutureBeyondLeewayIsRejected) {
+    json c = claims();
+    c["nbf"] = kNow + 31;
+    EXPECT_EQ(rejectionOf(header(), c), "Token is not yet valid");
+}
+
+TEST_F(TokenServiceTest, NbfWithinLeewayIsAccepted) {
+    json c = claims();
+    c["nbf"] = kNow + 30;
+    EXPECT_EQ(rejectionOf(header(), c), "");
+    c["nbf"] = kNow - 100;
+    EXPECT_EQ(rejectionOf(header(), c), "");
+}
+
+TEST_F(TokenServiceTest, NbfThatIsNotAPositiveIntegerIsRejected) {
+    json c = claims();
+    c["nbf"] = "soon";
+    EXPECT_NE(rejectionOf(header(), c), "");
+}
+
+TEST_F(TokenServiceTest, IatInTheFutureBeyondLeewayIsRejected) {
+    json c = claims();
+    c["iat"] = kNow + 31;
+    EXPECT_EQ(rejectionOf(header(), c), "Token is not yet valid");
+    c["iat"] = kNow + 30;
+    EXPECT_EQ(rejectionOf(header(), c), "");
+}
+
+// Regression: huge nbf/iat values must not overflow when turned into milliseconds (a
+// token with nbf far in the future used to be accepted).
+TEST_F(TokenServiceTest, HugeNbfIsNotYetValidAndDoesNotOverflow) {
+    json c = claims();
+    c["nbf"] = 18446744073709552LL;
+    EXPECT_EQ(rejectionOf(header(), c), "Token is not yet valid");
+    json d = claims();
+    d["iat"] = 18446744073709552LL;
+    EXPECT_EQ(rejectionOf(header(), d), "Token is not yet valid");
+}
+
+TEST_F(TokenServiceTest, RejectsAMissingSubject) {
+    json c = claims();
+    c.erase("sub");
+    EXPECT_EQ(rejectionOf(header(), c), "Missing subject");
+}
+
+TEST_F(TokenServiceTest, RejectsAnEmptyOrNonStringSubject) {
+    json c = claims();
+    c["sub"] = "";
+    EXPECT_EQ(rejectionOf(header(), c), "Missing subject");
+    c["sub"] = 42;
+    EXPECT_EQ(rejectionOf(header(), c), "Missing subject");
+}
+
+TEST_F(TokenServiceTest, RejectsMalformedText) {
+    for (const std::string& bad :
+         {std::string(""), std::string("abc"), std::string("a.b"), std::string("a.b.c"),
+          std::string("...."), std::string("not a jwt at all")}) {
+        EXPECT_EQ(tokens.verify(bad).ok(), false) << bad;
+        EXPECT_EQ(tokens.verify(bad).error().code, ErrorCode::InvalidToken) << bad;
+    }
+}
+
+TEST_F(TokenServiceTest, RejectsAnOverlongTokenBeforeParsing) {
+    json c = claims();
+    c["pad"] = std::string(9000, 'p');
+    EXPECT_EQ(rejectionOf(header(), c), "Malformed token");
+}
+
+TEST_F(TokenServiceTest, VerificationUsesTheInjectedClockNotTheWallClock) {
+    // A token from 2017 has long expired by wall time but is valid at the injected time.
+    clock.setMs(1'500'000'000'000);
+    json c = claims();
+    c["iat"] = 1'500'000'000;
+    c["exp"] = 1'500'000'900;
+    EXPECT_EQ(rejectionOf(header(), c), "");
+}
+
+}  // namespace
