@@ -108,6 +108,12 @@ void Database::rollbackQuietly(soci::session& s) {
 
 bool Database::ping() {
     try {
+        if (settings_.dialect == Dialect::Sqlite) {
+            // Reading works on a file that can no longer be written; taking the write
+            // lock does not (and an empty transaction writes nothing).
+            write([](soci::session&) {});
+            return true;
+        }
         return read([](soci::session& s) {
             int one = 0;
             s << "SELECT 1", soci::into(one);

@@ -67,7 +67,7 @@ class Database {
         });
     }
 
-    // True when a trivial query succeeds within the timeout.
+    // True when the database answers within the timeout (for SQLite: and can be written).
     bool ping();
 
   private:
