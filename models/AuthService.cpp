@@ -91,7 +91,7 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
         tokens_.createFamily(s, familyId, user->id, now, expires);
         tokens_.insertToken(s, familyId, crypto::sha256Hex(refresh), std::nullopt, now);
     });
-    return issuePair(user->id, familyId, std::move(refresh), expires);
+    return issuePair(user->id, familyId, std::move(refresh), expires, now);
 }
 
 std::string AuthService::deriveSuccessor(const std::string& presented) const {
@@ -162,7 +162,7 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
     switch (r.outcome) {
         case RefreshOutcome::Rotated:
         case RefreshOutcome::Retried:
-            return issuePair(r.userId, r.familyId, successor, r.familyExpiresMs);
+            return issuePair(r.userId, r.familyId, successor, r.familyExpiresMs, now);
         case RefreshOutcome::Reused:
             observer_.onReuseDetected(r.familyId, r.userId);
             observer_.onFamiliesRevoked(1, "reuse");
@@ -218,12 +218,13 @@ int64_t AuthService::purgeBatch(int64_t limit) {
 }
 
 TokenPair AuthService::issuePair(int64_t userId, const std::string& familyId,
-                                 std::string refreshToken, int64_t familyExpiresMs) const {
+                                 std::string refreshToken, int64_t familyExpiresMs,
+                                 int64_t nowMs) const {
     TokenPair p;
     p.accessToken = tokenService_.issue(std::to_string(userId), familyId);
     p.expiresIn = tokenService_.accessTtlSeconds();
     p.refreshToken = std::move(refreshToken);
-    p.refreshExpiresIn = std::max<int64_t>(0, (familyExpiresMs - clock_.nowMs()) / 1000);
+    p.refreshExpiresIn = std::max<int64_t>(0, (familyExpiresMs - nowMs) / 1000);
     return p;
 }
 

@@ -79,8 +79,9 @@ class AuthService {
     static constexpr int64_t kRevokedRetentionMs = 24LL * 3600 * 1000;
 
   private:
+    // nowMs: the time the operation was decided at, so refresh_expires_in is exact.
     TokenPair issuePair(int64_t userId, const std::string& familyId, std::string refreshToken,
-                        int64_t familyExpiresMs) const;
+                        int64_t familyExpiresMs, int64_t nowMs) const;
     std::string deriveSuccessor(const std::string& presented) const;
 
     Database& db_;
