@@ -21,11 +21,14 @@ constexpr const char* kRevokeFamily =
 constexpr const char* kRevokeUser =
     "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
     "WHERE user_id = :u AND revoked_ms IS NULL AND expires_ms > :now2";
-// Bounded batch through the expires/revoked indexes; tokens go by ON DELETE CASCADE.
-constexpr const char* kPurge =
+// Bounded batches: each walks one index range and stops after :n rows (a UNION would
+// have to collect both ranges whole before its LIMIT). Tokens go by ON DELETE CASCADE.
+constexpr const char* kPurgeExpired =
     "DELETE FROM refresh_families WHERE id IN ("
-    "SELECT id FROM refresh_families WHERE expires_ms < :now "
-    "UNION SELECT id FROM refresh_families WHERE revoked_ms < :rb LIMIT :n)";
+    "SELECT id FROM refresh_families WHERE expires_ms < :now LIMIT :n)";
+constexpr const char* kPurgeRevoked =
+    "DELETE FROM refresh_families WHERE id IN ("
+    "SELECT id FROM refresh_families WHERE revoked_ms < :rb LIMIT :n)";
 }  // namespace
 
 void RefreshTokenRepository::createFamily(soci::session& s, const std::string& familyId,
@@ -96,9 +99,14 @@ int64_t RefreshTokenRepository::revokeAllForUser(soci::session& s, int64_t userI
 int64_t RefreshTokenRepository::purge(soci::session& s, int64_t nowMs, int64_t revokedBeforeMs,
                                       int64_t limit) const {
     long long now = nowMs, rb = revokedBeforeMs, n = limit;
-    soci::statement st = (s.prepare << kPurge, soci::use(now), soci::use(rb), soci::use(n));
-    st.execute(true);
-    return st.get_affected_rows();
+    soci::statement expired = (s.prepare << kPurgeExpired, soci::use(now), soci::use(n));
+    expired.execute(true);
+    const long long deleted = expired.get_affected_rows();
+    if (deleted >= limit) return deleted;
+    long long rest = limit - deleted;
+    soci::statement revoked = (s.prepare << kPurgeRevoked, soci::use(rb), soci::use(rest));
+    revoked.execute(true);
+    return deleted + revoked.get_affected_rows();
 }
 
 }  // namespace authsvc::models
