@@ -107,7 +107,11 @@ Result<AccessClaims> TokenService::verify(std::string_view token) const {
         return invalid("Malformed token or bad signature");
     }
     JwtPtr j(raw);
-    if (jwt_get_alg(j.get()) != JWT_ALG_HS256) return invalid("Unexpected algorithm");
+    // libjwt maps the alg name case-insensitively; RFC 7515 4.1.1 makes it case-sensitive.
+    const char* alg = jwt_get_header(j.get(), "alg");
+    if (jwt_get_alg(j.get()) != JWT_ALG_HS256 || !alg || std::strcmp(alg, "HS256") != 0) {
+        return invalid("Unexpected algorithm");
+    }
     if (const char* typ = jwt_get_header(j.get(), "typ"); typ && std::strcmp(typ, "JWT") != 0) {
         return invalid("Unexpected token type");
     }
