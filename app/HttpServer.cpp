@@ -2,6 +2,8 @@
 
 #include <pistache/peer.h>
 
+#include <sys/socket.h>
+
 #include <cctype>
 #include <string_view>
 
@@ -88,20 +90,22 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
     return controllers::errorResponse(makeError(ErrorCode::Internal, "Internal server error"));
 }
 
-void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
-                      const HttpResponse& resp, std::chrono::steady_clock::time_point start) const {
+Pistache::Async::Promise<ssize_t> Dispatcher::send(
+    Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+    const HttpResponse& resp, std::chrono::steady_clock::time_point start) const {
     writer.headers().add(std::make_shared<NamedHeader>("X-Request-Id", req.requestId));
     for (const auto& [name, value] : resp.headers) {
         writer.headers().add(std::make_shared<NamedHeader>(name, value));
     }
     writer.headers().add(std::make_shared<NamedHeader>("Content-Type", resp.contentType));
-    writer.send(static_cast<Http::Code>(resp.status), resp.body);
+    auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
     deps_.metrics.observeRequest(routeIndex, resp.status, micros);
     deps_.log->info("{} {} {} {}us rid={}", req.method, logSafe(req.path), resp.status, micros,
                     req.requestId);
+    return sent;
 }
 
 void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
@@ -114,11 +118,25 @@ void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
     if (status == 413) {
         code = ErrorCode::PayloadTooLarge;
         message = "Request exceeds the size limit";
+    } else if (status == 415) {
+        code = ErrorCode::UnsupportedMediaType;
+        message = "Unreadable Content-Type";
     }
     HttpResponse resp = controllers::errorResponse(makeError(code, message));
     if (status >= 400 && status < 600) resp.status = status;
     try {
-        send(writer, req, Metrics::kUnmatched, resp, std::chrono::steady_clock::now());
+        // After a refused request the position in the byte stream is unknown (the rest of
+        // an unread body would parse as requests): close once the answer is written. This
+        // runs on the reactor thread, where chaining on the send promise is safe.
+        std::weak_ptr<Pistache::Tcp::Peer> peer = writer.getPeer();
+        send(writer, req, Metrics::kUnmatched, resp, std::chrono::steady_clock::now())
+            .then(
+                [peer](ssize_t) {
+                    if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+                },
+                [peer](std::exception_ptr) {
+                    if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+                });
     } catch (const std::exception& e) {
         deps_.log->warn("could not answer a malformed request: {}", logSafe(e.what()));
     }

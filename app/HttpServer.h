@@ -56,8 +56,12 @@ class Dispatcher {
     void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter writer);
     Lookup lookup(const std::string& path, const std::string& method) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
-    void send(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
-              const HttpResponse& resp, std::chrono::steady_clock::time_point start) const;
+    // Callers off the reactor thread must not chain on the returned promise (Pistache 0.0.5
+    // resolves chained promises without their lock).
+    Pistache::Async::Promise<ssize_t> send(Pistache::Http::ResponseWriter& writer,
+                                           const HttpRequest& req, size_t routeIndex,
+                                           const HttpResponse& resp,
+                                           std::chrono::steady_clock::time_point start) const;
 
     std::vector<Route> routes_;
     std::vector<size_t> metricIndex_;  // per route
