@@ -1,0 +1,13 @@
+-- wrk script, scenario "protected": GET /api/protected with a valid access token over
+-- keep-alive connections (plain wrk: no Connection header).
+-- The token: $BENCH_ACCESS_TOKEN, or the first line of the file $BENCH_ACCESS_TOKEN_FILE.
+local dir = os.getenv("BENCH_DIR") or debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(dir .. "/common.lua")
+
+local token = os.getenv("BENCH_ACCESS_TOKEN")
+if token == nil or token == "" then
+  token = bench.read_first_line(bench.env("BENCH_ACCESS_TOKEN_FILE"))
+end
+wrk.method = "GET"
+wrk.path = "/api/protected"
+wrk.headers["Authorization"] = "Bearer " .. token

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Writes bench/RESULTS.md from the measurements of bench/run.sh (called by it).
+# Usage: report.sh ROWS.tsv RSS_AFTER.tsv OUT.md HASH_THREADS ARGON_MEM_KIB ARGON_ITER
+#                  LOG_LEVEL WORKER_THREADS DURATION CONNS LOGIN_CONNS LOAD_BEFORE LOAD_AFTER
+# The section "What the profile shows" is copied from bench/PROFILE.md when it exists.
+set -euo pipefail
+rows=$1 rss=$2 out=$3 hash_threads=$4 argon_mem=$5 argon_iter=$6 log_level=$7
+worker_threads=$8 duration=$9 conns=${10} login_conns=${11} load_before=${12} load_after=${13}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cores=$(nproc)
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+# BENCH_COMMIT: the commit the binaries were built from (run.sh records it before building).
+commit=${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+dirty=""
+[ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
+  dirty=" (with uncommitted changes)"
+virt=$(systemd-detect-virt 2>/dev/null || true)
+
+# value MODE SCENARIO COLUMN (3 rps, 4 p50, 5 p99, 8 rss, 9 hwm, 10 cpu)
+value() { awk -F'\t' -v m="$1" -v s="$2" -v c="$3" '$1 == m && $2 == s {print $c}' "$rows"; }
+ms() { awk -v u="$1" 'BEGIN { if (u == "" || u == "-") print "-"; else printf "%.2f", u / 1000 }'; }
+mib() { awk -v k="$1" 'BEGIN { if (k == "" || k == "-") print "-"; else printf "%.1f", k / 1024 }'; }
+verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'; }
+
+{
+  echo "# authsvc benchmark results"
+  echo
+  echo "Written by \`bench/run.sh\` (see [README.md](README.md)) on $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo
+  echo "- Machine: $cpu, $cores cores${virt:+ ($virt VM)}, $mem RAM, kernel $(uname -r)"
+  echo "- Commit: \`$commit\`$dirty"
+  echo "- Load average (1, 5, 15 min) before the run: $load_before; after: $load_after."
+  if awk -v l="${load_before%% *}" 'BEGIN { exit !(l >= 0.5) }'; then
+    echo "  **The machine was not idle** before the run (other builds or tests were running):"
+    echo "  absolute figures are lower and noisier than on an idle machine; the ratios of the"
+    echo "  targets compare runs made minutes apart under the same load."
+  fi
+  echo "- Server: the shipped \`config.yaml\` as is, with only these overrides (environment):"
+  echo "  \`server.host 127.0.0.1\`, \`server.port 0\`, \`server.threads\` 1 (pinned) or $cores"
+  echo "  (unpinned), a temporary database, a random 48-byte \`jwt.secret\`. So: argon2id"
+  echo "  m=$argon_mem KiB t=$argon_iter, \`auth.hash_threads\` $hash_threads,"
+  echo "  \`server.worker_threads\` $worker_threads, SQLite in WAL mode with \`synchronous=NORMAL\`"
+  echo "  (a power loss may lose the last transactions, never corrupt the file)."
+  echo "- Logging as shipped: \`log.level: $log_level\`, text format, so **one access-log line"
+  echo "  per request** (spdlog async logger, its own thread) on stderr, redirected to a file."
+  echo "- Pinned mode: the server (all its threads, including workers and the logger) on CPU 0"
+  echo "  with \`server.threads: 1\`; wrk on CPU 1 with \`-t1\`. Unpinned: no affinity,"
+  echo "  \`server.threads: $cores\`, \`wrk -t$cores\`. In pinned mode PostgreSQL runs on CPU 0 too."
+  echo "- wrk: plain (no \`Connection\` header: keep-alive as HTTP/1.1 clients do), ${duration} s"
+  echo "  per scenario, $conns connections ($login_conns for login, $((login_conns * 2)) logins"
+  echo "  beside the protected calls in the storm), \`--timeout 30s\`."
+  echo "- Errors: non-2xx responses / socket errors (connect, read, write, timeout). RSS: the"
+  echo "  server's VmRSS after the scenario (VmHWM, its peak, in brackets). CPU: the server's"
+  echo "  user+system seconds during the scenario, and per request (CPU µs/req: the figure"
+  echo "  least disturbed by other load on the machine)."
+  echo
+  echo "## Results"
+  echo
+  echo "| mode | scenario | req/s | p50 ms | p99 ms | errors | RSS MiB (peak) | server CPU s | CPU µs/req | notes |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  while IFS=$'\t' read -r mode scen rps p50 p99 serr sockerr r hwm c note nreq; do
+    per=$(awk -v c="$c" -v n="$nreq" 'BEGIN { if (c == "-" || n == "-" || n == "" || n == 0) print "-"; else printf "%.0f", c * 1e6 / n }')
+    rpsf=$(awk -v x="$rps" 'BEGIN { if (x == "") print "-"; else printf "%.0f", x }')
+    rsscol="-"
+    [ "$r" != "-" ] && rsscol="$(mib "$r") ($(mib "$hwm"))"
+    echo "| $mode | $scen | $rpsf | $(ms "$p50") | $(ms "$p99") | $serr / $sockerr | $rsscol | $c | $per | $note |"
+  done <"$rows"
+  echo
+  echo "## Targets (issue 5)"
+  echo
+  echo "| # | target | measured | result |"
+  echo "|---|---|---|---|"
+  for mode in pinned unpinned; do
+    grep -q "^$mode	" "$rows" || continue
+    label=""
+    [ "$mode" = unpinned ] && label=" (unpinned, for information)"
+    p=$(value "$mode" protected 3); c=$(value "$mode" ceiling 3)
+    if [ -n "$p" ] && [ -n "$c" ]; then
+      r=$(awk -v a="$p" -v b="$c" 'BEGIN { printf "%.2f", a / b }')
+      ok=$(awk -v r="$r" 'BEGIN { print (r >= 0.90) }')
+      echo "| 1 | protected ≥ 0.90 × ceiling$label | $(printf '%.0f' "$p") / $(printf '%.0f' "$c") = $r × | $(verdict "$ok") |"
+    fi
+    f=$(value "$mode" "refresh (SQLite)" 3)
+    if [ -n "$f" ]; then
+      ok=$(awk -v a="$f" 'BEGIN { print (a >= 12000) }')
+      echo "| 2 | refresh on SQLite ≥ 12,000/s$label (WAL, \`synchronous=NORMAL\` as shipped) | $(printf '%.0f' "$f")/s | $(verdict "$ok") |"
+    fi
+    l=$(value "$mode" login 3); h=$(value "$mode" "raw argon2id hash rate" 3)
+    if [ -n "$l" ] && [ -n "$h" ]; then
+      r=$(awk -v a="$l" -v b="$h" 'BEGIN { printf "%.2f", a / b }')
+      ok=$(awk -v r="$r" 'BEGIN { print (r >= 0.90) }')
+      echo "| 3 | login ≥ 0.90 × raw hash rate, same cores$label | $(printf '%.1f' "$l") / $(printf '%.1f' "$h") = $r × | $(verdict "$ok") |"
+    fi
+    a=$(value "$mode" "protected during login storm" 5); b=$(value "$mode" protected 5)
+    if [ -n "$a" ] && [ -n "$b" ]; then
+      r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+      ok=$(awk -v r="$r" 'BEGIN { print (r <= 3) }')
+      echo "| 4 | protected p99 in the login storm ≤ 3 × without$label | $(ms "$a") ms / $(ms "$b") ms = $r × | $(verdict "$ok") |"
+    fi
+    if [ -f "$rss" ] && line=$(grep "^$mode	" "$rss"); then
+      rk=$(cut -f2 <<<"$line"); hk=$(cut -f3 <<<"$line")
+      limit=$((32 * 1024 + hash_threads * argon_mem))
+      ok=$(awk -v a="$rk" -v l="$limit" 'BEGIN { print (a <= l) }')
+      echo "| 5 | RSS after the bench ≤ 32 MiB + $hash_threads × $argon_mem KiB = $(mib "$limit") MiB$label | $(mib "$rk") MiB (peak $(mib "$hk")) | $(verdict "$ok") |"
+    fi
+  done
+  echo
+  echo "## What the profile shows"
+  echo
+  if [ -f "$here/PROFILE.md" ]; then
+    sed '1{/^# /d}' "$here/PROFILE.md"
+  else
+    echo "(no bench/PROFILE.md yet)"
+  fi
+} >"$out"
