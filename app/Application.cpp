@@ -197,9 +197,20 @@ Application::~Application() {
 int Application::serve(const sigset_t& stopSignals) {
     auto& log = *logging_.logger;
     auto& p = *parts_;
-    // Migrations run first thing on the maintenance thread, and again every second while
-    // the database is unreachable: the service starts and reports not ready meanwhile.
-    Maintenance maintenance(p.migrator, config_.database.autoMigrate, p.auth, p.metrics, log,
+    // Migrations are applied before the server listens. If the database cannot be reached,
+    // the service starts anyway, reports not ready, and the maintenance thread retries
+    // every second.
+    bool migrationsPending = config_.database.autoMigrate;
+    if (migrationsPending) {
+        try {
+            int n = p.migrator.migrate();
+            if (n > 0) log.info("applied {} migration(s)", n);
+            migrationsPending = false;
+        } catch (const std::exception& e) {
+            log.warn("database not ready at start-up, migrations pending: {}", e.what());
+        }
+    }
+    Maintenance maintenance(p.migrator, migrationsPending, p.auth, p.metrics, log,
                             config_.refresh.purgeInterval);
     middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
                                        config_.auth.loginRateLimit.perAccountPerMinute, p.clock);

@@ -25,13 +25,19 @@ Database::~Database() = default;
 void Database::open(soci::session& s) {
     if (settings_.dialect == Dialect::Sqlite) {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
-        // SOCI's connection string is space-separated; quote the path.
-        s.open(soci::sqlite3, "db=\"" + settings_.sqlitePath + "\" timeout=" +
-                                  std::to_string(timeoutSeconds) + " synchronous=normal");
-        std::string mode;
-        s << "PRAGMA journal_mode=WAL", soci::into(mode);
-        s << "PRAGMA foreign_keys=ON";
+        // SOCI's connection string is space-separated; quote the path. The busy timeout
+        // comes first, so that the pragmas below wait for a lock instead of failing.
+        s.open(soci::sqlite3,
+               "db=\"" + settings_.sqlitePath + "\" timeout=" + std::to_string(timeoutSeconds));
         s << "PRAGMA busy_timeout=" + std::to_string(settings_.timeout.count());
+        // WAL is persistent: switch only a new file (the switch needs an exclusive lock).
+        std::string mode;
+        s << "PRAGMA journal_mode", soci::into(mode);
+        if (mode != "wal") s << "PRAGMA journal_mode=WAL", soci::into(mode);
+        // NORMAL in WAL mode: no fsync per commit; a power loss may lose the last commits,
+        // never corrupt the database.
+        s << "PRAGMA synchronous=NORMAL";
+        s << "PRAGMA foreign_keys=ON";
     } else {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
         s.open(soci::postgresql,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -89,11 +90,13 @@ class Database {
         try {
             return f();
         } catch (const soci::soci_error& e) {
+            // get_error_message() leaves out SOCI's context, which quotes the bound
+            // values (emails) into the text: those must not reach the logs.
             if (isUnavailable(e)) {
                 lease.markBroken();
-                throw DatabaseUnavailable(e.what());
+                throw DatabaseUnavailable(e.get_error_message());
             }
-            throw;
+            throw std::runtime_error("database error: " + e.get_error_message());
         }
     }
 
