@@ -1,0 +1,254 @@
+// Black-box harness for the authsvc integration tests: starts the real binary on a free port
+// with its own temp dir, SQLite file and config; speaks HTTP (libcurl) and raw TCP to it;
+// mints JWTs by hand. Every object here is for one thread, except where said otherwise.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace it {
+
+using json = nlohmann::json;
+using Headers = std::vector<std::string>;  // "Name: value" lines, as curl takes them
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- small utilities
+
+std::string randomString(size_t length);  // [A-Za-z0-9]
+std::string uniqueEmail(const std::string& prefix = "user");
+std::string lower(std::string s);
+bool containsI(std::string_view haystack, std::string_view needle);  // case-insensitive
+std::string readFileBytes(const fs::path& path);
+std::vector<std::string> splitLines(const std::string& text);
+long long nowSeconds();
+// Sleeps until 20 ms past the next whole wall-clock second, so that a token or family with a
+// 1 s lifetime stored in whole seconds really lives about a second.
+void alignToSecondBoundary();
+
+std::string base64UrlEncode(std::string_view bytes);
+std::optional<std::string> base64UrlDecode(std::string_view text);
+
+// ---------------------------------------------------------------- JWT
+
+// header.payload.signature with HMAC-SHA256 over `secret` (whatever header["alg"] says).
+std::string signHs256(const json& header, const json& payload, std::string_view secret);
+// Claims the service accepts with its default config: iss, aud, sub, iat, exp (+300 s), jti, sid.
+json validClaims(const std::string& sub);
+json defaultJwtHeader();  // {"alg":"HS256","typ":"JWT"}
+// The decoded header and payload of a compact JWT; nullopt if malformed.
+std::optional<std::pair<json, json>> decodeJwt(const std::string& token);
+// True if the token's signature is a valid HMAC-SHA256 under `secret`.
+bool verifyHs256(const std::string& token, std::string_view secret);
+
+// ---------------------------------------------------------------- HTTP
+
+struct HttpResponse {
+    long status = 0;  // 0: transport failure (see error)
+    std::string error;
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+    std::string body;
+    long newConnections = 0;  // CURLINFO_NUM_CONNECTS for this request
+    double seconds = 0;
+
+    std::optional<std::string> header(std::string_view name) const;
+    bool hasHeader(std::string_view name) const { return header(name).has_value(); }
+    json jsonBody() const;          // discarded value if the body is not JSON
+    std::string errorCode() const;  // body["error"] or ""
+    std::string message() const;    // body["message"] or ""
+};
+
+std::ostream& operator<<(std::ostream& os, const HttpResponse& r);
+
+class HttpClient {
+  public:
+    explicit HttpClient(int port);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    void setPort(int port) { port_ = port; }
+    void setTimeoutMs(long ms) { timeoutMs_ = ms; }
+
+    // body nullopt: no body. A body without a Content-Type in `headers` is sent without one.
+    HttpResponse request(const std::string& method, const std::string& path,
+                         const std::optional<std::string>& body = std::nullopt,
+                         const Headers& headers = {});
+    HttpResponse get(const std::string& path, const Headers& headers = {});
+    HttpResponse postJson(const std::string& path, const json& body, const Headers& headers = {});
+    HttpResponse postRaw(const std::string& path, const std::string& body,
+                         const std::string& contentType, const Headers& headers = {});
+    HttpResponse getWithToken(const std::string& path, const std::string& accessToken);
+
+  private:
+    void* curl_;
+    int port_;
+    long timeoutMs_ = 15000;
+};
+
+// ---------------------------------------------------------------- raw TCP
+
+struct RawResponse {
+    std::string raw;
+    int status = 0;  // 0 if no status line was read
+    bool closed = false;
+    bool timedOut = false;
+    std::string body() const;
+};
+
+class RawConnection {
+  public:
+    explicit RawConnection(int port);  // connects to 127.0.0.1:port; ok() tells if it did
+    ~RawConnection();
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+
+    bool ok() const { return fd_ >= 0; }
+    bool send(std::string_view data);
+    // Reads one HTTP response (headers + Content-Length body), or until EOF / timeout.
+    RawResponse readResponse(std::chrono::milliseconds timeout);
+    // Reads until the peer closes or the timeout passes.
+    RawResponse readUntilClosed(std::chrono::milliseconds timeout);
+    void close();
+
+  private:
+    int fd_ = -1;
+    std::string buffer_;
+};
+
+// ---------------------------------------------------------------- the server
+
+std::string toYaml(const json& config);  // block-style YAML with JSON-quoted strings
+
+class ServerProcess {
+  public:
+    // `overrides` is merged (RFC 7396) over the default test config.
+    explicit ServerProcess(const json& overrides = json::object(),
+                           std::map<std::string, std::string> env = {});
+    ~ServerProcess();
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+
+    // Writes the config, forks, waits (bounded) until /healthz and /readyz are 200.
+    bool start();
+    int stop(int signal = 15 /*SIGTERM*/);    // exit status; 128+N if killed by signal N; -1 hung
+    bool restart(int* stopStatus = nullptr);  // same DB file, same port if possible
+    bool running();
+    void kill9();
+
+    int port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    const fs::path& dir() const { return dir_; }
+    fs::path dbPath() const { return dir_ / "authsvc.db"; }
+    fs::path configPath() const { return dir_ / "config.yaml"; }
+    fs::path logPath() const { return dir_ / "server.log"; }
+    const std::string& secret() const { return secret_; }
+    json& config() { return config_; }
+    std::string log() const;
+    std::string logTail(size_t bytes = 4000) const;
+    // Waits until the log contains `needle` (up to timeout); returns the log.
+    std::string waitForLog(const std::string& needle, std::chrono::milliseconds timeout);
+
+    // Writes config.yaml (with a free port) without starting; for CLI tests.
+    void writeConfig();
+    // Wait for /healthz on this port instead of the config file's (environment override tests).
+    void probeOn(int port) { probePort_ = port; }
+
+  private:
+    bool startOnce();
+
+    fs::path dir_;
+    std::string secret_;
+    json config_;
+    std::map<std::string, std::string> env_;
+    int port_ = 0;
+    pid_t pid_ = -1;
+    int probePort_ = 0;
+};
+
+int freePort();
+
+// ---------------------------------------------------------------- the CLI
+
+struct CommandResult {
+    int exitCode = -1;  // 128+N if killed by signal N
+    bool timedOut = false;
+    std::string out;
+    std::string err;
+};
+
+// Runs AUTHSVC_BINARY with args in `workDir`, stdin from `stdinData`, AUTHSVC_* removed from the
+// environment and `env` added.
+CommandResult runAuthsvc(const std::vector<std::string>& args, const fs::path& workDir,
+                         const std::string& stdinData = "",
+                         const std::map<std::string, std::string>& env = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// ---------------------------------------------------------------- SQLite, from outside
+
+// Opens the service's SQLite file directly (for tests that simulate an operator or a fault).
+class SqliteAdmin {
+  public:
+    explicit SqliteAdmin(const fs::path& dbPath);
+    ~SqliteAdmin();
+    void exec(const std::string& sql);  // throws std::exception on failure
+    std::vector<std::string> tables();
+    std::optional<std::string> findTable(const std::string& containing,
+                                         const std::string& notContaining = "");
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------- domain helpers
+
+struct Tokens {
+    std::string access;
+    std::string refresh;
+    json body;
+};
+
+HttpResponse registerUser(HttpClient& c, const std::string& email, const std::string& password);
+HttpResponse loginRaw(HttpClient& c, const std::string& email, const std::string& password,
+                      const std::string& path = "/api/login");
+// Logs in and returns the tokens; records a gtest failure if the login did not give 200.
+Tokens login(HttpClient& c, const std::string& email, const std::string& password);
+HttpResponse refresh(HttpClient& c, const std::string& refreshToken,
+                     const std::string& path = "/api/refresh_token",
+                     const std::string& field = "refresh_token");
+
+inline const std::string kPassword = "correct horse battery";
+inline const std::string kRealm = "Bearer realm=\"authsvc\"";
+
+// A fresh server per test; subclasses override overrides() to change config keys.
+class ServiceTest : public ::testing::Test {
+  protected:
+    virtual json overrides() const { return json::object(); }
+    virtual std::map<std::string, std::string> environment() const { return {}; }
+
+    void SetUp() override;
+    void TearDown() override;
+    bool restartServer(int* stopStatus = nullptr);
+
+    // Registers a fresh user (201 asserted by EXPECT) and returns {email, id}.
+    std::pair<std::string, long long> newUser(const std::string& password = kPassword);
+
+    std::unique_ptr<ServerProcess> server;
+    std::unique_ptr<HttpClient> client;
+};
+
+// Expects the shared error envelope {"error": code, "message": non-empty string}.
+void expectError(const HttpResponse& r, long status, const std::string& code);
+
+}  // namespace it

@@ -1,0 +1,334 @@
+// Starting and stopping the authsvc binary, running its CLI, and opening its SQLite file.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "Harness.h"
+
+// SOCI only through this guard: Debian's soci-config.h wants Boost, which is not a dependency.
+#include <soci/soci-config.h>
+#undef SOCI_HAVE_BOOST
+#undef SOCI_HAVE_BOOST_DATE_TIME
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+extern char** environ;
+
+namespace it {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The binary under test: AUTHSVC_BINARY from the build, unless AUTHSVC_TEST_BINARY names another
+// (e.g. a sanitizer build).
+const char* binaryUnderTest() {
+    const char* override = std::getenv("AUTHSVC_TEST_BINARY");
+    return override && *override ? override : AUTHSVC_BINARY;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- config / server
+
+namespace {
+void emitYaml(std::ostream& os, const json& node, int indent) {
+    for (const auto& [key, value] : node.items()) {
+        os << std::string(static_cast<size_t>(indent), ' ') << key << ":";
+        if (value.is_object()) {
+            os << "\n";
+            emitYaml(os, value, indent + 2);
+        } else {
+            // Scalars and arrays in flow style; JSON strings are valid YAML double-quoted strings.
+            os << " " << value.dump() << "\n";
+        }
+    }
+}
+
+std::vector<std::string> childEnvironment(const std::map<std::string, std::string>& extra) {
+    std::vector<std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        if (std::strncmp(*e, "AUTHSVC_", 8) == 0) continue;
+        env.emplace_back(*e);
+    }
+    for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
+    return env;
+}
+
+// fork + exec with stdin/stdout/stderr redirected to the given paths (stdin may be empty).
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const fs::path& workDir, const fs::path& stdinPath, const fs::path& stdoutPath,
+            const fs::path& stderrPath) {
+    std::vector<std::string> envStrings = childEnvironment(env);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : envStrings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string in = stdinPath.empty() ? "/dev/null" : stdinPath.string();
+    const std::string out = stdoutPath.string();
+    const std::string err = stderrPath.string();
+    const std::string wd = workDir.string();
+
+    const pid_t pid = fork();
+    if (pid != 0) return pid;
+    // Child: only async-signal-safe calls from here on.
+    const int inFd = ::open(in.c_str(), O_RDONLY);
+    const int outFd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int errFd = err == out ? outFd : ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (inFd < 0 || outFd < 0 || errFd < 0) _exit(126);
+    dup2(inFd, 0);
+    dup2(outFd, 1);
+    dup2(errFd, 2);
+    if (chdir(wd.c_str()) != 0) _exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+}
+
+// Waits up to `timeout` for pid; returns the wait status, or nullopt if still running.
+std::optional<int> waitFor(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        int status = 0;
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return status;
+        if (r < 0 && errno != EINTR) return -1;
+        if (Clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+int decodeStatus(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+}  // namespace
+
+std::string toYaml(const json& config) {
+    std::ostringstream os;
+    emitYaml(os, config, 0);
+    return os.str();
+}
+
+int freePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = ntohs(addr.sin_port);
+    }
+    ::close(fd);
+    return port;
+}
+
+ServerProcess::ServerProcess(const json& overrides, std::map<std::string, std::string> env)
+    : secret_(randomString(48)), env_(std::move(env)) {
+    std::string tmpl = (fs::temp_directory_path() / "authsvc-it-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    config_ = json{
+        {"server", {{"host", "127.0.0.1"}, {"port", 0}}},
+        {"database", {{"sqlite", {{"path", dbPath().string()}}}}},
+        {"jwt", {{"secret", secret_}}},
+        {"auth", {{"argon2id", {{"memory_kib", 64}, {"iterations", 1}, {"parallelism", 1}}}}},
+        {"log", {{"level", "info"}}},
+    };
+    config_.merge_patch(overrides);
+}
+
+ServerProcess::~ServerProcess() {
+    if (pid_ > 0) kill9();
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const bool failed = info && info->result() && info->result()->Failed();
+    if (failed) {
+        std::cerr << "---- authsvc log (" << logPath() << "), last 4000 bytes:\n"
+                  << logTail() << "\n---- end of log; test dir kept: " << dir_ << "\n";
+    } else {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+}
+
+void ServerProcess::writeConfig() {
+    if (port_ == 0) port_ = freePort();
+    config_["server"]["port"] = port_;
+    std::ofstream(configPath()) << toYaml(config_);
+}
+
+bool ServerProcess::startOnce() {
+    writeConfig();
+    { std::ofstream(logPath(), std::ios::app) << ""; }
+    pid_ = spawn({binaryUnderTest(), "serve", "--config", configPath().string()}, env_, dir_, {},
+                 logPath(), logPath());
+    if (pid_ < 0) return false;
+    HttpClient probe(probePort_ ? probePort_ : port_);
+    probe.setTimeoutMs(500);
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < deadline) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;  // exited during start-up
+            return false;
+        }
+        // Live, and ready: the service may apply migrations after it starts listening, and says
+        // so with /readyz.
+        if (probe.get("/healthz").status == 200 && probe.get("/readyz").status == 200) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill9();
+    return false;
+}
+
+bool ServerProcess::start() {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        if (port_ == 0 || attempt > 0) port_ = freePort();
+        if (startOnce()) return true;
+    }
+    return false;
+}
+
+bool ServerProcess::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+int ServerProcess::stop(int sig) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    auto status = waitFor(pid_, std::chrono::seconds(10));
+    if (!status) {
+        kill9();
+        return -1;
+    }
+    pid_ = -1;
+    return decodeStatus(*status);
+}
+
+void ServerProcess::kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    waitFor(pid_, std::chrono::seconds(5));
+    pid_ = -1;
+}
+
+bool ServerProcess::restart(int* stopStatus) {
+    const int s = stop();
+    if (stopStatus) *stopStatus = s;
+    if (startOnce()) return true;  // same port first
+    return start();
+}
+
+std::string ServerProcess::log() const {
+    return readFileBytes(logPath());
+}
+
+std::string ServerProcess::logTail(size_t bytes) const {
+    const std::string all = log();
+    return all.size() <= bytes ? all : all.substr(all.size() - bytes);
+}
+
+std::string ServerProcess::waitForLog(const std::string& needle,
+                                      std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        std::string l = log();
+        if (l.find(needle) != std::string::npos || Clock::now() >= deadline) return l;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+// ---------------------------------------------------------------- the CLI
+
+CommandResult runAuthsvc(const std::vector<std::string>& args, const fs::path& workDir,
+                         const std::string& stdinData,
+                         const std::map<std::string, std::string>& env,
+                         std::chrono::milliseconds timeout) {
+    static int counter = 0;
+    const std::string tag = std::to_string(getpid()) + "-" + std::to_string(++counter);
+    const fs::path in = workDir / ("cli-" + tag + ".in");
+    const fs::path out = workDir / ("cli-" + tag + ".out");
+    const fs::path err = workDir / ("cli-" + tag + ".err");
+    std::ofstream(in, std::ios::binary) << stdinData;
+    std::vector<std::string> argv{binaryUnderTest()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult r;
+    const pid_t pid = spawn(argv, env, workDir, in, out, err);
+    auto status = waitFor(pid, timeout);
+    if (!status) {
+        r.timedOut = true;
+        ::kill(pid, SIGKILL);
+        status = waitFor(pid, std::chrono::seconds(5));
+    }
+    r.exitCode = status ? decodeStatus(*status) : -1;
+    r.out = readFileBytes(out);
+    r.err = readFileBytes(err);
+    std::error_code ec;
+    fs::remove(in, ec);
+    fs::remove(out, ec);
+    fs::remove(err, ec);
+    return r;
+}
+
+// ---------------------------------------------------------------- SQLite
+
+struct SqliteAdmin::Impl {
+    soci::session sql;
+};
+
+SqliteAdmin::SqliteAdmin(const fs::path& dbPath) : impl_(std::make_unique<Impl>()) {
+    impl_->sql.open(soci::sqlite3, "db=" + dbPath.string() + " timeout=5");
+}
+
+SqliteAdmin::~SqliteAdmin() = default;
+
+void SqliteAdmin::exec(const std::string& sql) {
+    impl_->sql << sql;
+}
+
+std::vector<std::string> SqliteAdmin::tables() {
+    std::vector<std::string> names(100);
+    impl_->sql << "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        soci::into(names);
+    return names;
+}
+
+std::optional<std::string> SqliteAdmin::findTable(const std::string& containing,
+                                                  const std::string& notContaining) {
+    for (const auto& t : tables()) {
+        if (containsI(t, containing) && (notContaining.empty() || !containsI(t, notContaining))) {
+            return t;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace it

@@ -1,0 +1,227 @@
+// Socket-level behaviour: keep-alive without a Connection header, garbage, bad Content-Length,
+// slow clients. After each abuse the server must still answer /healthz and stop cleanly.
+#include <sodium.h>
+
+#include <thread>
+
+#include "Harness.h"
+
+namespace it {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SocketTest : public ServiceTest {
+  protected:
+    void expectStillServing() {
+        HttpClient fresh(server->port());
+        fresh.setTimeoutMs(3000);
+        const HttpResponse r = fresh.get("/healthz");
+        EXPECT_EQ(r.status, 200) << r;
+        EXPECT_TRUE(server->running()) << "authsvc died";
+    }
+    // The server answers garbage with a 4xx or closes the connection, promptly.
+    void expectAnsweredOrClosed(const std::string& bytes, const std::string& label) {
+        RawConnection conn(server->port());
+        ASSERT_TRUE(conn.ok());
+        conn.send(bytes);
+        const RawResponse r = conn.readResponse(4s);
+        EXPECT_FALSE(r.timedOut) << label << ": no answer and no close within 4 s";
+        if (r.status != 0) {
+            EXPECT_GE(r.status, 400) << label << ": " << r.raw;
+            EXPECT_LT(r.status, 600) << label << ": " << r.raw;
+        }
+        for (const char* leak : {"basic_string", "_M_create", "std::", "what()"}) {
+            EXPECT_EQ(r.raw.find(leak), std::string::npos) << label << " leaks: " << r.raw;
+        }
+    }
+};
+
+TEST_F(SocketTest, KeepAliveWithoutConnectionHeader) {
+    HttpClient c(server->port());  // curl sends no Connection header
+    const HttpResponse first = c.get("/healthz");
+    ASSERT_EQ(first.status, 200) << first;
+    EXPECT_EQ(first.newConnections, 1);
+    EXPECT_FALSE(containsI(first.header("Connection").value_or(""), "close")) << first;
+
+    const HttpResponse second = c.get("/healthz");
+    ASSERT_EQ(second.status, 200) << second;
+    EXPECT_EQ(second.newConnections, 0) << "the connection was not reused";
+
+    const auto [email, id] = newUser();
+    const HttpResponse loggedIn = loginRaw(c, email, kPassword);
+    ASSERT_EQ(loggedIn.status, 200) << loggedIn;
+    EXPECT_EQ(loggedIn.newConnections, 0) << "POST /api/login did not reuse the connection";
+    const HttpResponse protectedCall =
+        c.getWithToken("/api/protected", loggedIn.jsonBody()["access_token"]);
+    EXPECT_EQ(protectedCall.status, 200) << protectedCall;
+    EXPECT_EQ(protectedCall.newConnections, 0);
+    const HttpResponse unauthorized = c.get("/api/protected");
+    EXPECT_EQ(unauthorized.status, 401);
+    EXPECT_EQ(unauthorized.newConnections, 0);
+    EXPECT_EQ(c.get("/nope").newConnections, 0);
+    EXPECT_EQ(c.get("/healthz").newConnections, 0);
+}
+
+TEST_F(SocketTest, TwoRequestsOnOneRawSocket) {
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        const RawResponse r = conn.readResponse(3s);
+        EXPECT_EQ(r.status, 200) << "request " << i << ": " << r.raw;
+        EXPECT_FALSE(r.closed && r.status == 0) << "closed before request " << i;
+    }
+}
+
+TEST_F(SocketTest, GarbageOnTheSocket) {
+    std::string binary(3000, '\0');
+    for (auto& ch : binary) {
+        do {
+            ch = static_cast<char>(randombytes_uniform(256));
+        } while (ch == '\r' || ch == '\n');
+    }
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"binary garbage", binary + "\r\n\r\n"},
+        {"one word", "GARBAGE\r\n\r\n"},
+        {"bad version", "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n"},
+        {"bad header line", "GET /healthz HTTP/1.1\r\nNoColonHere\r\n\r\n"},
+        {"TLS hello", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15)},
+        {"NUL bytes", std::string(64, '\0') + "\r\n\r\n"},
+    };
+    // All at once: some garbage is only answered when the header timeout fires.
+    std::vector<std::unique_ptr<RawConnection>> conns;
+    for (const auto& [label, bytes] : cases) {
+        conns.push_back(std::make_unique<RawConnection>(server->port()));
+        ASSERT_TRUE(conns.back()->ok());
+        conns.back()->send(bytes);
+    }
+    expectStillServing();  // while the garbage connections are pending
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const RawResponse r = conns[i]->readResponse(std::max(left, 1ms));
+        const std::string& label = cases[i].first;
+        EXPECT_FALSE(r.timedOut) << label << ": no answer and no close within 15 s";
+        if (r.status != 0) {
+            EXPECT_GE(r.status, 400) << label << ": " << r.raw;
+            EXPECT_LT(r.status, 500) << label << ": " << r.raw;
+        }
+        for (const char* leak : {"basic_string", "_M_create", "std::", "what()"}) {
+            EXPECT_EQ(r.raw.find(leak), std::string::npos) << label << " leaks: " << r.raw;
+        }
+    }
+    expectStillServing();
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_F(SocketTest, NegativeContentLength) {
+    expectAnsweredOrClosed(
+        "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: -5\r\n\r\n{}",
+        "Content-Length: -5");
+    expectStillServing();
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_F(SocketTest, HugeContentLengthIs413WithoutWaitingForTheBody) {
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    conn.send(
+        "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 99999999999\r\n\r\n{\"email\":");
+    const RawResponse r = conn.readResponse(4s);
+    EXPECT_FALSE(r.timedOut) << "no answer and no close within 4 s";
+    if (r.status != 0) {
+        EXPECT_EQ(r.status, 413) << r.raw;
+    }
+    expectStillServing();
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_F(SocketTest, OversizeBodyDoesNotDesyncTheConnection) {
+    // A 100 KB body is answered 413 before it is read; the rest of it must not then be parsed as
+    // further requests on the same connection: either the server closes the connection, or the
+    // next request on it gets its own answer.
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    const std::string body = "{\"email\":\"" + std::string(100000, 'x') + "\"}";
+    conn.send(
+        "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    const RawResponse first = conn.readResponse(4s);
+    ASSERT_EQ(first.status, 413) << first.raw;
+    if (first.closed) return;  // closed right after the 413: fine
+    conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const RawResponse next = conn.readResponse(3s);
+    EXPECT_FALSE(next.timedOut) << "no answer to the request after the 413";
+    if (next.status != 0) {
+        EXPECT_EQ(next.status, 200)
+            << "the rest of the rejected body was parsed as requests; the next answer is:\n"
+            << next.raw;
+    }
+}
+
+TEST_F(SocketTest, SlowClientTricklingARequestIsServed) {
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    const std::string req = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: yes\r\n\r\n";
+    for (char ch : req) {
+        ASSERT_TRUE(conn.send(std::string(1, ch)));
+        std::this_thread::sleep_for(8ms);
+    }
+    const RawResponse r = conn.readResponse(3s);
+    EXPECT_EQ(r.status, 200) << r.raw;
+}
+
+TEST_F(SocketTest, SlowlorisDoesNotBlockOtherClients) {
+    std::vector<std::unique_ptr<RawConnection>> slow;
+    for (int i = 0; i < 40; ++i) {
+        auto c = std::make_unique<RawConnection>(server->port());
+        ASSERT_TRUE(c->ok());
+        if (i % 2 == 0) {
+            c->send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Partial: ");  // headers never end
+        } else {
+            c->send(  // body never completes
+                "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Content-Length: 100\r\n\r\n{\"email\":");
+        }
+        slow.push_back(std::move(c));
+    }
+    HttpClient other(server->port());
+    other.setTimeoutMs(3000);
+    for (int i = 0; i < 5; ++i) {
+        const HttpResponse r = other.get("/healthz");
+        EXPECT_EQ(r.status, 200) << r;
+        EXPECT_LT(r.seconds, 1.0);
+    }
+    const auto [email, id] = newUser();
+    EXPECT_EQ(loginRaw(other, email, kPassword).status, 200);
+    // Trickle one more byte on each, then hang up mid-request.
+    for (auto& c : slow) c->send("x");
+    slow.clear();
+    expectStillServing();
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_F(SocketTest, ClientHangingUpMidResponseIsHarmless) {
+    const auto [email, id] = newUser();
+    for (int i = 0; i < 20; ++i) {
+        RawConnection conn(server->port());
+        ASSERT_TRUE(conn.ok());
+        const std::string body = json{{"email", email}, {"password", kPassword}}.dump();
+        conn.send(
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body);
+        // Close without reading: the login is still being hashed or being written.
+    }
+    expectStillServing();
+    EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+}  // namespace
+}  // namespace it

@@ -1,0 +1,96 @@
+// Many concurrent logins while /api/protected is called: every response arrives, promptly.
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "Harness.h"
+
+namespace it {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Cheap hashing (the test config's 64 KiB), so that many responses are sent from the worker
+// pool in a short time: a lost wake-up (LIBRARIES.md section 1) shows up as a stalled response.
+class StressTest : public ServiceTest {};
+
+TEST_F(StressTest, ConcurrentLoginsWhileProtectedIsCalled) {
+    const auto [email, id] = newUser();
+    const Tokens t = login(*client, email, kPassword);
+    ASSERT_FALSE(t.access.empty());
+
+    constexpr int kThreads = 40;
+    constexpr int kLoginsPerThread = 60;
+    double slowestLogin = 0;
+    std::atomic<int> loginOk{0}, loginBad{0}, protectedOk{0}, protectedBad{0};
+    std::atomic<bool> done{false};
+    std::mutex mu;
+    std::vector<std::string> failures;
+    double slowestProtected = 0;
+
+    const auto t0 = Clock::now();
+    std::vector<std::thread> protectedCallers;
+    for (int p = 0; p < 2; ++p) {
+        protectedCallers.emplace_back([&] {
+            HttpClient c(server->port());
+            c.setTimeoutMs(10000);
+            while (!done) {
+                const HttpResponse r = c.getWithToken("/api/protected", t.access);
+                std::lock_guard lock(mu);
+                slowestProtected = std::max(slowestProtected, r.seconds);
+                if (r.status == 200) {
+                    ++protectedOk;
+                } else {
+                    ++protectedBad;
+                    failures.push_back("protected: " + std::to_string(r.status) + " " + r.error);
+                }
+            }
+        });
+    }
+    std::vector<std::thread> loginThreads;
+    for (int i = 0; i < kThreads; ++i) {
+        loginThreads.emplace_back([&, i] {
+            HttpClient c(server->port());
+            c.setTimeoutMs(10000);
+            for (int k = 0; k < kLoginsPerThread; ++k) {
+                // Half the threads reconnect every time, half keep the connection.
+                const Headers h = i % 2 ? Headers{"Connection: close"} : Headers{};
+                const HttpResponse r =
+                    c.postJson("/api/login", {{"email", email}, {"password", kPassword}}, h);
+                {
+                    std::lock_guard lock(mu);
+                    slowestLogin = std::max(slowestLogin, r.seconds);
+                }
+                if (r.status == 200 && !r.jsonBody().value("access_token", "").empty()) {
+                    ++loginOk;
+                } else {
+                    ++loginBad;
+                    std::lock_guard lock(mu);
+                    failures.push_back("login: " + std::to_string(r.status) + " " + r.error +
+                                       " after " + std::to_string(r.seconds) + " s");
+                }
+            }
+        });
+    }
+    for (auto& th : loginThreads) th.join();
+    done = true;
+    for (auto& th : protectedCallers) th.join();
+    const double total = std::chrono::duration<double>(Clock::now() - t0).count();
+
+    EXPECT_EQ(loginOk, kThreads * kLoginsPerThread);
+    EXPECT_EQ(loginBad, 0);
+    EXPECT_GT(protectedOk, 0);
+    EXPECT_EQ(protectedBad, 0);
+    EXPECT_LT(slowestProtected, 2.0) << "a protected call stalled behind the logins";
+    EXPECT_LT(slowestLogin, 5.0) << "a login response stalled";
+    EXPECT_LT(total, 30.0);
+    for (size_t i = 0; i < std::min<size_t>(failures.size(), 10); ++i) {
+        ADD_FAILURE() << failures[i];
+    }
+    EXPECT_TRUE(server->running());
+    EXPECT_EQ(client->get("/healthz").status, 200);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+}  // namespace
+}  // namespace it
