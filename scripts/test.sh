@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the test suite twice (optimised, and with
-# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both.
+# Installs what is missing, starts a throwaway PostgreSQL, builds the test suite twice
+# (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test
+# in both: unit tests, and the integration suite once on SQLite and once on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 jobs=$(nproc)
+
+pgdir=$(mktemp -d /tmp/authsvc-test-pg.XXXXXX)
+chmod 755 "$pgdir"
+cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+trap cleanup EXIT
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 30000))
+  if dsn=$(scripts/pg.sh start "$pgdir" "$port" 2>/dev/null); then break; fi
+  dsn=""
+done
+[ -n "$dsn" ] || { echo "could not start PostgreSQL for the tests" >&2; exit 1; }
+export AUTHSVC_TEST_PG_DSN="host=127.0.0.1 port=$port user=app"
+echo "=== PostgreSQL for the tests: $AUTHSVC_TEST_PG_DSN"
 
 run_suite() {  # build dir, extra cmake args...
   local dir=$1; shift
