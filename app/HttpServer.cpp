@@ -217,15 +217,15 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer
     WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
     const size_t index = found.index;
     auto job = [this, shared, req, auth = std::move(auth), &route, index, start]() {
-        HttpResponse resp = run(route, req, auth ? &*auth : nullptr);
-        std::weak_ptr<Pistache::Tcp::Peer> peer;
+        HttpResponse resp = run(route, req, auth ? &*auth : nullptr);  // never throws
         try {
-            peer = shared->getPeer();
-        } catch (...) {
-            // The connection is gone already.
+            std::weak_ptr<Pistache::Tcp::Peer> peer = shared->getPeer();
+            send(*shared, req, index, resp, start);
+            deps_.nudger.poke(std::move(peer));
+        } catch (const std::exception& e) {
+            // An exception escaping a worker would end the process.
+            deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
         }
-        send(*shared, req, index, resp, start);
-        deps_.nudger.poke(std::move(peer));
     };
     if (!pool.trySubmit(std::move(job))) {
         send(*shared, req, index,
