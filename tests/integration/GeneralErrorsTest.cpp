@@ -205,11 +205,17 @@ TEST_F(GeneralErrorsTest, UnexpectedFailureIs500WithoutInternals) {
     const auto [email, id] = newUser();
     const Tokens t = login(*client, email, kPassword);
     try {
-        SqliteAdmin db(server->dbPath());
-        auto users = db.findTable("user", "refresh");
-        if (!users) GTEST_SKIP() << "no users table found in the schema";
-        db.exec("PRAGMA foreign_keys = OFF");
-        db.exec("DROP TABLE " + *users);
+        if (pgMode()) {
+            auto users = server->pgFindTable("user", "refresh");
+            if (!users) GTEST_SKIP() << "no users table found in the schema";
+            pgExec(server->pgDsn(), "DROP TABLE " + *users + " CASCADE");
+        } else {
+            SqliteAdmin db(server->dbPath());
+            auto users = db.findTable("user", "refresh");
+            if (!users) GTEST_SKIP() << "no users table found in the schema";
+            db.exec("PRAGMA foreign_keys = OFF");
+            db.exec("DROP TABLE " + *users);
+        }
     } catch (const std::exception& e) {
         GTEST_SKIP() << "could not change the schema directly: " << e.what();
     }
@@ -226,8 +232,9 @@ TEST_F(GeneralErrorsTest, UnexpectedFailureIs500WithoutInternals) {
     const HttpResponse p = client->getWithToken("/api/protected", t.access);
     EXPECT_EQ(p.status, 200) << "/api/protected touched the database: " << p;
     // The details go to the server log instead.
-    EXPECT_TRUE(
-        containsI(server->waitForLog("no such table", std::chrono::seconds(2)), "no such table"));
+    // ("relation ... does not exist" on PostgreSQL)
+    const std::string missing = pgMode() ? "does not exist" : "no such table";
+    EXPECT_TRUE(containsI(server->waitForLog(missing, std::chrono::seconds(2)), missing));
     EXPECT_EQ(client->get("/healthz").status, 200);
 }
 

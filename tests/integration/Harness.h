@@ -141,6 +141,8 @@ class ServerProcess {
 
     // Writes the config, forks, waits (bounded) until /healthz and /readyz are 200.
     bool start();
+    // Like start(), but waits only for /healthz (the database may be down: /readyz may be 503).
+    bool startLive();
     int stop(int signal = 15 /*SIGTERM*/);    // exit status; 128+N if killed by signal N; -1 hung
     bool restart(int* stopStatus = nullptr);  // same DB file, same port if possible
     bool running();
@@ -164,8 +166,27 @@ class ServerProcess {
     // Wait for /healthz on this port instead of the config file's (environment override tests).
     void probeOn(int port) { probePort_ = port; }
 
+    // The database section of this server's config, with its backend named explicitly (creating
+    // the PostgreSQL database now if it is not there yet). Merge it into the overrides of a
+    // second ServerProcess to run it on the SAME database (scale-out); only the first one drops
+    // the database.
+    json sharedDatabaseOverrides();
+    // The PostgreSQL database this server owns ("" on SQLite, or before writeConfig/start).
+    const std::string& pgDatabase() const { return pgDatabase_; }
+    // The DSN of this server's PostgreSQL database ("" on SQLite).
+    std::string pgDsn() const;
+    // The name of a table (PostgreSQL, schema public) containing `containing` and not
+    // `notContaining` in its name.
+    std::optional<std::string> pgFindTable(const std::string& containing,
+                                           const std::string& notContaining = "");
+
   private:
     bool startOnce();
+    void ensureDatabase();
+
+    bool createPgDatabase_ = false;
+    std::string pgDatabase_;  // created by this object in PostgreSQL mode; dropped at the end
+    bool waitForReady_ = true;
 
     fs::path dir_;
     std::string secret_;
@@ -177,6 +198,44 @@ class ServerProcess {
 };
 
 int freePort();
+
+// ---------------------------------------------------------------- backends
+
+// True when AUTHSVC_TEST_BACKEND=postgresql: every ServerProcess whose overrides do not name a
+// database.backend gets a fresh database t_<random> on the server of AUTHSVC_TEST_PG_DSN.
+bool pgMode();
+// Skips the current test in PostgreSQL mode (use as `SKIP_IF_POSTGRESQL("reads the file");`).
+#define SKIP_IF_POSTGRESQL(reason)                                       \
+    do {                                                                 \
+        if (::it::pgMode()) GTEST_SKIP() << "SQLite only: " << (reason); \
+    } while (0)
+
+// Runs SQL statements on a PostgreSQL server through libpq; throws std::runtime_error on failure.
+// Returns the first column of the last statement's rows.
+std::vector<std::string> pgExec(const std::string& dsn, const std::string& sql);
+
+// A throwaway PostgreSQL of its own (scripts/pg.sh) in a temp dir on a free port, for tests that
+// stop and start it. Stopped, and its directory removed, in the destructor.
+class TempPostgres {
+  public:
+    TempPostgres();
+    ~TempPostgres();
+    TempPostgres(const TempPostgres&) = delete;
+    TempPostgres& operator=(const TempPostgres&) = delete;
+
+    bool start();  // initialises on first use; false (with lastError()) if pg.sh failed
+    bool stop();
+    const std::string& dsn() const { return dsn_; }  // of database "authsvc"
+    int port() const { return port_; }
+    const std::string& lastError() const { return lastError_; }
+
+  private:
+    fs::path dir_;
+    int port_ = 0;
+    std::string dsn_;
+    std::string lastError_;
+    bool started_ = false;
+};
 
 // ---------------------------------------------------------------- the CLI
 
@@ -193,6 +252,9 @@ CommandResult runAuthsvc(const std::vector<std::string>& args, const fs::path& w
                          const std::string& stdinData = "",
                          const std::map<std::string, std::string>& env = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
+// Runs any program (argv[0] a path) the same way.
+CommandResult runCommand(const std::vector<std::string>& argv, const fs::path& workDir,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // ---------------------------------------------------------------- SQLite, from outside
 

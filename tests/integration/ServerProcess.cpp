@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,8 @@
 #undef SOCI_HAVE_BOOST_DATE_TIME
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+
+#include <libpq-fe.h>
 
 extern char** environ;
 
@@ -145,6 +148,48 @@ int freePort() {
     return port;
 }
 
+// ---------------------------------------------------------------- backends
+
+bool pgMode() {
+    const char* b = std::getenv("AUTHSVC_TEST_BACKEND");
+    return b && std::string(b) == "postgresql";
+}
+
+namespace {
+// The server that test databases are created on (no dbname).
+std::string pgServerDsn() {
+    const char* d = std::getenv("AUTHSVC_TEST_PG_DSN");
+    if (!d || !*d) {
+        throw std::runtime_error(
+            "AUTHSVC_TEST_BACKEND=postgresql needs AUTHSVC_TEST_PG_DSN (e.g. \"host=127.0.0.1 "
+            "port=55440 user=app\"): start one with scripts/pg.sh");
+    }
+    return d;
+}
+}  // namespace
+
+std::vector<std::string> pgExec(const std::string& dsn, const std::string& sql) {
+    PGconn* conn = PQconnectdb((dsn + " connect_timeout=5").c_str());
+    std::vector<std::string> rows;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        std::string err = PQerrorMessage(conn);
+        PQfinish(conn);
+        throw std::runtime_error("cannot connect to PostgreSQL (" + dsn + "): " + err);
+    }
+    PGresult* res = PQexec(conn, sql.c_str());
+    const auto st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        std::string err = PQerrorMessage(conn);
+        PQclear(res);
+        PQfinish(conn);
+        throw std::runtime_error("PostgreSQL: " + err + " in: " + sql);
+    }
+    for (int i = 0; i < PQntuples(res); ++i) rows.emplace_back(PQgetvalue(res, i, 0));
+    PQclear(res);
+    PQfinish(conn);
+    return rows;
+}
+
 ServerProcess::ServerProcess(const json& overrides, std::map<std::string, std::string> env)
     : secret_(randomString(48)), env_(std::move(env)) {
     std::string tmpl = (fs::temp_directory_path() / "authsvc-it-XXXXXX").string();
@@ -158,10 +203,59 @@ ServerProcess::ServerProcess(const json& overrides, std::map<std::string, std::s
         {"log", {{"level", "info"}}},
     };
     config_.merge_patch(overrides);
+    if (config_["jwt"].contains("secret") && config_["jwt"]["secret"].is_string()) {
+        secret_ = config_["jwt"]["secret"];
+    }
+    // In PostgreSQL mode a server gets a database of its own unless the overrides chose a backend.
+    createPgDatabase_ =
+        pgMode() && !(overrides.contains("database") && overrides["database"].is_object() &&
+                      overrides["database"].contains("backend"));
+}
+
+void ServerProcess::ensureDatabase() {
+    if (!createPgDatabase_ || !pgDatabase_.empty()) return;
+    const std::string server = pgServerDsn();
+    const std::string name = "t_" + lower(randomString(16));
+    pgExec(server + " dbname=postgres", "CREATE DATABASE " + name);
+    pgDatabase_ = name;
+    config_["database"]["backend"] = "postgresql";
+    config_["database"]["postgresql"]["dsn"] = server + " dbname=" + name;
+}
+
+json ServerProcess::sharedDatabaseOverrides() {
+    ensureDatabase();
+    json db = config_["database"];
+    if (!db.contains("backend")) db["backend"] = "sqlite";
+    return json{{"database", db}};
+}
+
+std::string ServerProcess::pgDsn() const {
+    if (config_["database"].value("backend", "") != "postgresql") return "";
+    return config_["database"]["postgresql"].value("dsn", "");
+}
+
+std::optional<std::string> ServerProcess::pgFindTable(const std::string& containing,
+                                                      const std::string& notContaining) {
+    for (const auto& t : pgExec(pgDsn(),
+                                "SELECT table_name FROM information_schema.tables WHERE "
+                                "table_schema = 'public' ORDER BY table_name")) {
+        if (containsI(t, containing) && (notContaining.empty() || !containsI(t, notContaining))) {
+            return t;
+        }
+    }
+    return std::nullopt;
 }
 
 ServerProcess::~ServerProcess() {
     if (pid_ > 0) kill9();
+    if (!pgDatabase_.empty()) {
+        try {
+            pgExec(pgServerDsn() + " dbname=postgres",
+                   "DROP DATABASE IF EXISTS " + pgDatabase_ + " WITH (FORCE)");
+        } catch (const std::exception& e) {
+            std::cerr << "could not drop test database " << pgDatabase_ << ": " << e.what() << "\n";
+        }
+    }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     const bool failed = info && info->result() && info->result()->Failed();
     if (failed) {
@@ -174,6 +268,7 @@ ServerProcess::~ServerProcess() {
 }
 
 void ServerProcess::writeConfig() {
+    ensureDatabase();
     if (port_ == 0) port_ = freePort();
     config_["server"]["port"] = port_;
     std::ofstream(configPath()) << toYaml(config_);
@@ -196,11 +291,21 @@ bool ServerProcess::startOnce() {
         }
         // Live, and ready: the service may apply migrations after it starts listening, and says
         // so with /readyz.
-        if (probe.get("/healthz").status == 200 && probe.get("/readyz").status == 200) return true;
+        if (probe.get("/healthz").status == 200 &&
+            (!waitForReady_ || probe.get("/readyz").status == 200)) {
+            return true;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     kill9();
     return false;
+}
+
+bool ServerProcess::startLive() {
+    waitForReady_ = false;
+    const bool ok = start();
+    waitForReady_ = true;
+    return ok;
 }
 
 bool ServerProcess::start() {
@@ -268,18 +373,17 @@ std::string ServerProcess::waitForLog(const std::string& needle,
 
 // ---------------------------------------------------------------- the CLI
 
-CommandResult runAuthsvc(const std::vector<std::string>& args, const fs::path& workDir,
+namespace {
+CommandResult runProgram(const std::vector<std::string>& argv, const fs::path& workDir,
                          const std::string& stdinData,
                          const std::map<std::string, std::string>& env,
                          std::chrono::milliseconds timeout) {
-    static int counter = 0;
+    static std::atomic<int> counter{0};
     const std::string tag = std::to_string(getpid()) + "-" + std::to_string(++counter);
     const fs::path in = workDir / ("cli-" + tag + ".in");
     const fs::path out = workDir / ("cli-" + tag + ".out");
     const fs::path err = workDir / ("cli-" + tag + ".err");
     std::ofstream(in, std::ios::binary) << stdinData;
-    std::vector<std::string> argv{binaryUnderTest()};
-    argv.insert(argv.end(), args.begin(), args.end());
     CommandResult r;
     const pid_t pid = spawn(argv, env, workDir, in, out, err);
     auto status = waitFor(pid, timeout);
@@ -296,6 +400,68 @@ CommandResult runAuthsvc(const std::vector<std::string>& args, const fs::path& w
     fs::remove(out, ec);
     fs::remove(err, ec);
     return r;
+}
+}  // namespace
+
+CommandResult runAuthsvc(const std::vector<std::string>& args, const fs::path& workDir,
+                         const std::string& stdinData,
+                         const std::map<std::string, std::string>& env,
+                         std::chrono::milliseconds timeout) {
+    std::vector<std::string> argv{binaryUnderTest()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(argv, workDir, stdinData, env, timeout);
+}
+
+CommandResult runCommand(const std::vector<std::string>& argv, const fs::path& workDir,
+                         std::chrono::milliseconds timeout) {
+    return runProgram(argv, workDir, "", {}, timeout);
+}
+
+// ---------------------------------------------------------------- a PostgreSQL of its own
+
+TempPostgres::TempPostgres() {
+    std::string tmpl = (fs::temp_directory_path() / "authsvc-pg-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    // As root, pg.sh runs PostgreSQL as "postgres", which must reach dir_/pg.
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+}
+
+TempPostgres::~TempPostgres() {
+    stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+bool TempPostgres::start() {
+    const std::string script = std::string(AUTHSVC_SOURCE_DIR) + "/scripts/pg.sh";
+    const bool fresh = port_ == 0;
+    for (int attempt = 0; attempt < (fresh ? 3 : 1); ++attempt) {
+        if (fresh) port_ = freePort();
+        const CommandResult r = runCommand(
+            {"/bin/bash", script, "start", (dir_ / "pg").string(), std::to_string(port_)}, dir_);
+        if (r.exitCode == 0 && !r.timedOut) {
+            started_ = true;
+            const auto lines = splitLines(r.out);
+            dsn_.clear();
+            for (const auto& l : lines) {
+                if (l.find("host=") != std::string::npos) dsn_ = l;
+            }
+            return !dsn_.empty();
+        }
+        lastError_ = "pg.sh start failed (" + std::to_string(r.exitCode) + "): " + r.err + r.out +
+                     readFileBytes(dir_ / "pg" / "log" / "pg.log");
+    }
+    return false;
+}
+
+bool TempPostgres::stop() {
+    if (!started_) return true;
+    const std::string script = std::string(AUTHSVC_SOURCE_DIR) + "/scripts/pg.sh";
+    const CommandResult r = runCommand({"/bin/bash", script, "stop", (dir_ / "pg").string()}, dir_);
+    started_ = false;
+    return r.exitCode == 0 && !r.timedOut;
 }
 
 // ---------------------------------------------------------------- SQLite
