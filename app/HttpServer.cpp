@@ -4,9 +4,7 @@
 
 #include <sys/socket.h>
 
-#include <cctype>
-#include <string_view>
-
+#include "app/ProtocolHandler.h"
 #include "controllers/ErrorMapper.h"
 #include "middleware/BodyChecks.h"
 
@@ -235,47 +233,8 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer
 }
 
 namespace {
-// Pistache's parser reserves a body of the declared Content-Length before reading it,
-// so "Content-Length: 99999999999" would allocate 100 GB. Looks at the header block in
-// this chunk of input: 413 for a declared length beyond the request limit, 400 for one
-// that is not a plain number. (A header split across two reads is not seen here; the
-// parser's own failure is then caught as a 400.)
-int declaredLengthProblem(std::string_view input, size_t limit) {
-    const size_t headerEnd = std::min(input.find("\r\n\r\n"), input.size());
-    constexpr std::string_view name = "\ncontent-length:";
-    for (size_t i = 0; i + name.size() <= headerEnd; ++i) {
-        size_t k = 0;
-        while (k < name.size() &&
-               std::tolower(static_cast<unsigned char>(input[i + k])) == name[k]) {
-            ++k;
-        }
-        if (k != name.size()) continue;
-        size_t p = i + k;
-        while (p < input.size() && (input[p] == ' ' || input[p] == '\t')) ++p;
-        size_t digits = 0;
-        uint64_t value = 0;
-        while (p < input.size() && std::isdigit(static_cast<unsigned char>(input[p]))) {
-            if (++digits > 18) return 413;
-            value = value * 10 + uint64_t(input[p++] - '0');
-        }
-        if (p < input.size() && input[p] != '\r' && input[p] != ' ' && input[p] != '\t') {
-            return 400;
-        }
-        if (digits == 0 && p < input.size()) return 400;
-        if (value > limit) return 413;
-    }
-    return 0;
-}
-
-// Our Http::Handler. onInput() is our own version of Pistache's (private there, but
-// virtual in Tcp::Handler), so that the protocol-level errors follow the contract:
-// JSON bodies without library messages, 400 rather than a 500 carrying
-// "basic_string::_M_create" for a negative Content-Length, 413 for a request beyond the
-// parser's buffer. It also fixes keep-alive at the source: Pistache 0.0.5 answers
-// "Connection: Close" to an HTTP/1.1 request without a Connection header (whose
-// default is keep-alive, RFC 9112 9.3) yet keeps the socket open, so clients
-// reconnect for every request.
-class RequestHandler : public Http::Handler {
+// The service's handler: protocol errors and requests go to the dispatcher.
+class RequestHandler : public ProtocolHandler {
   public:
     HTTP_PROTOTYPE(RequestHandler)
     explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
@@ -285,51 +244,13 @@ class RequestHandler : public Http::Handler {
     }
 
   private:
-    void onInput(const char* buffer, size_t len,
-                 const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
-        auto parser = getParser(peer);
-        auto& request = parser->request;
-        bool complete = false;
-        int errorStatus = declaredLengthProblem(std::string_view(buffer, len), getMaxRequestSize());
-        try {
-            if (errorStatus != 0) {
-                // refused before Pistache reserves the declared length
-            } else if (!parser->feed(buffer, len)) {
-                errorStatus = 413;
-            } else {
-                complete = parser->parse() == Http::Private::State::Done;
-            }
-        } catch (const Http::HttpError& e) {
-            errorStatus = e.code();
-        } catch (const std::exception&) {
-            errorStatus = 400;  // the parser refused the request (e.g. a bad Content-Length)
-        }
-        if (errorStatus != 0) {
-            Http::ResponseWriter response(request.version(), transport(), this, peer);
-            parser->reset();
-            dispatcher_->protocolError(std::move(response), errorStatus);
-            return;
-        }
-        if (!complete) return;
-
-        Http::ResponseWriter response(request.version(), transport(), this, peer);
-        request.copyAddress(peer->address());
-        if (auto connection = request.headers().tryGet<Http::Header::Connection>()) {
-            response.headers().add<Http::Header::Connection>(connection->control());
-        } else if (request.version() == Http::Version::Http10) {
-            response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        }
-        peer->setIdle(false);
-        dispatcher_->handle(request, std::move(response));
-        parser->reset();
+    void onProtocolError(Http::ResponseWriter writer, int status) override {
+        dispatcher_->protocolError(std::move(writer), status);
     }
 
     std::shared_ptr<Dispatcher> dispatcher_;
 };
 
-// Room for the request line and headers on top of the largest body we accept, so an
-// oversized body reaches our own 413 (with its JSON body) rather than Pistache's.
-constexpr size_t kHeaderRoom = 32 * 1024;
 }  // namespace
 
 HttpServer::HttpServer(ServerOptions options, std::shared_ptr<Dispatcher> dispatcher)
@@ -342,16 +263,7 @@ HttpServer::~HttpServer() {
 void HttpServer::start() {
     Pistache::Address addr(options_.host, Pistache::Port(uint16_t(options_.port)));
     endpoint_ = std::make_unique<Http::Endpoint>(addr);
-    auto opts = Http::Endpoint::options()
-                    .threads(options_.threads)
-                    .flags(Pistache::Tcp::Options::ReuseAddr)
-                    .backlog(1024)
-                    .maxRequestSize(size_t(options_.maxBodyBytes) * 2 + kHeaderRoom)
-                    .maxResponseSize(4 * 1024 * 1024)
-                    .headerTimeout(std::chrono::seconds(10))
-                    .bodyTimeout(std::chrono::seconds(10))
-                    .keepaliveTimeout(std::chrono::seconds(30));
-    endpoint_->init(opts);
+    endpoint_->init(endpointOptions(options_.threads, options_.maxBodyBytes));
     endpoint_->setHandler(Http::make_handler<RequestHandler>(dispatcher_));
     endpoint_->serveThreaded();
 }
