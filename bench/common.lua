@@ -49,6 +49,27 @@ function bench.out_of_tokens()
   return wrk.format("GET", "/healthz")
 end
 
+-- The access token for protected requests: $BENCH_ACCESS_TOKEN, or the first line of
+-- the file $BENCH_ACCESS_TOKEN_FILE.
+function bench.access_token()
+  local token = os.getenv("BENCH_ACCESS_TOKEN")
+  if token == nil or token == "" then
+    token = bench.read_first_line(bench.env("BENCH_ACCESS_TOKEN_FILE"))
+  end
+  return token
+end
+
+-- Refresh with the next unused token of this thread's slice; counts what was used in
+-- the global `tokens_used` (reported by done()). Returns the request and the new position.
+function bench.next_refresh(tokens, pos)
+  pos = pos + 1
+  local t = tokens[pos]
+  if t == nil then return bench.out_of_tokens(), pos end
+  tokens_used = pos
+  return wrk.format("POST", "/api/refresh_token", bench.json_headers(),
+                    '{"refresh_token":"' .. t .. '"}'), pos
+end
+
 local threads = {}
 local next_id = 0
 

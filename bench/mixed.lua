@@ -6,10 +6,7 @@
 local dir = os.getenv("BENCH_DIR") or debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "/common.lua")
 
-local access = os.getenv("BENCH_ACCESS_TOKEN")
-if access == nil or access == "" then
-  access = bench.read_first_line(bench.env("BENCH_ACCESS_TOKEN_FILE"))
-end
+local access = bench.access_token()
 local protected_req, login_req
 local tokens, pos = {}, 0
 tokens_used = 0
@@ -28,10 +25,7 @@ function request()
   local r = math.random()
   if r < 0.90 then return protected_req end
   if r >= 0.99 then return login_req end
-  pos = pos + 1
-  local t = tokens[pos]
-  if t == nil then return bench.out_of_tokens() end
-  tokens_used = pos
-  return wrk.format("POST", "/api/refresh_token", bench.json_headers(),
-                    '{"refresh_token":"' .. t .. '"}')
+  local req
+  req, pos = bench.next_refresh(tokens, pos)
+  return req
 end

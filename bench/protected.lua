@@ -4,10 +4,7 @@
 local dir = os.getenv("BENCH_DIR") or debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "/common.lua")
 
-local token = os.getenv("BENCH_ACCESS_TOKEN")
-if token == nil or token == "" then
-  token = bench.read_first_line(bench.env("BENCH_ACCESS_TOKEN_FILE"))
-end
+local token = bench.access_token()
 wrk.method = "GET"
 wrk.path = "/api/protected"
 wrk.headers["Authorization"] = "Bearer " .. token

@@ -16,10 +16,7 @@ function init(args)
 end
 
 function request()
-  pos = pos + 1
-  local t = tokens[pos]
-  if t == nil then return bench.out_of_tokens() end
-  tokens_used = pos
-  return wrk.format("POST", "/api/refresh_token", bench.json_headers(),
-                    '{"refresh_token":"' .. t .. '"}')
+  local req
+  req, pos = bench.next_refresh(tokens, pos)
+  return req
 end

@@ -1,4 +1,8 @@
 // Domain helpers (register, login, refresh) and the per-test fixture.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "Harness.h"
 
 namespace it {
@@ -29,6 +33,39 @@ Tokens login(HttpClient& c, const std::string& email, const std::string& passwor
 HttpResponse refresh(HttpClient& c, const std::string& refreshToken, const std::string& path,
                      const std::string& field) {
     return c.postJson(path, {{field, refreshToken}});
+}
+
+std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const std::string& token,
+                                            int perInstance) {
+    const size_t n = ports.size() * static_cast<size_t>(perInstance);
+    std::vector<HttpResponse> results(n);
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t ready = 0;
+    bool go = false;
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < n; ++i) {
+        threads.emplace_back([&, i] {
+            HttpClient c(ports[i % ports.size()]);
+            c.setTimeoutMs(20000);
+            c.get("/healthz");  // connect first, so that the refreshes really overlap
+            {
+                std::unique_lock lock(mu);
+                ++ready;
+                cv.notify_all();
+                cv.wait(lock, [&] { return go; });
+            }
+            results[i] = refresh(c, token);
+        });
+    }
+    {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return ready == n; });
+        go = true;
+        cv.notify_all();
+    }
+    for (auto& t : threads) t.join();
+    return results;
 }
 
 void ServiceTest::SetUp() {

@@ -122,6 +122,10 @@ class RawConnection {
     void close();
 
   private:
+    enum class ReadStep { Data, Closed, TimedOut };
+    // Waits until `deadline` for bytes and appends what arrives to buffer_.
+    ReadStep readSome(std::chrono::steady_clock::time_point deadline);
+
     int fd_ = -1;
     std::string buffer_;
 };
@@ -289,6 +293,10 @@ Tokens login(HttpClient& c, const std::string& email, const std::string& passwor
 HttpResponse refresh(HttpClient& c, const std::string& refreshToken,
                      const std::string& path = "/api/refresh_token",
                      const std::string& field = "refresh_token");
+// `perInstance` refreshes of `token` at each port at once, each from its own thread and
+// connection, released together so that they really overlap (races on one token).
+std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const std::string& token,
+                                            int perInstance);
 
 inline const std::string kPassword = "correct horse battery";
 inline const std::string kRealm = "Bearer realm=\"authsvc\"";

@@ -224,28 +224,31 @@ bool completeResponse(const std::string& raw) {
 }
 }  // namespace
 
+RawConnection::ReadStep RawConnection::readSome(std::chrono::steady_clock::time_point deadline) {
+    char buf[8192];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
+        if (left <= 0) return ReadStep::TimedOut;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;  // EINTR or time: see above
+        const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return ReadStep::Closed;
+        buffer_.append(buf, static_cast<size_t>(n));
+        return ReadStep::Data;
+    }
+}
+
 RawResponse RawConnection::readResponse(std::chrono::milliseconds timeout) {
     RawResponse r;
     const auto deadline = Clock::now() + timeout;
-    char buf[8192];
-    while (!completeResponse(buffer_)) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left <= 0 || fd_ < 0) {
-            r.timedOut = fd_ >= 0;
-            break;
-        }
-        pollfd p{fd_, POLLIN, 0};
-        const int pr = ::poll(&p, 1, static_cast<int>(left));
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) continue;
-        const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            r.closed = true;
-            break;
-        }
-        buffer_.append(buf, static_cast<size_t>(n));
+    while (!completeResponse(buffer_) && fd_ >= 0) {
+        const ReadStep step = readSome(deadline);
+        r.timedOut = step == ReadStep::TimedOut;
+        r.closed = step == ReadStep::Closed;
+        if (step != ReadStep::Data) break;
     }
     r.raw = buffer_;
     r.status = parseStatus(r.raw);
@@ -270,24 +273,11 @@ RawResponse RawConnection::readResponse(std::chrono::milliseconds timeout) {
 RawResponse RawConnection::readUntilClosed(std::chrono::milliseconds timeout) {
     RawResponse r;
     const auto deadline = Clock::now() + timeout;
-    char buf[8192];
     while (fd_ >= 0) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left <= 0) {
-            r.timedOut = true;
-            break;
-        }
-        pollfd p{fd_, POLLIN, 0};
-        const int pr = ::poll(&p, 1, static_cast<int>(left));
-        if (pr <= 0) continue;
-        const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            r.closed = true;
-            break;
-        }
-        buffer_.append(buf, static_cast<size_t>(n));
+        const ReadStep step = readSome(deadline);
+        r.timedOut = step == ReadStep::TimedOut;
+        r.closed = step == ReadStep::Closed;
+        if (step != ReadStep::Data) break;
     }
     r.raw = buffer_;
     buffer_.clear();

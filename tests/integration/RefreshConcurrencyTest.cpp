@@ -12,44 +12,12 @@ namespace {
 
 class RefreshConcurrencyTest : public ServiceTest {};
 
-// Fires `n` refreshes of `token` at once, each from its own thread and connection.
-std::vector<HttpResponse> refreshConcurrently(int port, const std::string& token, int n) {
-    std::vector<HttpResponse> results(static_cast<size_t>(n));
-    std::mutex mu;
-    std::condition_variable cv;
-    int ready = 0;
-    bool go = false;
-    std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i) {
-        threads.emplace_back([&, i] {
-            HttpClient c(port);
-            c.setTimeoutMs(20000);
-            c.get("/healthz");  // connect first, so that the refreshes really overlap
-            {
-                std::unique_lock lock(mu);
-                ++ready;
-                cv.notify_all();
-                cv.wait(lock, [&] { return go; });
-            }
-            results[static_cast<size_t>(i)] = refresh(c, token);
-        });
-    }
-    {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return ready == n; });
-        go = true;
-        cv.notify_all();
-    }
-    for (auto& t : threads) t.join();
-    return results;
-}
-
 TEST_F(RefreshConcurrencyTest, FiftyConcurrentRefreshesYieldOneSuccessor) {
     const auto [email, id] = newUser();
     const Tokens t = login(*client, email, kPassword);
     ASSERT_FALSE(t.refresh.empty());
 
-    const auto results = refreshConcurrently(server->port(), t.refresh, 50);
+    const auto results = refreshEverywhere({server->port()}, t.refresh, 50);
     std::set<std::string> successors;
     int ok = 0;
     for (const auto& r : results) {
