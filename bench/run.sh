@@ -18,6 +18,8 @@
 #   BENCH_RESULTS=bench/RESULTS.md
 #   BENCH_KEEP=1              keep the work directory (logs, databases) after the run
 #   BENCH_NO_BUILD=1          use build-bench/ as it is
+#   BENCH_SCENARIOS="ceiling protected refresh login storm mixed pg"   a subset, for quick
+#                             checks while profiling (RESULTS.md then has only those rows)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +32,9 @@ MODES=${BENCH_MODES:-"pinned unpinned"}
 SQLITE_TOKENS=${BENCH_SQLITE_TOKENS:-200000}
 PG_TOKENS=${BENCH_PG_TOKENS:-50000}
 WITH_PG=${BENCH_PG:-1}
+SCENARIOS=" ${BENCH_SCENARIOS:-ceiling protected refresh login storm mixed pg} "
+want() { [[ "$SCENARIOS" == *" $1 "* ]]; }
+want pg || WITH_PG=0
 RESULTS=${BENCH_RESULTS:-$BENCH/RESULTS.md}
 CORES=$(nproc)
 CLK_TCK=$(getconf CLK_TCK)
@@ -218,27 +223,31 @@ for mode in $MODES; do
 
   # 1. ceiling: the same request (Authorization header included) to a bare Pistache
   # handler; authsvc is up but idle meanwhile.
-  if [ -n "$SRV_CPUS" ]; then
+  if ! want ceiling; then :
+  elif [ -n "$SRV_CPUS" ]; then
     taskset -c "$SRV_CPUS" "$BUILD/bench_ceiling" 0 "$SRV_THREADS" >"$dir/ceiling.log" 2>&1 &
   else
     "$BUILD/bench_ceiling" 0 "$SRV_THREADS" >"$dir/ceiling.log" 2>&1 &
   fi
-  cpid=$!
-  PIDS+=("$cpid")
-  cport=$(wait_port "$dir/ceiling.log" "$cpid")
-  measure "$mode" ceiling "$cpid" "bare Pistache handler" -- \
-    run_wrk "$mode-ceiling" "$cpid" "$WRK_CPUS" "$WRK_T" "$CONNS" protected.lua \
-    "http://127.0.0.1:$cport"
-  stop_pid "$cpid"
+  if want ceiling; then
+    cpid=$!
+    PIDS+=("$cpid")
+    cport=$(wait_port "$dir/ceiling.log" "$cpid")
+    measure "$mode" ceiling "$cpid" "bare Pistache handler" -- \
+      run_wrk "$mode-ceiling" "$cpid" "$WRK_CPUS" "$WRK_T" "$CONNS" protected.lua \
+      "http://127.0.0.1:$cport"
+    stop_pid "$cpid"
+  fi
 
 
-  measure "$mode" protected "$SERVER_PID" "GET /api/protected" -- \
+  want protected && measure "$mode" protected "$SERVER_PID" "GET /api/protected" -- \
     run_wrk "$mode-protected" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" protected.lua "$url"
-  measure "$mode" "refresh (SQLite)" "$SERVER_PID" "synchronous=NORMAL, WAL" -- \
+  want refresh && measure "$mode" "refresh (SQLite)" "$SERVER_PID" "synchronous=NORMAL, WAL" -- \
     run_wrk "$mode-refresh" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" refresh.lua "$url" \
     "$dir/tokens-refresh.txt" "$WRK_T"
 
   # 4. raw hash rate on the server's cores (the server is idle meanwhile), then login.
+  if want login; then
   hr=$("${HASH_PIN[@]}" "$BUILD/bench_hashrate" "$HASH_THREADS" 5 "$ARGON_MEM" "$ARGON_ITER")
   hrate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$hr")
   printf '%s\t%s\t%s\t-\t-\t0\t0\t-\t-\t-\t%s\t-\n' "$mode" "raw argon2id hash rate" "$hrate" \
@@ -246,8 +255,10 @@ for mode in $MODES; do
   log "$mode raw hash rate: $hrate/s"
   measure "$mode" login "$SERVER_PID" "m=$ARGON_MEM KiB, t=$ARGON_ITER, hash_threads $HASH_THREADS" -- \
     run_wrk "$mode-login" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$LOGIN_CONNS" login.lua "$url"
+  fi
 
   # 5. login storm: logins saturating the hashing pool while protected calls run.
+  if want storm; then
   WRK_DURATION=$((DURATION + 2)) run_wrk "$mode-storm-login" "$SERVER_PID" "$WRK_CPUS" \
     "$WRK_T" $((LOGIN_CONNS * 2)) login.lua "$url" >"$dir/storm-login.json" &
   storm_pid=$!
@@ -262,9 +273,10 @@ for mode in $MODES; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t%s\t-\n' "$mode" "login storm (its logins)" \
     "$(field "$sj" rps)" "$(field "$sj" p50_us)" "$(field "$sj" p99_us)" \
     "$(field "$sj" status_errors)" "$(field "$sj" socket_errors)" "CPU and RSS: row above" >>"$ROWS"
+  fi
 
   # 6. mixed
-  measure "$mode" mixed "$SERVER_PID" "90% protected, 9% refresh, 1% login" -- \
+  want mixed && measure "$mode" mixed "$SERVER_PID" "90% protected, 9% refresh, 1% login" -- \
     run_wrk "$mode-mixed" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" mixed.lua "$url" \
     "$dir/tokens-mixed.txt" "$WRK_T"
   # RSS after the bench: the SQLite server after all its scenarios.
