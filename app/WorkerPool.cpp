@@ -2,11 +2,17 @@
 
 #include <pthread.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+
 namespace authsvc::app {
 
-WorkerPool::WorkerPool(std::string name, int threads, size_t maxQueued) : maxQueued_(maxQueued) {
+WorkerPool::WorkerPool(std::string name, int threads, size_t maxQueued, int niceness)
+    : maxQueued_(maxQueued) {
     for (int i = 0; i < threads; ++i) {
-        threads_.emplace_back([this] { run(); });
+        threads_.emplace_back([this, niceness] { run(niceness); });
         pthread_setname_np(threads_.back().native_handle(), name.substr(0, 15).c_str());
     }
 }
@@ -38,7 +44,17 @@ void WorkerPool::stop() {
     threads_.clear();
 }
 
-void WorkerPool::run() {
+void WorkerPool::run(int niceness) {
+    // On Linux the nice value belongs to the thread (its tid), not to the process.
+    // `niceness` is added to the creating thread's value (which new threads inherit).
+    // Raising it needs no privilege; failing to is harmless (the pool runs at normal
+    // priority), so the result is ignored.
+    if (niceness > 0) {
+        const auto tid = static_cast<id_t>(gettid());
+        errno = 0;
+        const int base = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + niceness));
+    }
     for (;;) {
         std::function<void()> job;
         {
