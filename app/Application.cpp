@@ -193,7 +193,8 @@ Application::Application(Config config, bool server)
 
 Application::~Application() {
     parts_.reset();
-    if (logging_.logger) logging_.logger->flush();
+    // The last owner of the logger: destroying it writes every line logged before.
+    logging_.logger.reset();
 }
 
 int Application::serve(const sigset_t& stopSignals) {
@@ -243,6 +244,7 @@ int Application::serve(const sigset_t& stopSignals) {
     }
     log.info("authsvc {} listening on {}:{} ({} backend, config {})", AUTHSVC_VERSION,
              config_.server.host, server.port(), config_.database.backend, config_.source);
+    log.flush();  // now rather than with the next batch: scripts wait for this line
 
     int sig = 0;
     sigwait(&stopSignals, &sig);

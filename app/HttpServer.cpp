@@ -32,18 +32,22 @@ class NamedHeader : public Http::Header::Header {
 };
 
 // Keeps access-log lines on one line and free of quotes (they may be JSON-formatted).
-std::string logSafe(const std::string& s, size_t max = 200) {
-    std::string out;
-    for (char c : s.substr(0, max)) {
-        out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+std::string logSafe(std::string_view s, size_t max = 200) {
+    std::string out(s.substr(0, max));
+    for (char& c : out) {
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') c = '?';
     }
     return out;
 }
 
+constexpr std::string_view kJson = "application/json";
+
 }  // namespace
 
 Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
-    : routes_(std::move(routes)), deps_(std::move(deps)) {
+    : routes_(std::move(routes)),
+      deps_(std::move(deps)),
+      jsonContentType_(std::make_shared<NamedHeader>("Content-Type", std::string(kJson))) {
     for (size_t i = 0; i < routes_.size(); ++i) {
         metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
         for (const auto& p : routes_[i].paths) byPath_[p].push_back(i);
@@ -91,11 +95,15 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
 Pistache::Async::Promise<ssize_t> Dispatcher::send(
     Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
     const HttpResponse& resp, std::chrono::steady_clock::time_point start) const {
-    writer.headers().add(std::make_shared<NamedHeader>("X-Request-Id", req.requestId));
+    auto& headers = writer.headers();
+    headers.add(std::make_shared<NamedHeader>("X-Request-Id", req.requestId));
     for (const auto& [name, value] : resp.headers) {
-        writer.headers().add(std::make_shared<NamedHeader>(name, value));
+        headers.add(std::make_shared<NamedHeader>(name, value));
     }
-    writer.headers().add(std::make_shared<NamedHeader>("Content-Type", resp.contentType));
+    // Almost every response is JSON: one immutable header object serves them all.
+    headers.add(resp.contentType == kJson
+                    ? jsonContentType_
+                    : std::make_shared<NamedHeader>("Content-Type", resp.contentType));
     auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)

@@ -69,6 +69,8 @@ class Dispatcher {
     DispatcherDeps deps_;
     middleware::RequestIds requestIds_;
     std::atomic<bool> draining_{false};
+    // "Content-Type: application/json", shared by the responses (never changed once built).
+    std::shared_ptr<Pistache::Http::Header::Header> jsonContentType_;
 };
 
 struct ServerOptions {

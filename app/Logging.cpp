@@ -1,21 +1,21 @@
 #include "app/Logging.h"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
+
+#include "app/BatchingLogSink.h"
 
 namespace authsvc::app {
 
-Logging makeLogging(const LogConfig& config, bool async) {
+Logging makeLogging(const LogConfig& config, bool batched) {
     Logging out;
-    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    if (async) {
-        out.pool = std::make_shared<spdlog::details::thread_pool>(16384, 1);
-        out.logger = std::make_shared<spdlog::async_logger>(
-            "authsvc", sink, out.pool, spdlog::async_overflow_policy::overrun_oldest);
+    spdlog::sink_ptr sink;
+    if (batched) {
+        sink = std::make_shared<BatchingLogSink>(STDERR_FILENO, kLogBatchInterval, kLogBatchBytes);
     } else {
-        out.logger = std::make_shared<spdlog::logger>("authsvc", sink);
+        sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     }
+    out.logger = std::make_shared<spdlog::logger>("authsvc", std::move(sink));
     if (config.format == "json") {
         // Messages are kept free of quotes and backslashes by their callers.
         out.logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",

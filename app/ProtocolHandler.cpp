@@ -2,14 +2,22 @@
 
 #include <pistache/peer.h>
 
-#include <cctype>
-
 namespace authsvc::app {
 
 namespace Http = Pistache::Http;
 
 namespace {
 constexpr size_t kHeaderRoom = 32 * 1024;
+
+// `text` equals `lower` (lower-case) in ASCII letters of either case; locale-free.
+bool equalsIgnoringAsciiCase(std::string_view text, std::string_view lower) {
+    if (text.size() != lower.size()) return false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i] >= 'A' && text[i] <= 'Z' ? char(text[i] + ('a' - 'A')) : text[i];
+        if (c != lower[i]) return false;
+    }
+    return true;
+}
 }  // namespace
 
 // Pistache's parser reserves a body of the declared Content-Length before reading it,
@@ -19,19 +27,17 @@ constexpr size_t kHeaderRoom = 32 * 1024;
 // parser's own failure is then caught as a 400.)
 int declaredLengthProblem(std::string_view input, size_t limit) {
     const size_t headerEnd = std::min(input.find("\r\n\r\n"), input.size());
-    constexpr std::string_view name = "\ncontent-length:";
-    for (size_t i = 0; i + name.size() <= headerEnd; ++i) {
-        size_t k = 0;
-        while (k < name.size() &&
-               std::tolower(static_cast<unsigned char>(input[i + k])) == name[k]) {
-            ++k;
-        }
-        if (k != name.size()) continue;
-        size_t p = i + k;
+    constexpr std::string_view name = "content-length:";
+    // Header names start lines: find each '\n' (memchr) and compare only there.
+    for (size_t nl = input.find('\n');
+         nl != std::string_view::npos && nl + 1 + name.size() <= headerEnd;
+         nl = input.find('\n', nl + 1)) {
+        if (!equalsIgnoringAsciiCase(input.substr(nl + 1, name.size()), name)) continue;
+        size_t p = nl + 1 + name.size();
         while (p < input.size() && (input[p] == ' ' || input[p] == '\t')) ++p;
         size_t digits = 0;
         uint64_t value = 0;
-        while (p < input.size() && std::isdigit(static_cast<unsigned char>(input[p]))) {
+        while (p < input.size() && input[p] >= '0' && input[p] <= '9') {
             if (++digits > 18) return 413;
             value = value * 10 + uint64_t(input[p++] - '0');
         }

@@ -5,8 +5,13 @@
 
 namespace authsvc::controllers {
 
+// The hottest route: the body is written directly (byte for byte what nlohmann's dump of
+// {"data": ..., "sub": ...} gives) instead of building a JSON object, a std::map, per call.
 HttpResponse UserController::protectedResource(const HttpRequest& /*req*/, const AuthContext& ctx) {
-    return jsonResponse(200, {{"data", "This is a protected resource."}, {"sub", ctx.claims.sub}});
+    HttpResponse r;
+    r.body = R"({"data":"This is a protected resource.","sub":)" +
+             nlohmann::json(ctx.claims.sub).dump() + "}";
+    return r;
 }
 
 HttpResponse UserController::me(const HttpRequest& /*req*/, const AuthContext& ctx) {

@@ -19,12 +19,13 @@ std::optional<std::string> bearerToken(const std::string& header) {
     std::string token = header.substr(pos);
     if (token.empty()) return std::nullopt;
     // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    // (ASCII only, whatever the locale: a plain range check per character)
+    auto b64tokenChar = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    };
     size_t i = 0;
-    while (i < token.size() &&
-           (std::isalnum(static_cast<unsigned char>(token[i])) ||
-            std::string_view("-._~+/").find(token[i]) != std::string_view::npos)) {
-        ++i;
-    }
+    while (i < token.size() && b64tokenChar(token[i])) ++i;
     if (i == 0) return std::nullopt;
     while (i < token.size() && token[i] == '=') ++i;
     if (i != token.size()) return std::nullopt;

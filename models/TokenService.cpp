@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "models/Crypto.h"
+#include "models/VerifiedTokenCache.h"
 
 namespace authsvc::models {
 namespace {
@@ -67,7 +68,11 @@ TokenService::TokenService(TokenSettings settings, const Clock& clock)
         throw std::invalid_argument("the HS256 secret must be at least 32 bytes");
     }
     crypto::init();
+    cache_ = std::make_unique<VerifiedTokenCache>(settings_.verifiedCacheEntries,
+                                                  settings_.leewayMs, clock_);
 }
+
+TokenService::~TokenService() = default;
 
 std::string TokenService::issue(const std::string& sub, const std::string& sid) const {
     jwt_t* raw = nullptr;
@@ -96,6 +101,11 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid) 
 
 Result<AccessClaims> TokenService::verify(std::string_view token) const {
     if (token.empty() || token.size() > kMaxTokenBytes) return invalid("Malformed token");
+    if (auto hit = cache_->find(token)) return std::move(*hit);
+    return verifyInFull(token);
+}
+
+Result<AccessClaims> TokenService::verifyInFull(std::string_view token) const {
     const std::string text(token);  // libjwt wants a NUL-terminated string
     jwt_t* raw = nullptr;
     // The key is never empty (checked in the constructor): with an empty key libjwt
@@ -141,6 +151,11 @@ Result<AccessClaims> TokenService::verify(std::string_view token) const {
     if (const char* jti = jwt_get_grant(j.get(), "jti")) claims.jti = jti;
     claims.iat = iat.present ? iat.value : 0;
     claims.exp = exp.value;
+    VerifiedTokenCache::Window window;
+    window.expiresMs = toMs(exp.value);
+    if (nbf.present) window.notBeforeMs = toMs(nbf.value);
+    if (iat.present) window.notBeforeMs = std::max(window.notBeforeMs, toMs(iat.value));
+    cache_->insert(token, claims, window);
     return claims;
 }
 

@@ -1,25 +1,23 @@
 // TokenService: signs and verifies access tokens (JWT, HS256 via libjwt). libjwt 1.10
 // checks only format and signature; every claim rule of API.md is enforced here:
-// pinned algorithm, typ, iss, aud, exp/nbf/iat with leeway, sub. Stateless and
-// thread-safe: verification never touches the database.
+// pinned algorithm, typ, iss, aud, exp/nbf/iat with leeway, sub. Thread-safe;
+// verification never touches the database. Tokens that verified are remembered in a
+// bounded VerifiedTokenCache, so a token presented again skips the JWT decode (its
+// exp/nbf/iat are still checked against the clock on every call).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "models/AccessClaims.h"
 #include "models/Clock.h"
 #include "models/Error.h"
 
 namespace authsvc::models {
 
-struct AccessClaims {
-    std::string sub;
-    std::string sid;  // refresh family id; empty when the token has none
-    std::string jti;
-    int64_t iat = 0;
-    int64_t exp = 0;
-};
+class VerifiedTokenCache;
 
 struct TokenSettings {
     std::string secret;  // at least 32 bytes
@@ -27,12 +25,14 @@ struct TokenSettings {
     std::string audience;
     int64_t accessTtlMs = 15 * 60 * 1000;
     int64_t leewayMs = 30 * 1000;
+    size_t verifiedCacheEntries = 4096;  // VerifiedTokenCache; 0 verifies every call in full
 };
 
 class TokenService {
   public:
     // Throws std::invalid_argument for a secret shorter than 32 bytes.
     TokenService(TokenSettings settings, const Clock& clock);
+    ~TokenService();
 
     // A signed access token for user `sub` in refresh family `sid`.
     std::string issue(const std::string& sub, const std::string& sid) const;
@@ -43,8 +43,11 @@ class TokenService {
     Result<AccessClaims> verify(std::string_view token) const;
 
   private:
+    Result<AccessClaims> verifyInFull(std::string_view token) const;
+
     TokenSettings settings_;
     const Clock& clock_;
+    std::unique_ptr<VerifiedTokenCache> cache_;
 };
 
 }  // namespace authsvc::models

@@ -1,4 +1,5 @@
 // The access log: one line per request (with its request id and status), no secrets ever.
+#include <map>
 #include <regex>
 
 #include "Harness.h"
@@ -95,6 +96,33 @@ TEST_F(AccessLogTest, NeverContainsPasswordsOrTokens) {
     if (!next.empty()) {
         EXPECT_EQ(log.find(next), std::string::npos) << "the log contains a rotated refresh token";
     }
+}
+
+// Access lines are written in batches (at most ~100 ms late); a SIGTERM right after the
+// requests must still leave every line, whole, in the log.
+TEST_F(AccessLogTest, EveryLineIsWrittenWholeBeforeTheProcessExitsOnSigterm) {
+    const auto [email, id] = newUser();
+    const Tokens t = login(*client, email, kPassword);
+    ASSERT_FALSE(t.access.empty());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 300; ++i) {
+        const HttpResponse r = i % 3 == 0 ? client->get("/no-such-path")
+                                          : client->getWithToken("/api/protected", t.access);
+        ids.push_back(r.header("X-Request-Id").value_or("?"));
+    }
+    ASSERT_EQ(server->stop(SIGTERM), 0);
+    const auto lines = splitLines(server->log());
+    const std::regex shape(
+        R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info|warning|error|critical) \S.*$)");
+    std::map<std::string, int> count;
+    for (const auto& line : lines) {
+        if (line.empty()) continue;
+        EXPECT_TRUE(std::regex_match(line, shape)) << "not a whole log line: " << line;
+        const auto rid = line.rfind(" rid=");
+        if (rid != std::string::npos) ++count[line.substr(rid + 5)];
+    }
+    for (const auto& rid : ids) EXPECT_EQ(count[rid], 1) << "request " << rid;
+    EXPECT_NE(server->log().find("stopped"), std::string::npos) << "the last line is missing";
 }
 
 class JsonLogTest : public ServiceTest {

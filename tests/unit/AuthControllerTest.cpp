@@ -252,6 +252,17 @@ TEST_F(AuthControllerTest, LogoutAllForAVanishedUserIsInvalidToken) {
     EXPECT_TRUE(headerOf(r, "WWW-Authenticate"));
 }
 
+TEST_F(AuthControllerTest, ProtectedBodyIsExactlyTheJsonDumpForAnySubject) {
+    UserController uc(*auth);
+    for (const std::string sub :
+         {"42", "", "a\"quote", "back\\slash", "ctl\x01\n", "\xc3\xa9t\xc3\xa9"}) {
+        authsvc::models::AccessClaims claims;
+        claims.sub = sub;
+        const HttpResponse p = uc.protectedResource(HttpRequest{}, AuthContext{claims});
+        EXPECT_EQ(p.body, (json{{"data", "This is a protected resource."}, {"sub", sub}}).dump());
+    }
+}
+
 TEST_F(AuthControllerTest, UserControllerAnswersFromClaimsAndFromTheDatabase) {
     registerAlice();
     json b = bodyOf(login(kEmail, kPassword));
@@ -260,6 +271,8 @@ TEST_F(AuthControllerTest, UserControllerAnswersFromClaimsAndFromTheDatabase) {
     UserController uc(*auth);
     HttpResponse p = uc.protectedResource(HttpRequest{}, AuthContext{*claims});
     EXPECT_EQ(bodyOf(p), (json{{"data", "This is a protected resource."}, {"sub", claims->sub}}));
+    EXPECT_EQ(p.status, 200);
+    EXPECT_EQ(p.contentType, "application/json");
     HttpResponse me = uc.me(HttpRequest{}, AuthContext{*claims});
     ASSERT_EQ(me.status, 200);
     EXPECT_EQ(bodyOf(me)["email"], kEmail);

@@ -1,10 +1,11 @@
 // The pure HTTP pieces: error mapping, JSON body fields, body checks (413 before 415),
-// Bearer header parsing and RequireAuth, request ids.
+// Bearer header parsing and RequireAuth, request ids, the declared Content-Length check.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "TestSupport.h"
+#include "app/ProtocolHandler.h"
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
 #include "middleware/BodyChecks.h"
@@ -13,6 +14,7 @@
 
 namespace {
 
+using authsvc::app::declaredLengthProblem;
 using authsvc::controllers::errorCodeName;
 using authsvc::controllers::errorResponse;
 using authsvc::controllers::HttpRequest;
@@ -295,6 +297,20 @@ TEST(BearerTokenTest, SeveralSpacesAfterTheScheme) {
     EXPECT_EQ(bearerToken("Bearer   abc"), "abc");
 }
 
+TEST(BearerTokenTest, EveryB64tokenCharacterAndNoOther) {
+    std::string all;
+    for (int c = 1; c < 256; ++c) {
+        const std::string token(1, char(c));
+        const bool allowed =
+            c < 0x80 &&
+            (std::isalnum(c) || std::string_view("-._~+/").find(char(c)) != std::string_view::npos);
+        EXPECT_EQ(bearerToken("Bearer " + token).has_value(), allowed) << c;
+        if (allowed) all += token;
+    }
+    EXPECT_EQ(all.size(), 26u * 2 + 10 + 6);
+    EXPECT_EQ(bearerToken("Bearer " + all + "=="), all + "==");
+}
+
 TEST(BearerTokenTest, RefusesOtherShapes) {
     for (const char* bad : {"", "Bearer", "Bearer ", "Bearer    ", "Bearerabc", "Basic abc",
                             "Bearer\tabc", "Bearer abc def", "Bearer abc ", " Bearer abc",
@@ -302,6 +318,47 @@ TEST(BearerTokenTest, RefusesOtherShapes) {
                             "Bearer a\xc3\xa9", "Token abc", "Bearers abc", "Bear abc"}) {
         EXPECT_EQ(bearerToken(bad), std::nullopt) << "[" << bad << "]";
     }
+}
+
+// ---- declared Content-Length (before Pistache reserves it) -------------------------------
+
+TEST(DeclaredLengthTest, PlainLengthsWithinTheLimitPass) {
+    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nHost: a\r\n\r\n", 100), 0);
+    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nx", 100), 0);
+    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\ncontent-length:\t7 \r\n\r\n", 100), 0);
+}
+
+TEST(DeclaredLengthTest, ALengthBeyondTheLimitIs413InAnyCase) {
+    for (const char* name :
+         {"Content-Length", "content-length", "CONTENT-LENGTH", "cOnTeNt-LeNgTh"}) {
+        const std::string req =
+            std::string("POST / HTTP/1.1\r\nHost: a\r\n") + name + ": 101\r\n\r\n";
+        EXPECT_EQ(declaredLengthProblem(req, 100), 413) << name;
+    }
+    EXPECT_EQ(
+        declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n", 100),
+        413);
+}
+
+TEST(DeclaredLengthTest, ALengthThatIsNotAPlainNumberIs400) {
+    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 100), 400);
+    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 100), 400);
+    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 100), 400);
+}
+
+TEST(DeclaredLengthTest, OnlyHeaderNamesAtLineStartsInTheHeaderBlockCount) {
+    // In a value, in the body, or a longer header name: not a Content-Length header.
+    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nX-A: content-length: 999\r\n\r\n", 100), 0);
+    EXPECT_EQ(
+        declaredLengthProblem("POST / HTTP/1.1\r\nHost: a\r\n\r\ncontent-length: 999\r\n", 100), 0);
+    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nX-Content-Length: 999\r\n\r\n", 100), 0);
+    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nContent-Lengthy: 999\r\n\r\n", 100), 0);
+    // A header block cut short by the read still counts.
+    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 999", 100), 413);
+    // The second of two headers too.
+    EXPECT_EQ(declaredLengthProblem(
+                  "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 999\r\n\r\n", 100),
+              413);
 }
 
 class RequireAuthTest : public ::testing::Test {

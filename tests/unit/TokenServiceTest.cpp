@@ -313,4 +313,79 @@ TEST_F(TokenServiceTest, VerificationUsesTheInjectedClockNotTheWallClock) {
     EXPECT_EQ(rejectionOf(header(), c), "");
 }
 
+// The verified-token cache (VerifiedTokenCache) must never accept what the full
+// verification refuses at that moment: a token verified once is checked again after the
+// clock moved, or with other bytes.
+TEST_F(TokenServiceTest, ACachedTokenExpiresAtTheExactLeewayBoundary) {
+    const std::string t = forgeJwt(header(), claims(), kSecret);
+    ASSERT_EQ(rejection(t), "");  // verified in full, remembered
+    ASSERT_EQ(rejection(t), "");  // served again
+    clock.setMs((kNow + 900) * 1000 + 30 * 1000);
+    EXPECT_EQ(rejection(t), "");
+    clock.advanceMs(1);
+    EXPECT_EQ(rejection(t), "Access token has expired");
+    EXPECT_EQ(rejection(t), "Access token has expired");
+}
+
+TEST_F(TokenServiceTest, ACachedTokenIsNotYetValidWhenTheClockGoesBackBeforeItsIat) {
+    const std::string t = forgeJwt(header(), claims(), kSecret);
+    ASSERT_EQ(rejection(t), "");
+    clock.setMs(kStartMs - 30 * 1000);  // iat == now + leeway: still accepted
+    EXPECT_EQ(rejection(t), "");
+    clock.advanceMs(-1);
+    EXPECT_EQ(rejection(t), "Token is not yet valid");
+}
+
+TEST_F(TokenServiceTest, ACachedTokenWithNbfIsRefusedBeforeItsNbf) {
+    json c = claims();
+    c["nbf"] = kNow + 100;
+    const std::string t = forgeJwt(header(), c, kSecret);
+    EXPECT_EQ(rejection(t), "Token is not yet valid");
+    clock.setMs((kNow + 100) * 1000 - 30 * 1000);
+    EXPECT_EQ(rejection(t), "");
+    EXPECT_EQ(rejection(t), "");
+    clock.advanceMs(-1);
+    EXPECT_EQ(rejection(t), "Token is not yet valid");
+}
+
+TEST_F(TokenServiceTest, TamperingWithACachedTokenIsStillRejected) {
+    const std::string good = forgeJwt(header(), claims(), kSecret);
+    ASSERT_EQ(rejection(good), "");
+    std::string badSignature = good;
+    char& c = badSignature[badSignature.size() - 2];
+    c = c == 'A' ? 'B' : 'A';
+    EXPECT_NE(rejection(badSignature), "");
+    json other = claims();
+    other["sub"] = "1";
+    const std::string o = forgeJwt(header(), other, kSecret);
+    const std::string spliced = good.substr(0, good.find('.')) +
+                                o.substr(o.find('.'), o.rfind('.') - o.find('.')) +
+                                good.substr(good.rfind('.'));
+    EXPECT_NE(rejection(spliced), "");
+    EXPECT_NE(rejection(good + "A"), "");
+    EXPECT_NE(rejection(good.substr(0, good.size() - 1)), "");
+    EXPECT_EQ(rejection(good), "");
+}
+
+TEST_F(TokenServiceTest, ACachedTokenIsNotAcceptedByAServiceWithAnotherKey) {
+    const std::string t = forgeJwt(header(), claims(), kSecret);
+    ASSERT_EQ(rejection(t), "");
+    TokenSettings s = settings();
+    s.secret = std::string(40, 'x');
+    TokenService other{s, clock};
+    EXPECT_FALSE(other.verify(t));
+}
+
+TEST_F(TokenServiceTest, AServedAgainTokenHasTheSameClaims) {
+    const std::string t = tokens.issue("42", "family-1");
+    auto first = tokens.verify(t);
+    auto second = tokens.verify(t);
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(second->sub, first->sub);
+    EXPECT_EQ(second->sid, first->sid);
+    EXPECT_EQ(second->jti, first->jti);
+    EXPECT_EQ(second->iat, first->iat);
+    EXPECT_EQ(second->exp, first->exp);
+}
+
 }  // namespace
