@@ -4,6 +4,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include <exception>
 #include <filesystem>
 
 namespace authsvc::models {
@@ -12,6 +13,7 @@ Database::Database(DatabaseSettings settings)
     : settings_(std::move(settings)), pool_(size_t(settings_.poolSize)) {
     for (int i = 0; i < settings_.poolSize; ++i) {
         opened_.push_back(std::make_unique<std::atomic<bool>>(false));
+        prepared_.push_back(std::make_unique<PreparedStatements>());
     }
     if (settings_.dialect == Dialect::Sqlite) {
         auto dir = std::filesystem::path(settings_.sqlitePath).parent_path();
@@ -38,6 +40,12 @@ void Database::open(soci::session& s) {
         // never corrupt the database.
         s << "PRAGMA synchronous=NORMAL";
         s << "PRAGMA foreign_keys=ON";
+        // Checkpoints are the maintenance thread's (checkpoint()), not the commit of
+        // whichever request crosses SQLite's default 1000 pages; a connection checkpoints
+        // by itself only when the log passes this bound (the maintenance thread fell
+        // behind), and a log that grew that large is truncated back after a checkpoint.
+        s << "PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutoCheckpointPages);
+        s << "PRAGMA journal_size_limit=" + std::to_string(int64_t(kWalAutoCheckpointPages) * 4096);
     } else {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
         s.open(soci::postgresql,
@@ -45,14 +53,17 @@ void Database::open(soci::session& s) {
     }
 }
 
-Database::Lease::Lease(Database& db) : db_(db) {
+Database::Lease::Lease(Database& db) : db_(db), exceptionsAtStart_(std::uncaught_exceptions()) {
     if (!db_.pool_.try_lease(pos_, int(db_.settings_.timeout.count()))) {
         throw DatabaseUnavailable("timed out waiting for a database connection");
     }
     try {
         auto& opened = *db_.opened_[pos_];
         soci::session& s = db_.pool_.at(pos_);
+        PreparedStatements& prepared = *db_.prepared_[pos_];
         if (!opened.load()) {
+            // Statements prepared on the old connection go first: they use its handle.
+            prepared.clear();
             // A session whose connection broke still holds its backend (is_connected()
             // is false, yet open() would refuse "already connected"): always close first.
             try {
@@ -63,6 +74,7 @@ Database::Lease::Lease(Database& db) : db_(db) {
             db_.open(s);
             opened = true;
         }
+        connection_.emplace(s, prepared, db_.settings_.dialect == Dialect::Sqlite);
     } catch (const std::exception& e) {
         db_.pool_.give_back(pos_);
         throw DatabaseUnavailable(std::string("cannot open the database: ") + e.what());
@@ -70,12 +82,11 @@ Database::Lease::Lease(Database& db) : db_(db) {
 }
 
 Database::Lease::~Lease() {
+    // After a failure the state of a prepared statement is not known: prepare again.
+    if (broken_ || std::uncaught_exceptions() > exceptionsAtStart_) db_.prepared_[pos_]->clear();
     if (broken_) *db_.opened_[pos_] = false;  // reopen on next lease
+    connection_.reset();
     db_.pool_.give_back(pos_);
-}
-
-soci::session& Database::Lease::session() {
-    return db_.pool_.at(pos_);
 }
 
 bool Database::isUnavailable(const soci::soci_error& e) const {
@@ -102,6 +113,41 @@ bool Database::isUnavailable(const soci::soci_error& e) const {
     }
     // Errors raised by SOCI itself about the connection (e.g. "connection is closed").
     return e.get_error_category() == soci::soci_error::connection_error;
+}
+
+namespace {
+// Transaction control, prepared once per session like any hot statement.
+template <const char* Sql>
+struct Plain {
+    soci::statement st;
+    explicit Plain(soci::session& s) : st(s.prepare << Sql) {}
+};
+constexpr char kBegin[] = "BEGIN";
+constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kCheckpoint[] = "PRAGMA wal_checkpoint(PASSIVE)";
+}  // namespace
+
+void Database::begin(Connection& c) const {
+    if (settings_.dialect == Dialect::Sqlite) {
+        c.execute(c.prepared<Plain<kBeginImmediate>>().st);
+    } else {
+        c.execute(c.prepared<Plain<kBegin>>().st);
+    }
+}
+
+void Database::commit(Connection& c) {
+    c.execute(c.prepared<Plain<kCommit>>().st);
+}
+
+Database::CheckpointResult Database::checkpoint() {
+    if (settings_.dialect != Dialect::Sqlite) return {};
+    return read([](soci::session& s) {
+        int busy = 0;
+        long long log = 0, done = 0;
+        s << kCheckpoint, soci::into(busy), soci::into(log), soci::into(done);
+        return CheckpointResult{log, done};
+    });
 }
 
 void Database::rollbackQuietly(soci::session& s) {

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "models/Connection.h"
 #include "models/Error.h"
 #include "models/Soci.h"
 
@@ -36,33 +38,34 @@ class Database {
 
     Dialect dialect() const { return settings_.dialect; }
 
-    // Runs f(session) on a leased, connected session.
+    // Runs f(connection) on a leased, connected session (Connection converts to
+    // soci::session&, so f may take either).
     template <typename F>
     auto read(F&& f) {
         Lease lease(*this);
-        return guarded(lease, [&] { return f(lease.session()); });
+        return guarded(lease, [&] { return f(lease.connection()); });
     }
 
-    // Runs f(session) inside one write transaction (BEGIN IMMEDIATE on SQLite, so that
+    // Runs f(connection) inside one write transaction (BEGIN IMMEDIATE on SQLite, so that
     // writers serialise up front instead of failing on lock upgrade) and commits.
     // Rolls back if f throws; f may return any value.
     template <typename F>
     auto write(F&& f) {
         Lease lease(*this);
         return guarded(lease, [&] {
-            soci::session& s = lease.session();
-            s << (settings_.dialect == Dialect::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+            Connection& c = lease.connection();
+            begin(c);
             try {
-                if constexpr (std::is_void_v<decltype(f(s))>) {
-                    f(s);
-                    s << "COMMIT";
+                if constexpr (std::is_void_v<decltype(f(c))>) {
+                    f(c);
+                    commit(c);
                 } else {
-                    auto result = f(s);
-                    s << "COMMIT";
+                    auto result = f(c);
+                    commit(c);
                     return result;
                 }
             } catch (...) {
-                rollbackQuietly(s);
+                rollbackQuietly(c);
                 throw;
             }
         });
@@ -71,18 +74,33 @@ class Database {
     // True when the database answers within the timeout (for SQLite: and can be written).
     bool ping();
 
+    // SQLite: copies the write-ahead log into the database file as far as no reader needs
+    // it (PRAGMA wal_checkpoint(PASSIVE)), so that the next writer starts the log afresh.
+    // The pooled connections leave this to the caller (the maintenance thread) and
+    // checkpoint by themselves only past kWalAutoCheckpointPages, the bound on the log.
+    // Returns the frames in the log and how many of them are now in the database;
+    // PostgreSQL: {0, 0}.
+    struct CheckpointResult {
+        int64_t logFrames = 0;
+        int64_t checkpointedFrames = 0;
+    };
+    CheckpointResult checkpoint();
+    static constexpr int kWalAutoCheckpointPages = 16384;  // 64 MiB at 4 KiB pages
+
   private:
     class Lease {
       public:
         explicit Lease(Database& db);
         ~Lease();
-        soci::session& session();
+        Connection& connection() { return *connection_; }
         void markBroken() { broken_ = true; }
 
       private:
         Database& db_;
         size_t pos_ = 0;
         bool broken_ = false;
+        const int exceptionsAtStart_;
+        std::optional<Connection> connection_;
     };
 
     template <typename F>
@@ -102,11 +120,15 @@ class Database {
 
     void open(soci::session& s);
     bool isUnavailable(const soci::soci_error& e) const;
+    void begin(Connection& c) const;
+    static void commit(Connection& c);
     static void rollbackQuietly(soci::session& s);
 
     DatabaseSettings settings_;
     soci::connection_pool pool_;
     std::vector<std::unique_ptr<std::atomic<bool>>> opened_;
+    // Per pooled session; declared after pool_ so that statements go before sessions.
+    std::vector<std::unique_ptr<PreparedStatements>> prepared_;
 };
 
 }  // namespace authsvc::models
