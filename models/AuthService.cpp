@@ -108,7 +108,7 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
     const std::string successorHash = crypto::sha256Hex(successor);
     const int64_t now = clock_.nowMs();
 
-    RotationResult r = db_.write([&](Connection& s) {
+    RotationResult r = db_.writeTogether([&](Connection& s) {
         RotationResult out;
         auto refuse = [&out](const char* why) {
             out.outcome = RefreshOutcome::Invalid;

@@ -52,6 +52,8 @@ class Connection {
     T& prepared() {
         return prepared_.get<T>(s_);
     }
+    // Forgets the statements prepared on this session (they are prepared again on use).
+    void forgetPrepared() { prepared_.clear(); }
     // Executes a prepared statement that returns no rows.
     void execute(soci::statement& st) { st.execute(true); }
     // Executes a prepared INSERT, UPDATE or DELETE; returns the rows it changed.

@@ -45,7 +45,7 @@ void Database::open(soci::session& s) {
         // by itself only when the log passes this bound (the maintenance thread fell
         // behind), and a log that grew that large is truncated back after a checkpoint.
         s << "PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutoCheckpointPages);
-        s << "PRAGMA journal_size_limit=" + std::to_string(int64_t(kWalAutoCheckpointPages) * 4096);
+        s << "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimitBytes);
     } else {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
         s.open(soci::postgresql,
@@ -126,7 +126,93 @@ constexpr char kBegin[] = "BEGIN";
 constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
 constexpr char kCommit[] = "COMMIT";
 constexpr char kCheckpoint[] = "PRAGMA wal_checkpoint(PASSIVE)";
+constexpr char kSavepoint[] = "SAVEPOINT together";
+constexpr char kRelease[] = "RELEASE together";
+constexpr char kRollbackTo[] = "ROLLBACK TO together";
 }  // namespace
+
+std::exception_ptr Database::mapped(const soci::soci_error& e) const {
+    // get_error_message() leaves out SOCI's context, which quotes the bound values
+    // (emails) into the text: those must not reach the logs.
+    if (isUnavailable(e))
+        return std::make_exception_ptr(DatabaseUnavailable(e.get_error_message()));
+    return std::make_exception_ptr(std::runtime_error("database error: " + e.get_error_message()));
+}
+
+size_t Database::waitingTogether() {
+    std::lock_guard<std::mutex> lock(groupMu_);
+    return groupQueue_.size();
+}
+
+void Database::runTogether(GroupJob& job) {
+    std::unique_lock<std::mutex> lock(groupMu_);
+    groupQueue_.push_back(&job);
+    while (!job.done) {
+        if (groupRunning_ || checkpointWaiting_) {
+            groupCv_.wait(lock);
+            continue;
+        }
+        // Nobody runs a batch: this thread runs one with everything waiting (in order).
+        groupRunning_ = true;
+        std::vector<GroupJob*> batch;
+        while (!groupQueue_.empty() && batch.size() < kMaxGroup) {
+            batch.push_back(groupQueue_.front());
+            groupQueue_.pop_front();
+        }
+        lock.unlock();
+        runBatch(batch);
+        lock.lock();
+        for (GroupJob* j : batch) j->done = true;
+        groupRunning_ = false;
+        // Wakes the callers of this batch, and one waiting caller runs the next batch.
+        groupCv_.notify_all();
+    }
+    lock.unlock();
+    if (job.error) std::rethrow_exception(job.error);
+}
+
+void Database::runBatch(const std::vector<GroupJob*>& batch) {
+    try {
+        Lease lease(*this);
+        guarded(lease, [&] {
+            Connection& c = lease.connection();
+            begin(c);
+            try {
+                for (GroupJob* j : batch) {
+                    c.execute(c.prepared<Plain<kSavepoint>>().st);
+                    try {
+                        j->run(c);
+                    } catch (const soci::soci_error& e) {
+                        // SQLite may have rolled the whole transaction back: fail the batch.
+                        if (isUnavailable(e)) throw;
+                        j->error = mapped(e);
+                    } catch (...) {
+                        j->error = std::current_exception();
+                    }
+                    if (j->error) {
+                        c.forgetPrepared();  // their state after a failure is not known
+                        c.execute(c.prepared<Plain<kRollbackTo>>().st);
+                    }
+                    c.execute(c.prepared<Plain<kRelease>>().st);
+                }
+                commit(c);
+            } catch (...) {
+                rollbackQuietly(c);
+                throw;
+            }
+        });
+    } catch (const DatabaseUnavailable& e) {
+        // Nothing of the batch is stored: every caller gets what write() would give, as
+        // an exception object of its own (they are rethrown on several threads).
+        for (GroupJob* j : batch) j->error = std::make_exception_ptr(DatabaseUnavailable(e.what()));
+    } catch (const std::exception& e) {
+        for (GroupJob* j : batch) j->error = std::make_exception_ptr(std::runtime_error(e.what()));
+    } catch (...) {
+        for (GroupJob* j : batch) {
+            j->error = std::make_exception_ptr(std::runtime_error("database error"));
+        }
+    }
+}
 
 void Database::begin(Connection& c) const {
     if (settings_.dialect == Dialect::Sqlite) {
@@ -142,6 +228,36 @@ void Database::commit(Connection& c) {
 
 Database::CheckpointResult Database::checkpoint() {
     if (settings_.dialect != Dialect::Sqlite) return {};
+    // Beside the writers, until a round finds few new frames: the writers then wait only
+    // for the copy of those.
+    int64_t frames = 0;
+    for (int round = 0; round < kCheckpointRounds; ++round) {
+        const int64_t before = frames;
+        frames = checkpointNow().logFrames;
+        if (frames < before + kCheckpointFewFrames) break;
+    }
+    std::unique_lock<std::mutex> lock(groupMu_);
+    checkpointWaiting_ = true;
+    groupCv_.wait(lock, [this] { return !groupRunning_; });
+    groupRunning_ = true;  // no batch starts until the rest is copied
+    checkpointWaiting_ = false;
+    lock.unlock();
+    CheckpointResult result;
+    std::exception_ptr error;
+    try {
+        result = checkpointNow();
+    } catch (...) {
+        error = std::current_exception();
+    }
+    lock.lock();
+    groupRunning_ = false;
+    groupCv_.notify_all();
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
+    return result;
+}
+
+Database::CheckpointResult Database::checkpointNow() {
     return read([](soci::session& s) {
         int busy = 0;
         long long log = 0, done = 0;

@@ -3,15 +3,20 @@
 // and an AuthObserver that records every event.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "models/AuthService.h"
@@ -140,6 +145,31 @@ class RecordingObserver : public models::AuthObserver {
   private:
     mutable std::mutex mu_;
 };
+
+// Runs each call on a thread of its own so that their Database::writeTogether() calls
+// (exactly one each, and no other use of the database before it) form ONE batch: a
+// first caller holds the group until all of them wait for it.
+inline void inOneBatch(models::Database& db, const std::vector<std::function<void()>>& calls) {
+    std::atomic<bool> holding{false};
+    std::thread holder([&] {
+        db.writeTogether([&](models::Connection&) {
+            holding = true;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (db.waitingTogether() < calls.size()) {
+                if (std::chrono::steady_clock::now() > deadline) {
+                    ADD_FAILURE() << "the calls did not wait for one batch together";
+                    return;
+                }
+                std::this_thread::yield();
+            }
+        });
+    });
+    while (!holding) std::this_thread::yield();
+    std::vector<std::thread> threads;
+    for (const auto& call : calls) threads.emplace_back(call);
+    for (auto& t : threads) t.join();
+    holder.join();
+}
 
 inline const std::string kSecret = "0123456789abcdef0123456789abcdef-unit-tests";
 
