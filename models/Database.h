@@ -50,6 +50,13 @@ class Database {
         return guarded(lease, [&] { return f(lease.connection()); });
     }
 
+    // Runs f(connection) without a transaction of ours: each statement commits by itself
+    // (a single statement is one round trip on PostgreSQL).
+    template <typename F>
+    auto autocommit(F&& f) {
+        return read(std::forward<F>(f));
+    }
+
     // Runs f(connection) inside one write transaction (BEGIN IMMEDIATE on SQLite, so that
     // writers serialise up front instead of failing on lock upgrade) and commits.
     // Rolls back if f throws; f may return any value.

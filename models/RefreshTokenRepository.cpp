@@ -14,6 +14,19 @@ constexpr const char* kFindByHash =
 constexpr const char* kMarkUsed =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = :s "
     "WHERE id = :id AND used_ms IS NULL";
+// PostgreSQL's data-modifying WITH; SQLite has none. Every :name occurrence is its own
+// parameter for SOCI's PostgreSQL backend, hence the numbered repeats.
+constexpr const char* kRotateIfFresh =
+    "WITH used AS ("
+    "UPDATE refresh_tokens t SET used_ms = :now, successor_hash = :s "
+    "FROM refresh_families f "
+    "WHERE t.token_hash = :h AND t.used_ms IS NULL AND f.id = t.family_id "
+    "AND f.revoked_ms IS NULL AND f.expires_ms > :now2 "
+    "RETURNING t.id, t.family_id, f.user_id, f.expires_ms), "
+    "successor AS ("
+    "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+    "SELECT family_id, :s2, id, :now3 FROM used) "
+    "SELECT id, family_id, user_id, expires_ms FROM used";
 constexpr const char* kSetExpiry = "UPDATE refresh_families SET expires_ms = :e WHERE id = :id";
 constexpr const char* kRevokeFamily =
     "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
@@ -51,6 +64,16 @@ struct FindByHash {
         : st((s.prepare << kFindByHash, soci::use(hash), soci::into(id), soci::into(familyId),
               soci::into(used, usedInd), soci::into(successor, succInd), soci::into(user),
               soci::into(expires), soci::into(revoked, revokedInd))) {}
+};
+
+struct RotateIfFresh {
+    long long now = 0, id = 0, user = 0, expires = 0;
+    std::string hash, successorHash, familyId;
+    soci::statement st;
+    explicit RotateIfFresh(soci::session& s)
+        : st((s.prepare << kRotateIfFresh, soci::use(now), soci::use(successorHash),
+              soci::use(hash), soci::use(now), soci::use(successorHash), soci::use(now),
+              soci::into(id), soci::into(familyId), soci::into(user), soci::into(expires))) {}
 };
 
 struct MarkUsed {
@@ -113,6 +136,23 @@ std::optional<RefreshTokenRecord> RefreshTokenRepository::findByHash(
         if (q.revokedInd == soci::i_ok) r.familyRevokedMs = q.revoked;
     });
     if (!found) return std::nullopt;
+    return r;
+}
+
+std::optional<RefreshTokenRecord> RefreshTokenRepository::rotateIfFresh(
+    Connection& c, const std::string& hash, const std::string& successorHash, int64_t nowMs) const {
+    auto& q = c.prepared<RotateIfFresh>();
+    q.now = nowMs;
+    q.hash = hash;
+    q.successorHash = successorHash;
+    RefreshTokenRecord r;
+    const bool rotated = c.queryOne(q.st, [&] {
+        r.id = q.id;
+        r.familyId = q.familyId;
+        r.userId = q.user;
+        r.familyExpiresMs = q.expires;
+    });
+    if (!rotated) return std::nullopt;
     return r;
 }
 

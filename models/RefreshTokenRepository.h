@@ -32,6 +32,14 @@ class RefreshTokenRepository {
     void insertToken(Connection& c, const std::string& familyId, const std::string& tokenHash,
                      std::optional<int64_t> parentId, int64_t nowMs) const;
     std::optional<RefreshTokenRecord> findByHash(Connection& c, const std::string& hash) const;
+    // PostgreSQL only, one statement (so one round trip, in a transaction of its own): if
+    // the token with this hash is unused and its family live (not revoked, expiresMs >
+    // nowMs), marks it used with successorHash (the same compare-and-set as markUsed) and
+    // inserts the successor. Returns the rotated token's record then (as findByHash found
+    // it before), nullopt when it was not fresh and nothing changed.
+    std::optional<RefreshTokenRecord> rotateIfFresh(Connection& c, const std::string& hash,
+                                                    const std::string& successorHash,
+                                                    int64_t nowMs) const;
     // Compare-and-set: marks the token used only if it is unused. True if this call did.
     bool markUsed(Connection& c, int64_t tokenId, int64_t nowMs,
                   const std::string& successorHash) const;

@@ -26,7 +26,7 @@ constexpr int64_t kGraceMs = 10'000;
 const std::string kEmail = "alice@example.com";
 const std::string kPassword = "correct horse battery";
 
-class AuthServiceTest : public ::testing::Test {
+class AuthServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {
   protected:
     AuthServiceTest() {
         DatabaseSettings ds;
@@ -83,15 +83,7 @@ class AuthServiceTest : public ::testing::Test {
     }
 
     TempDir dir;
-    ManualClock clock{1'800'000'000'000};
     std::unique_ptr<Database> db;
-    UserRepository users;
-    RefreshTokenRepository tokens;
-    PasswordHasher hasher{Argon2Params{1, 8}};
-    TokenService tokenService{TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000},
-                              clock};
-    RecordingObserver observer;
-    AuthSettings settings;
     std::unique_ptr<AuthService> service;
 };
 
@@ -497,21 +489,8 @@ TEST_F(AuthServiceTest, LogoutAllRevokesEveryFamilyOfTheUserOnly) {
 TEST_F(AuthServiceTest, ConcurrentRefreshesOfOneTokenRotateExactlyOnce) {
     TokenPair p = registerAndLogin();
     auth();
-    constexpr int kThreads = 8;
-    std::vector<std::string> got(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&, i] {
-            auto r = service->refresh(p.refreshToken);
-            got[i] = r ? r->refreshToken : "error: " + r.error().message;
-        });
-    }
-    for (auto& t : threads) t.join();
-    for (const auto& g : got) EXPECT_EQ(g, got[0]);
-    EXPECT_TRUE(isWellFormedRefreshToken(got[0])) << got[0];
-    EXPECT_EQ(observer.count(RefreshOutcome::Rotated), 1u);
-    EXPECT_EQ(observer.count(RefreshOutcome::Retried), size_t(kThreads - 1));
-    EXPECT_TRUE(observer.reuses.empty());
+    authsvc::testing::expectOneRotationAmong(
+        8, [&](int) { return service->refresh(p.refreshToken); }, observer);
 }
 
 // ---- group commit: rotations sharing one transaction (SQLite) ------------------------------
