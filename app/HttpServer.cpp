@@ -222,12 +222,14 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
     WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
     const size_t index = found.index;
-    auto job = [this, shared, req, auth = std::move(auth), &route, index, start]() {
+    // This reactor thread owns the peer's transport: the nudge goes to the same reactor.
+    const auto reactor = std::this_thread::get_id();
+    auto job = [this, shared, req, auth = std::move(auth), &route, index, start, reactor]() {
         HttpResponse resp = run(route, req, auth ? &*auth : nullptr);  // never throws
         try {
             std::weak_ptr<Pistache::Tcp::Peer> peer = shared->getPeer();
             send(*shared, req, index, resp, start);
-            deps_.nudger.poke(std::move(peer));
+            deps_.nudger.poke(std::move(peer), reactor);
         } catch (const std::exception& e) {
             // An exception escaping a worker would end the process.
             deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));

@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
         });
         // What the service will see: the repository finds the last token, live and unused.
         if (!clear.empty()) {
-            auto rec = db.read([&](soci::session& s) {
+            auto rec = db.read([&](Connection& s) {
                 return tokens.findByHash(s, crypto::sha256Hex(clear.back()));
             });
             if (!rec || rec->usedMs || rec->familyRevokedMs || rec->userId != userId ||

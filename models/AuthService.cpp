@@ -63,14 +63,14 @@ Result<User> AuthService::registerUser(const std::string& rawEmail, const std::s
     }
     const std::string hash = hasher_.hash(password);
     const int64_t now = clock_.nowSeconds();
-    auto id = db_.write([&](soci::session& s) { return users_.insert(s, email, hash, now); });
+    auto id = db_.write([&](Connection& s) { return users_.insert(s, email, hash, now); });
     if (!id) return makeError(ErrorCode::EmailTaken, "An account with this email already exists");
     return User{*id, email, "", now};
 }
 
 Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::string& password) {
     const std::string email = normalizeEmail(rawEmail);
-    auto user = db_.read([&](soci::session& s) { return users_.findByEmail(s, email); });
+    auto user = db_.read([&](Connection& s) { return users_.findByEmail(s, email); });
     // Over-long passwords cannot match (registration refuses them); hashing them would
     // only cost time.
     const bool verified =
@@ -81,13 +81,13 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
 
     if (hasher_.needsRehash(user->passwordHash)) {
         const std::string rehashed = hasher_.hash(password);
-        db_.write([&](soci::session& s) { users_.updatePasswordHash(s, user->id, rehashed); });
+        db_.write([&](Connection& s) { users_.updatePasswordHash(s, user->id, rehashed); });
     }
     const std::string familyId = crypto::base64UrlEncode(crypto::randomBytes(kFamilyIdBytes));
     std::string refresh = crypto::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
     const int64_t now = clock_.nowMs();
     const int64_t expires = now + settings_.refreshTtlMs;
-    db_.write([&](soci::session& s) {
+    db_.write([&](Connection& s) {
         tokens_.createFamily(s, familyId, user->id, now, expires);
         tokens_.insertToken(s, familyId, crypto::sha256Hex(refresh), std::nullopt, now);
     });
@@ -108,7 +108,20 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
     const std::string successorHash = crypto::sha256Hex(successor);
     const int64_t now = clock_.nowMs();
 
-    RotationResult r = db_.write([&](soci::session& s) {
+    // PostgreSQL: the common case, a fresh token, in one statement and one round trip
+    // (instead of BEGIN, lookup, compare-and-set, insert, COMMIT); anything else takes the
+    // full path below, which judges the token as it is then.
+    if (db_.dialect() == Dialect::Postgresql && !settings_.sliding) {
+        auto rotated = db_.autocommit(
+            [&](Connection& s) { return tokens_.rotateIfFresh(s, hash, successorHash, now); });
+        if (rotated) {
+            observer_.onRefresh(RefreshOutcome::Rotated);
+            return issuePair(rotated->userId, rotated->familyId, successor,
+                             rotated->familyExpiresMs, now);
+        }
+    }
+
+    RotationResult r = db_.writeTogether([&](Connection& s) {
         RotationResult out;
         auto refuse = [&out](const char* why) {
             out.outcome = RefreshOutcome::Invalid;
@@ -177,7 +190,7 @@ void AuthService::logout(const std::string& presented) {
     if (!isWellFormedRefreshToken(presented)) return;
     const std::string hash = crypto::sha256Hex(presented);
     const int64_t now = clock_.nowMs();
-    bool revoked = db_.write([&](soci::session& s) {
+    bool revoked = db_.write([&](Connection& s) {
         auto rec = tokens_.findByHash(s, hash);
         return rec && tokens_.revokeFamily(s, rec->familyId, now, "logout");
     });
@@ -187,7 +200,7 @@ void AuthService::logout(const std::string& presented) {
 void AuthService::logoutAll(int64_t userId) {
     const int64_t now = clock_.nowMs();
     int64_t n = db_.write(
-        [&](soci::session& s) { return tokens_.revokeAllForUser(s, userId, now, "logout_all"); });
+        [&](Connection& s) { return tokens_.revokeAllForUser(s, userId, now, "logout_all"); });
     if (n > 0) observer_.onFamiliesRevoked(n, "logout_all");
 }
 
@@ -197,7 +210,7 @@ Result<User> AuthService::userForSubject(const std::string& sub) {
     if (ec != std::errc() || p != sub.data() + sub.size() || id <= 0) {
         return makeError(ErrorCode::InvalidToken, "Unknown subject");
     }
-    auto user = db_.read([&](soci::session& s) { return users_.findById(s, id); });
+    auto user = db_.read([&](Connection& s) { return users_.findById(s, id); });
     if (!user) return makeError(ErrorCode::InvalidToken, "The user no longer exists");
     user->passwordHash.clear();
     return *user;
@@ -205,7 +218,7 @@ Result<User> AuthService::userForSubject(const std::string& sub) {
 
 Result<User> AuthService::userForEmail(const std::string& rawEmail) {
     const std::string email = normalizeEmail(rawEmail);
-    auto user = db_.read([&](soci::session& s) { return users_.findByEmail(s, email); });
+    auto user = db_.read([&](Connection& s) { return users_.findByEmail(s, email); });
     if (!user) return invalidRequest("No user with email " + email);
     user->passwordHash.clear();
     return *user;
@@ -214,7 +227,7 @@ Result<User> AuthService::userForEmail(const std::string& rawEmail) {
 int64_t AuthService::purgeBatch(int64_t limit) {
     const int64_t now = clock_.nowMs();
     return db_.write(
-        [&](soci::session& s) { return tokens_.purge(s, now, now - kRevokedRetentionMs, limit); });
+        [&](Connection& s) { return tokens_.purge(s, now, now - kRevokedRetentionMs, limit); });
 }
 
 TokenPair AuthService::issuePair(int64_t userId, const std::string& familyId,

@@ -8,7 +8,9 @@
 // many concurrent refreshes exactly one rotates. The successor is derived as
 // HMAC(server key, presented token), so a retry inside the grace window gets the same
 // successor again although only hashes are stored. Any other presentation of a used
-// token revokes the whole family.
+// token revokes the whole family. On SQLite, concurrent rotations share one transaction
+// (Database::writeTogether: group commit, each isolated in a savepoint); a rotation is
+// answered only after its transaction committed.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include <exception>
 #include <filesystem>
 
 namespace authsvc::models {
@@ -12,6 +13,7 @@ Database::Database(DatabaseSettings settings)
     : settings_(std::move(settings)), pool_(size_t(settings_.poolSize)) {
     for (int i = 0; i < settings_.poolSize; ++i) {
         opened_.push_back(std::make_unique<std::atomic<bool>>(false));
+        prepared_.push_back(std::make_unique<PreparedStatements>());
     }
     if (settings_.dialect == Dialect::Sqlite) {
         auto dir = std::filesystem::path(settings_.sqlitePath).parent_path();
@@ -38,6 +40,12 @@ void Database::open(soci::session& s) {
         // never corrupt the database.
         s << "PRAGMA synchronous=NORMAL";
         s << "PRAGMA foreign_keys=ON";
+        // Checkpoints are the maintenance thread's (checkpoint()), not the commit of
+        // whichever request crosses SQLite's default 1000 pages; a connection checkpoints
+        // by itself only when the log passes this bound (the maintenance thread fell
+        // behind), and a log that grew that large is truncated back after a checkpoint.
+        s << "PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutoCheckpointPages);
+        s << "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimitBytes);
     } else {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
         s.open(soci::postgresql,
@@ -45,14 +53,17 @@ void Database::open(soci::session& s) {
     }
 }
 
-Database::Lease::Lease(Database& db) : db_(db) {
+Database::Lease::Lease(Database& db) : db_(db), exceptionsAtStart_(std::uncaught_exceptions()) {
     if (!db_.pool_.try_lease(pos_, int(db_.settings_.timeout.count()))) {
         throw DatabaseUnavailable("timed out waiting for a database connection");
     }
     try {
         auto& opened = *db_.opened_[pos_];
         soci::session& s = db_.pool_.at(pos_);
+        PreparedStatements& prepared = *db_.prepared_[pos_];
         if (!opened.load()) {
+            // Statements prepared on the old connection go first: they use its handle.
+            prepared.clear();
             // A session whose connection broke still holds its backend (is_connected()
             // is false, yet open() would refuse "already connected"): always close first.
             try {
@@ -63,6 +74,7 @@ Database::Lease::Lease(Database& db) : db_(db) {
             db_.open(s);
             opened = true;
         }
+        connection_.emplace(s, prepared, db_.settings_.dialect == Dialect::Sqlite);
     } catch (const std::exception& e) {
         db_.pool_.give_back(pos_);
         throw DatabaseUnavailable(std::string("cannot open the database: ") + e.what());
@@ -70,12 +82,11 @@ Database::Lease::Lease(Database& db) : db_(db) {
 }
 
 Database::Lease::~Lease() {
+    // After a failure the state of a prepared statement is not known: prepare again.
+    if (broken_ || std::uncaught_exceptions() > exceptionsAtStart_) db_.prepared_[pos_]->clear();
     if (broken_) *db_.opened_[pos_] = false;  // reopen on next lease
+    connection_.reset();
     db_.pool_.give_back(pos_);
-}
-
-soci::session& Database::Lease::session() {
-    return db_.pool_.at(pos_);
 }
 
 bool Database::isUnavailable(const soci::soci_error& e) const {
@@ -102,6 +113,157 @@ bool Database::isUnavailable(const soci::soci_error& e) const {
     }
     // Errors raised by SOCI itself about the connection (e.g. "connection is closed").
     return e.get_error_category() == soci::soci_error::connection_error;
+}
+
+namespace {
+// Transaction control, prepared once per session like any hot statement.
+template <const char* Sql>
+struct Plain {
+    soci::statement st;
+    explicit Plain(soci::session& s) : st(s.prepare << Sql) {}
+};
+constexpr char kBegin[] = "BEGIN";
+constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kCheckpoint[] = "PRAGMA wal_checkpoint(PASSIVE)";
+constexpr char kSavepoint[] = "SAVEPOINT together";
+constexpr char kRelease[] = "RELEASE together";
+constexpr char kRollbackTo[] = "ROLLBACK TO together";
+}  // namespace
+
+std::exception_ptr Database::mapped(const soci::soci_error& e) const {
+    // get_error_message() leaves out SOCI's context, which quotes the bound values
+    // (emails) into the text: those must not reach the logs.
+    if (isUnavailable(e))
+        return std::make_exception_ptr(DatabaseUnavailable(e.get_error_message()));
+    return std::make_exception_ptr(std::runtime_error("database error: " + e.get_error_message()));
+}
+
+size_t Database::waitingTogether() {
+    std::lock_guard<std::mutex> lock(groupMu_);
+    return groupQueue_.size();
+}
+
+void Database::runTogether(GroupJob& job) {
+    std::unique_lock<std::mutex> lock(groupMu_);
+    groupQueue_.push_back(&job);
+    while (!job.done) {
+        if (groupRunning_ || checkpointWaiting_) {
+            groupCv_.wait(lock);
+            continue;
+        }
+        // Nobody runs a batch: this thread runs one with everything waiting (in order).
+        groupRunning_ = true;
+        std::vector<GroupJob*> batch;
+        while (!groupQueue_.empty() && batch.size() < kMaxGroup) {
+            batch.push_back(groupQueue_.front());
+            groupQueue_.pop_front();
+        }
+        lock.unlock();
+        runBatch(batch);
+        lock.lock();
+        for (GroupJob* j : batch) j->done = true;
+        groupRunning_ = false;
+        // Wakes the callers of this batch, and one waiting caller runs the next batch.
+        groupCv_.notify_all();
+    }
+    lock.unlock();
+    if (job.error) std::rethrow_exception(job.error);
+}
+
+void Database::runBatch(const std::vector<GroupJob*>& batch) {
+    try {
+        Lease lease(*this);
+        guarded(lease, [&] {
+            Connection& c = lease.connection();
+            begin(c);
+            try {
+                for (GroupJob* j : batch) {
+                    c.execute(c.prepared<Plain<kSavepoint>>().st);
+                    try {
+                        j->run(c);
+                    } catch (const soci::soci_error& e) {
+                        // SQLite may have rolled the whole transaction back: fail the batch.
+                        if (isUnavailable(e)) throw;
+                        j->error = mapped(e);
+                    } catch (...) {
+                        j->error = std::current_exception();
+                    }
+                    if (j->error) {
+                        c.forgetPrepared();  // their state after a failure is not known
+                        c.execute(c.prepared<Plain<kRollbackTo>>().st);
+                    }
+                    c.execute(c.prepared<Plain<kRelease>>().st);
+                }
+                commit(c);
+            } catch (...) {
+                rollbackQuietly(c);
+                throw;
+            }
+        });
+    } catch (const DatabaseUnavailable& e) {
+        // Nothing of the batch is stored: every caller gets what write() would give, as
+        // an exception object of its own (they are rethrown on several threads).
+        for (GroupJob* j : batch) j->error = std::make_exception_ptr(DatabaseUnavailable(e.what()));
+    } catch (const std::exception& e) {
+        for (GroupJob* j : batch) j->error = std::make_exception_ptr(std::runtime_error(e.what()));
+    } catch (...) {
+        for (GroupJob* j : batch) {
+            j->error = std::make_exception_ptr(std::runtime_error("database error"));
+        }
+    }
+}
+
+void Database::begin(Connection& c) const {
+    if (settings_.dialect == Dialect::Sqlite) {
+        c.execute(c.prepared<Plain<kBeginImmediate>>().st);
+    } else {
+        c.execute(c.prepared<Plain<kBegin>>().st);
+    }
+}
+
+void Database::commit(Connection& c) {
+    c.execute(c.prepared<Plain<kCommit>>().st);
+}
+
+Database::CheckpointResult Database::checkpoint() {
+    if (settings_.dialect != Dialect::Sqlite) return {};
+    // Beside the writers, until a round finds few new frames: the writers then wait only
+    // for the copy of those.
+    int64_t frames = 0;
+    for (int round = 0; round < kCheckpointRounds; ++round) {
+        const int64_t before = frames;
+        frames = checkpointNow().logFrames;
+        if (frames < before + kCheckpointFewFrames) break;
+    }
+    std::unique_lock<std::mutex> lock(groupMu_);
+    checkpointWaiting_ = true;
+    groupCv_.wait(lock, [this] { return !groupRunning_; });
+    groupRunning_ = true;  // no batch starts until the rest is copied
+    checkpointWaiting_ = false;
+    lock.unlock();
+    CheckpointResult result;
+    std::exception_ptr error;
+    try {
+        result = checkpointNow();
+    } catch (...) {
+        error = std::current_exception();
+    }
+    lock.lock();
+    groupRunning_ = false;
+    groupCv_.notify_all();
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
+    return result;
+}
+
+Database::CheckpointResult Database::checkpointNow() {
+    return read([](soci::session& s) {
+        int busy = 0;
+        long long log = 0, done = 0;
+        s << kCheckpoint, soci::into(busy), soci::into(log), soci::into(done);
+        return CheckpointResult{log, done};
+    });
 }
 
 void Database::rollbackQuietly(soci::session& s) {

@@ -6,12 +6,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "models/Connection.h"
 #include "models/Error.h"
 #include "models/Soci.h"
 
@@ -36,53 +42,116 @@ class Database {
 
     Dialect dialect() const { return settings_.dialect; }
 
-    // Runs f(session) on a leased, connected session.
+    // Runs f(connection) on a leased, connected session (Connection converts to
+    // soci::session&, so f may take either).
     template <typename F>
     auto read(F&& f) {
         Lease lease(*this);
-        return guarded(lease, [&] { return f(lease.session()); });
+        return guarded(lease, [&] { return f(lease.connection()); });
     }
 
-    // Runs f(session) inside one write transaction (BEGIN IMMEDIATE on SQLite, so that
+    // Runs f(connection) without a transaction of ours: each statement commits by itself
+    // (a single statement is one round trip on PostgreSQL).
+    template <typename F>
+    auto autocommit(F&& f) {
+        return read(std::forward<F>(f));
+    }
+
+    // Runs f(connection) inside one write transaction (BEGIN IMMEDIATE on SQLite, so that
     // writers serialise up front instead of failing on lock upgrade) and commits.
     // Rolls back if f throws; f may return any value.
     template <typename F>
     auto write(F&& f) {
         Lease lease(*this);
         return guarded(lease, [&] {
-            soci::session& s = lease.session();
-            s << (settings_.dialect == Dialect::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+            Connection& c = lease.connection();
+            begin(c);
             try {
-                if constexpr (std::is_void_v<decltype(f(s))>) {
-                    f(s);
-                    s << "COMMIT";
+                if constexpr (std::is_void_v<decltype(f(c))>) {
+                    f(c);
+                    commit(c);
                 } else {
-                    auto result = f(s);
-                    s << "COMMIT";
+                    auto result = f(c);
+                    commit(c);
                     return result;
                 }
             } catch (...) {
-                rollbackQuietly(s);
+                rollbackQuietly(c);
                 throw;
             }
         });
     }
 
+    // Like write(), but on SQLite f may share its transaction with the f of other threads
+    // calling writeTogether() meanwhile (group commit): one thread at a time runs the
+    // waiting f one after another, each inside its own SAVEPOINT, in one BEGIN IMMEDIATE
+    // ... COMMIT, and every caller returns only after that COMMIT. So the writers never
+    // wait in SQLite's busy handler for each other, and a batch pays one BEGIN, one COMMIT
+    // and one write of the log. Each f sees the effects of those before it, exactly as if
+    // they had run as separate transactions in that order.
+    // - f throws: its savepoint is rolled back, the others are not; the caller gets the
+    //   exception (a SOCI error mapped as by write()).
+    // - f fails with an error that leaves the transaction unusable (SQLITE_FULL, IOERR,
+    //   BUSY ...), or BEGIN or COMMIT fails: nothing of the batch is stored and every caller
+    //   gets the exception write() would have given (DatabaseUnavailable: 503).
+    // f must not use this Database itself. PostgreSQL: the same as write() (concurrent
+    // independent transactions; several instances share the database).
+    template <typename F>
+    auto writeTogether(F&& f) {
+        if (settings_.dialect != Dialect::Sqlite) return write(std::forward<F>(f));
+        using R = decltype(f(std::declval<Connection&>()));
+        if constexpr (std::is_void_v<R>) {
+            GroupJob job([&](Connection& c) { f(c); });
+            runTogether(job);
+        } else {
+            std::optional<R> result;
+            GroupJob job([&](Connection& c) { result.emplace(f(c)); });
+            runTogether(job);
+            return std::move(*result);
+        }
+    }
+    static constexpr size_t kMaxGroup = 64;  // f per transaction at most
+    // How many writeTogether() calls wait for a batch to take them (for tests).
+    size_t waitingTogether();
+
     // True when the database answers within the timeout (for SQLite: and can be written).
     bool ping();
+
+    // SQLite: copies the write-ahead log into the database file (PRAGMA
+    // wal_checkpoint(PASSIVE)) while writers go on, in rounds until a round finds few new
+    // frames; then the frames committed meanwhile, between two writeTogether() batches
+    // (their callers wait on a condition variable meanwhile, never in SQLite's busy
+    // handler), so that the log is complete and the next writer starts it afresh: under a
+    // steady stream of rotations a checkpoint beside the writers never finds the log
+    // complete, and the log would grow to its bound. The writers wait for that last part
+    // and its two fsyncs (synchronous=NORMAL). The pooled connections leave checkpoints to
+    // this (the maintenance thread, every 100 ms) and checkpoint by themselves only past
+    // kWalAutoCheckpointPages, the bound on the log.
+    // Returns the frames in the log and how many of them are now in the database;
+    // PostgreSQL: {0, 0}.
+    struct CheckpointResult {
+        int64_t logFrames = 0;
+        int64_t checkpointedFrames = 0;
+    };
+    CheckpointResult checkpoint();
+    static constexpr int kWalAutoCheckpointPages = 16384;  // 64 MiB at 4 KiB pages
+    // A log file that grew past this is truncated back to it when the log restarts.
+    static constexpr int64_t kJournalSizeLimitBytes = 64LL << 20;
 
   private:
     class Lease {
       public:
         explicit Lease(Database& db);
         ~Lease();
-        soci::session& session();
+        Connection& connection() { return *connection_; }
         void markBroken() { broken_ = true; }
 
       private:
         Database& db_;
         size_t pos_ = 0;
         bool broken_ = false;
+        const int exceptionsAtStart_;
+        std::optional<Connection> connection_;
     };
 
     template <typename F>
@@ -92,21 +161,44 @@ class Database {
         } catch (const soci::soci_error& e) {
             // get_error_message() leaves out SOCI's context, which quotes the bound
             // values (emails) into the text: those must not reach the logs.
-            if (isUnavailable(e)) {
-                lease.markBroken();
-                throw DatabaseUnavailable(e.get_error_message());
-            }
-            throw std::runtime_error("database error: " + e.get_error_message());
+            if (isUnavailable(e)) lease.markBroken();
+            std::rethrow_exception(mapped(e));
         }
     }
 
+    struct GroupJob {
+        explicit GroupJob(std::function<void(Connection&)> f) : run(std::move(f)) {}
+        std::function<void(Connection&)> run;
+        std::exception_ptr error;
+        bool done = false;
+    };
+    // Queues the job and returns when its batch committed; throws the job's error.
+    void runTogether(GroupJob& job);
+    // Runs a batch in one transaction; never throws (errors go to the jobs).
+    void runBatch(const std::vector<GroupJob*>& batch);
+    CheckpointResult checkpointNow();
+    static constexpr int kCheckpointRounds = 4;
+    static constexpr int64_t kCheckpointFewFrames = 256;
+    // The exception write() gives for a SOCI error.
+    std::exception_ptr mapped(const soci::soci_error& e) const;
+
     void open(soci::session& s);
     bool isUnavailable(const soci::soci_error& e) const;
+    void begin(Connection& c) const;
+    static void commit(Connection& c);
     static void rollbackQuietly(soci::session& s);
 
     DatabaseSettings settings_;
     soci::connection_pool pool_;
     std::vector<std::unique_ptr<std::atomic<bool>>> opened_;
+    // Per pooled session; declared after pool_ so that statements go before sessions.
+    std::vector<std::unique_ptr<PreparedStatements>> prepared_;
+
+    std::mutex groupMu_;
+    std::condition_variable groupCv_;
+    std::deque<GroupJob*> groupQueue_;  // guarded by groupMu_
+    bool groupRunning_ = false;         // a thread runs a batch; guarded by groupMu_
+    bool checkpointWaiting_ = false;    // checkpoint() waits to run between two batches
 };
 
 }  // namespace authsvc::models

@@ -14,6 +14,19 @@ constexpr const char* kFindByHash =
 constexpr const char* kMarkUsed =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = :s "
     "WHERE id = :id AND used_ms IS NULL";
+// PostgreSQL's data-modifying WITH; SQLite has none. Every :name occurrence is its own
+// parameter for SOCI's PostgreSQL backend, hence the numbered repeats.
+constexpr const char* kRotateIfFresh =
+    "WITH used AS ("
+    "UPDATE refresh_tokens t SET used_ms = :now, successor_hash = :s "
+    "FROM refresh_families f "
+    "WHERE t.token_hash = :h AND t.used_ms IS NULL AND f.id = t.family_id "
+    "AND f.revoked_ms IS NULL AND f.expires_ms > :now2 "
+    "RETURNING t.id, t.family_id, f.user_id, f.expires_ms), "
+    "successor AS ("
+    "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+    "SELECT family_id, :s2, id, :now3 FROM used) "
+    "SELECT id, family_id, user_id, expires_ms FROM used";
 constexpr const char* kSetExpiry = "UPDATE refresh_families SET expires_ms = :e WHERE id = :id";
 constexpr const char* kRevokeFamily =
     "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
@@ -29,6 +42,65 @@ constexpr const char* kPurgeExpired =
 constexpr const char* kPurgeRevoked =
     "DELETE FROM refresh_families WHERE id IN ("
     "SELECT id FROM refresh_families WHERE revoked_ms < :rb LIMIT :n)";
+
+// The statements of a rotation, prepared once per pooled session (see Connection.h):
+// each holds the variables it is bound to.
+struct InsertToken {
+    std::string familyId, tokenHash;
+    long long parent = 0, issued = 0;
+    soci::indicator parentInd = soci::i_null;
+    soci::statement st;
+    explicit InsertToken(soci::session& s)
+        : st((s.prepare << kInsertToken, soci::use(familyId), soci::use(tokenHash),
+              soci::use(parent, parentInd), soci::use(issued))) {}
+};
+
+struct FindByHash {
+    std::string hash, familyId, successor;
+    long long id = 0, used = 0, user = 0, expires = 0, revoked = 0;
+    soci::indicator usedInd = soci::i_null, succInd = soci::i_null, revokedInd = soci::i_null;
+    soci::statement st;
+    explicit FindByHash(soci::session& s)
+        : st((s.prepare << kFindByHash, soci::use(hash), soci::into(id), soci::into(familyId),
+              soci::into(used, usedInd), soci::into(successor, succInd), soci::into(user),
+              soci::into(expires), soci::into(revoked, revokedInd))) {}
+};
+
+struct RotateIfFresh {
+    long long now = 0, id = 0, user = 0, expires = 0;
+    std::string hash, successorHash, familyId;
+    soci::statement st;
+    explicit RotateIfFresh(soci::session& s)
+        : st((s.prepare << kRotateIfFresh, soci::use(now), soci::use(successorHash),
+              soci::use(hash), soci::use(now), soci::use(successorHash), soci::use(now),
+              soci::into(id), soci::into(familyId), soci::into(user), soci::into(expires))) {}
+};
+
+struct MarkUsed {
+    long long now = 0, id = 0;
+    std::string successorHash;
+    soci::statement st;
+    explicit MarkUsed(soci::session& s)
+        : st((s.prepare << kMarkUsed, soci::use(now), soci::use(successorHash), soci::use(id))) {}
+};
+
+struct SetExpiry {
+    long long expires = 0;
+    std::string familyId;
+    soci::statement st;
+    explicit SetExpiry(soci::session& s)
+        : st((s.prepare << kSetExpiry, soci::use(expires), soci::use(familyId))) {}
+};
+
+struct RevokeFamily {
+    long long now = 0;
+    std::string reason, familyId;
+    soci::statement st;
+    explicit RevokeFamily(soci::session& s)
+        : st((s.prepare << kRevokeFamily, soci::use(now), soci::use(reason), soci::use(familyId))) {
+    }
+};
+
 }  // namespace
 
 void RefreshTokenRepository::createFamily(soci::session& s, const std::string& familyId,
@@ -37,54 +109,77 @@ void RefreshTokenRepository::createFamily(soci::session& s, const std::string& f
     s << kCreateFamily, soci::use(familyId), soci::use(u), soci::use(c), soci::use(e);
 }
 
-void RefreshTokenRepository::insertToken(soci::session& s, const std::string& familyId,
+void RefreshTokenRepository::insertToken(Connection& c, const std::string& familyId,
                                          const std::string& tokenHash,
                                          std::optional<int64_t> parentId, int64_t nowMs) const {
-    long long p = parentId.value_or(0), t = nowMs;
-    soci::indicator pInd = parentId ? soci::i_ok : soci::i_null;
-    s << kInsertToken, soci::use(familyId), soci::use(tokenHash), soci::use(p, pInd), soci::use(t);
+    auto& q = c.prepared<InsertToken>();
+    q.familyId = familyId;
+    q.tokenHash = tokenHash;
+    q.parent = parentId.value_or(0);
+    q.parentInd = parentId ? soci::i_ok : soci::i_null;
+    q.issued = nowMs;
+    c.execute(q.st);
 }
 
 std::optional<RefreshTokenRecord> RefreshTokenRepository::findByHash(
-    soci::session& s, const std::string& hash) const {
+    Connection& c, const std::string& hash) const {
+    auto& q = c.prepared<FindByHash>();
+    q.hash = hash;
     RefreshTokenRecord r;
-    long long id = 0, used = 0, user = 0, expires = 0, revoked = 0;
-    soci::indicator usedInd = soci::i_null, succInd = soci::i_null, revokedInd = soci::i_null;
-    s << kFindByHash, soci::use(hash), soci::into(id), soci::into(r.familyId),
-        soci::into(used, usedInd), soci::into(r.successorHash, succInd), soci::into(user),
-        soci::into(expires), soci::into(revoked, revokedInd);
-    if (!s.got_data()) return std::nullopt;
-    r.id = id;
-    if (usedInd == soci::i_ok) r.usedMs = used;
-    if (succInd != soci::i_ok) r.successorHash.clear();
-    r.userId = user;
-    r.familyExpiresMs = expires;
-    if (revokedInd == soci::i_ok) r.familyRevokedMs = revoked;
+    const bool found = c.queryOne(q.st, [&] {
+        r.id = q.id;
+        r.familyId = q.familyId;
+        if (q.usedInd == soci::i_ok) r.usedMs = q.used;
+        if (q.succInd == soci::i_ok) r.successorHash = q.successor;
+        r.userId = q.user;
+        r.familyExpiresMs = q.expires;
+        if (q.revokedInd == soci::i_ok) r.familyRevokedMs = q.revoked;
+    });
+    if (!found) return std::nullopt;
     return r;
 }
 
-bool RefreshTokenRepository::markUsed(soci::session& s, int64_t tokenId, int64_t nowMs,
+std::optional<RefreshTokenRecord> RefreshTokenRepository::rotateIfFresh(
+    Connection& c, const std::string& hash, const std::string& successorHash, int64_t nowMs) const {
+    auto& q = c.prepared<RotateIfFresh>();
+    q.now = nowMs;
+    q.hash = hash;
+    q.successorHash = successorHash;
+    RefreshTokenRecord r;
+    const bool rotated = c.queryOne(q.st, [&] {
+        r.id = q.id;
+        r.familyId = q.familyId;
+        r.userId = q.user;
+        r.familyExpiresMs = q.expires;
+    });
+    if (!rotated) return std::nullopt;
+    return r;
+}
+
+bool RefreshTokenRepository::markUsed(Connection& c, int64_t tokenId, int64_t nowMs,
                                       const std::string& successorHash) const {
-    long long now = nowMs, id = tokenId;
-    soci::statement st =
-        (s.prepare << kMarkUsed, soci::use(now), soci::use(successorHash), soci::use(id));
-    st.execute(true);
-    return st.get_affected_rows() == 1;
+    auto& q = c.prepared<MarkUsed>();
+    q.now = nowMs;
+    q.successorHash = successorHash;
+    q.id = tokenId;
+    return c.change(q.st) == 1;
 }
 
-void RefreshTokenRepository::setFamilyExpiry(soci::session& s, const std::string& familyId,
+void RefreshTokenRepository::setFamilyExpiry(Connection& c, const std::string& familyId,
                                              int64_t expiresMs) const {
-    long long e = expiresMs;
-    s << kSetExpiry, soci::use(e), soci::use(familyId);
+    auto& q = c.prepared<SetExpiry>();
+    q.expires = expiresMs;
+    q.familyId = familyId;
+    c.execute(q.st);
 }
 
-bool RefreshTokenRepository::revokeFamily(soci::session& s, const std::string& familyId,
-                                          int64_t nowMs, const std::string& reason) const {
-    long long now = nowMs;
-    soci::statement st =
-        (s.prepare << kRevokeFamily, soci::use(now), soci::use(reason), soci::use(familyId));
-    st.execute(true);
-    return st.get_affected_rows() > 0;
+bool RefreshTokenRepository::revokeFamily(Connection& c, const std::string& familyId, int64_t nowMs,
+                                          const std::string& reason) const {
+    auto& q = c.prepared<RevokeFamily>();
+    q.now = nowMs;
+    q.reason = reason;
+    q.familyId = familyId;
+    return c.change(q.st) > 0;
 }
 
 int64_t RefreshTokenRepository::revokeAllForUser(soci::session& s, int64_t userId, int64_t nowMs,

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "models/Connection.h"
 #include "models/Soci.h"
 
 namespace authsvc::models {
@@ -26,15 +27,25 @@ class RefreshTokenRepository {
   public:
     void createFamily(soci::session& s, const std::string& familyId, int64_t userId, int64_t nowMs,
                       int64_t expiresMs) const;
-    void insertToken(soci::session& s, const std::string& familyId, const std::string& tokenHash,
+    // The methods of a rotation take a Connection: their statements are prepared once per
+    // pooled session.
+    void insertToken(Connection& c, const std::string& familyId, const std::string& tokenHash,
                      std::optional<int64_t> parentId, int64_t nowMs) const;
-    std::optional<RefreshTokenRecord> findByHash(soci::session& s, const std::string& hash) const;
+    std::optional<RefreshTokenRecord> findByHash(Connection& c, const std::string& hash) const;
+    // PostgreSQL only, one statement (so one round trip, in a transaction of its own): if
+    // the token with this hash is unused and its family live (not revoked, expiresMs >
+    // nowMs), marks it used with successorHash (the same compare-and-set as markUsed) and
+    // inserts the successor. Returns the rotated token's record then (as findByHash found
+    // it before), nullopt when it was not fresh and nothing changed.
+    std::optional<RefreshTokenRecord> rotateIfFresh(Connection& c, const std::string& hash,
+                                                    const std::string& successorHash,
+                                                    int64_t nowMs) const;
     // Compare-and-set: marks the token used only if it is unused. True if this call did.
-    bool markUsed(soci::session& s, int64_t tokenId, int64_t nowMs,
+    bool markUsed(Connection& c, int64_t tokenId, int64_t nowMs,
                   const std::string& successorHash) const;
-    void setFamilyExpiry(soci::session& s, const std::string& familyId, int64_t expiresMs) const;
+    void setFamilyExpiry(Connection& c, const std::string& familyId, int64_t expiresMs) const;
     // True if the family was live and is now revoked.
-    bool revokeFamily(soci::session& s, const std::string& familyId, int64_t nowMs,
+    bool revokeFamily(Connection& c, const std::string& familyId, int64_t nowMs,
                       const std::string& reason) const;
     // Number of families revoked.
     int64_t revokeAllForUser(soci::session& s, int64_t userId, int64_t nowMs,

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -14,6 +15,7 @@
 namespace {
 
 using namespace authsvc::models;
+using authsvc::testing::inOneBatch;
 using authsvc::testing::kSecret;
 using authsvc::testing::RecordingObserver;
 using authsvc::testing::TempDir;
@@ -24,7 +26,7 @@ constexpr int64_t kGraceMs = 10'000;
 const std::string kEmail = "alice@example.com";
 const std::string kPassword = "correct horse battery";
 
-class AuthServiceTest : public ::testing::Test {
+class AuthServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {
   protected:
     AuthServiceTest() {
         DatabaseSettings ds;
@@ -81,15 +83,7 @@ class AuthServiceTest : public ::testing::Test {
     }
 
     TempDir dir;
-    ManualClock clock{1'800'000'000'000};
     std::unique_ptr<Database> db;
-    UserRepository users;
-    RefreshTokenRepository tokens;
-    PasswordHasher hasher{Argon2Params{1, 8}};
-    TokenService tokenService{TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000},
-                              clock};
-    RecordingObserver observer;
-    AuthSettings settings;
     std::unique_ptr<AuthService> service;
 };
 
@@ -495,21 +489,105 @@ TEST_F(AuthServiceTest, LogoutAllRevokesEveryFamilyOfTheUserOnly) {
 TEST_F(AuthServiceTest, ConcurrentRefreshesOfOneTokenRotateExactlyOnce) {
     TokenPair p = registerAndLogin();
     auth();
-    constexpr int kThreads = 8;
-    std::vector<std::string> got(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&, i] {
-            auto r = service->refresh(p.refreshToken);
-            got[i] = r ? r->refreshToken : "error: " + r.error().message;
-        });
-    }
-    for (auto& t : threads) t.join();
-    for (const auto& g : got) EXPECT_EQ(g, got[0]);
-    EXPECT_TRUE(isWellFormedRefreshToken(got[0])) << got[0];
+    authsvc::testing::expectOneRotationAmong(
+        8, [&](int) { return service->refresh(p.refreshToken); }, observer);
+}
+
+// ---- group commit: rotations sharing one transaction (SQLite) ------------------------------
+
+TEST_F(AuthServiceTest, AFreshRotationAndAReuseInOneBatchEachGetTheirOwnOutcome) {
+    TokenPair fresh = registerAndLogin();
+    TokenPair stolen = login();
+    const std::string stolenNext = rotate(stolen.refreshToken);
+    clock.advanceMs(kGraceMs + 1);
+    auth();
+    std::optional<Result<TokenPair>> a, b;
+    inOneBatch(*db, {[&] { a = service->refresh(fresh.refreshToken); },
+                     [&] { b = service->refresh(stolen.refreshToken); }});
+    ASSERT_TRUE(a && *a) << (a ? a->error().message : "no result");
+    EXPECT_EQ(sidOf(a->value()), sidOf(fresh));
+    ASSERT_TRUE(b && !*b);
+    EXPECT_EQ(b->error().code, ErrorCode::InvalidGrant);
+    ASSERT_EQ(observer.reuses.size(), 1u);
+    EXPECT_EQ(observer.reuses[0].familyId, sidOf(stolen));
+    // Both committed: the stolen family is dead, the fresh one lives on.
+    expectInvalidGrant(stolenNext, "successor of the reused token");
+    EXPECT_FALSE(rotate(a->value().refreshToken).empty());
+    expectInvalidGrant(fresh.refreshToken, "the rotated token outside its grace");
+}
+
+TEST_F(AuthServiceTest, AReuseInsideTheBatchThatRotatesItsSuccessorRevokesTheFamily) {
+    TokenPair p = registerAndLogin();
+    const std::string b = rotate(p.refreshToken);  // A -> B
+    clock.advanceMs(kGraceMs + 1);
+    auth();
+    // B rotates (B -> C) and A is replayed in the same transaction: whichever runs first,
+    // the family ends revoked, exactly once, and C (if handed out) is dead.
+    std::optional<Result<TokenPair>> rotated, replayed;
+    inOneBatch(*db, {[&] { rotated = service->refresh(b); },
+                     [&] { replayed = service->refresh(p.refreshToken); }});
+    ASSERT_TRUE(rotated && replayed);
+    ASSERT_FALSE(*replayed);
+    EXPECT_EQ(observer.reuses.size(), 1u);
+    EXPECT_EQ(observer.count(RefreshOutcome::Reused), 1u);
+    if (*rotated) expectInvalidGrant(rotated->value().refreshToken, "C after the reuse");
+    expectInvalidGrant(b, "B after the reuse");
+}
+
+TEST_F(AuthServiceTest, TheSameTokenTwiceInOneBatchRotatesOnceAndRetriesOnce) {
+    TokenPair p = registerAndLogin();
+    auth();
+    std::optional<Result<TokenPair>> x, y;
+    inOneBatch(*db, {[&] { x = service->refresh(p.refreshToken); },
+                     [&] { y = service->refresh(p.refreshToken); }});
+    ASSERT_TRUE(x && *x && y && *y);
+    EXPECT_EQ(x->value().refreshToken, y->value().refreshToken);
     EXPECT_EQ(observer.count(RefreshOutcome::Rotated), 1u);
-    EXPECT_EQ(observer.count(RefreshOutcome::Retried), size_t(kThreads - 1));
-    EXPECT_TRUE(observer.reuses.empty());
+    EXPECT_EQ(observer.count(RefreshOutcome::Retried), 1u);
+}
+
+TEST_F(AuthServiceTest, AFailedBatchIsUnavailableForEveryRotationInItAndStoresNothing) {
+    TokenPair p = registerAndLogin();
+    TokenPair q = login();
+    auth();
+    std::optional<Result<TokenPair>> a, b;
+    bool aUnavailable = false, bUnavailable = false, fullUnavailable = false;
+    auto refreshInto = [&](const std::string& token, std::optional<Result<TokenPair>>& out,
+                           bool& unavailable) {
+        return [&, token] {
+            try {
+                out = service->refresh(token);
+            } catch (const DatabaseUnavailable&) {
+                unavailable = true;
+            }
+        };
+    };
+    // Between the two rotations, a writer of the same batch runs out of disk space.
+    auto diskFull = [&] {
+        try {
+            db->writeTogether([](soci::session& s) {
+                long long pages = 0;
+                s << "PRAGMA page_count", soci::into(pages);
+                s << "PRAGMA max_page_count=" + std::to_string(pages);
+                s << "CREATE TABLE filler (x BLOB)";
+                s << "INSERT INTO filler VALUES (zeroblob(100000))";
+            });
+        } catch (const DatabaseUnavailable&) {
+            fullUnavailable = true;
+        }
+    };
+    inOneBatch(*db, {refreshInto(p.refreshToken, a, aUnavailable), diskFull,
+                     refreshInto(q.refreshToken, b, bUnavailable)});
+    EXPECT_TRUE(aUnavailable);  // -> 503, as a single failed transaction gives
+    EXPECT_TRUE(bUnavailable);
+    EXPECT_TRUE(fullUnavailable);
+    EXPECT_FALSE(a);
+    EXPECT_FALSE(b);
+    EXPECT_TRUE(observer.refreshes.empty()) << "an outcome was reported for a lost rotation";
+    // Nothing was stored: both tokens are still fresh and rotate now.
+    EXPECT_FALSE(rotate(p.refreshToken).empty());
+    EXPECT_FALSE(rotate(q.refreshToken).empty());
+    EXPECT_EQ(observer.count(RefreshOutcome::Rotated), 2u);
 }
 
 // ---- subjects and purge ---------------------------------------------------------------------

@@ -3,15 +3,20 @@
 // and an AuthObserver that records every event.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "models/AuthService.h"
@@ -103,6 +108,8 @@ inline nlohmann::json jwtSegment(const std::string& token, int index) {
     return nlohmann::json::parse(b64urlDecode(token.substr(start, end - start)));
 }
 
+inline const std::string kSecret = "0123456789abcdef0123456789abcdef-unit-tests";
+
 class RecordingObserver : public models::AuthObserver {
   public:
     struct Reuse {
@@ -141,6 +148,63 @@ class RecordingObserver : public models::AuthObserver {
     mutable std::mutex mu_;
 };
 
-inline const std::string kSecret = "0123456789abcdef0123456789abcdef-unit-tests";
+// Runs each call on a thread of its own so that their Database::writeTogether() calls
+// (exactly one each, and no other use of the database before it) form ONE batch: a
+// first caller holds the group until all of them wait for it.
+inline void inOneBatch(models::Database& db, const std::vector<std::function<void()>>& calls) {
+    std::atomic<bool> holding{false};
+    std::thread holder([&] {
+        db.writeTogether([&](models::Connection&) {
+            holding = true;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (db.waitingTogether() < calls.size()) {
+                if (std::chrono::steady_clock::now() > deadline) {
+                    ADD_FAILURE() << "the calls did not wait for one batch together";
+                    return;
+                }
+                std::this_thread::yield();
+            }
+        });
+    });
+    while (!holding) std::this_thread::yield();
+    std::vector<std::thread> threads;
+    for (const auto& call : calls) threads.emplace_back(call);
+    for (auto& t : threads) t.join();
+    holder.join();
+}
+
+// What an AuthService needs besides its Database, as the unit tests build it: a manual
+// clock, cheap argon2id, the test secret.
+struct ServiceParts {
+    models::ManualClock clock{1'800'000'000'000};
+    models::UserRepository users;
+    models::RefreshTokenRepository tokens;
+    models::PasswordHasher hasher{models::Argon2Params{1, 8}};
+    models::TokenService tokenService{
+        models::TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000}, clock};
+    RecordingObserver observer;
+    models::AuthSettings settings;
+};
+
+// Runs refresh(i) on `threads` threads at once, all presenting one token: exactly one
+// rotates, every other gets the same successor as an in-grace retry, nobody sees a reuse.
+inline void expectOneRotationAmong(
+    int threads, const std::function<models::Result<models::TokenPair>(int)>& refresh,
+    const RecordingObserver& observer) {
+    std::vector<std::string> got(threads);
+    std::vector<std::thread> running;
+    for (int i = 0; i < threads; ++i) {
+        running.emplace_back([&, i] {
+            auto r = refresh(i);
+            got[i] = r ? r->refreshToken : "error: " + r.error().message;
+        });
+    }
+    for (auto& t : running) t.join();
+    for (const auto& g : got) EXPECT_EQ(g, got[0]);
+    EXPECT_TRUE(models::isWellFormedRefreshToken(got[0])) << got[0];
+    EXPECT_EQ(observer.count(models::RefreshOutcome::Rotated), 1u);
+    EXPECT_EQ(observer.count(models::RefreshOutcome::Retried), size_t(threads - 1));
+    EXPECT_TRUE(observer.reuses.empty());
+}
 
 }  // namespace authsvc::testing
