@@ -163,18 +163,11 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer
     HttpRequest req;
     req.method = Http::methodString(preq.method());
     req.path = preq.resource();
-    if (auto ct = headers.tryGet<Http::Header::ContentType>()) {
-        req.hasContentType = true;
-        const auto& mime = ct->mime();
-        req.jsonContentType =
-            mime.top() == Http::Mime::Type::Application && mime.sub() == Http::Mime::Subtype::Json;
-    }
     if (auto authz = headers.tryGet<Http::Header::Authorization>())
         req.authorization = authz->value();
     std::optional<std::string> incomingId;
     if (auto raw = headers.tryGetRaw("X-Request-Id")) incomingId = raw->value();
     req.requestId = requestIds_.next(incomingId);
-    req.clientIp = preq.address().host();
 
     auto reply = [&](size_t index, const HttpResponse& resp) {
         send(writer, req, index, resp, start);
@@ -198,6 +191,15 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer
         return;
     }
     req.body = preq.body();
+    // The media type matters only for a body (checkBody: 415); a header lookup is not free.
+    if (!req.body.empty()) {
+        if (auto ct = headers.tryGet<Http::Header::ContentType>()) {
+            req.hasContentType = true;
+            const auto& mime = ct->mime();
+            req.jsonContentType = mime.top() == Http::Mime::Type::Application &&
+                                  mime.sub() == Http::Mime::Subtype::Json;
+        }
+    }
     if (auto bad = middleware::checkBody(req, deps_.maxBodyBytes)) {
         reply(found.index, controllers::errorResponse(*bad));
         return;
@@ -218,7 +220,10 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer
         return;
     }
     // Blocking work goes to a worker pool; the response is sent from there (see
-    // ResponseNudger for the one Pistache rule that makes this safe).
+    // ResponseNudger for the one Pistache rule that makes this safe). Only these routes
+    // see the client's address (the login throttle): formatting it was 1.3% of every
+    // request on the reactor routes, which never use it.
+    req.clientIp = preq.address().host();
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
     WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
     const size_t index = found.index;

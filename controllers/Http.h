@@ -18,7 +18,7 @@ struct HttpRequest {
     bool hasContentType = false;
     bool jsonContentType = false;
     std::optional<std::string> authorization;
-    std::string clientIp;
+    std::string clientIp;  // set for routes that run on a worker pool; empty on reactor routes
     std::string requestId;
 };
 

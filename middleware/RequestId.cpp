@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
+#include <charconv>
 
 #include "models/Crypto.h"
 
@@ -20,11 +20,14 @@ std::string RequestIds::next(const std::optional<std::string>& incoming) {
         })) {
         return *incoming;
     }
-    char buf[24];
-    std::snprintf(
-        buf, sizeof buf, "-%llx",
-        static_cast<unsigned long long>(counter_.fetch_add(1, std::memory_order_relaxed)));
-    return prefix_ + buf;
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof digits,
+                                   counter_.fetch_add(1, std::memory_order_relaxed), 16)
+                         .ptr;
+    std::string id;
+    id.reserve(prefix_.size() + 1 + size_t(end - digits));
+    id.append(prefix_).append(1, '-').append(digits, end);
+    return id;
 }
 
 }  // namespace authsvc::middleware

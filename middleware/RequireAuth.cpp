@@ -1,34 +1,52 @@
 #include "middleware/RequireAuth.h"
 
-#include <cctype>
+#include <algorithm>
+#include <array>
 
 namespace authsvc::middleware {
 
 using models::ErrorCode;
 using models::makeError;
 
-std::optional<std::string> bearerToken(const std::string& header) {
+namespace {
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 6750 2.1),
+// ASCII only whatever the locale. A table and no early exit: this runs over every byte of
+// every presented token on the reactor thread (a chain of comparisons per byte with a
+// branch was 2.5% of a protected request in the profile).
+constexpr std::array<unsigned char, 256> kNotB64Token = [] {
+    std::array<unsigned char, 256> t{};
+    t.fill(1);
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = 0;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = 0;
+    for (int c = '0'; c <= '9'; ++c) t[c] = 0;
+    for (char c : std::string_view("-._~+/")) t[static_cast<unsigned char>(c)] = 0;
+    return t;
+}();
+
+bool allB64TokenChars(std::string_view s) {
+    unsigned char bad = 0;
+    for (const char c : s) bad |= kNotB64Token[static_cast<unsigned char>(c)];
+    return bad == 0;
+}
+
+char asciiLower(char c) {
+    return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+}
+}  // namespace
+
+std::optional<std::string_view> bearerToken(std::string_view header) {
     constexpr std::string_view scheme = "bearer";
     if (header.size() <= scheme.size() + 1) return std::nullopt;
     for (size_t i = 0; i < scheme.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return std::nullopt;
+        if (asciiLower(header[i]) != scheme[i]) return std::nullopt;
     }
     size_t pos = scheme.size();
     if (header[pos] != ' ') return std::nullopt;
     while (pos < header.size() && header[pos] == ' ') ++pos;
-    std::string token = header.substr(pos);
-    if (token.empty()) return std::nullopt;
-    // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-    // (ASCII only, whatever the locale: a plain range check per character)
-    auto b64tokenChar = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-    };
-    size_t i = 0;
-    while (i < token.size() && b64tokenChar(token[i])) ++i;
-    if (i == 0) return std::nullopt;
-    while (i < token.size() && token[i] == '=') ++i;
-    if (i != token.size()) return std::nullopt;
+    const std::string_view token = header.substr(pos);
+    const size_t padding = std::min(token.find('='), token.size());
+    if (padding == 0 || !allB64TokenChars(token.substr(0, padding))) return std::nullopt;
+    if (token.find_first_not_of('=', padding) != std::string_view::npos) return std::nullopt;
     return token;
 }
 

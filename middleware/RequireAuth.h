@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "controllers/Http.h"
 #include "models/Error.h"
@@ -13,8 +14,8 @@
 namespace authsvc::middleware {
 
 // The token of "Bearer <token>" (scheme case-insensitive, RFC 6750 b64token syntax),
-// or nullopt when the header has another shape.
-std::optional<std::string> bearerToken(const std::string& header);
+// or nullopt when the header has another shape. The view points into `header`.
+std::optional<std::string_view> bearerToken(std::string_view header);
 
 class RequireAuth {
   public:
