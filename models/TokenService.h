@@ -1,5 +1,6 @@
-// TokenService: signs and verifies access tokens (JWT, HS256 via libjwt). libjwt 1.10
-// checks only format and signature; every claim rule of API.md is enforced here:
+// TokenService: signs and verifies access tokens (JWT, HS256). Issuing signs with a
+// pre-keyed HMAC (libsodium); verifying decodes with libjwt 1.10, which checks only format
+// and signature; every claim rule of API.md is enforced here:
 // pinned algorithm, typ, iss, aud, exp/nbf/iat with leeway, sub. Thread-safe;
 // verification never touches the database. Tokens that verified are remembered in a
 // bounded VerifiedTokenCache, so a token presented again skips the JWT decode (its
@@ -13,6 +14,7 @@
 
 #include "models/AccessClaims.h"
 #include "models/Clock.h"
+#include "models/Crypto.h"
 #include "models/Error.h"
 
 namespace authsvc::models {
@@ -47,6 +49,10 @@ class TokenService {
 
     TokenSettings settings_;
     const Clock& clock_;
+    crypto::HmacSha256 signer_;  // the secret's HMAC pads, computed once
+    std::string encodedHeader_;  // base64url of {"alg":"HS256","typ":"JWT"}
+    std::string issuerJson_;     // settings_.issuer as a JSON string
+    std::string audienceJson_;
     std::unique_ptr<VerifiedTokenCache> cache_;
 };
 

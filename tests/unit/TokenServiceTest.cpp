@@ -3,6 +3,10 @@
 #include "models/TokenService.h"
 
 #include <gtest/gtest.h>
+#include <jwt.h>
+
+#include <cstdlib>
+#include <memory>
 
 #include "TestSupport.h"
 
@@ -78,6 +82,47 @@ TEST_F(TokenServiceTest, IssuedTokenHasTheHeaderAndClaimsOfApiMd) {
     EXPECT_EQ(p.value("iat", 0LL), kNow);
     EXPECT_EQ(p.value("exp", 0LL), kNow + 900);
     EXPECT_TRUE(p.contains("jti"));
+}
+
+// Issuing no longer goes through libjwt: the bytes must be exactly what jwt_encode_str
+// gives for the same claims and key (header, sorted compact claims, signature).
+TEST_F(TokenServiceTest, IssuedTokenIsByteForByteWhatLibjwtWouldSign) {
+    for (const std::string sid : {"family-1", ""}) {
+        const std::string t = tokens.issue("42", sid);
+        const json p = jwtSegment(t, 1);
+        jwt_t* raw = nullptr;
+        ASSERT_EQ(jwt_new(&raw), 0);
+        std::unique_ptr<jwt_t, decltype(&jwt_free)> j(raw, &jwt_free);
+        jwt_add_grant(j.get(), "iss", "authsvc");
+        jwt_add_grant(j.get(), "aud", "authsvc-clients");
+        jwt_add_grant(j.get(), "sub", "42");
+        jwt_add_grant(j.get(), "jti", p.at("jti").get<std::string>().c_str());
+        if (!sid.empty()) jwt_add_grant(j.get(), "sid", sid.c_str());
+        jwt_add_grant_int(j.get(), "iat", kNow);
+        jwt_add_grant_int(j.get(), "exp", kNow + 900);
+        jwt_set_alg(j.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()),
+                    int(kSecret.size()));
+        char* expected = jwt_encode_str(j.get());
+        ASSERT_NE(expected, nullptr);
+        EXPECT_EQ(t, std::string(expected)) << "sid '" << sid << "'";
+        std::free(expected);
+    }
+}
+
+TEST_F(TokenServiceTest, IssuedClaimsAreEscapedJson) {
+    TokenSettings s = settings();
+    s.issuer = "iss \"quoted\" \\ / \x01 \xc3\xa9";
+    s.audience = "aud\ttab";
+    TokenService odd(s, clock);
+    const std::string sub = "sub \"\n\xe2\x82\xac";
+    const std::string t = odd.issue(sub, "fam\"ily");
+    const json p = jwtSegment(t, 1);
+    EXPECT_EQ(p.at("iss"), s.issuer);
+    EXPECT_EQ(p.at("aud"), s.audience);
+    auto r = odd.verify(t);  // libjwt decodes it and every claim check passes
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->sub, sub);
+    EXPECT_EQ(r->sid, "fam\"ily");
 }
 
 TEST_F(TokenServiceTest, JtiIsUniquePerToken) {
