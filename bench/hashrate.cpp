@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/run_for.h"
 #include "models/PasswordHasher.h"
 
 using authsvc::models::Argon2Params;
@@ -40,20 +41,11 @@ int main(int argc, char** argv) {
 
         std::atomic<long> done{0};
         std::atomic<bool> failed{false};
-        const auto start = std::chrono::steady_clock::now();
-        const auto deadline = start + std::chrono::duration<double>(seconds);
-        std::vector<std::thread> workers;
-        for (int t = 0; t < threads; ++t) {
-            workers.emplace_back([&] {
-                while (std::chrono::steady_clock::now() < deadline) {
-                    if (!hasher.verify(password, phc)) failed = true;
-                    ++done;
-                }
-            });
-        }
-        for (auto& w : workers) w.join();
-        const double elapsed =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double elapsed = authsvc::bench::runFor(threads, seconds, [&] {
+            if (!hasher.verify(password, phc)) failed = true;
+            ++done;
+            return true;
+        });
         if (failed) {
             std::fprintf(stderr, "bench_hashrate: a verification failed\n");
             return 1;

@@ -6,7 +6,7 @@
 # Builds Release (build-bench/), then for each mode (pinned: server on CPU 0 with
 # server.threads 1, wrk on CPU 1 with -t1; unpinned: server.threads = cores, wrk -t<cores>)
 # runs the scenarios of bench/README.md against 127.0.0.1 and writes bench/RESULTS.md.
-# About 4-5 minutes on 2 cores. Everything it starts is stopped on exit, even on failure.
+# About 5-6 minutes on 2 cores. Everything it starts is stopped on exit, even on failure.
 #
 # Environment (all optional):
 #   BENCH_DURATION=7          seconds per wrk scenario
@@ -55,7 +55,7 @@ done
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
   log "building Release in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DAUTHSVC_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" -j"$CORES" --target authsvc bench_ceiling bench_seed bench_hashrate \
+  cmake --build "$BUILD" -j"$CORES" --target authsvc bench_ceiling bench_seed bench_hashrate bench_rotate \
     >/dev/null
 fi
 AUTHSVC="$BUILD/authsvc"
@@ -245,6 +245,27 @@ for mode in $MODES; do
   want refresh && measure "$mode" "refresh (SQLite)" "$SERVER_PID" "synchronous=NORMAL, WAL" -- \
     run_wrk "$mode-refresh" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" refresh.lua "$url" \
     "$dir/tokens-refresh.txt" "$WRK_T"
+
+  # 3b. the refresh limit without HTTP: AuthService::refresh on its own database, from as
+  # many threads as the server has database workers, on the server's cores (the server is
+  # idle meanwhile). The server's refresh rate can only be lower.
+  if want refresh; then
+    log "seeding $SQLITE_TOKENS refresh tokens for bench_rotate"
+    "$BUILD/bench_seed" sqlite "$dir/rotate.db" "$SQLITE_TOKENS" "$dir/rotate-tokens.txt" \
+      "$BENCH_EMAIL" >&2
+    rr=$("${HASH_PIN[@]}" "$BUILD/bench_rotate" "$dir/rotate.db" "$dir/rotate-tokens.txt" \
+      "$WORKER_THREADS" "$DURATION") || die "bench_rotate failed: $rr"
+    rrate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$rr")
+    rn=$(sed -n 's/.* rotations=\([0-9]*\).*/\1/p' <<<"$rr")
+    rcpu=$(sed -n 's/.* cpu_us=\([0-9.]*\).*/\1/p' <<<"$rr")
+    printf '%s\t%s\t%s\t-\t-\t0\t0\t-\t-\t%s\t%s\t%s\n' "$mode" \
+      "refresh limit without HTTP (SQLite)" "$rrate" \
+      "$(awk -v c="$rcpu" -v n="$rn" 'BEGIN { printf "%.2f", c * n / 1e6 }')" \
+      "bench_rotate: AuthService::refresh, $WORKER_THREADS threads${SRV_CPUS:+ on CPU $SRV_CPUS}" \
+      "$rn" >>"$ROWS"
+    log "$mode refresh limit without HTTP: $rrate/s, $rcpu us CPU each"
+    rm -f "$dir/rotate.db" "$dir/rotate.db-wal" "$dir/rotate.db-shm"
+  fi
 
   # 4. raw hash rate on the server's cores (the server is idle meanwhile), then login.
   if want login; then
