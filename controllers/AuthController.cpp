@@ -24,12 +24,16 @@ nlohmann::json userJson(const models::User& user) {
     return {{"id", user.id}, {"email", user.email}, {"created_at", buf}};
 }
 
+// Written directly, in the bytes (and key order) nlohmann would dump for the same object:
+// building the json object was 3.8% of a refresh in the profile.
 HttpResponse tokenResponse(const models::TokenPair& pair) {
-    HttpResponse r = jsonResponse(200, {{"access_token", pair.accessToken},
-                                        {"token_type", "Bearer"},
-                                        {"expires_in", pair.expiresIn},
-                                        {"refresh_token", pair.refreshToken},
-                                        {"refresh_expires_in", pair.refreshExpiresIn}});
+    HttpResponse r;
+    r.body.reserve(pair.accessToken.size() + pair.refreshToken.size() + 128);
+    r.body.append(R"({"access_token":)").append(nlohmann::json(pair.accessToken).dump());
+    r.body.append(R"(,"expires_in":)").append(std::to_string(pair.expiresIn));
+    r.body.append(R"(,"refresh_expires_in":)").append(std::to_string(pair.refreshExpiresIn));
+    r.body.append(R"(,"refresh_token":)").append(nlohmann::json(pair.refreshToken).dump());
+    r.body.append(R"(,"token_type":"Bearer"})");
     return noStore(r);
 }
 

@@ -263,6 +263,25 @@ TEST_F(AuthControllerTest, ProtectedBodyIsExactlyTheJsonDumpForAnySubject) {
     }
 }
 
+TEST_F(AuthControllerTest, TokenResponseIsExactlyTheJsonDumpAndNotCached) {
+    authsvc::models::TokenPair pair;
+    for (const std::string odd : {"a.b-c_d", "", "a\"quote", "ctl\x01\n", "\xc3\xa9"}) {
+        pair.accessToken = odd + "x";
+        pair.refreshToken = "r" + odd;
+        pair.expiresIn = 900;
+        pair.refreshExpiresIn = 1209599;
+        const HttpResponse r = authsvc::controllers::tokenResponse(pair);
+        EXPECT_EQ(r.body, (json{{"access_token", pair.accessToken},
+                                {"token_type", "Bearer"},
+                                {"expires_in", 900},
+                                {"refresh_token", pair.refreshToken},
+                                {"refresh_expires_in", 1209599}})
+                              .dump());
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(headerOf(r, "Cache-Control"), "no-store");
+    }
+}
+
 TEST_F(AuthControllerTest, UserControllerAnswersFromClaimsAndFromTheDatabase) {
     registerAlice();
     json b = bodyOf(login(kEmail, kPassword));
