@@ -26,8 +26,6 @@ namespace authsvc::app {
 
 namespace {
 
-constexpr int kHashingNiceness = 10;
-
 models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
     models::DatabaseSettings s;
     s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql : models::Dialect::Sqlite;
@@ -253,8 +251,10 @@ int Application::serve(const sigset_t& stopSignals) {
     auto routes = routeTable(config_.routes, authController, userController, opsController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
-    // Lower priority: a login storm must not slow token verification (README, deployment).
-    WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024, kHashingNiceness);
+    // Background priority: a login storm must not slow token verification (README,
+    // deployment).
+    WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024,
+                           WorkerPool::Priority::Background);
     ResponseNudger nudger;
     auto dispatcher = std::make_shared<Dispatcher>(
         std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,

@@ -1,6 +1,7 @@
 #include "app/WorkerPool.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -9,10 +10,10 @@
 
 namespace authsvc::app {
 
-WorkerPool::WorkerPool(std::string name, int threads, size_t maxQueued, int niceness)
+WorkerPool::WorkerPool(std::string name, int threads, size_t maxQueued, Priority priority)
     : maxQueued_(maxQueued) {
     for (int i = 0; i < threads; ++i) {
-        threads_.emplace_back([this, niceness] { run(niceness); });
+        threads_.emplace_back([this, priority] { run(priority); });
         pthread_setname_np(threads_.back().native_handle(), name.substr(0, 15).c_str());
     }
 }
@@ -44,16 +45,18 @@ void WorkerPool::stop() {
     threads_.clear();
 }
 
-void WorkerPool::run(int niceness) {
-    // On Linux the nice value belongs to the thread (its tid), not to the process.
-    // `niceness` is added to the creating thread's value (which new threads inherit).
-    // Raising it needs no privilege; failing to is harmless (the pool runs at normal
-    // priority), so the result is ignored.
-    if (niceness > 0) {
+void WorkerPool::run(Priority priority) {
+    // On Linux the nice value and the policy belong to the thread (its tid), not to the
+    // process. Lowering either needs no privilege; failing to is harmless (the pool runs
+    // at normal priority), so the results are ignored.
+    if (priority == Priority::Background) {
         const auto tid = static_cast<id_t>(gettid());
         errno = 0;
         const int base = getpriority(PRIO_PROCESS, tid);
-        if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + niceness));
+        if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + 10));
+        sched_param param{};
+        param.sched_priority = 0;
+        (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
     }
     for (;;) {
         std::function<void()> job;

@@ -1,6 +1,7 @@
 #include "app/WorkerPool.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,22 +18,33 @@ int threadNice() {
     return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
 }
 
-int niceInPool(int niceness) {
-    WorkerPool pool("test-pool", 1, 4, niceness);
-    std::promise<int> seen;
-    EXPECT_TRUE(pool.trySubmit([&] { seen.set_value(threadNice()); }));
+struct Scheduling {
+    int policy;
+    int nice;
+};
+
+Scheduling schedulingInPool(WorkerPool::Priority priority) {
+    WorkerPool pool("test-pool", 1, 4, priority);
+    std::promise<Scheduling> seen;
+    EXPECT_TRUE(pool.trySubmit([&] { seen.set_value({sched_getscheduler(0), threadNice()}); }));
     return seen.get_future().get();
 }
 
 TEST(WorkerPoolTest, RunsJobsAtTheCallersPriorityByDefault) {
-    EXPECT_EQ(niceInPool(0), threadNice());
+    const Scheduling s = schedulingInPool(WorkerPool::Priority::Normal);
+    EXPECT_EQ(s.policy, sched_getscheduler(0));
+    EXPECT_EQ(s.nice, threadNice());
 }
 
-TEST(WorkerPoolTest, LowersItsThreadsPriorityByTheNiceness) {
+TEST(WorkerPoolTest, BackgroundThreadsRunUnderSchedIdleAndANiceValue) {
     const int base = threadNice();
-    EXPECT_EQ(niceInPool(10), std::min(19, base + 10));
-    // The caller's own priority is untouched (the nice value is per thread).
+    const int policy = sched_getscheduler(0);
+    const Scheduling s = schedulingInPool(WorkerPool::Priority::Background);
+    EXPECT_EQ(s.policy, SCHED_IDLE);
+    EXPECT_EQ(s.nice, std::min(19, base + 10));
+    // The caller's own scheduling is untouched (both are per thread).
     EXPECT_EQ(threadNice(), base);
+    EXPECT_EQ(sched_getscheduler(0), policy);
 }
 
 TEST(WorkerPoolTest, RefusesWorkBeyondItsQueueAndAfterStop) {
