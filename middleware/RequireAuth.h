@@ -16,6 +16,10 @@ namespace authsvc::middleware {
 // The token of "Bearer <token>" (scheme case-insensitive, RFC 6750 b64token syntax),
 // or nullopt when the header has another shape. The view points into `header`.
 std::optional<std::string_view> bearerToken(std::string_view header);
+// The two halves of bearerToken(): what follows "Bearer " (non-empty), and the b64token
+// syntax check.
+std::optional<std::string_view> bearerCredentials(std::string_view header);
+bool isB64Token(std::string_view token);
 
 class RequireAuth {
   public:

@@ -66,6 +66,11 @@ std::string jsonString(std::string_view s) {
     return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+bool isJwsCompactChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+}
+
 }  // namespace
 
 TokenService::TokenService(TokenSettings settings, const Clock& clock)
@@ -116,7 +121,17 @@ Result<AccessClaims> TokenService::verify(std::string_view token) const {
     return verifyInFull(token);
 }
 
+std::optional<AccessClaims> TokenService::verifiedBefore(std::string_view token) const {
+    if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+    return cache_->find(token);
+}
+
 Result<AccessClaims> TokenService::verifyInFull(std::string_view token) const {
+    // A JWS compact serialization is base64url segments and dots (RFC 7515 7.1), nothing
+    // else: no padding, no '+' or '/', no spaces, whatever libjwt's decoder would skip.
+    if (!std::all_of(token.begin(), token.end(), isJwsCompactChar)) {
+        return invalid("Malformed token");
+    }
     const std::string text(token);  // libjwt wants a NUL-terminated string
     jwt_t* raw = nullptr;
     // The key is never empty (checked in the constructor): with an empty key libjwt

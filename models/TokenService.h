@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,10 @@ class TokenService {
     // The claims, or ErrorCode::InvalidToken whose message says why (for
     // WWW-Authenticate error_description; expired is "Access token has expired").
     Result<AccessClaims> verify(std::string_view token) const;
+    // The claims of a token that verify() accepted before and whose exp/nbf/iat still
+    // hold, without decoding it; nullopt otherwise (then call verify()). Only tokens in
+    // the JWS base64url alphabet are ever accepted (RFC 7515 7.1).
+    std::optional<AccessClaims> verifiedBefore(std::string_view token) const;
 
   private:
     Result<AccessClaims> verifyInFull(std::string_view token) const;

@@ -410,6 +410,28 @@ TEST_F(RequireAuthTest, ValidTokenGivesTheClaims) {
     EXPECT_EQ(r->claims.sid, "fam");
 }
 
+TEST_F(RequireAuthTest, ASecondPresentationGivesTheSameClaimsAndSyntaxStillCounts) {
+    const std::string t = tokens.issue("7", "fam");
+    ASSERT_TRUE(auth.authenticate("Bearer " + t));
+    EXPECT_TRUE(tokens.verifiedBefore(t));
+    auto again = auth.authenticate("Bearer   " + t);  // served from the verified tokens
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->claims.sub, "7");
+    EXPECT_EQ(again->claims.sid, "fam");
+    // Other bytes around the same token are judged by their own syntax: 400, not 401.
+    for (const std::string& h : {"Bearer " + t + " x", "Bearer " + t + "=x", "Bearer " + t + "!"}) {
+        auto r = auth.authenticate(h);
+        ASSERT_FALSE(r) << h;
+        EXPECT_EQ(r.error().code, ErrorCode::BearerMalformed) << h;
+    }
+    // An expired token is not served from the verified tokens.
+    clock.advanceMs(900'000 + 30'000 + 1);
+    EXPECT_FALSE(tokens.verifiedBefore(t));
+    auto late = auth.authenticate("Bearer " + t);
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().message, "Access token has expired");
+}
+
 // ---- RequestIds ------------------------------------------------------------------------
 
 TEST(RequestIdTest, KeepsAShortPlainClientId) {

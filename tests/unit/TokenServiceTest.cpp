@@ -343,6 +343,34 @@ TEST_F(TokenServiceTest, RejectsMalformedText) {
     }
 }
 
+// RFC 7515 7.1: base64url segments and dots only. Decoders may skip other bytes; the
+// verified-token cache relies on never holding such a token (RequireAuth skips its
+// b64token scan for tokens verified before).
+TEST_F(TokenServiceTest, RejectsBytesOutsideTheJwsCompactAlphabet) {
+    const std::string t = forgeJwt(header(), claims(), kSecret);
+    ASSERT_TRUE(tokens.verify(t));
+    for (const std::string& bad : {t + "=", t + "==", "+" + t, t.substr(0, 10) + "/" + t.substr(10),
+                                   t + " ", t + "\n", t + "~"}) {
+        auto r = tokens.verify(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().message, "Malformed token") << bad;
+        EXPECT_FALSE(tokens.verifiedBefore(bad)) << bad;
+    }
+}
+
+TEST_F(TokenServiceTest, VerifiedBeforeOnlyForAcceptedTokensInsideTheirWindow) {
+    const std::string t = tokens.issue("42", "f");
+    EXPECT_FALSE(tokens.verifiedBefore(t));  // never decoded
+    ASSERT_TRUE(tokens.verify(t));
+    auto seen = tokens.verifiedBefore(t);
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->sub, "42");
+    EXPECT_FALSE(
+        tokens.verifiedBefore(forgeJwt(header(), claims(), "another-key-of-32-bytes-or-more!")));
+    clock.advanceMs(900'000 + 30'000 + 1);
+    EXPECT_FALSE(tokens.verifiedBefore(t));
+}
+
 TEST_F(TokenServiceTest, RejectsAnOverlongTokenBeforeParsing) {
     json c = claims();
     c["pad"] = std::string(9000, 'p');
