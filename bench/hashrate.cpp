@@ -5,12 +5,9 @@
 // (19456 KiB, 2 iterations). Prints one line: "hashrate threads=.. hashes=.. seconds=..
 // rate=../s".
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "bench/run_for.h"
 #include "models/PasswordHasher.h"
