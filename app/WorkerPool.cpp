@@ -1,7 +1,6 @@
 #include "app/WorkerPool.h"
 
 #include <pthread.h>
-#include <sched.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,17 +45,14 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::run(Priority priority) {
-    // On Linux the nice value and the policy belong to the thread (its tid), not to the
-    // process. Lowering either needs no privilege; failing to is harmless (the pool runs
-    // at normal priority), so the results are ignored.
+    // On Linux the nice value belongs to the thread (its tid), not to the process.
+    // Raising it needs no privilege; failing to is harmless (the pool runs at normal
+    // priority), so the result is ignored.
     if (priority == Priority::Background) {
         const auto tid = static_cast<id_t>(gettid());
         errno = 0;
         const int base = getpriority(PRIO_PROCESS, tid);
         if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + 10));
-        sched_param param{};
-        param.sched_priority = 0;
-        (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
     }
     for (;;) {
         std::function<void()> job;

@@ -2,12 +2,11 @@
 // (argon2id, database round trips) runs here so that the HTTP reactor threads keep
 // verifying tokens. trySubmit() never blocks: a full queue is refused (-> 503).
 // Thread-safe. stop() finishes the queued jobs, then joins.
-// Priority::Background puts the threads under Linux's SCHED_IDLE policy (per thread): the
-// hashing pool runs there so that a burst of logins cannot delay token verification on
-// the reactor threads; it gets every cycle the other threads leave, and a reactor that
-// wakes up takes the core at once. (nice +10 alone, measured: a storm still added ~4 ms
-// to the protected p99 on a shared core, the time slices of the hashing threads.) Where
-// SCHED_IDLE is refused, the threads still run at nice +10.
+// Priority::Background runs the threads at nice +10 (Linux: per thread): the hashing pool
+// runs there so that a burst of logins leaves token verification on the reactor threads
+// most of the CPU, while the logins keep a share of it however busy the cores are.
+// (SCHED_IDLE, measured: the storm no longer touched the protected p99, but work at
+// normal priority on every core, even another process, then starved logins for minutes.)
 #pragma once
 
 #include <condition_variable>

@@ -92,5 +92,44 @@ TEST_F(StressTest, ConcurrentLoginsWhileProtectedIsCalled) {
     EXPECT_EQ(server->stop(), 0);
 }
 
+// Every core busy with other work at normal priority (a co-located application, a noisy
+// neighbour): logins slow down but keep their share of the CPU. The hashing pool once ran
+// under SCHED_IDLE, which gets about 0.3% of a busy core: these logins then took minutes.
+TEST_F(StressTest, LoginsKeepTheirShareWhileEveryCoreIsBusy) {
+    const auto [email, id] = newUser();
+    std::atomic<bool> done{false};
+    std::vector<std::thread> hogs;
+    for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i) {
+        hogs.emplace_back([&done] {
+            volatile unsigned long spin = 0;
+            while (!done.load(std::memory_order_relaxed)) spin = spin + 1;
+        });
+    }
+    constexpr int kThreads = 8;
+    constexpr int kLoginsPerThread = 25;
+    std::atomic<int> loginOk{0};
+    const auto t0 = Clock::now();
+    std::vector<std::thread> loginThreads;
+    for (int i = 0; i < kThreads; ++i) {
+        loginThreads.emplace_back([&] {
+            HttpClient c(server->port());
+            c.setTimeoutMs(60000);
+            for (int k = 0; k < kLoginsPerThread; ++k) {
+                const HttpResponse r =
+                    c.postJson("/api/login", {{"email", email}, {"password", kPassword}});
+                if (r.status == 200) ++loginOk;
+            }
+        });
+    }
+    for (auto& th : loginThreads) th.join();
+    const double total = std::chrono::duration<double>(Clock::now() - t0).count();
+    done = true;
+    for (auto& th : hogs) th.join();
+
+    EXPECT_EQ(loginOk, kThreads * kLoginsPerThread);
+    EXPECT_LT(total, 10.0) << "logins starved by work at normal priority";
+    EXPECT_EQ(server->stop(), 0);
+}
+
 }  // namespace
 }  // namespace it
