@@ -104,14 +104,15 @@ Pistache::Async::Promise<ssize_t> Dispatcher::send(
     headers.add(resp.contentType == kJson
                     ? jsonContentType_
                     : std::make_shared<NamedHeader>("Content-Type", resp.contentType));
-    auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body);
+    // Counted and logged before the send: once the client has the response, a /metrics it
+    // sends next (from a worker route's thread, this may otherwise run later) includes it.
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
     deps_.metrics.observeRequest(routeIndex, resp.status, micros);
     deps_.log->info("{} {} {} {}us rid={}", req.method, logSafe(req.path), resp.status, micros,
                     req.requestId);
-    return sent;
+    return writer.send(static_cast<Http::Code>(resp.status), resp.body);
 }
 
 void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
