@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "app/BatchingLogSink.h"
+#include "app/LogLineFormatter.h"
 
 namespace authsvc::app {
 
@@ -16,13 +17,9 @@ Logging makeLogging(const LogConfig& config, bool batched) {
         sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     }
     out.logger = std::make_shared<spdlog::logger>("authsvc", std::move(sink));
-    if (config.format == "json") {
-        // Messages are kept free of quotes and backslashes by their callers.
-        out.logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
-                                spdlog::pattern_time_type::utc);
-    } else {
-        out.logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-    }
+    // Messages are kept free of quotes and backslashes by their callers (JSON layout).
+    out.logger->set_formatter(std::make_unique<LogLineFormatter>(
+        config.format == "json" ? LogLineFormatter::Layout::Json : LogLineFormatter::Layout::Text));
     out.logger->set_level(spdlog::level::from_str(config.level));
     out.logger->flush_on(spdlog::level::warn);
     return out;
