@@ -29,10 +29,12 @@ nlohmann::json userJson(const models::User& user) {
 HttpResponse tokenResponse(const models::TokenPair& pair) {
     HttpResponse r;
     r.body.reserve(pair.accessToken.size() + pair.refreshToken.size() + 128);
-    r.body.append(R"({"access_token":)").append(nlohmann::json(pair.accessToken).dump());
+    r.body.append(R"({"access_token":)");
+    appendJsonString(r.body, pair.accessToken);
     r.body.append(R"(,"expires_in":)").append(std::to_string(pair.expiresIn));
     r.body.append(R"(,"refresh_expires_in":)").append(std::to_string(pair.refreshExpiresIn));
-    r.body.append(R"(,"refresh_token":)").append(nlohmann::json(pair.refreshToken).dump());
+    r.body.append(R"(,"refresh_token":)");
+    appendJsonString(r.body, pair.refreshToken);
     r.body.append(R"(,"token_type":"Bearer"})");
     return noStore(r);
 }

@@ -2,6 +2,7 @@
 
 #include "controllers/AuthController.h"
 #include "controllers/ErrorMapper.h"
+#include "controllers/JsonBody.h"
 
 namespace authsvc::controllers {
 
@@ -9,8 +10,10 @@ namespace authsvc::controllers {
 // {"data": ..., "sub": ...} gives) instead of building a JSON object, a std::map, per call.
 HttpResponse UserController::protectedResource(const HttpRequest& /*req*/, const AuthContext& ctx) {
     HttpResponse r;
-    r.body = R"({"data":"This is a protected resource.","sub":)" +
-             nlohmann::json(ctx.claims.sub).dump() + "}";
+    r.body.reserve(64 + ctx.claims.sub.size());
+    r.body.append(R"({"data":"This is a protected resource.","sub":)");
+    appendJsonString(r.body, ctx.claims.sub);
+    r.body.push_back('}');
     return r;
 }
 
