@@ -6,7 +6,8 @@
 // runs there so that a burst of logins leaves token verification on the reactor threads
 // most of the CPU, while the logins keep a share of it however busy the cores are.
 // (SCHED_IDLE, measured: the storm no longer touched the protected p99, but work at
-// normal priority on every core, even another process, then starved logins for minutes.)
+// normal priority on the cores, even another process's, then starved the logins: 2,400
+// logins beside protected calls took 88 s instead of under 30.)
 #pragma once
 
 #include <condition_variable>
