@@ -226,16 +226,19 @@ void Database::commit(Connection& c) {
     c.execute(c.prepared<Plain<kCommit>>().st);
 }
 
-Database::CheckpointResult Database::checkpoint() {
+Database::CheckpointResult Database::checkpoint(int64_t completeAt) {
     if (settings_.dialect != Dialect::Sqlite) return {};
     // Beside the writers, until a round finds few new frames: the writers then wait only
     // for the copy of those.
-    int64_t frames = 0;
+    CheckpointResult beside;
     for (int round = 0; round < kCheckpointRounds; ++round) {
-        const int64_t before = frames;
-        frames = checkpointNow().logFrames;
-        if (frames < before + kCheckpointFewFrames) break;
+        const int64_t before = beside.logFrames;
+        beside = checkpointNow();
+        if (beside.logFrames < before + kCheckpointFewFrames) break;
     }
+    // -1: a round could not run (SQLite busy); the round below, with the writers
+    // stopped, then decides.
+    if (beside.logFrames >= 0 && beside.logFrames < completeAt) return beside;
     std::unique_lock<std::mutex> lock(groupMu_);
     checkpointWaiting_ = true;
     groupCv_.wait(lock, [this] { return !groupRunning_; });

@@ -119,21 +119,25 @@ class Database {
 
     // SQLite: copies the write-ahead log into the database file (PRAGMA
     // wal_checkpoint(PASSIVE)) while writers go on, in rounds until a round finds few new
-    // frames; then the frames committed meanwhile, between two writeTogether() batches
-    // (their callers wait on a condition variable meanwhile, never in SQLite's busy
-    // handler), so that the log is complete and the next writer starts it afresh: under a
-    // steady stream of rotations a checkpoint beside the writers never finds the log
-    // complete, and the log would grow to its bound. The writers wait for that last part
-    // and its two fsyncs (synchronous=NORMAL). The pooled connections leave checkpoints to
-    // this (the maintenance thread, every 100 ms) and checkpoint by themselves only past
-    // kWalAutoCheckpointPages, the bound on the log.
+    // frames. Then, once the log holds `completeAt` frames or more, the frames committed
+    // meanwhile, between two writeTogether() batches (their callers wait on a condition
+    // variable meanwhile, never in SQLite's busy handler), so that the log is complete and
+    // the next writer starts it afresh: under a steady stream of rotations a checkpoint
+    // beside the writers never finds the log complete, and the log would grow to its
+    // bound. The writers wait for that last part and its two fsyncs (synchronous=NORMAL),
+    // which on a slow disk take milliseconds with the core idle: hence the threshold
+    // (the maintenance thread, every 100 ms, passes kCompleteLogAt). The pooled
+    // connections checkpoint by themselves only past kWalAutoCheckpointPages, the bound on
+    // the log. Readers look up only frames not yet copied, so a longer log that is copied
+    // costs them nothing.
     // Returns the frames in the log and how many of them are now in the database;
     // PostgreSQL: {0, 0}.
     struct CheckpointResult {
         int64_t logFrames = 0;
         int64_t checkpointedFrames = 0;
     };
-    CheckpointResult checkpoint();
+    CheckpointResult checkpoint(int64_t completeAt = 0);
+    static constexpr int64_t kCompleteLogAt = 8192;        // 32 MiB, half the bound below
     static constexpr int kWalAutoCheckpointPages = 16384;  // 64 MiB at 4 KiB pages
     // A log file that grew past this is truncated back to it when the log restarts.
     static constexpr int64_t kJournalSizeLimitBytes = 64LL << 20;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -213,6 +214,37 @@ TEST_F(DatabaseTest, ACheckpointCompletesWhileRotationsKeepWriting) {
     }
     stop = true;
     writer.join();
+}
+
+TEST_F(DatabaseTest, BelowItsThresholdACheckpointLeavesTheWritersAlone) {
+    // Completing the log stops the writers for its last frames and two fsyncs; below
+    // `completeAt` frames a checkpoint copies beside them and returns.
+    settings.poolSize = 3;
+    db = std::make_unique<Database>(settings);
+    createNames();
+    writePages(50);
+    std::promise<void> inBatch, release;
+    auto gate = release.get_future().share();
+    std::thread writer([&] {
+        db->writeTogether([&](soci::session& s) {
+            s << "INSERT INTO names (name) VALUES ('held')";
+            inBatch.set_value();
+            gate.wait();
+        });
+    });
+    inBatch.get_future().wait();
+    auto below = std::async(std::launch::async, [&] { return db->checkpoint(1'000'000); });
+    EXPECT_EQ(below.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+        << "a checkpoint below its threshold waited for a batch";
+    auto complete = std::async(std::launch::async, [&] { return db->checkpoint(0); });
+    EXPECT_EQ(complete.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+        << "completing the log did not wait for the running batch";
+    release.set_value();
+    writer.join();
+    const auto r = complete.get();
+    EXPECT_GT(r.logFrames, 0);
+    EXPECT_EQ(r.checkpointedFrames, r.logFrames);
+    EXPECT_GT(below.get().logFrames, 0);
 }
 
 TEST_F(DatabaseTest, TheLogIsBoundedWhenNobodyCheckpoints) {
