@@ -15,8 +15,9 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 # BENCH_COMMIT: the commit the binaries were built from (run.sh records it before building).
 commit=${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 dirty=""
-[ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
-  dirty=" (with uncommitted changes)"
+# RESULTS.md itself (the previous run's table) does not count.
+[ -n "$(git -C "$root" status --porcelain --untracked-files=no -- . ':!bench/RESULTS.md' \
+  2>/dev/null)" ] && dirty=" (with uncommitted changes)"
 virt=$(systemd-detect-virt 2>/dev/null || true)
 
 # value MODE SCENARIO COLUMN (3 rps, 4 p50, 5 p99, 8 rss, 9 hwm, 10 cpu)
