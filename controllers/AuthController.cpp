@@ -101,7 +101,7 @@ HttpResponse AuthController::logout(const HttpRequest& req) {
 }
 
 HttpResponse AuthController::logoutAll(const HttpRequest& /*req*/, const AuthContext& ctx) {
-    auto user = auth_.userForSubject(ctx.claims.sub);
+    auto user = auth_.userForSubject(ctx.claims().sub);
     if (!user) return errorResponse(user.error());
     auth_.logoutAll(user->id);
     HttpResponse r;

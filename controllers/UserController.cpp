@@ -10,15 +10,15 @@ namespace authsvc::controllers {
 // {"data": ..., "sub": ...} gives) instead of building a JSON object, a std::map, per call.
 HttpResponse UserController::protectedResource(const HttpRequest& /*req*/, const AuthContext& ctx) {
     HttpResponse r;
-    r.body.reserve(64 + ctx.claims.sub.size());
+    r.body.reserve(64 + ctx.claims().sub.size());
     r.body.append(R"({"data":"This is a protected resource.","sub":)");
-    appendJsonString(r.body, ctx.claims.sub);
+    appendJsonString(r.body, ctx.claims().sub);
     r.body.push_back('}');
     return r;
 }
 
 HttpResponse UserController::me(const HttpRequest& /*req*/, const AuthContext& ctx) {
-    auto user = auth_.userForSubject(ctx.claims.sub);
+    auto user = auth_.userForSubject(ctx.claims().sub);
     if (!user) return errorResponse(user.error());
     return jsonResponse(200, userJson(*user));
 }

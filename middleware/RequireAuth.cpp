@@ -72,7 +72,7 @@ models::Result<controllers::AuthContext> RequireAuth::authenticate(
     // alphabet, which b64token contains), so the syntax scan of the whole token can be
     // skipped: it was 2.3% of a protected request, as much as the cache lookup itself.
     if (auto seen = tokens_.verifiedBefore(*token)) {
-        return controllers::AuthContext{std::move(*seen)};
+        return controllers::AuthContext{std::move(seen)};
     }
     if (!isB64Token(*token)) return malformed();
     auto claims = tokens_.verify(*token);

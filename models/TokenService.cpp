@@ -117,12 +117,12 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid) 
 
 Result<AccessClaims> TokenService::verify(std::string_view token) const {
     if (token.empty() || token.size() > kMaxTokenBytes) return invalid("Malformed token");
-    if (auto hit = cache_->find(token)) return std::move(*hit);
+    if (auto hit = cache_->find(token)) return *hit;
     return verifyInFull(token);
 }
 
-std::optional<AccessClaims> TokenService::verifiedBefore(std::string_view token) const {
-    if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+std::shared_ptr<const AccessClaims> TokenService::verifiedBefore(std::string_view token) const {
+    if (token.empty() || token.size() > kMaxTokenBytes) return nullptr;
     return cache_->find(token);
 }
 

@@ -47,7 +47,7 @@ class TokenService {
     // The claims of a token that verify() accepted before and whose exp/nbf/iat still
     // hold, without decoding it; nullopt otherwise (then call verify()). Only tokens in
     // the JWS base64url alphabet are ever accepted (RFC 7515 7.1).
-    std::optional<AccessClaims> verifiedBefore(std::string_view token) const;
+    std::shared_ptr<const AccessClaims> verifiedBefore(std::string_view token) const;
 
   private:
     Result<AccessClaims> verifyInFull(std::string_view token) const;

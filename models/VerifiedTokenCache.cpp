@@ -22,9 +22,15 @@ VerifiedTokenCache::VerifiedTokenCache(size_t capacity, int64_t leewayMs, const 
     }
 }
 
+size_t VerifiedTokenCache::TokenHash::operator()(std::string_view token) const {
+    constexpr size_t kTail = 32;
+    return std::hash<std::string_view>{}(token.size() > kTail ? token.substr(token.size() - kTail)
+                                                              : token);
+}
+
 VerifiedTokenCache::Shard& VerifiedTokenCache::shardOf(std::string_view token) {
     // The top bits: the shard's map uses the low bits of the same hash for its buckets.
-    const size_t h = std::hash<std::string_view>{}(token);
+    const size_t h = TokenHash{}(token);
     return *shards_[(h >> 40) & (shards_.size() - 1)];
 }
 
@@ -33,19 +39,20 @@ bool VerifiedTokenCache::inWindow(const Window& w) const {
     return w.notBeforeMs <= now + leewayMs_ && now <= w.expiresMs + leewayMs_;
 }
 
-std::optional<AccessClaims> VerifiedTokenCache::find(std::string_view token) {
-    if (shards_.empty()) return std::nullopt;
+std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(std::string_view token) {
+    if (shards_.empty()) return nullptr;
     Shard& s = shardOf(token);
     std::lock_guard lock(s.mu);
     auto it = s.index.find(token);
-    if (it == s.index.end()) return std::nullopt;
+    if (it == s.index.end()) return nullptr;
     Slot& slot = s.slots[it->second];
     if (!inWindow(slot.window)) {
         // Refused from now on (or, for a clock set back, until the full verification says
         // otherwise): the caller verifies in full and gets the precise reason.
         s.index.erase(it);
         slot.token.clear();
-        return std::nullopt;
+        slot.claims.reset();
+        return nullptr;
     }
     return slot.claims;
 }
@@ -65,7 +72,7 @@ void VerifiedTokenCache::insert(std::string_view token, const AccessClaims& clai
         victim.token.assign(token);
         s.index.emplace(victim.token, i);
     }
-    s.slots[i].claims = claims;
+    s.slots[i].claims = std::make_shared<const AccessClaims>(claims);
     s.slots[i].window = window;
 }
 

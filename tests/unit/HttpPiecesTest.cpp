@@ -430,8 +430,8 @@ TEST_F(RequireAuthTest, ValidTokenGivesTheClaims) {
     const std::string t = tokens.issue("7", "fam");
     auto r = auth.authenticate("bearer " + t);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->claims.sub, "7");
-    EXPECT_EQ(r->claims.sid, "fam");
+    EXPECT_EQ(r->claims().sub, "7");
+    EXPECT_EQ(r->claims().sid, "fam");
 }
 
 TEST_F(RequireAuthTest, ASecondPresentationGivesTheSameClaimsAndSyntaxStillCounts) {
@@ -440,8 +440,8 @@ TEST_F(RequireAuthTest, ASecondPresentationGivesTheSameClaimsAndSyntaxStillCount
     EXPECT_TRUE(tokens.verifiedBefore(t));
     auto again = auth.authenticate("Bearer   " + t);  // served from the verified tokens
     ASSERT_TRUE(again) << again.error().message;
-    EXPECT_EQ(again->claims.sub, "7");
-    EXPECT_EQ(again->claims.sid, "fam");
+    EXPECT_EQ(again->claims().sub, "7");
+    EXPECT_EQ(again->claims().sid, "fam");
     // Other bytes around the same token are judged by their own syntax: 400, not 401.
     for (const std::string& h : {"Bearer " + t + " x", "Bearer " + t + "=x", "Bearer " + t + "!"}) {
         auto r = auth.authenticate(h);

@@ -52,6 +52,34 @@ TEST_F(VerifiedTokenCacheTest, AnInsertedTokenIsFoundWithItsClaims) {
     EXPECT_EQ(cache.size(), 1u);
 }
 
+TEST_F(VerifiedTokenCacheTest, TokensWithTheSameSignatureAreStillTwoTokens) {
+    // The hash looks at the last 32 bytes only; equality looks at all of them, so a
+    // token re-using a cached token's signature under another payload misses.
+    const std::string signature(43, 'S');
+    const std::string mine = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0." + signature;
+    const std::string forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0." + signature;
+    cache.insert(mine, claimsFor("7"), kWindow);
+    EXPECT_FALSE(cache.find(forged));
+    cache.insert(forged, claimsFor("1"), kWindow);
+    ASSERT_TRUE(cache.find(mine));
+    ASSERT_TRUE(cache.find(forged));
+    EXPECT_EQ(cache.find(mine)->sub, "7");
+    EXPECT_EQ(cache.find(forged)->sub, "1");
+    EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST_F(VerifiedTokenCacheTest, AHitSharesTheCachedClaimsInsteadOfCopyingThem) {
+    cache.insert("aaa.bbb.ccc", claimsFor("7"), kWindow);
+    const auto first = cache.find("aaa.bbb.ccc");
+    const auto second = cache.find("aaa.bbb.ccc");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first.get(), second.get());
+    // Replaced in the cache, the claims a request holds stay valid.
+    cache.insert("aaa.bbb.ccc", claimsFor("8"), kWindow);
+    EXPECT_EQ(first->sub, "7");
+    EXPECT_EQ(cache.find("aaa.bbb.ccc")->sub, "8");
+}
+
 TEST_F(VerifiedTokenCacheTest, OtherBytesMiss) {
     cache.insert("aaa.bbb.ccc", claimsFor("7"), kWindow);
     for (const char* other : {"aaa.bbb.ccd", "aaa.bbb.cc", "aaa.bbb.cccc", "aaa.bbc.ccc",
