@@ -4,6 +4,7 @@
 
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
+#include "models/JsonText.h"
 #include "models/Validation.h"
 
 namespace authsvc::controllers {
@@ -30,11 +31,11 @@ HttpResponse tokenResponse(const models::TokenPair& pair) {
     HttpResponse r;
     r.body.reserve(pair.accessToken.size() + pair.refreshToken.size() + 128);
     r.body.append(R"({"access_token":)");
-    appendJsonString(r.body, pair.accessToken);
+    models::appendJsonString(r.body, pair.accessToken);
     r.body.append(R"(,"expires_in":)").append(std::to_string(pair.expiresIn));
     r.body.append(R"(,"refresh_expires_in":)").append(std::to_string(pair.refreshExpiresIn));
     r.body.append(R"(,"refresh_token":)");
-    appendJsonString(r.body, pair.refreshToken);
+    models::appendJsonString(r.body, pair.refreshToken);
     r.body.append(R"(,"token_type":"Bearer"})");
     return noStore(r);
 }

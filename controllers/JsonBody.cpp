@@ -31,16 +31,4 @@ models::Result<std::string> requiredString(const nlohmann::json& obj,
                      std::string("Field '") + *names.begin() + "' is required");
 }
 
-void appendJsonString(std::string& out, std::string_view s) {
-    for (const char c : s) {
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-            out.append(nlohmann::json(std::string(s)).dump());
-            return;
-        }
-    }
-    out.push_back('"');
-    out.append(s);
-    out.push_back('"');
-}
-
 }  // namespace authsvc::controllers

@@ -2,7 +2,7 @@
 
 #include "controllers/AuthController.h"
 #include "controllers/ErrorMapper.h"
-#include "controllers/JsonBody.h"
+#include "models/JsonText.h"
 
 namespace authsvc::controllers {
 
@@ -12,7 +12,7 @@ HttpResponse UserController::protectedResource(const HttpRequest& /*req*/, const
     HttpResponse r;
     r.body.reserve(64 + ctx.claims().sub.size());
     r.body.append(R"({"data":"This is a protected resource.","sub":)");
-    appendJsonString(r.body, ctx.claims().sub);
+    models::appendJsonString(r.body, ctx.claims().sub);
     r.body.push_back('}');
     return r;
 }

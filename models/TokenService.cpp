@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "models/Crypto.h"
+#include "models/JsonText.h"
 #include "models/VerifiedTokenCache.h"
 
 namespace authsvc::models {
@@ -60,10 +61,12 @@ bool audienceMatches(jwt_t* j, const std::string& audience) {
     return false;
 }
 
-// A JSON string literal for s (quotes and escapes, UTF-8 kept as is); bytes that are not
-// UTF-8 become U+FFFD rather than an exception.
+// A JSON string literal for s; bytes that are not UTF-8 become U+FFFD rather than an
+// exception (configured issuer and audience, subjects).
 std::string jsonString(std::string_view s) {
-    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    appendJsonString(out, s, InvalidUtf8::Replace);
+    return out;
 }
 
 bool isJwsCompactChar(char c) {
@@ -104,9 +107,15 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid) 
     claims.append(",\"exp\":").append(std::to_string(now + settings_.accessTtlMs / 1000));
     claims.append(",\"iat\":").append(std::to_string(now));
     claims.append(",\"iss\":").append(issuerJson_);
-    claims.append(",\"jti\":").append(jsonString(jti));
-    if (!sid.empty()) claims.append(",\"sid\":").append(jsonString(sid));
-    claims.append(",\"sub\":").append(jsonString(sub)).append("}");
+    claims.append(",\"jti\":");
+    appendJsonString(claims, jti, InvalidUtf8::Replace);
+    if (!sid.empty()) {
+        claims.append(",\"sid\":");
+        appendJsonString(claims, sid, InvalidUtf8::Replace);
+    }
+    claims.append(",\"sub\":");
+    appendJsonString(claims, sub, InvalidUtf8::Replace);
+    claims.append("}");
 
     std::string token = encodedHeader_;
     token.append(".").append(crypto::base64UrlEncode(claims));

@@ -15,7 +15,6 @@
 namespace {
 
 using authsvc::app::declaredLengthProblem;
-using authsvc::controllers::appendJsonString;
 using authsvc::controllers::errorCodeName;
 using authsvc::controllers::errorResponse;
 using authsvc::controllers::HttpRequest;
@@ -152,29 +151,6 @@ TEST(JsonBodyTest, ParsesAnObject) {
     auto r = parseObject(R"({"email": "a@b", "n": 1})");
     ASSERT_TRUE(r);
     EXPECT_EQ((*r)["email"], "a@b");
-}
-
-TEST(JsonBodyTest, AppendJsonStringGivesNlohmannsBytes) {
-    const std::string all7bit = [] {
-        std::string s;
-        for (int c = 0; c < 0x80; ++c) s.push_back(static_cast<char>(c));
-        return s;
-    }();
-    for (const std::string& s :
-         {std::string(), std::string("eyJhbGciOiJIUzI1NiJ9.e30.sig-_"), std::string("42"),
-          std::string("a\"b"), std::string("back\\slash"), std::string("tab\tnl\n"),
-          std::string("nul\0x", 5), std::string("del\x7f"), std::string("caf\xc3\xa9"),
-          std::string("\xf0\x9f\x94\x91 key"), all7bit}) {
-        std::string out = "prefix:";
-        appendJsonString(out, s);
-        EXPECT_EQ(out, "prefix:" + json(s).dump()) << s;
-    }
-}
-
-TEST(JsonBodyTest, AppendJsonStringRefusesInvalidUtf8LikeNlohmann) {
-    std::string out;
-    EXPECT_THROW(appendJsonString(out, "bad \xff\xfe"), json::type_error);
-    EXPECT_THROW(json(std::string("bad \xff\xfe")).dump(), json::type_error);
 }
 
 TEST(JsonBodyTest, NotJson) {
