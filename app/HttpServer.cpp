@@ -34,12 +34,15 @@ class NamedHeader : public Http::Header::Header {
     std::string value_;
 };
 
-// Keeps log lines on one line and free of quotes (they may be JSON-formatted).
+// Keeps log lines on one line and free of quotes (they may be JSON-formatted), and the
+// fields a client chooses at most kLogSafeMax bytes.
+constexpr size_t kLogSafeMax = 200;
+
 char logSafeChar(char c) {
     return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '?' : c;
 }
 
-std::string logSafe(std::string_view s, size_t max = 200) {
+std::string logSafe(std::string_view s, size_t max = kLogSafeMax) {
     std::string out(s.substr(0, max));
     for (char& c : out) c = logSafeChar(c);
     return out;
@@ -62,7 +65,7 @@ void appendAccessLine(spdlog::memory_buf_t& out, const HttpRequest& req, int sta
                       long long micros) {
     append(out, req.method);
     out.push_back(' ');
-    const std::string_view path = std::string_view(req.path).substr(0, 200);
+    const std::string_view path = std::string_view(req.path).substr(0, kLogSafeMax);
     for (const char c : path) out.push_back(logSafeChar(c));
     out.push_back(' ');
     append(out, status);

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,7 +44,7 @@ class TokenService {
     // WWW-Authenticate error_description; expired is "Access token has expired").
     Result<AccessClaims> verify(std::string_view token) const;
     // The claims of a token that verify() accepted before and whose exp/nbf/iat still
-    // hold, without decoding it; nullopt otherwise (then call verify()). Only tokens in
+    // hold, without decoding it; nullptr otherwise (then call verify()). Only tokens in
     // the JWS base64url alphabet are ever accepted (RFC 7515 7.1).
     std::shared_ptr<const AccessClaims> verifiedBefore(std::string_view token) const;
 
