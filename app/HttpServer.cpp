@@ -187,7 +187,7 @@ void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
     }
 }
 
-void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter writer) {
+void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter&& writer) {
     try {
         dispatch(preq, std::move(writer));
     } catch (const std::exception& e) {
@@ -196,7 +196,7 @@ void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter writer) 
     }
 }
 
-void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter writer) {
+void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writer) {
     const auto start = std::chrono::steady_clock::now();
     const auto& headers = preq.headers();
     HttpRequest req;
