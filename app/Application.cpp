@@ -253,14 +253,18 @@ int Application::serve(const sigset_t& stopSignals) {
     auto routes = routeTable(config_.routes, authController, userController, opsController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
-    // Background priority: a login storm must not slow token verification (README,
-    // deployment).
+    // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
+    // login storm must not slow token verification (README, deployment).
     WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024,
                            WorkerPool::Priority::Background);
     ResponseNudger nudger;
+    ReactorThreads reactors;
+    HashingGovernor governor(hashingPool, reactors, logging_.logger);
+    governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
-        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
-                                          hashingPool, nudger, config_.server.maxBodyBytes});
+        std::move(routes),
+        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool, nudger,
+                       reactors, config_.server.maxBodyBytes});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);
@@ -278,6 +282,7 @@ int Application::serve(const sigset_t& stopSignals) {
     sigwait(&stopSignals, &sig);
     log.info("received signal {}: draining", sig);
     dispatcher->startDraining();
+    governor.stop();
     hashingPool.stop();
     databasePool.stop();
     nudger.stop();

@@ -294,6 +294,11 @@ class RequestHandler : public ProtocolHandler {
     explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
 
     void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
+        // Pistache gives every reactor thread a clone of this handler.
+        if (!reactorSeen_) {
+            reactorSeen_ = true;
+            dispatcher_->reactorThreadSeen();
+        }
         dispatcher_->handle(req, std::move(writer));
     }
 
@@ -303,6 +308,7 @@ class RequestHandler : public ProtocolHandler {
     }
 
     std::shared_ptr<Dispatcher> dispatcher_;
+    bool reactorSeen_ = false;
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "app/HashingGovernor.h"
 #include "app/Metrics.h"
 #include "app/ResponseNudger.h"
 #include "app/Routes.h"
@@ -34,6 +35,7 @@ struct DispatcherDeps {
     WorkerPool& databasePool;
     WorkerPool& hashingPool;
     ResponseNudger& nudger;
+    ReactorThreads& reactors;
     int64_t maxBodyBytes;
 };
 
@@ -46,6 +48,9 @@ class Dispatcher {
     void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer);
     // Answers a request that Pistache's parser refused (400, 413, ...) with our envelope.
     void protocolError(Pistache::Http::ResponseWriter writer, int status);
+    // Called once by each reactor thread's handler, from that thread (HashingGovernor
+    // watches how busy the reactors are).
+    void reactorThreadSeen() { deps_.reactors.addCurrentThread(); }
     // From now on every new request is answered 503 (graceful shutdown).
     void startDraining() { draining_ = true; }
 

@@ -1,6 +1,7 @@
 #include "app/WorkerPool.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -42,6 +43,41 @@ void WorkerPool::stop() {
         if (t.joinable()) t.join();
     }
     threads_.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    tids_.clear();  // their ids may now name other threads
+    clocks_.clear();
+}
+
+namespace {
+bool applyIdle(pid_t tid, bool idle) {
+    // sched_setscheduler keeps the thread's nice value for SCHED_OTHER.
+    sched_param param{};
+    return sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &param) == 0;
+}
+}  // namespace
+
+bool WorkerPool::setIdle(bool idle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_ = idle;
+    bool ok = true;
+    for (pid_t tid : tids_) ok = applyIdle(tid, idle) && ok;
+    return ok;
+}
+
+int64_t WorkerPool::cpuNanos() {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t total = 0;
+    for (clockid_t clock : clocks_) {
+        timespec ts{};
+        if (clock_gettime(clock, &ts) == 0)
+            total += int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    }
+    return total;
+}
+
+bool WorkerPool::hasWork() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return running_ > 0 || !queue_.empty();
 }
 
 void WorkerPool::run(Priority priority) {
@@ -54,6 +90,13 @@ void WorkerPool::run(Priority priority) {
         const int base = getpriority(PRIO_PROCESS, tid);
         if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + 10));
     }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        tids_.push_back(gettid());
+        clockid_t clock{};
+        if (pthread_getcpuclockid(pthread_self(), &clock) == 0) clocks_.push_back(clock);
+        if (idle_) (void)applyIdle(gettid(), true);  // setIdle() ran before this thread
+    }
     for (;;) {
         std::function<void()> job;
         {
@@ -62,8 +105,11 @@ void WorkerPool::run(Priority priority) {
             if (queue_.empty()) return;  // stopping and drained
             job = std::move(queue_.front());
             queue_.pop_front();
+            ++running_;
         }
         job();  // jobs catch their own exceptions (the dispatcher's error boundary)
+        std::lock_guard<std::mutex> lock(mu_);
+        --running_;
     }
 }
 

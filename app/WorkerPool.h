@@ -5,12 +5,16 @@
 // Priority::Background runs the threads at nice +10 (Linux: per thread): the hashing pool
 // runs there so that a burst of logins leaves token verification on the reactor threads
 // most of the CPU, while the logins keep a share of it however busy the cores are.
-// (SCHED_IDLE, measured: the storm no longer touched the protected p99, but work at
-// normal priority on the cores, even another process's, then starved the logins: 2,400
-// logins beside protected calls took 88 s instead of under 30.)
+// setIdle() moves them to SCHED_IDLE and back (HashingGovernor decides when): always
+// under SCHED_IDLE, work at normal priority on the cores, even another process's,
+// starved the logins (2,400 logins beside protected calls took 88 s instead of under 30).
 #pragma once
 
+#include <sys/types.h>
+#include <time.h>
+
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -33,6 +37,15 @@ class WorkerPool {
     void stop();
     size_t threads() const { return threads_.size(); }
 
+    // Moves every thread of the pool (and those still starting) to SCHED_IDLE, or back to
+    // the normal policy at the nice value they had. Leaving SCHED_IDLE needs CAP_SYS_NICE
+    // or an RLIMIT_NICE that allows the nice value: false if a thread refused.
+    bool setIdle(bool idle);
+    // What HashingGovernor samples: the CPU time the pool's threads have used so far, and
+    // whether a job is queued or running.
+    int64_t cpuNanos();
+    bool hasWork();
+
   private:
     void run(Priority priority);
 
@@ -40,7 +53,11 @@ class WorkerPool {
     std::condition_variable cv_;
     std::deque<std::function<void()>> queue_;
     size_t maxQueued_;
+    size_t running_ = 0;
     bool stopping_ = false;
+    bool idle_ = false;
+    std::vector<pid_t> tids_;        // of the threads started so far
+    std::vector<clockid_t> clocks_;  // their CPU-time clocks
     std::vector<std::thread> threads_;
 };
 
