@@ -48,6 +48,14 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
   echo "- Logging as shipped: \`log.level: $log_level\`, text format, so **one access-log line"
   echo "  per request** (formatted by the request's thread, written in batches by the log"
   echo "  writer thread, at most 100 ms late) on stderr, redirected to a file."
+  if [ "${BENCH_GOVERNOR:-on}" = on ]; then
+    echo "- Hashing pool: nice +10, under \`SCHED_IDLE\` while a reactor thread is busy (the"
+    echo "  server may leave \`SCHED_IDLE\` again here; see the README's deployment notes)."
+  else
+    echo "- Hashing pool: nice +10 throughout: the server may not leave \`SCHED_IDLE\` here (no"
+    echo "  \`CAP_SYS_NICE\`, \`RLIMIT_NICE\` below 10), so a login storm adds up to a scheduler"
+    echo "  tick to protected calls on a shared core (the README's deployment notes)."
+  fi
   echo "- Pinned mode: the server (all its threads, including workers and the log writer) on CPU 0"
   echo "  with \`server.threads: 1\`; wrk on CPU 1 with \`-t1\`. Unpinned: no affinity,"
   echo "  \`server.threads: $cores\`, \`wrk -t$cores\`. In pinned mode PostgreSQL runs on CPU 0 too."
