@@ -138,7 +138,7 @@ Pistache::Async::Promise<ssize_t> Dispatcher::send(
     // Almost every response is JSON: one immutable header object serves them all.
     headers.add(resp.contentType == kJson
                     ? jsonContentType_
-                    : std::make_shared<NamedHeader>("Content-Type", resp.contentType));
+                    : std::make_shared<NamedHeader>("Content-Type", std::string(resp.contentType)));
     // Counted and logged before the send: once the client has the response, a /metrics it
     // sends next (from a worker route's thread, this may otherwise run later) includes it.
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
