@@ -1,5 +1,6 @@
 #include "app/HashingGovernor.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -32,6 +33,12 @@ HashingMode GovernorRule::next(const GovernorSample& s, Clock::time_point now) {
     return mode_;
 }
 
+ReactorThreads::~ReactorThreads() {
+    for (int fd : schedstat_) {
+        if (fd >= 0) ::close(fd);
+    }
+}
+
 void ReactorThreads::addCurrentThread() {
     const pthread_t self = pthread_self();
     std::lock_guard<std::mutex> lock(mu_);
@@ -39,21 +46,24 @@ void ReactorThreads::addCurrentThread() {
         if (pthread_equal(t, self)) return;
     }
     threads_.push_back(self);
-    tids_.push_back(gettid());
+    // Kept open and read again from offset 0 at every tick (an open per read cost more
+    // than the rest of a tick).
+    const std::string path = "/proc/self/task/" + std::to_string(gettid()) + "/schedstat";
+    schedstat_.push_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 }
 
 std::vector<ReactorThreads::Times> ReactorThreads::times() {
     std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Times> out(tids_.size());
-    for (size_t i = 0; i < tids_.size(); ++i) {
-        // "/proc/self/task/TID/schedstat": nanoseconds on a CPU, nanoseconds runnable but
-        // waiting, time slices. Read with stdio: no library offers it.
-        const std::string path = "/proc/self/task/" + std::to_string(tids_[i]) + "/schedstat";
-        if (FILE* f = std::fopen(path.c_str(), "r")) {
-            long long cpu = 0, wait = 0;
-            if (std::fscanf(f, "%lld %lld", &cpu, &wait) == 2) out[i] = {cpu, wait};
-            std::fclose(f);
-        }
+    std::vector<Times> out(schedstat_.size());
+    for (size_t i = 0; i < schedstat_.size(); ++i) {
+        // "schedstat": nanoseconds on a CPU, nanoseconds runnable but waiting, time
+        // slices. Parsed here: no library reads it.
+        char buf[96];
+        const ssize_t n = schedstat_[i] >= 0 ? ::pread(schedstat_[i], buf, sizeof buf - 1, 0) : -1;
+        if (n <= 0) continue;
+        buf[n] = '\0';
+        long long cpu = 0, wait = 0;
+        if (std::sscanf(buf, "%lld %lld", &cpu, &wait) == 2) out[i] = {cpu, wait};
     }
     return out;
 }
@@ -92,6 +102,7 @@ bool HashingGovernor::start() {
         return false;
     }
     thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "hash-governor");
     return true;
 }
 
@@ -107,15 +118,23 @@ void HashingGovernor::stop() {
 
 void HashingGovernor::run() {
     std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, kPeriod, [this] { return stopping_; })) {
+    auto period = kPeriod;
+    while (!cv_.wait_for(lock, period, [this] { return stopping_; })) {
         lock.unlock();
-        tick(Clock::now());
+        const bool watching = tick(Clock::now()) == HashingMode::Background || !history_.empty();
+        period = watching ? kPeriod : kIdlePeriod;
         lock.lock();
     }
 }
 
 HashingMode HashingGovernor::tick(Clock::time_point now) {
-    history_.push_back({now, reactors_.times(), pool_.cpuNanos(), pool_.hasWork()});
+    const bool work = pool_.hasWork();
+    if (!work && rule_.mode() == HashingMode::Shared) {
+        // Nothing to schedule: the windows start again with the next job.
+        history_.clear();
+        return HashingMode::Shared;
+    }
+    history_.push_back({now, reactors_.times(), pool_.cpuNanos(), work});
     const auto& settings = rule_.settings();
     // The oldest snapshot kept is the newest one at least starvedWindow old.
     while (history_.size() > 2 && now - history_[1].at >= settings.starvedWindow) {

@@ -1,4 +1,5 @@
-// HashingGovernor: decides, every 50 ms, how the hashing pool (argon2id) is scheduled.
+// HashingGovernor: decides how the hashing pool (argon2id) is scheduled, every 10 ms while
+// the pool has work.
 //
 // - Shared (the default): nice +10. Logins keep a share of the CPU however busy the cores
 //   are, whoever keeps them busy. The price: on a core that a reactor thread keeps busy,
@@ -10,12 +11,12 @@
 //   latency.
 //
 // Background is chosen while a reactor thread was busy (on a CPU, or waiting for one)
-// for most of the last 250 ms: token verification is near the CPU's capacity. It is left
+// for most of the last 50 ms: token verification is near the CPU's capacity. It is left
 // as soon as the reactors calm down; or when the pool, with work waiting all along, got
-// almost no CPU over the last second while a reactor itself waited for a CPU: something
+// almost no CPU over the last 500 ms while a reactor itself waited for a CPU: something
 // else keeps the cores busy, another process perhaps, and Background would starve the
 // logins for that other work rather than for token verification. Shared is then kept for
-// a second before Background may be tried again, two after the next such second, then
+// a second before Background may be tried again, two after the next such starving, then
 // four, up to 30. A pool starved by the reactors alone stays Background: token
 // verification at capacity comes first.
 //
@@ -60,8 +61,8 @@ class GovernorRule {
         double calmBelow = 0.5;      // leave it when every reactor is below this
         double starvedBelow = 0.05;  // ... or when the pool, with work, got less than this
         double waitedAt = 0.10;      // while a reactor waited for a CPU at least this share
-        std::chrono::milliseconds busyWindow{250};
-        std::chrono::milliseconds starvedWindow{1000};
+        std::chrono::milliseconds busyWindow{50};
+        std::chrono::milliseconds starvedWindow{500};
         // Shared at least this long after the pool starved; doubled at each starving that
         // follows, up to maxSharedHold, until Background ends by the reactors calming down
         // or lasts stableBackground.
@@ -88,6 +89,11 @@ class GovernorRule {
 // 0.0.5 neither names nor exposes them. Thread-safe.
 class ReactorThreads {
   public:
+    ReactorThreads() = default;
+    ~ReactorThreads();
+    ReactorThreads(const ReactorThreads&) = delete;
+    ReactorThreads& operator=(const ReactorThreads&) = delete;
+
     void addCurrentThread();
     struct Times {
         int64_t cpuNanos = 0;   // on a CPU
@@ -99,13 +105,17 @@ class ReactorThreads {
   private:
     std::mutex mu_;
     std::vector<pthread_t> threads_;
-    std::vector<pid_t> tids_;
+    std::vector<int> schedstat_;  // an open /proc/self/task/TID/schedstat per thread, or -1
 };
 
 class HashingGovernor {
   public:
     using Clock = GovernorRule::Clock;
-    static constexpr std::chrono::milliseconds kPeriod{50};
+    // Between ticks while the pool has work or is in Background; kIdlePeriod otherwise (a
+    // tick then only asks the pool whether it has work: the governor costs nothing
+    // measurable while no one logs in).
+    static constexpr std::chrono::milliseconds kPeriod{10};
+    static constexpr std::chrono::milliseconds kIdlePeriod{50};
 
     HashingGovernor(WorkerPool& pool, ReactorThreads& reactors, std::shared_ptr<spdlog::logger> log,
                     GovernorRule::Settings settings = GovernorRule::Settings{});

@@ -36,9 +36,19 @@ GovernorSample starved(double waited) {
     return s;
 }
 
+// The times below are written for these settings (the thresholds are the defaults).
+GovernorRule::Settings testSettings() {
+    GovernorRule::Settings s;
+    s.starvedWindow = 1000ms;
+    s.sharedHold = 1000ms;
+    s.maxSharedHold = 30000ms;
+    s.stableBackground = 10000ms;
+    return s;
+}
+
 class GovernorRuleTest : public ::testing::Test {
   protected:
-    GovernorRule rule;
+    GovernorRule rule{testSettings()};
     Clock::time_point t0 = Clock::now();
     Clock::time_point at(std::chrono::milliseconds d) const { return t0 + d; }
 };
@@ -154,24 +164,34 @@ TEST(HashingGovernorTest, ThePoolFollowsTheModeOnEveryThread) {
 
 TEST(HashingGovernorTest, SamplesTheReactorsAndThePoolAndSwitchesThePool) {
     if (!canLeaveIdleScheduling()) GTEST_SKIP() << "no CAP_SYS_NICE or RLIMIT_NICE here";
-    WorkerPool pool("test-pool", 1, 4, WorkerPool::Priority::Background);
+    WorkerPool pool("test-pool", 2, 4, WorkerPool::Priority::Background);
     ReactorThreads reactors;
     // This thread plays the reactor: its CPU time is what the governor reads.
     reactors.addCurrentThread();
     reactors.addCurrentThread();  // once only
     ASSERT_EQ(reactors.times().size(), 1u);
+    EXPECT_GT(reactors.times()[0].cpuNanos, 0);
     auto log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
     HashingGovernor governor(pool, reactors, log);
-    // Ticks at made-up times 50 ms apart, this thread burning 100 ms of CPU in between: the
-    // reactor reads as busy.
     auto t = Clock::now();
-    EXPECT_EQ(governor.tick(t), HashingMode::Shared);  // one snapshot: no window yet
+    // No work in the pool: nothing sampled, whatever the reactors do.
+    EXPECT_EQ(governor.tick(t), HashingMode::Shared);
     burnCpu(100ms);
-    EXPECT_EQ(governor.tick(t + 50ms), HashingMode::Background);
-    EXPECT_EQ(policyOf(pool), SCHED_IDLE);
-    governor.stop();  // back to Shared
+    EXPECT_EQ(governor.tick(t + 50ms), HashingMode::Shared);
+
+    // A job in the pool; ticks at made-up times 50 ms apart, this thread burning 100 ms of
+    // CPU in between: the reactor reads as busy.
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    ASSERT_TRUE(pool.trySubmit([gate] { gate.wait(); }));
+    EXPECT_EQ(governor.tick(t + 100ms), HashingMode::Shared);  // one snapshot: no window yet
+    burnCpu(100ms);
+    EXPECT_EQ(governor.tick(t + 150ms), HashingMode::Background);
+    EXPECT_EQ(policyOf(pool), SCHED_IDLE);  // the pool's other thread
+    governor.stop();                        // back to Shared
     EXPECT_NE(policyOf(pool), SCHED_IDLE);
+    release.set_value();
 }
 
 TEST(HashingGovernorTest, ThePoolReportsItsWorkAndItsCpuTime) {
