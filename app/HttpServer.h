@@ -43,7 +43,7 @@ class Dispatcher {
   public:
     Dispatcher(std::vector<Route> routes, DispatcherDeps deps);
     // Never throws: failures become 500 responses. The writer is taken by reference: each
-    // move of a Pistache ResponseWriter (its stream buffer and locale) cost ~700
+    // move of a Pistache ResponseWriter (its stream buffer and locale) cost ~400
     // instructions of every request (bench/PROFILE.md); a worker route moves it once.
     void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer);
     // Answers a request that Pistache's parser refused (400, 413, ...) with our envelope.
