@@ -1,27 +1,19 @@
 #include "app/LogLineFormatter.h"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string_view>
+
+#include <spdlog/details/fmt_helper.h>
 
 namespace authsvc::app {
 
 namespace {
-
-void append(spdlog::memory_buf_t& dest, std::string_view s) {
-    dest.append(s.data(), s.data() + s.size());
-}
-
-// `value` as exactly `digits` decimal digits, zero-padded (value < 10^digits).
-void appendPadded(spdlog::memory_buf_t& dest, long value, int digits) {
-    char buf[8];
-    for (int i = digits - 1; i >= 0; --i) {
-        buf[i] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    }
-    dest.append(buf, buf + digits);
-}
-
+// spdlog's own buffer helpers: the ones its pattern_formatter writes with.
+using spdlog::details::fmt_helper::append_string_view;
+using spdlog::details::fmt_helper::pad3;
+using spdlog::details::fmt_helper::pad6;
 }  // namespace
 
 void LogLineFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
@@ -40,24 +32,24 @@ void LogLineFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
     }
     const std::string_view date(date_, dateSize_);
     const auto level = spdlog::level::to_string_view(msg.level);
-    const std::string_view text(msg.payload.data(), msg.payload.size());
+    const auto& text = msg.payload;
     if (layout_ == Layout::Json) {
-        append(dest, R"({"time":")");
-        append(dest, date);
-        appendPadded(dest, duration_cast<microseconds>(sinceEpoch - second).count(), 6);
-        append(dest, R"(Z","level":")");
-        append(dest, std::string_view(level.data(), level.size()));
-        append(dest, R"(","msg":")");
-        append(dest, text);
-        append(dest, "\"}\n");
+        append_string_view(R"({"time":")", dest);
+        append_string_view(date, dest);
+        pad6(static_cast<uint64_t>(duration_cast<microseconds>(sinceEpoch - second).count()), dest);
+        append_string_view(R"(Z","level":")", dest);
+        append_string_view(level, dest);
+        append_string_view(R"(","msg":")", dest);
+        append_string_view(text, dest);
+        append_string_view("\"}\n", dest);
     } else {
-        append(dest, date);
-        appendPadded(dest, duration_cast<milliseconds>(sinceEpoch - second).count(), 3);
-        append(dest, "Z ");
-        append(dest, std::string_view(level.data(), level.size()));
-        append(dest, " ");
-        append(dest, text);
-        append(dest, "\n");
+        append_string_view(date, dest);
+        pad3(static_cast<uint32_t>(duration_cast<milliseconds>(sinceEpoch - second).count()), dest);
+        append_string_view("Z ", dest);
+        append_string_view(level, dest);
+        append_string_view(" ", dest);
+        append_string_view(text, dest);
+        append_string_view("\n", dest);
     }
 }
 
