@@ -1,12 +1,9 @@
 #include "app/HashingGovernor.h"
 
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <string>
 
@@ -68,22 +65,6 @@ std::vector<ReactorThreads::Times> ReactorThreads::times() {
     return out;
 }
 
-bool canLeaveIdleScheduling() {
-    bool ok = false;
-    std::thread probe([&ok] {
-        const auto tid = static_cast<id_t>(gettid());
-        errno = 0;
-        const int base = getpriority(PRIO_PROCESS, tid);
-        if (errno != 0) return;
-        (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + 10));
-        sched_param param{};
-        if (sched_setscheduler(0, SCHED_IDLE, &param) != 0) return;
-        ok = sched_setscheduler(0, SCHED_OTHER, &param) == 0;
-    });
-    probe.join();
-    return ok;
-}
-
 HashingGovernor::HashingGovernor(WorkerPool& pool, ReactorThreads& reactors,
                                  std::shared_ptr<spdlog::logger> log,
                                  GovernorRule::Settings settings)
@@ -94,7 +75,7 @@ HashingGovernor::~HashingGovernor() {
 }
 
 bool HashingGovernor::start() {
-    if (!canLeaveIdleScheduling()) {
+    if (!WorkerPool::canLeaveIdle()) {
         log_->info(
             "hashing pool stays at nice +10: this process may not leave SCHED_IDLE (no "
             "CAP_SYS_NICE, RLIMIT_NICE below 10), so a login storm can add a few ms to token "

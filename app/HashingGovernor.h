@@ -151,8 +151,4 @@ class HashingGovernor {
     std::thread thread_;
 };
 
-// True if a thread of this process may go from SCHED_IDLE back to SCHED_OTHER at nice +10
-// (tried on a thread of its own, so that nothing is left under SCHED_IDLE).
-bool canLeaveIdleScheduling();
-
 }  // namespace authsvc::app

@@ -49,12 +49,34 @@ void WorkerPool::stop() {
 }
 
 namespace {
+// The calling thread at nice +10. On Linux the nice value belongs to the thread (its tid),
+// not to the process. Raising it needs no privilege; failing to is harmless (the thread
+// runs at normal priority), so the result is ignored.
+void toBackgroundPriority() {
+    const auto tid = static_cast<id_t>(gettid());
+    errno = 0;
+    const int base = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + 10));
+}
+
 bool applyIdle(pid_t tid, bool idle) {
     // sched_setscheduler keeps the thread's nice value for SCHED_OTHER.
     sched_param param{};
     return sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &param) == 0;
 }
 }  // namespace
+
+bool WorkerPool::canLeaveIdle() {
+    // Tried on a thread of its own, set up as a Background pool's, so that nothing is left
+    // under SCHED_IDLE.
+    bool ok = false;
+    std::thread probe([&ok] {
+        toBackgroundPriority();
+        ok = applyIdle(gettid(), true) && applyIdle(gettid(), false);
+    });
+    probe.join();
+    return ok;
+}
 
 bool WorkerPool::setIdle(bool idle) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,15 +103,7 @@ bool WorkerPool::hasWork() {
 }
 
 void WorkerPool::run(Priority priority) {
-    // On Linux the nice value belongs to the thread (its tid), not to the process.
-    // Raising it needs no privilege; failing to is harmless (the pool runs at normal
-    // priority), so the result is ignored.
-    if (priority == Priority::Background) {
-        const auto tid = static_cast<id_t>(gettid());
-        errno = 0;
-        const int base = getpriority(PRIO_PROCESS, tid);
-        if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, base + 10));
-    }
+    if (priority == Priority::Background) toBackgroundPriority();
     {
         std::lock_guard<std::mutex> lock(mu_);
         tids_.push_back(gettid());

@@ -41,6 +41,8 @@ class WorkerPool {
     // the normal policy at the nice value they had. Leaving SCHED_IDLE needs CAP_SYS_NICE
     // or an RLIMIT_NICE that allows the nice value: false if a thread refused.
     bool setIdle(bool idle);
+    // Whether setIdle(false) would succeed on a Background pool's threads in this process.
+    static bool canLeaveIdle();
     // What HashingGovernor samples: the CPU time the pool's threads have used so far, and
     // whether a job is queued or running.
     int64_t cpuNanos();

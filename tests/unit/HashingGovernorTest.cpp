@@ -152,7 +152,7 @@ int policyOf(WorkerPool& pool) {
 }
 
 TEST(HashingGovernorTest, ThePoolFollowsTheModeOnEveryThread) {
-    if (!canLeaveIdleScheduling()) GTEST_SKIP() << "no CAP_SYS_NICE or RLIMIT_NICE here";
+    if (!WorkerPool::canLeaveIdle()) GTEST_SKIP() << "no CAP_SYS_NICE or RLIMIT_NICE here";
     WorkerPool pool("test-pool", 1, 4, WorkerPool::Priority::Background);
     const int normal = policyOf(pool);
     EXPECT_NE(normal, SCHED_IDLE);
@@ -163,7 +163,7 @@ TEST(HashingGovernorTest, ThePoolFollowsTheModeOnEveryThread) {
 }
 
 TEST(HashingGovernorTest, SamplesTheReactorsAndThePoolAndSwitchesThePool) {
-    if (!canLeaveIdleScheduling()) GTEST_SKIP() << "no CAP_SYS_NICE or RLIMIT_NICE here";
+    if (!WorkerPool::canLeaveIdle()) GTEST_SKIP() << "no CAP_SYS_NICE or RLIMIT_NICE here";
     WorkerPool pool("test-pool", 2, 4, WorkerPool::Priority::Background);
     ReactorThreads reactors;
     // This thread plays the reactor: its CPU time is what the governor reads.
