@@ -130,13 +130,11 @@ HashingMode HashingGovernor::tick(Clock::time_point now) {
         first = &x;
     }
     const double busyWall = std::chrono::duration<double, std::nano>(last.at - first->at).count();
+    // Busy: on a CPU or waiting for one, i.e. with work to do.
+    const auto busy = [](const ReactorThreads::Times& t) { return t.cpuNanos + t.waitNanos; };
     if (busyWall > 0) {
         for (size_t i = 0; i < last.reactors.size(); ++i) {
             // A reactor that showed itself during the window counts from 0: a bound.
-            // Busy: on a CPU or waiting for one, i.e. with work to do.
-            const auto busy = [](const ReactorThreads::Times& t) {
-                return t.cpuNanos + t.waitNanos;
-            };
             const int64_t before = i < first->reactors.size() ? busy(first->reactors[i]) : 0;
             s.reactorBusy =
                 std::max(s.reactorBusy, double(busy(last.reactors[i]) - before) / busyWall);
