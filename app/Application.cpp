@@ -9,18 +9,22 @@
 #include <thread>
 
 #include "app/HttpServer.h"
+#include "app/KeysCommand.h"
 #include "app/Metrics.h"
 #include "app/ResponseNudger.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
 #include "controllers/AuthController.h"
+#include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
 #include "middleware/LoginThrottle.h"
 #include "middleware/RequireAuth.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
+#include "models/KeyRing.h"
 #include "models/Migrator.h"
+#include "verify/Verifier.h"
 
 namespace authsvc::app {
 
@@ -43,7 +47,7 @@ models::AuthSettings authSettings(const Config& c) {
     s.refreshTtlMs = c.refresh.ttl.count();
     s.reuseGraceMs = c.refresh.reuseGrace.count();
     s.sliding = c.refresh.sliding;
-    s.successorKey = c.jwt.secret;
+    s.successorKey = c.refresh.secret;
     return s;
 }
 
@@ -188,19 +192,21 @@ struct Application::Parts {
           migrator(db, clock),
           hasher({static_cast<unsigned long long>(c.auth.argon2id.iterations),
                   size_t(c.auth.argon2id.memoryKib)}),
-          tokens({c.jwt.secret, c.jwt.issuer, c.jwt.audience, c.jwt.accessTtl.count(),
-                  c.jwt.leeway.count()},
-                 clock),
+          keys(keyConfig(c.jwt)),
+          tokens({c.jwt.issuer, c.jwt.audience, c.jwt.accessTtl.count()}, keys, clock),
+          verifier({c.jwt.issuer, c.jwt.audience, c.jwt.leeway}, keys.source(), clock),
           observer(metrics, *log),
           auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer) {}
 
-    models::SystemClock clock;
+    verify::SystemClock clock;
     models::Database db;
     models::Migrator migrator;
     models::UserRepository userRepo;
     models::RefreshTokenRepository refreshRepo;
     models::PasswordHasher hasher;
+    models::KeyRing keys;
     models::TokenService tokens;
+    verify::Verifier verifier;
     Metrics metrics;
     ObservingMetrics observer;
     models::AuthService auth;
@@ -214,7 +220,40 @@ Application::Application(Config config, bool server)
             "survive a restart and no other instance or service can verify them. Set "
             "AUTHSVC_JWT_SECRET (at least 32 bytes) in production.");
     }
-    parts_ = std::make_unique<Parts>(config_, logging_.logger);
+    if (config_.refresh.secretGenerated && !config_.jwt.secretGenerated && server) {
+        logging_.logger->warn(
+            "refresh.secret is empty and there is no jwt.secret: refresh successors use a "
+            "random key for this run only, so a retried refresh fails across restarts and "
+            "instances. Set AUTHSVC_REFRESH_SECRET (at least 32 bytes) in production.");
+    }
+    try {
+        parts_ = std::make_unique<Parts>(config_, logging_.logger);
+    } catch (const verify::KeyError& e) {
+        throw ConfigError(config_.source + ": jwt: " + e.what());
+    }
+    if (server) {
+        for (const auto& w : parts_->keys.warnings()) logging_.logger->warn("{}", w);
+    }
+}
+
+void Application::reloadKeys() {
+    auto& log = *logging_.logger;
+    auto& p = *parts_;
+    try {
+        Config fresh = loadConfig(config_.source == "defaults" ? "" : config_.source);
+        // A secret generated at start stays: reloading must not end this run's tokens.
+        if (fresh.jwt.secretGenerated) fresh.jwt.secret = config_.jwt.secret;
+        p.keys.reload(keyConfig(fresh.jwt));
+        config_.jwt.keysDir = fresh.jwt.keysDir;
+        config_.jwt.signingKid = fresh.jwt.signingKid;
+        config_.jwt.secret = fresh.jwt.secret;
+        for (const auto& w : p.keys.warnings()) log.warn("{}", w);
+        p.metrics.keyReload(true);
+        log.info("signing keys reloaded: {}", describeKeys(p.keys));
+    } catch (const std::exception& e) {
+        p.metrics.keyReload(false);
+        log.error("signing keys not reloaded, the current keys stay in force: {}", e.what());
+    }
 }
 
 Application::~Application() {
@@ -223,7 +262,7 @@ Application::~Application() {
     logging_.logger.reset();
 }
 
-int Application::serve(const sigset_t& stopSignals) {
+int Application::serve(const sigset_t& signals) {
     auto& log = *logging_.logger;
     auto& p = *parts_;
     // Migrations are applied before the server listens. If the database cannot be reached,
@@ -243,14 +282,16 @@ int Application::serve(const sigset_t& stopSignals) {
                             config_.refresh.purgeInterval);
     middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
                                        config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
-    middleware::RequireAuth requireAuth(p.tokens);
+    middleware::RequireAuth requireAuth(p.verifier);
+    controllers::KeysController keysController(p.keys, config_.jwt.jwksMaxAge.count() / 1000);
     controllers::AuthController authController(p.auth, throttle,
                                                [&p] { p.metrics.loginThrottled(); });
     controllers::UserController userController(p.auth);
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); });
-    auto routes = routeTable(config_.routes, authController, userController, opsController);
+    auto routes =
+        routeTable(config_.routes, authController, userController, opsController, keysController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
@@ -276,10 +317,11 @@ int Application::serve(const sigset_t& stopSignals) {
     }
     log.info("authsvc {} listening on {}:{} ({} backend, config {})", AUTHSVC_VERSION,
              config_.server.host, server.port(), config_.database.backend, config_.source);
+    log.info("signing keys: {}", describeKeys(p.keys));
     log.flush();  // now rather than with the next batch: scripts wait for this line
 
     int sig = 0;
-    sigwait(&stopSignals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reloadKeys();
     log.info("received signal {}: draining", sig);
     dispatcher->startDraining();
     governor.stop();

@@ -17,14 +17,16 @@ class Application {
     Application(Config config, bool server);
     ~Application();
 
-    // Runs until SIGTERM or SIGINT (which the caller has blocked in every thread), then
-    // stops accepting, finishes in-flight requests and returns 0.
-    int serve(const sigset_t& stopSignals);
+    // Runs until SIGTERM or SIGINT (which the caller has blocked in every thread, with
+    // SIGHUP), then stops accepting, finishes in-flight requests and returns 0. SIGHUP
+    // reloads the signing keys from the config file (a failed reload keeps them).
+    int serve(const sigset_t& signals);
     int migrate(bool statusOnly);
     int addUser(const std::string& email, const std::string& password);
     int revokeUser(const std::string& email);
 
   private:
+    void reloadKeys();
     struct Parts;
     Config config_;
     Logging logging_;

@@ -131,15 +131,18 @@ const std::vector<KeyDef>& schema() {
         boolKey("database.auto_migrate", [](C& c, bool v) { c.database.autoMigrate = v; }),
         durationKey("database.timeout", Millis{100}, Millis{60000},
                     [](C& c, Millis v) { c.database.timeout = v; }),
-        enumKey("jwt.algorithm", {"HS256"}, [](C& c, auto& v) { c.jwt.algorithm = v; }),
         strKey("jwt.secret", [](C& c, auto& v) { c.jwt.secret = v; }),
-        strKey("jwt.private_key_file", [](C& c, auto& v) { c.jwt.privateKeyFile = v; }),
+        strKey("jwt.keys_dir", [](C& c, auto& v) { c.jwt.keysDir = v; }),
+        strKey("jwt.signing_kid", [](C& c, auto& v) { c.jwt.signingKid = v; }),
+        durationKey("jwt.jwks_max_age", Millis{0}, day,
+                    [](C& c, Millis v) { c.jwt.jwksMaxAge = v; }),
         strKey("jwt.issuer", [](C& c, auto& v) { c.jwt.issuer = v; }),
         strKey("jwt.audience", [](C& c, auto& v) { c.jwt.audience = v; }),
         durationKey("jwt.access_ttl", Millis{1000}, day,
                     [](C& c, Millis v) { c.jwt.accessTtl = v; }),
         durationKey("jwt.leeway", Millis{0}, Millis{300000},
                     [](C& c, Millis v) { c.jwt.leeway = v; }),
+        strKey("refresh.secret", [](C& c, auto& v) { c.refresh.secret = v; }),
         durationKey("refresh.ttl", Millis{1000}, day * 3650,
                     [](C& c, Millis v) { c.refresh.ttl = v; }),
         durationKey("refresh.reuse_grace", Millis{0}, Millis{300000},
@@ -219,10 +222,27 @@ void finish(Config& c, const std::string& source) {
     if (!c.jwt.secret.empty() && c.jwt.secret.size() < 32) {
         fail(source, "jwt.secret", "an HS256 secret must be at least 32 bytes");
     }
-    if (c.jwt.secret.empty()) {
-        models::crypto::init();
+    if (c.jwt.keysDir.empty() && !c.jwt.signingKid.empty()) {
+        fail(source, "jwt.signing_kid", "needs jwt.keys_dir");
+    }
+    if (!c.refresh.secret.empty() && c.refresh.secret.size() < 32) {
+        fail(source, "refresh.secret", "must be at least 32 bytes");
+    }
+    models::crypto::init();
+    // Only HS256 alone needs a secret; beside keys_dir an empty secret means no HS256.
+    if (c.jwt.secret.empty() && c.jwt.keysDir.empty()) {
         c.jwt.secret = models::crypto::base64UrlEncode(models::crypto::randomBytes(48));
         c.jwt.secretGenerated = true;
+    }
+    // The refresh successor key: its own setting; else jwt.secret as before (deployments
+    // that set only jwt.secret keep their grace retries across an upgrade); else random.
+    if (c.refresh.secret.empty()) {
+        if (!c.jwt.secret.empty() && !c.jwt.secretGenerated) {
+            c.refresh.secret = c.jwt.secret;
+        } else {
+            c.refresh.secret = models::crypto::base64UrlEncode(models::crypto::randomBytes(48));
+            c.refresh.secretGenerated = true;
+        }
     }
     std::set<std::string> seen(std::begin(FixedPaths::kAll), std::end(FixedPaths::kAll));
     for (auto* list : {&c.routes.login, &c.routes.refresh, &c.routes.protectedPaths}) {

@@ -33,10 +33,11 @@ struct DatabaseConfig {
 };
 
 struct JwtConfig {
-    std::string algorithm = "HS256";
-    std::string secret;            // never empty after loadConfig()
-    bool secretGenerated = false;  // true when the configured secret was empty
-    std::string privateKeyFile;
+    std::string secret;            // HS256; empty after loadConfig() only beside keys_dir
+    bool secretGenerated = false;  // true when it was empty without keys_dir: random per start
+    std::string keysDir;           // <kid>.pem files; empty: HS256 only
+    std::string signingKid;        // required with keysDir
+    Millis jwksMaxAge{5 * 60 * 1000};
     std::string issuer = "authsvc";
     std::string audience = "authsvc-clients";
     Millis accessTtl{15 * 60 * 1000};
@@ -44,6 +45,8 @@ struct JwtConfig {
 };
 
 struct RefreshConfig {
+    std::string secret;            // the successor key; never empty after loadConfig()
+    bool secretGenerated = false;  // true when random per start
     Millis ttl{14LL * 24 * 3600 * 1000};
     Millis reuseGrace{10 * 1000};
     bool sliding = false;
@@ -78,8 +81,9 @@ struct FixedPaths {
     static constexpr const char* kHealthz = "/healthz";
     static constexpr const char* kReadyz = "/readyz";
     static constexpr const char* kMetrics = "/metrics";
+    static constexpr const char* kJwks = "/.well-known/jwks.json";
     static constexpr const char* kAll[] = {kRegister, kLogout, kLogoutAll, kMe,
-                                           kHealthz,  kReadyz, kMetrics};
+                                           kHealthz,  kReadyz, kMetrics,   kJwks};
 };
 
 struct RoutesConfig {

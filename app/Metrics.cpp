@@ -92,6 +92,10 @@ std::string Metrics::render() const {
     o << "# HELP authsvc_families_purged_total Expired or revoked families deleted.\n"
          "# TYPE authsvc_families_purged_total counter\n"
       << "authsvc_families_purged_total " << purged_ << "\n";
+    o << "# HELP authsvc_key_reloads_total Reloads of the signing keys (SIGHUP) by result.\n"
+         "# TYPE authsvc_key_reloads_total counter\n"
+      << "authsvc_key_reloads_total{result=\"success\"} " << keyReloadSuccess_ << "\n"
+      << "authsvc_key_reloads_total{result=\"failure\"} " << keyReloadFailure_ << "\n";
     return o.str();
 }
 

@@ -14,8 +14,10 @@ BearerHandler bearer(HttpResponse (C::*fn)(const HttpRequest&, const AuthContext
 }  // namespace
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users, controllers::OpsController& ops) {
+                              controllers::UserController& users, controllers::OpsController& ops,
+                              controllers::KeysController& keys) {
     using controllers::AuthController;
+    using controllers::KeysController;
     using controllers::OpsController;
     using controllers::UserController;
     using enum RunsOn;
@@ -32,6 +34,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
         {"healthz",    "GET",  {FixedPaths::kHealthz},     Reactor,      pub(&OpsController::healthz, ops)},
         {"readyz",     "GET",  {FixedPaths::kReadyz},     DatabasePool, pub(&OpsController::readyz, ops)},
         {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},
+        {"jwks",       "GET",  {FixedPaths::kJwks},        Reactor,      pub(&KeysController::jwks, keys)},
     };
     // clang-format on
 }

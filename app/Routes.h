@@ -11,6 +11,7 @@
 #include "app/Config.h"
 #include "controllers/AuthController.h"
 #include "controllers/Http.h"
+#include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
 
@@ -38,6 +39,7 @@ struct Route {
 };
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users, controllers::OpsController& ops);
+                              controllers::UserController& users, controllers::OpsController& ops,
+                              controllers::KeysController& keys);
 
 }  // namespace authsvc::app

@@ -1,4 +1,4 @@
-// authsvc: serve | migrate [status] | user add EMAIL | user revoke EMAIL.
+// authsvc: serve | migrate [status] | user add|revoke EMAIL | keys generate|list|jwks.
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 
 #include "app/Application.h"
 #include "app/Config.h"
+#include "app/KeysCommand.h"
 
 namespace {
 
@@ -21,12 +22,13 @@ std::string readPassword() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Block the stop signals before any thread starts, so that every thread inherits the
-    // mask and serve() receives them with sigwait().
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGTERM);
-    sigaddset(&stopSignals, SIGINT);
+    // Block the stop and reload signals before any thread starts, so that every thread
+    // inherits the mask and serve() receives them with sigwait().
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
 
     CLI::App cli{"authsvc: email/password login, JWT access tokens, rotating refresh tokens"};
     cli.set_version_flag("--version", std::string("authsvc ") + AUTHSVC_VERSION);
@@ -47,6 +49,19 @@ int main(int argc, char** argv) {
     userAdd->add_option("email", email, "the user's email")->required();
     auto* userRevoke = user->add_subcommand("revoke", "revoke every session of a user");
     userRevoke->add_option("email", email, "the user's email")->required();
+    auto* keys = cli.add_subcommand("keys", "signing keys in jwt.keys_dir");
+    keys->require_subcommand(1);
+    std::string algorithm = "ES256";
+    std::string kid;
+    auto* keysGenerate = keys->add_subcommand(
+        "generate", "write a new private key <keys_dir>/<kid>.pem (0600); prints the kid");
+    keysGenerate->add_option("--algorithm", algorithm, "ES256 (default) or RS256")
+        ->check(CLI::IsMember({"ES256", "RS256"}));
+    keysGenerate->add_option("--kid", kid, "the key id (default: unique, sorts by creation time)");
+    auto* keysList = keys->add_subcommand("list",
+                                          "one line a key: kid, algorithm, "
+                                          "private/public, RFC 7638 thumbprint, signing");
+    auto* keysJwks = keys->add_subcommand("jwks", "print the JWKS (public keys) on stdout");
     cli.require_subcommand(0, 1);
 
     try {
@@ -58,9 +73,12 @@ int main(int argc, char** argv) {
     try {
         authsvc::app::Config config = authsvc::app::loadConfig(configPath);
         const bool serving = *serve || cli.get_subcommands().empty();
-        if (serving) pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+        if (*keysGenerate) return authsvc::app::keysGenerate(config, algorithm, kid);
+        if (*keysList) return authsvc::app::keysList(config);
+        if (*keysJwks) return authsvc::app::keysJwks(config);
+        if (serving) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
         authsvc::app::Application app(std::move(config), serving);
-        if (serving) return app.serve(stopSignals);
+        if (serving) return app.serve(signals);
         if (*migrate) return app.migrate(migrateWhat == "status");
         if (*userAdd) return app.addUser(email, readPassword());
         if (*userRevoke) return app.revokeUser(email);

@@ -24,15 +24,19 @@
 
 #include "bench/run_for.h"
 #include "models/AuthService.h"
-#include "models/Clock.h"
 #include "models/Crypto.h"
 #include "models/Database.h"
+#include "models/KeyRing.h"
 #include "models/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/TokenService.h"
 #include "models/UserRepository.h"
+#include "verify/Clock.h"
 
 using namespace authsvc::models;
+using authsvc::verify::AccessClaims;
+using authsvc::verify::ManualClock;
+using authsvc::verify::SystemClock;
 
 namespace {
 
@@ -76,11 +80,8 @@ int main(int argc, char** argv) {
         RefreshTokenRepository refreshTokens;
         PasswordHasher hasher(Argon2Params{});  // unused by refresh
         const std::string secret = crypto::base64UrlEncode(crypto::randomBytes(48));
-        TokenSettings tokenSettings;
-        tokenSettings.secret = secret;
-        tokenSettings.issuer = "authsvc";
-        tokenSettings.audience = "authsvc-clients";
-        TokenService tokenService(tokenSettings, clock);
+        KeyRing keys(KeyConfig{secret, "", ""});
+        TokenService tokenService(TokenSettings{"authsvc", "authsvc-clients"}, keys, clock);
         AuthSettings authSettings;
         authSettings.successorKey = secret;
         AuthObserver observer;  // no metrics, no logs

@@ -18,15 +18,18 @@
 #include <string>
 #include <vector>
 
-#include "models/Clock.h"
 #include "models/Crypto.h"
 #include "models/Database.h"
 #include "models/Migrator.h"
 #include "models/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
+#include "verify/Clock.h"
 
 using namespace authsvc::models;
+using authsvc::verify::AccessClaims;
+using authsvc::verify::ManualClock;
+using authsvc::verify::SystemClock;
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/TokenService.h"
+#include "verify/AccessClaims.h"
 
 namespace authsvc::controllers {
 
@@ -29,14 +29,14 @@ struct HttpRequest {
 // their strings (two allocations per protected request before).
 class AuthContext {
   public:
-    explicit AuthContext(models::AccessClaims claims)
-        : claims_(std::make_shared<const models::AccessClaims>(std::move(claims))) {}
-    explicit AuthContext(std::shared_ptr<const models::AccessClaims> claims)
+    explicit AuthContext(verify::AccessClaims claims)
+        : claims_(std::make_shared<const verify::AccessClaims>(std::move(claims))) {}
+    explicit AuthContext(std::shared_ptr<const verify::AccessClaims> claims)
         : claims_(std::move(claims)) {}
-    const models::AccessClaims& claims() const { return *claims_; }
+    const verify::AccessClaims& claims() const { return *claims_; }
 
   private:
-    std::shared_ptr<const models::AccessClaims> claims_;  // never null
+    std::shared_ptr<const verify::AccessClaims> claims_;  // never null
 };
 
 struct HttpResponse {

@@ -5,7 +5,7 @@
 namespace authsvc::middleware {
 
 LoginThrottle::LoginThrottle(int perIpPerMinute, int perAccountPerMinute,
-                             const models::Clock& clock, size_t maxKeys)
+                             const verify::Clock& clock, size_t maxKeys)
     : ip_{perIpPerMinute, {}, {}},
       email_{perAccountPerMinute, {}, {}},
       clock_(clock),

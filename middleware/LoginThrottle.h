@@ -12,13 +12,13 @@
 #include <string>
 #include <unordered_map>
 
-#include "models/Clock.h"
+#include "verify/Clock.h"
 
 namespace authsvc::middleware {
 
 class LoginThrottle {
   public:
-    LoginThrottle(int perIpPerMinute, int perAccountPerMinute, const models::Clock& clock,
+    LoginThrottle(int perIpPerMinute, int perAccountPerMinute, const verify::Clock& clock,
                   size_t maxKeys = kMaxKeys);
 
     // Seconds to wait when the next attempt must be refused; nullopt when allowed.
@@ -44,7 +44,7 @@ class LoginThrottle {
 
     std::mutex mu_;
     Dimension ip_, email_;
-    const models::Clock& clock_;
+    const verify::Clock& clock_;
     size_t maxKeys_;
 };
 

@@ -39,7 +39,7 @@ bool isWellFormedRefreshToken(const std::string& token) {
 
 AuthService::AuthService(Database& db, const UserRepository& users,
                          const RefreshTokenRepository& tokens, const PasswordHasher& hasher,
-                         const TokenService& tokenService, const Clock& clock,
+                         const TokenService& tokenService, const verify::Clock& clock,
                          AuthSettings settings, AuthObserver& observer)
     : db_(db),
       users_(users),

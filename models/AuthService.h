@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <string>
 
-#include "models/Clock.h"
 #include "models/Crypto.h"
 #include "models/Database.h"
 #include "models/Error.h"
@@ -24,6 +23,7 @@
 #include "models/RefreshTokenRepository.h"
 #include "models/TokenService.h"
 #include "models/UserRepository.h"
+#include "verify/Clock.h"
 
 namespace authsvc::models {
 
@@ -59,8 +59,8 @@ class AuthObserver {
 class AuthService {
   public:
     AuthService(Database& db, const UserRepository& users, const RefreshTokenRepository& tokens,
-                const PasswordHasher& hasher, const TokenService& tokenService, const Clock& clock,
-                AuthSettings settings, AuthObserver& observer);
+                const PasswordHasher& hasher, const TokenService& tokenService,
+                const verify::Clock& clock, AuthSettings settings, AuthObserver& observer);
 
     // operatorOverride: an operator adds the user even while registration is closed.
     Result<User> registerUser(const std::string& rawEmail, const std::string& password,
@@ -91,7 +91,7 @@ class AuthService {
     const RefreshTokenRepository& tokens_;
     const PasswordHasher& hasher_;
     const TokenService& tokenService_;
-    const Clock& clock_;
+    const verify::Clock& clock_;
     AuthSettings settings_;
     AuthObserver& observer_;
     crypto::HmacSha256 successorMac_;

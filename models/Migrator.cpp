@@ -36,7 +36,7 @@ std::vector<std::string> splitStatements(const std::string& sql) {
     return out;
 }
 
-Migrator::Migrator(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+Migrator::Migrator(Database& db, const verify::Clock& clock) : db_(db), clock_(clock) {}
 
 std::vector<EmbeddedMigration> Migrator::mine() const {
     const std::string dialect = db_.dialect() == Dialect::Sqlite ? "sqlite" : "postgresql";

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "models/Clock.h"
 #include "models/Database.h"
+#include "verify/Clock.h"
 
 namespace authsvc::models {
 
@@ -34,7 +34,7 @@ struct MigrationStatus {
 
 class Migrator {
   public:
-    Migrator(Database& db, const Clock& clock);
+    Migrator(Database& db, const verify::Clock& clock);
     std::vector<MigrationStatus> status();
     // Applies what is pending; returns how many were applied.
     int migrate();
@@ -44,7 +44,7 @@ class Migrator {
     void ensureTable();
 
     Database& db_;
-    const Clock& clock_;
+    const verify::Clock& clock_;
 };
 
 }  // namespace authsvc::models

@@ -19,6 +19,9 @@ using authsvc::controllers::UserController;
 using authsvc::controllers::userJson;
 using authsvc::middleware::LoginThrottle;
 using authsvc::testing::kSecret;
+using authsvc::verify::AccessClaims;
+using authsvc::verify::ManualClock;
+using authsvc::verify::SystemClock;
 using nlohmann::json;
 
 const std::string kEmail = "alice@example.com";
@@ -41,8 +44,8 @@ class AuthControllerTest : public ::testing::Test {
         Migrator(*db, clock).migrate();
         AuthSettings s;
         s.successorKey = kSecret;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService, clock, s,
-                                             observer);
+        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService.tokenService,
+                                             clock, s, observer);
         controller = std::make_unique<AuthController>(*auth, throttle, [this] { ++throttled; });
     }
 
@@ -74,8 +77,7 @@ class AuthControllerTest : public ::testing::Test {
     UserRepository users;
     RefreshTokenRepository tokens;
     PasswordHasher hasher{Argon2Params{1, 8}};
-    TokenService tokenService{TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000},
-                              clock};
+    authsvc::testing::TokenKit tokenService{clock};
     authsvc::testing::RecordingObserver observer;
     LoginThrottle throttle{20, 3, clock};
     int throttled = 0;
@@ -256,7 +258,7 @@ TEST_F(AuthControllerTest, ProtectedBodyIsExactlyTheJsonDumpForAnySubject) {
     UserController uc(*auth);
     for (const std::string sub :
          {"42", "", "a\"quote", "back\\slash", "ctl\x01\n", "\xc3\xa9t\xc3\xa9"}) {
-        authsvc::models::AccessClaims claims;
+        authsvc::verify::AccessClaims claims;
         claims.sub = sub;
         const HttpResponse p = uc.protectedResource(HttpRequest{}, AuthContext{claims});
         EXPECT_EQ(p.body, (json{{"data", "This is a protected resource."}, {"sub", sub}}).dump());

@@ -19,6 +19,9 @@ using authsvc::testing::inOneBatch;
 using authsvc::testing::kSecret;
 using authsvc::testing::RecordingObserver;
 using authsvc::testing::TempDir;
+using authsvc::verify::AccessClaims;
+using authsvc::verify::ManualClock;
+using authsvc::verify::SystemClock;
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr int64_t kTtlMs = 14 * kDayMs;
@@ -77,7 +80,7 @@ class AuthServiceTest : public ::testing::Test, protected authsvc::testing::Serv
         EXPECT_EQ(r.error().code, ErrorCode::InvalidGrant) << why;
     }
     std::string sidOf(const TokenPair& p) {
-        auto c = tokenService.verify(p.accessToken);
+        auto c = kit.verify(p.accessToken);
         EXPECT_TRUE(c);
         return c ? c->sid : "";
     }
@@ -149,7 +152,7 @@ TEST_F(AuthServiceTest, LoginReturnsTheFullPair) {
     EXPECT_EQ(p.expiresIn, 900);
     EXPECT_EQ(p.refreshExpiresIn, kTtlMs / 1000);
     EXPECT_TRUE(isWellFormedRefreshToken(p.refreshToken)) << p.refreshToken;
-    auto claims = tokenService.verify(p.accessToken);
+    auto claims = kit.verify(p.accessToken);
     ASSERT_TRUE(claims);
     EXPECT_EQ(claims->sub, std::to_string(id));
     EXPECT_FALSE(claims->sid.empty());

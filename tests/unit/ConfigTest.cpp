@@ -48,7 +48,9 @@ TEST(ConfigTest, EmptyDocumentGivesTheDefaultsOfApiMd) {
     EXPECT_EQ(c.database.sqlitePath, "data/authsvc.db");
     EXPECT_EQ(c.database.poolSize, 8);
     EXPECT_TRUE(c.database.autoMigrate);
-    EXPECT_EQ(c.jwt.algorithm, "HS256");
+    EXPECT_EQ(c.jwt.keysDir, "");
+    EXPECT_EQ(c.jwt.signingKid, "");
+    EXPECT_EQ(c.jwt.jwksMaxAge, Millis(5 * 60 * 1000));
     EXPECT_EQ(c.jwt.issuer, "authsvc");
     EXPECT_EQ(c.jwt.audience, "authsvc-clients");
     EXPECT_EQ(c.jwt.accessTtl, Millis(15 * 60 * 1000));
@@ -82,7 +84,6 @@ database:
   pool_size: 4
   auto_migrate: false
 jwt:
-  algorithm: HS256
   secret: )" + kGoodSecret + R"(
   issuer: me
   audience: them
@@ -271,7 +272,9 @@ TEST(ConfigTest, BadEnumNamesKeyFileValueAndChoices) {
 }
 
 TEST(ConfigTest, OtherEnums) {
-    EXPECT_NE(errorOf("jwt: {algorithm: none}").find("jwt.algorithm"), std::string::npos);
+    // jwt.algorithm went away: a key's algorithm follows from the key.
+    EXPECT_NE(errorOf("jwt: {algorithm: HS256}").find("unknown key"), std::string::npos);
+    EXPECT_NE(errorOf("jwt: {private_key_file: k.pem}").find("unknown key"), std::string::npos);
     EXPECT_NE(errorOf("auth: {registration: maybe}").find("auth.registration"), std::string::npos);
     EXPECT_NE(errorOf("log: {format: xml}").find("log.format"), std::string::npos);
     EXPECT_NE(errorOf("log: {level: loud}").find("log.level"), std::string::npos);
@@ -402,3 +405,51 @@ TEST(ConfigTest, DuplicateKeyIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+const std::string kOtherSecret(40, 'r');
+}
+
+TEST(ConfigTest, RefreshSecretIsJwtSecretWhenOnlyThatIsSet) {
+    Config c = parseConfig("jwt:\n  secret: " + kGoodSecret + "\n", "test.yaml", envOf({}));
+    EXPECT_EQ(c.refresh.secret, kGoodSecret);
+    EXPECT_FALSE(c.refresh.secretGenerated);
+}
+
+TEST(ConfigTest, RefreshSecretHasItsOwnSettingAndEnvironmentVariable) {
+    Config c = parseConfig("jwt:\n  secret: " + kGoodSecret + "\n", "test.yaml",
+                           envOf({{"AUTHSVC_REFRESH_SECRET", kOtherSecret}}));
+    EXPECT_EQ(c.refresh.secret, kOtherSecret);
+    EXPECT_EQ(c.jwt.secret, kGoodSecret);
+    const std::string e = errorOf("refresh:\n  secret: " + std::string(31, 'x') + "\n");
+    EXPECT_NE(e.find("refresh.secret"), std::string::npos) << e;
+    EXPECT_EQ(e.find(std::string(31, 'x')), std::string::npos) << e;
+}
+
+TEST(ConfigTest, RefreshSecretIsRandomPerStartWithoutAnyConfiguredSecret) {
+    Config a = parseConfig("jwt: {keys_dir: /k, signing_kid: k1}\n", "test.yaml", envOf({}));
+    Config b = parseConfig("jwt: {keys_dir: /k, signing_kid: k1}\n", "test.yaml", envOf({}));
+    EXPECT_TRUE(a.refresh.secretGenerated);
+    EXPECT_GE(a.refresh.secret.size(), 32u);
+    EXPECT_NE(a.refresh.secret, b.refresh.secret);
+}
+
+TEST(ConfigTest, KeysDirWithoutSecretMeansNoHs256) {
+    Config c = parseConfig("jwt: {keys_dir: /k, signing_kid: k1, jwks_max_age: 1m}\n", "test.yaml",
+                           envOf({}));
+    EXPECT_EQ(c.jwt.secret, "");
+    EXPECT_FALSE(c.jwt.secretGenerated);
+    EXPECT_EQ(c.jwt.keysDir, "/k");
+    EXPECT_EQ(c.jwt.signingKid, "k1");
+    EXPECT_EQ(c.jwt.jwksMaxAge, Millis(60'000));
+    Config env =
+        parseConfig("", "test.yaml",
+                    envOf({{"AUTHSVC_JWT_KEYS_DIR", "/e"}, {"AUTHSVC_JWT_SIGNING_KID", "k2"}}));
+    EXPECT_EQ(env.jwt.keysDir, "/e");
+    EXPECT_EQ(env.jwt.signingKid, "k2");
+}
+
+TEST(ConfigTest, SigningKidNeedsKeysDir) {
+    const std::string e = errorOf("jwt: {signing_kid: k1}\n");
+    EXPECT_NE(e.find("jwt.signing_kid"), std::string::npos) << e;
+}

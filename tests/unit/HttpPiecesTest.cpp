@@ -11,6 +11,7 @@
 #include "middleware/BodyChecks.h"
 #include "middleware/RequestId.h"
 #include "middleware/RequireAuth.h"
+#include "verify/Bearer.h"
 
 namespace {
 
@@ -23,7 +24,6 @@ using authsvc::controllers::jsonResponse;
 using authsvc::controllers::parseObject;
 using authsvc::controllers::requiredString;
 using authsvc::controllers::statusOf;
-using authsvc::middleware::bearerToken;
 using authsvc::middleware::checkBody;
 using authsvc::middleware::RequestIds;
 using authsvc::middleware::RequireAuth;
@@ -282,6 +282,14 @@ TEST(BodyChecksTest, JsonBodyPasses) {
 
 // ---- Bearer parsing --------------------------------------------------------------------
 
+// The token of "Bearer <token>" as RequireAuth accepts it: the credentials, in b64token
+// syntax.
+std::optional<std::string_view> bearerToken(std::string_view header) {
+    auto token = authsvc::verify::bearerCredentials(header);
+    if (!token || !authsvc::verify::isB64Token(*token)) return std::nullopt;
+    return token;
+}
+
 TEST(BearerTokenTest, AcceptsTheRfc6750Form) {
     EXPECT_EQ(bearerToken("Bearer abc.DEF-_~+/"), "abc.DEF-_~+/");
     EXPECT_EQ(bearerToken("Bearer abc=="), "abc==");
@@ -363,12 +371,9 @@ TEST(DeclaredLengthTest, OnlyHeaderNamesAtLineStartsInTheHeaderBlockCount) {
 
 class RequireAuthTest : public ::testing::Test {
   protected:
-    authsvc::models::ManualClock clock;
-    authsvc::models::TokenService tokens{
-        authsvc::models::TokenSettings{authsvc::testing::kSecret, "authsvc", "authsvc-clients",
-                                       900'000, 30'000},
-        clock};
-    RequireAuth auth{tokens};
+    authsvc::verify::ManualClock clock;
+    authsvc::testing::TokenKit tokens{clock};
+    RequireAuth auth{tokens.verifier};
 };
 
 TEST_F(RequireAuthTest, NoHeaderIsMissingToken) {

@@ -6,7 +6,7 @@
 namespace {
 
 using authsvc::middleware::LoginThrottle;
-using authsvc::models::ManualClock;
+using authsvc::verify::ManualClock;
 
 class LoginThrottleTest : public ::testing::Test {
   protected:

@@ -12,9 +12,9 @@ using authsvc::models::Database;
 using authsvc::models::DatabaseSettings;
 using authsvc::models::Dialect;
 using authsvc::models::embeddedMigrations;
-using authsvc::models::ManualClock;
 using authsvc::models::Migrator;
 using authsvc::models::splitStatements;
+using authsvc::verify::ManualClock;
 using Statements = std::vector<std::string>;
 
 TEST(SplitStatementsTest, OneStatementPerSemicolonAtTheEndOfALine) {

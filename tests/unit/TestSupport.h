@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "models/AuthService.h"
+#include "models/KeyRing.h"
+#include "verify/Verifier.h"
 
 namespace authsvc::testing {
 
@@ -173,15 +175,68 @@ inline void inOneBatch(models::Database& db, const std::vector<std::function<voi
     holder.join();
 }
 
+// A key source that counts how often the verifier asked for the keys: a cache hit asks
+// for none.
+class CountingKeySource : public verify::KeySource {
+  public:
+    explicit CountingKeySource(std::shared_ptr<verify::KeySource> inner)
+        : inner_(std::move(inner)) {}
+    std::shared_ptr<const verify::KeySet> keys() const override {
+        ++calls;
+        return inner_->keys();
+    }
+    uint64_t version() const override { return inner_->version(); }
+    mutable std::atomic<int> calls{0};
+
+  private:
+    std::shared_ptr<verify::KeySource> inner_;
+};
+
+// Issuing (TokenService) and verification (verify::Verifier) over one HS256 KeyRing, with
+// the verifier's answers as models::Result, as the service's RequireAuth maps them.
+struct TokenKit {
+    TokenKit(const verify::Clock& clock, std::string issuer = "authsvc",
+             std::string audience = "authsvc-clients", int64_t leewayMs = 30'000,
+             std::string secret = kSecret)
+        : keys(models::KeyConfig{secret, "", ""}),
+          counting(std::make_shared<CountingKeySource>(keys.source())),
+          tokenService(models::TokenSettings{issuer, audience, 900'000}, keys, clock),
+          verifier(verify::VerifierOptions{issuer, audience, std::chrono::milliseconds(leewayMs)},
+                   counting, clock) {}
+
+    std::string issue(const std::string& sub, const std::string& sid) const {
+        return tokenService.issue(sub, sid);
+    }
+    int64_t accessTtlSeconds() const { return tokenService.accessTtlSeconds(); }
+    models::Result<verify::AccessClaims> verify(std::string_view token) const {
+        verify::Verified v = verifier.verifyToken(token);
+        if (v) return *v.claims;
+        return models::makeError(models::ErrorCode::InvalidToken, v.error.description);
+    }
+    // The claims when `token` is accepted from the verified-token cache (no key lookup);
+    // nullptr otherwise (the token may have been verified in full, and cached, by it).
+    std::shared_ptr<const verify::AccessClaims> verifiedBefore(std::string_view token) const {
+        const int before = counting->calls;
+        verify::Verified v = verifier.verifyToken(token);
+        if (!v || counting->calls != before) return nullptr;
+        return v.claims;
+    }
+
+    models::KeyRing keys;
+    std::shared_ptr<CountingKeySource> counting;
+    models::TokenService tokenService;
+    verify::Verifier verifier;
+};
+
 // What an AuthService needs besides its Database, as the unit tests build it: a manual
 // clock, cheap argon2id, the test secret.
 struct ServiceParts {
-    models::ManualClock clock{1'800'000'000'000};
+    verify::ManualClock clock{1'800'000'000'000};
     models::UserRepository users;
     models::RefreshTokenRepository tokens;
     models::PasswordHasher hasher{models::Argon2Params{1, 8}};
-    models::TokenService tokenService{
-        models::TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000}, clock};
+    TokenKit kit{clock};
+    const models::TokenService& tokenService = kit.tokenService;
     RecordingObserver observer;
     models::AuthSettings settings;
 };

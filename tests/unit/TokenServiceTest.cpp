@@ -1,5 +1,5 @@
-// TokenService: issuing, and every rejection of API.md (libjwt 1.10 checks only format
-// and signature, so each claim rule is ours). Tokens are forged with libsodium.
+// TokenService (issuing) and verify::Verifier (HS256): every rejection of API.md. Tokens
+// are forged with libsodium; issued tokens are compared with libjwt's bytes.
 #include "models/TokenService.h"
 
 #include <gtest/gtest.h>
@@ -13,31 +13,20 @@
 namespace {
 
 using authsvc::models::ErrorCode;
-using authsvc::models::ManualClock;
-using authsvc::models::TokenService;
-using authsvc::models::TokenSettings;
 using authsvc::testing::forgeJwt;
 using authsvc::testing::jwtSegment;
 using authsvc::testing::kSecret;
+using authsvc::testing::TokenKit;
+using authsvc::verify::ManualClock;
 using nlohmann::json;
 
 constexpr int64_t kStartMs = 1'800'000'000'000;
 constexpr int64_t kNow = kStartMs / 1000;
 
-TokenSettings settings() {
-    TokenSettings s;
-    s.secret = kSecret;
-    s.issuer = "authsvc";
-    s.audience = "authsvc-clients";
-    s.accessTtlMs = 15 * 60 * 1000;
-    s.leewayMs = 30 * 1000;
-    return s;
-}
-
 class TokenServiceTest : public ::testing::Test {
   protected:
     ManualClock clock{kStartMs};
-    TokenService tokens{settings(), clock};
+    TokenKit tokens{clock};
 
     static json header() { return {{"alg", "HS256"}, {"typ", "JWT"}}; }
     static json claims() {
@@ -110,16 +99,17 @@ TEST_F(TokenServiceTest, IssuedTokenIsByteForByteWhatLibjwtWouldSign) {
 }
 
 TEST_F(TokenServiceTest, IssuedClaimsAreEscapedJson) {
-    TokenSettings s = settings();
-    s.issuer = "iss \"quoted\" \\ / \x01 \xc3\xa9";
-    s.audience = "aud\ttab";
-    TokenService odd(s, clock);
+    struct {
+        std::string issuer = "iss \"quoted\" \\ / \x01 \xc3\xa9";
+        std::string audience = "aud\ttab";
+    } s;
+    TokenKit odd(clock, s.issuer, s.audience);
     const std::string sub = "sub \"\n\xe2\x82\xac";
     const std::string t = odd.issue(sub, "fam\"ily");
     const json p = jwtSegment(t, 1);
     EXPECT_EQ(p.at("iss"), s.issuer);
     EXPECT_EQ(p.at("aud"), s.audience);
-    auto r = odd.verify(t);  // libjwt decodes it and every claim check passes
+    auto r = odd.verify(t);  // it decodes and every claim check passes
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->sub, sub);
     EXPECT_EQ(r->sid, "fam\"ily");
@@ -149,14 +139,12 @@ TEST_F(TokenServiceTest, ForgedTokenWithTheRightKeyIsAccepted) {
     EXPECT_EQ(r->jti, "j1");
 }
 
-TEST_F(TokenServiceTest, ConstructorRefusesAKeyShorterThan32Bytes) {
-    TokenSettings s = settings();
-    s.secret = std::string(31, 'k');
-    EXPECT_THROW(TokenService(s, clock), std::invalid_argument);
-    s.secret = "";
-    EXPECT_THROW(TokenService(s, clock), std::invalid_argument);
-    s.secret = std::string(32, 'k');
-    EXPECT_NO_THROW(TokenService(s, clock));
+TEST_F(TokenServiceTest, KeysRefuseASecretShorterThan32Bytes) {
+    using authsvc::models::KeyConfig;
+    using authsvc::models::KeyRing;
+    EXPECT_THROW(KeyRing(KeyConfig{std::string(31, 'k'), "", ""}), authsvc::verify::KeyError);
+    EXPECT_THROW(KeyRing(KeyConfig{"", "", ""}), authsvc::verify::KeyError);
+    EXPECT_NO_THROW(KeyRing(KeyConfig{std::string(32, 'k'), "", ""}));
 }
 
 TEST_F(TokenServiceTest, RejectsABadSignature) {
@@ -259,9 +247,7 @@ TEST_F(TokenServiceTest, ExpiredBeyondLeewayIsRejectedWithTheApiMessage) {
 }
 
 TEST_F(TokenServiceTest, ExpiredWithZeroLeeway) {
-    TokenSettings s = settings();
-    s.leewayMs = 0;
-    TokenService strict(s, clock);
+    TokenKit strict(clock, "authsvc", "authsvc-clients", /*leewayMs=*/0);
     const std::string t = strict.issue("42", "f");
     clock.advanceMs(900 * 1000 + 1);
     auto r = strict.verify(t);
@@ -443,9 +429,7 @@ TEST_F(TokenServiceTest, TamperingWithACachedTokenIsStillRejected) {
 TEST_F(TokenServiceTest, ACachedTokenIsNotAcceptedByAServiceWithAnotherKey) {
     const std::string t = forgeJwt(header(), claims(), kSecret);
     ASSERT_EQ(rejection(t), "");
-    TokenSettings s = settings();
-    s.secret = std::string(40, 'x');
-    TokenService other{s, clock};
+    TokenKit other(clock, "authsvc", "authsvc-clients", 30'000, std::string(40, 'x'));
     EXPECT_FALSE(other.verify(t));
 }
 

@@ -1,6 +1,6 @@
 // VerifiedTokenCache: hits, the time window re-checked on every hit (exact boundaries,
 // with the leeway), the size bound, other bytes missing, concurrent use.
-#include "models/VerifiedTokenCache.h"
+#include "verify/VerifiedTokenCache.h"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 
 namespace {
 
-using authsvc::models::AccessClaims;
-using authsvc::models::ManualClock;
-using authsvc::models::VerifiedTokenCache;
+using authsvc::verify::AccessClaims;
+using authsvc::verify::ManualClock;
+using authsvc::verify::VerifiedTokenCache;
 
 constexpr int64_t kStartMs = 1'800'000'000'000;
 constexpr int64_t kLeeway = 30'000;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace authsvc::models {
+namespace authsvc::verify {
 
 struct AccessClaims {
     std::string sub;
@@ -14,4 +14,4 @@ struct AccessClaims {
     int64_t exp = 0;
 };
 
-}  // namespace authsvc::models
+}  // namespace authsvc::verify

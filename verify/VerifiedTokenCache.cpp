@@ -1,9 +1,9 @@
-#include "models/VerifiedTokenCache.h"
+#include "verify/VerifiedTokenCache.h"
 
 #include <algorithm>
 #include <functional>
 
-namespace authsvc::models {
+namespace authsvc::verify {
 namespace {
 constexpr size_t kMaxShards = 16;  // a power of two
 }  // namespace
@@ -39,16 +39,18 @@ bool VerifiedTokenCache::inWindow(const Window& w) const {
     return w.notBeforeMs <= now + leewayMs_ && now <= w.expiresMs + leewayMs_;
 }
 
-std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(std::string_view token) {
+std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(std::string_view token,
+                                                             uint64_t keysVersion) {
     if (shards_.empty()) return nullptr;
     Shard& s = shardOf(token);
     std::lock_guard lock(s.mu);
     auto it = s.index.find(token);
     if (it == s.index.end()) return nullptr;
     Slot& slot = s.slots[it->second];
-    if (!inWindow(slot.window)) {
+    if (!inWindow(slot.window) || slot.window.keysVersion != keysVersion) {
         // Refused from now on (or, for a clock set back, until the full verification says
-        // otherwise): the caller verifies in full and gets the precise reason.
+        // otherwise), or verified under another key set: the caller verifies in full and
+        // gets the precise reason.
         s.index.erase(it);
         slot.token.clear();
         slot.claims.reset();
@@ -85,4 +87,4 @@ size_t VerifiedTokenCache::size() const {
     return n;
 }
 
-}  // namespace authsvc::models
+}  // namespace authsvc::verify

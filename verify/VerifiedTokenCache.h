@@ -18,10 +18,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "models/AccessClaims.h"
-#include "models/Clock.h"
+#include "verify/AccessClaims.h"
+#include "verify/Clock.h"
 
-namespace authsvc::models {
+namespace authsvc::verify {
 
 class VerifiedTokenCache {
   public:
@@ -30,24 +30,25 @@ class VerifiedTokenCache {
     struct Window {
         int64_t notBeforeMs = 0;  // the later of nbf and iat; 0 when it has neither
         int64_t expiresMs = 0;
+        uint64_t keysVersion = 0;  // the key set it verified under (KeySource::version)
     };
 
     // `capacity` 0 disables the cache (every find misses, insert does nothing).
     // A capacity of 16 or more is spread over 16 shards.
     VerifiedTokenCache(size_t capacity, int64_t leewayMs, const Clock& clock);
 
-    // The claims of `token` if it was inserted and is inside its window now (shared with
-    // the cache: no copy); nullptr otherwise.
-    std::shared_ptr<const AccessClaims> find(std::string_view token);
+    // The claims of `token` if it was inserted under key set `keysVersion` and is inside
+    // its window now (shared with the cache: no copy); nullptr otherwise.
+    std::shared_ptr<const AccessClaims> find(std::string_view token, uint64_t keysVersion = 0);
     // Call only with a token that passed the full verification just now.
     void insert(std::string_view token, const AccessClaims& claims, Window window);
     size_t size() const;
 
   private:
     // A token's last 32 bytes: the cache holds only tokens whose signature verified, and
-    // a JWS ends in its signature (43 base64url characters of HMAC-SHA256 output), so
-    // those bytes are as good a hash input as the whole ~330 (std::hash of those was
-    // 0.7% of a protected request). Lookups compare whole tokens.
+    // a JWS ends in its signature (43 or more base64url characters of MAC or signature
+    // output), so those bytes are as good a hash input as the whole token. Lookups
+    // compare whole tokens.
     struct TokenHash {
         size_t operator()(std::string_view token) const;
     };
@@ -70,4 +71,4 @@ class VerifiedTokenCache {
     std::vector<std::unique_ptr<Shard>> shards_;
 };
 
-}  // namespace authsvc::models
+}  // namespace authsvc::verify

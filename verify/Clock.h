@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace authsvc::models {
+namespace authsvc::verify {
 
 class Clock {
   public:
@@ -38,4 +38,4 @@ class ManualClock final : public Clock {
     std::atomic<int64_t> now_;
 };
 
-}  // namespace authsvc::models
+}  // namespace authsvc::verify

@@ -1,0 +1,270 @@
+#include "models/KeyRing.h"
+
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "verify/Base64Url.h"
+
+namespace authsvc::models {
+namespace fs = std::filesystem;
+using verify::Algorithm;
+using verify::KeyError;
+
+namespace {
+
+constexpr size_t kMaxPemBytes = 64 * 1024;
+
+std::string readKeyFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw KeyError(path.string() + ": cannot be read");
+    std::string text(kMaxPemBytes + 1, '\0');
+    in.read(text.data(), std::streamsize(text.size()));
+    text.resize(size_t(in.gcount()));
+    if (text.size() > kMaxPemBytes) throw KeyError(path.string() + ": larger than 64 KiB");
+    return text;
+}
+
+std::string header(Algorithm alg, const std::string& kid) {
+    // Sorted keys, compact: the bytes libjwt writes for the same header.
+    std::string json = std::string("{\"alg\":\"") + verify::algorithmName(alg) + "\"";
+    if (!kid.empty()) json += ",\"kid\":\"" + kid + "\"";  // isValidKid: nothing to escape
+    json += ",\"typ\":\"JWT\"}";
+    return verify::base64UrlEncode(json);
+}
+
+// DER ECDSA signature -> JOSE R || S (RFC 7518 §3.4).
+std::string joseFromDer(const unsigned char* der, size_t len) {
+    const unsigned char* p = der;
+    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, long(len));
+    if (!sig) throw std::runtime_error("ECDSA signature could not be decoded");
+    std::string out(64, '\0');
+    const BIGNUM* r = nullptr;
+    const BIGNUM* s = nullptr;
+    ECDSA_SIG_get0(sig, &r, &s);
+    const bool ok = BN_bn2binpad(r, reinterpret_cast<unsigned char*>(out.data()), 32) == 32 &&
+                    BN_bn2binpad(s, reinterpret_cast<unsigned char*>(out.data()) + 32, 32) == 32;
+    ECDSA_SIG_free(sig);
+    if (!ok) throw std::runtime_error("ECDSA signature out of range");
+    return out;
+}
+
+}  // namespace
+
+bool isValidKid(const std::string& kid) {
+    if (kid.empty() || kid.size() > 64 || kid[0] == '.') return false;
+    return std::all_of(kid.begin(), kid.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    });
+}
+
+SigningKey::SigningKey(const std::string& secret)
+    : alg_(Algorithm::HS256),
+      encodedHeader_(header(alg_, "")),
+      hmac_(std::make_unique<crypto::HmacSha256>((crypto::init(), secret))) {
+    if (secret.size() < 32) throw KeyError("the HS256 secret must be at least 32 bytes");
+}
+
+SigningKey::SigningKey(verify::AsymmetricKey key)
+    : alg_(key.alg), kid_(key.kid), encodedHeader_(header(alg_, kid_)), pkey_(key.pkey) {
+    if (!key.hasPrivate) throw KeyError("key " + kid_ + " is a public key: it cannot sign");
+}
+
+std::string SigningKey::sign(std::string_view input) const {
+    if (hmac_) return hmac_->mac(input);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    size_t len = 0;
+    const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len, data, input.size()) != 1) {
+        throw std::runtime_error("signing failed");
+    }
+    std::string sig(len, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data,
+                       input.size()) != 1) {
+        throw std::runtime_error("signing failed");
+    }
+    sig.resize(len);
+    if (alg_ == Algorithm::ES256) {
+        return joseFromDer(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+    }
+    return sig;
+}
+
+struct KeyRing::Loaded {
+    verify::KeySet set;
+    std::shared_ptr<const SigningKey> signing;
+    std::shared_ptr<const std::string> jwks;
+    std::vector<KeyInfo> infos;
+    std::vector<std::string> warnings;
+};
+
+KeyRing::Loaded KeyRing::load(const KeyConfig& config) {
+    Loaded out;
+    if (config.keysDir.empty()) {
+        if (!config.signingKid.empty()) throw KeyError("jwt.signing_kid needs jwt.keys_dir");
+        if (config.secret.empty()) throw KeyError("jwt.secret or jwt.keys_dir is required");
+        out.set.setSharedSecret(config.secret);
+        out.signing = std::make_shared<const SigningKey>(config.secret);
+    } else {
+        if (config.signingKid.empty() && config.needSigningKey) {
+            throw KeyError("jwt.keys_dir needs jwt.signing_kid");
+        }
+        std::error_code ec;
+        if (!fs::is_directory(config.keysDir, ec)) {
+            throw KeyError("jwt.keys_dir " + config.keysDir + " is not a directory");
+        }
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(config.keysDir, ec)) {
+            if (entry.path().extension() == ".pem") files.push_back(entry.path());
+        }
+        if (ec) throw KeyError("jwt.keys_dir " + config.keysDir + ": " + ec.message());
+        std::sort(files.begin(), files.end());
+        for (const auto& path : files) {
+            const std::string kid = path.stem().string();
+            if (!isValidKid(kid)) {
+                throw KeyError(path.string() +
+                               ": the name must be <kid>.pem with a kid of 1 to "
+                               "64 characters [A-Za-z0-9._-]");
+            }
+            verify::AsymmetricKey key;
+            try {
+                key = verify::keyFromPem(readKeyFile(path), kid);
+            } catch (const KeyError& e) {
+                throw KeyError(path.string() + ": " + e.what());
+            }
+            struct stat st {};
+            if (key.hasPrivate && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+                out.warnings.push_back(path.string() +
+                                       " holds a private key and is readable by group or others "
+                                       "(chmod 600 it)");
+            }
+            if (kid == config.signingKid) {
+                try {
+                    out.signing = std::make_shared<const SigningKey>(key);
+                } catch (const KeyError& e) {
+                    throw KeyError(path.string() + ": " + e.what());
+                }
+            }
+            out.infos.push_back({kid, verify::algorithmName(key.alg), key.hasPrivate,
+                                 verify::thumbprint(key), kid == config.signingKid});
+            out.set.add(std::move(key));
+        }
+        if (!out.signing && config.needSigningKey) {
+            throw KeyError("jwt.signing_kid " + config.signingKid + ": no " + config.keysDir + "/" +
+                           config.signingKid + ".pem");
+        }
+        if (!config.secret.empty()) out.set.setSharedSecret(config.secret);
+    }
+    out.jwks = std::make_shared<const std::string>(out.set.jwks().dump());
+    return out;
+}
+
+KeyRing::KeyRing(const KeyConfig& config) {
+    Loaded loaded = load(config);
+    source_ = std::make_shared<verify::LocalKeySource>(loaded.set);
+    install(std::move(loaded));
+}
+
+void KeyRing::reload(const KeyConfig& config) {
+    Loaded loaded = load(config);
+    source_->replace(loaded.set);
+    install(std::move(loaded));
+}
+
+void KeyRing::install(Loaded loaded) {
+    std::lock_guard<std::mutex> lock(mu_);
+    signing_ = std::move(loaded.signing);
+    jwks_ = std::move(loaded.jwks);
+    infos_ = std::move(loaded.infos);
+    warnings_ = std::move(loaded.warnings);
+}
+
+std::shared_ptr<const SigningKey> KeyRing::signingKey() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return signing_;
+}
+
+std::shared_ptr<const std::string> KeyRing::jwks() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return jwks_;
+}
+
+std::vector<KeyInfo> KeyRing::describe() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return infos_;
+}
+
+std::vector<std::string> KeyRing::warnings() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return warnings_;
+}
+
+std::string generateKeyFile(const std::string& dir, const std::string& algorithm, std::string kid,
+                            int64_t nowMs) {
+    if (dir.empty()) throw KeyError("jwt.keys_dir is not set");
+    if (kid.empty()) {
+        // Sorts by creation time; 48 random bits keep two keys of one second apart.
+        const std::time_t t = std::time_t(nowMs / 1000);
+        std::tm utc{};
+        gmtime_r(&t, &utc);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+        kid = std::string(stamp) + "-" + crypto::hex(crypto::randomBytes(6));
+    }
+    if (!isValidKid(kid)) throw KeyError("kid must be 1 to 64 characters [A-Za-z0-9._-]");
+    EVP_PKEY* raw = nullptr;
+    if (algorithm == "ES256") {
+        raw = EVP_EC_gen("P-256");
+    } else if (algorithm == "RS256") {
+        raw = EVP_RSA_gen(2048);
+    } else {
+        throw KeyError("algorithm must be ES256 or RS256");
+    }
+    if (!raw) throw KeyError("key generation failed");
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(raw, EVP_PKEY_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (!bio ||
+        !PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr)) {
+        throw KeyError("PEM encoding failed");
+    }
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(dir, ec);
+        if (ec) throw KeyError("cannot create " + dir + ": " + ec.message());
+        ::chmod(dir.c_str(), 0700);
+    }
+    const std::string path = (fs::path(dir) / (kid + ".pem")).string();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw KeyError(path + (errno == EEXIST ? ": exists (never overwritten)"
+                                               : ": " + std::string(std::strerror(errno))));
+    }
+    const bool written = ::write(fd, data, size_t(len)) == len;
+    const bool closed = ::close(fd) == 0;
+    if (!written || !closed) {
+        ::unlink(path.c_str());
+        throw KeyError(path + ": write failed");
+    }
+    return kid;
+}
+
+}  // namespace authsvc::models
