@@ -79,7 +79,7 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
     echo "| $mode | $scen | $rpsf | $(ms "$p50") | $(ms "$p99") | $serr / $sockerr | $rsscol | $c | $per | $note |"
   done <"$rows"
   echo
-  echo "## Targets (issue 5)"
+  echo "## Targets (issues 5 and 12)"
   echo
   echo "| # | target | measured | result |"
   echo "|---|---|---|---|"
@@ -118,6 +118,20 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
       ok=$(awk -v a="$rk" -v l="$limit" 'BEGIN { print (a <= l) }')
       echo "| 5 | RSS after the bench ≤ 32 MiB + $hash_threads × $argon_mem KiB = $(mib "$limit") MiB$label | $(mib "$rk") MiB (peak $(mib "$hk")) | $(verdict "$ok") |"
     fi
+    # Issue 12: ES256 against HS256 in the same run, and against OpenSSL on the same core.
+    ratio_row() {  # ratio_row LABEL NUMERATOR_SCENARIO DENOMINATOR_SCENARIO MIN
+      local a b r ok
+      a=$(value "$mode" "$2" 3); b=$(value "$mode" "$3" 3)
+      [ -n "$a" ] && [ -n "$b" ] || return 0
+      r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+      ok=$(awk -v r="$r" -v m="$4" 'BEGIN { print (r >= m) }')
+      echo "| $1$label | $(printf '%.0f' "$a") / $(printf '%.0f' "$b") = $r × | $(verdict "$ok") |"
+    }
+    ratio_row "ES256 a: protected ES256, same token ≥ 0.90 × protected HS256" "protected ES256" protected 0.90
+    ratio_row "ES256 b: protected ES256, distinct tokens ≥ 0.80 × raw OpenSSL verify" \
+      "protected ES256 distinct" "raw ES256 verify" 0.80
+    ratio_row "ES256 c: refresh ES256 ≥ 0.90 × refresh HS256 (SQLite)" "refresh ES256 (SQLite)" \
+      "refresh (SQLite)" 0.90
   done
   echo
   echo "## What the profile shows"

@@ -18,7 +18,7 @@
 #   BENCH_RESULTS=bench/RESULTS.md
 #   BENCH_KEEP=1              keep the work directory (logs, databases) after the run
 #   BENCH_NO_BUILD=1          use build-bench/ as it is
-#   BENCH_SCENARIOS="ceiling protected refresh login storm mixed pg"   a subset, for quick
+#   BENCH_SCENARIOS="ceiling protected refresh login storm mixed es256 pg"   a subset, for quick
 #                             checks while profiling (RESULTS.md then has only those rows)
 set -euo pipefail
 
@@ -32,7 +32,7 @@ MODES=${BENCH_MODES:-"pinned unpinned"}
 SQLITE_TOKENS=${BENCH_SQLITE_TOKENS:-200000}
 PG_TOKENS=${BENCH_PG_TOKENS:-50000}
 WITH_PG=${BENCH_PG:-1}
-SCENARIOS=" ${BENCH_SCENARIOS:-ceiling protected refresh login storm mixed pg} "
+SCENARIOS=" ${BENCH_SCENARIOS:-ceiling protected refresh login storm mixed es256 pg} "
 want() { [[ "$SCENARIOS" == *" $1 "* ]]; }
 want pg || WITH_PG=0
 RESULTS=${BENCH_RESULTS:-$BENCH/RESULTS.md}
@@ -56,7 +56,7 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
   log "building Release in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DAUTHSVC_TESTS=OFF >/dev/null
   cmake --build "$BUILD" -j"$CORES" --target authsvc bench_ceiling bench_seed bench_hashrate bench_rotate \
-    >/dev/null
+    bench_es256 >/dev/null
 fi
 AUTHSVC="$BUILD/authsvc"
 
@@ -304,6 +304,44 @@ for mode in $MODES; do
   printf '%s\t%s\t%s\t%s\n' "$mode" "$(status_kib "$SERVER_PID" VmRSS)" \
     "$(status_kib "$SERVER_PID" VmHWM)" "$(cpu_ticks "$SERVER_PID")" >>"$WORK/rss-after.tsv"
   stop_pid "$SERVER_PID"
+
+  # 7. ES256: the same server signing with an EC P-256 key (jwt.keys_dir), HS256's
+  # protected and refresh scenarios again, protected with a distinct token per request,
+  # and on the server's core the raw OpenSSL ES256 sign and verify rates.
+  if want es256; then
+    export AUTHSVC_JWT_KEYS_DIR="$dir/keys"
+    AUTHSVC_JWT_SIGNING_KID=$("$AUTHSVC" keys generate --config "$ROOT/config.yaml")
+    export AUTHSVC_JWT_SIGNING_KID AUTHSVC_DATABASE_SQLITE_PATH="$dir/es256.db"
+    echo "$BENCH_PASSWORD" | "$AUTHSVC" user add "$BENCH_EMAIL" --config "$ROOT/config.yaml" \
+      >/dev/null
+    "$BUILD/bench_seed" sqlite "$dir/es256.db" "$((SQLITE_TOKENS / 2))" "$dir/tokens-es256.txt" \
+      "$BENCH_EMAIL" >&2
+    "$BUILD/bench_es256" mint "$dir/keys" "$AUTHSVC_JWT_SIGNING_KID" 20000 \
+      "$dir/es256-access.txt" 1
+    start_authsvc "$mode" "$dir/server-es256.log"
+    url="http://127.0.0.1:$SERVER_PORT"
+    BENCH_ACCESS_TOKEN=$(login_token "$SERVER_PORT")
+    [ -n "$BENCH_ACCESS_TOKEN" ] || die "ES256 login failed (see $dir/server-es256.log)"
+    measure "$mode" "protected ES256" "$SERVER_PID" "the same ES256 token" -- \
+      run_wrk "$mode-protected-es256" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" protected.lua "$url"
+    BENCH_ACCESS_TOKEN="" BENCH_ACCESS_TOKEN_FILE="$dir/es256-access.txt" \
+      measure "$mode" "protected ES256 distinct" "$SERVER_PID" "20,000 tokens cycled (> cache)" -- \
+      run_wrk "$mode-protected-es256-distinct" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" \
+      protected-distinct.lua "$url" "$WRK_T"
+    measure "$mode" "refresh ES256 (SQLite)" "$SERVER_PID" "new tokens signed ES256" -- \
+      run_wrk "$mode-refresh-es256" "$SERVER_PID" "$WRK_CPUS" "$WRK_T" "$CONNS" refresh.lua "$url" \
+      "$dir/tokens-es256.txt" "$WRK_T"
+    stop_pid "$SERVER_PID"
+    # The raw rates on the server's core, nothing else running.
+    raw=$("${HASH_PIN[@]}" "$BUILD/bench_es256" rates "$DURATION") || die "bench_es256 failed"
+    for what in sign verify verifier; do
+      rate=$(sed -n "s/.*\b$what=\([0-9]*\).*/\1/p" <<<"$raw")
+      printf '%s\t%s\t%s\t-\t-\t0\t0\t-\t-\t-\t%s\t-\n' "$mode" "raw ES256 $what" "$rate" \
+        "OpenSSL $(openssl version | cut -d' ' -f2), one thread, no HTTP" >>"$ROWS"
+    done
+    log "$mode raw ES256: $raw"
+    unset AUTHSVC_JWT_KEYS_DIR AUTHSVC_JWT_SIGNING_KID BENCH_ACCESS_TOKEN_FILE
+  fi
 
   # 3b. refresh on PostgreSQL
   if [ "$WITH_PG" = 1 ]; then

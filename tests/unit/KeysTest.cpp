@@ -70,7 +70,8 @@ TEST(JwkTest, EcCoordinatesAreLeftPaddedTo32Bytes) {
     for (int i = 0; i < 2000 && !seen; ++i) {
         const std::string kid = "k" + std::to_string(i);
         generateKeyFile(dir.path().string(), "ES256", kid, kStartMs);
-        auto key = authsvc::verify::keyFromPem(readAll((dir.path() / (kid + ".pem")).string()), kid);
+        auto key =
+            authsvc::verify::keyFromPem(readAll((dir.path() / (kid + ".pem")).string()), kid);
         json jwk = authsvc::verify::publicJwk(key);
         for (const char* c : {"x", "y"}) {
             auto bytes = base64UrlDecode(jwk[c].get<std::string>());
@@ -96,11 +97,14 @@ TEST(JwkTest, RefusesKeysThisServiceDoesNotUse) {
     json noKid = kRfc7638Key;
     noKid.erase("kid");
     EXPECT_THROW(authsvc::verify::keyFromJwk(noKid), KeyError);
-    json ec = {{"kty", "EC"}, {"crv", "P-256"}, {"kid", "e"},
+    json ec = {{"kty", "EC"},
+               {"crv", "P-256"},
+               {"kid", "e"},
                {"x", base64UrlEncode(std::string(32, '\x01'))},
                {"y", base64UrlEncode(std::string(32, '\x02'))}};
     EXPECT_THROW(authsvc::verify::keyFromJwk(ec), KeyError);  // not on the curve
-    EXPECT_THROW(authsvc::verify::keyFromPem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "x"),
+    EXPECT_THROW(authsvc::verify::keyFromPem(
+                     "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "x"),
                  KeyError);
 }
 
@@ -110,10 +114,10 @@ TEST(Base64UrlTest, RoundTripAndStrictness) {
         for (size_t i = 0; i < n; ++i) bytes += char(i * 37 + n);
         EXPECT_EQ(base64UrlDecode(base64UrlEncode(bytes)), bytes);
     }
-    EXPECT_FALSE(base64UrlDecode("abc="));   // padding
-    EXPECT_FALSE(base64UrlDecode("ab+/"));   // standard alphabet
-    EXPECT_FALSE(base64UrlDecode("a"));      // impossible length
-    EXPECT_FALSE(base64UrlDecode("AB"));     // non-zero unused bits ("AA" is canonical)
+    EXPECT_FALSE(base64UrlDecode("abc="));  // padding
+    EXPECT_FALSE(base64UrlDecode("ab+/"));  // standard alphabet
+    EXPECT_FALSE(base64UrlDecode("a"));     // impossible length
+    EXPECT_FALSE(base64UrlDecode("AB"));    // non-zero unused bits ("AA" is canonical)
     EXPECT_TRUE(base64UrlDecode("AA"));
 }
 
@@ -172,7 +176,8 @@ TEST_F(AsymmetricTest, JwksHasEveryPublicKeyAndNoPrivatePart) {
     ASSERT_EQ(jwks["keys"].size(), 2u);
     for (const auto& k : jwks["keys"]) {
         EXPECT_EQ(k["use"], "sig");
-        for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "k"}) EXPECT_FALSE(k.contains(priv));
+        for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "k"})
+            EXPECT_FALSE(k.contains(priv));
         if (k["kid"] == "ec1") {
             EXPECT_EQ(k["kty"], "EC");
             EXPECT_EQ(k["crv"], "P-256");
@@ -193,21 +198,23 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
     const std::string jwkText = json::parse(*keys.jwks())["keys"][0].dump();
     // HS256 whose HMAC key is the public PEM or the JWK, with and without the kid.
     for (const std::string& key : {ecPublic, jwkText}) {
-        EXPECT_EQ(rejection(v, forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "ec1"}}, claims(), key)),
+        EXPECT_EQ(rejection(v, forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "ec1"}},
+                                        claims(), key)),
                   "Unexpected algorithm");
         EXPECT_EQ(rejection(v, forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}}, claims(), key)),
                   "Unexpected algorithm");
     }
     // alg none, with and without kid.
     const std::string body = base64UrlEncode(claims().dump());
-    EXPECT_NE(rejection(v, base64UrlEncode(R"({"alg":"none","kid":"ec1"})") + "." + body + "."), "");
+    EXPECT_NE(rejection(v, base64UrlEncode(R"({"alg":"none","kid":"ec1"})") + "." + body + "."),
+              "");
     EXPECT_NE(rejection(v, base64UrlEncode(R"({"alg":"none"})") + "." + body + "."), "");
     // The ES key's kid on an RS256 token (signed with the RSA key).
     KeyRing rsa(config("rsa1"));
     TokenService rsaIssuer(TokenSettings{"authsvc", "authsvc-clients", 900'000}, rsa, clock);
     std::string t = rsaIssuer.issue("42", "f");
-    const std::string relabelled = base64UrlEncode(R"({"alg":"RS256","kid":"ec1","typ":"JWT"})") +
-                                   t.substr(t.find('.'));
+    const std::string relabelled =
+        base64UrlEncode(R"({"alg":"RS256","kid":"ec1","typ":"JWT"})") + t.substr(t.find('.'));
     EXPECT_EQ(rejection(v, relabelled), "Unexpected algorithm");
     // Unknown kid; crit; a jwk/jku header naming the attacker's key (never followed).
     EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"ES256","kid":"nope","typ":"JWT"})") +
@@ -218,17 +225,20 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
     t = ecIssuer.issue("42", "f");
     ASSERT_EQ(rejection(v, t), "");
     const std::string rest = t.substr(t.find('.'));
-    EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"ES256","crit":["exp"],"kid":"ec1","typ":"JWT"})") + rest),
-              "Unsupported critical header parameter");
+    EXPECT_EQ(
+        rejection(
+            v, base64UrlEncode(R"({"alg":"ES256","crit":["exp"],"kid":"ec1","typ":"JWT"})") + rest),
+        "Unsupported critical header parameter");
     TempDir attacker;
     generateKeyFile(attacker.path().string(), "ES256", "ec1", kStartMs);  // same kid, other key
     KeyRing evil(KeyConfig{"", attacker.path().string(), "ec1"});
     TokenService evilIssuer(TokenSettings{"authsvc", "authsvc-clients", 900'000}, evil, clock);
     const std::string forged = evilIssuer.issue("42", "f");
     const std::string evilJwk = json::parse(*evil.jwks())["keys"][0].dump();
-    const std::string withJwk = base64UrlEncode(R"({"alg":"ES256","jku":"http://127.0.0.1:1/jwks","jwk":)" +
-                                                evilJwk + R"(,"kid":"ec1","typ":"JWT"})") +
-                                forged.substr(forged.find('.'));
+    const std::string withJwk =
+        base64UrlEncode(R"({"alg":"ES256","jku":"http://127.0.0.1:1/jwks","jwk":)" + evilJwk +
+                        R"(,"kid":"ec1","typ":"JWT"})") +
+        forged.substr(forged.find('.'));
     EXPECT_EQ(rejection(v, forged), "Bad signature");
     EXPECT_NE(rejection(v, withJwk), "");
     // A tampered payload.
