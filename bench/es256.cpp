@@ -7,8 +7,12 @@
 //     COUNT distinct access tokens for user SUB signed by <KEYS_DIR>/<KID>.pem through
 //     models::TokenService (the server's own issuing path), one per line, for the
 //     "protected, distinct ES256 tokens" scenario.
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 #include "Harness.h"
@@ -51,6 +52,7 @@ class SigningKeysTest : public ::testing::Test {
   protected:
     // A server whose keys live in <dir>/keys, with `secret` as jwt.secret ("" for none).
     void makeServer(const std::string& secret) {
+        http.reset();
         server = std::make_unique<ServerProcess>(json{{"jwt", {{"secret", secret}}}});
         keysDir = server->dir() / "keys";
     }
@@ -225,7 +227,7 @@ TEST_F(SigningKeysTest, ForgedAndConfusedTokensAreRefused) {
                     {{"alg", "ES256"}, {"kid", "ec1"}, {"typ", "JWT"}, {"crit", {"exp"}}}, claims),
         "crit");
     json tampered = claims;
-    tampered["sub"] = "1";
+    tampered["sub"] = claims["sub"] == "999" ? "998" : "999";
     refused(good.substr(0, good.find('.')) + "." + base64UrlEncode(tampered.dump()) +
                 good.substr(good.rfind('.')),
             "tampered");
