@@ -32,7 +32,7 @@ run_suite() {  # build dir, targets ("" for all), extra cmake args...
 
 # The first build compiles everything (the bench programs too); the sanitizer build only
 # what the tests run.
-run_suite build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTHSVC_WERROR=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan "authsvc unit_tests integration_tests" -DCMAKE_BUILD_TYPE=Debug \
-  -DAUTHSVC_SANITIZE=ON
+  -DAUTHSVC_SANITIZE=ON -DAUTHSVC_WERROR=ON

@@ -95,8 +95,14 @@ TEST_F(OpsTest, LockedDatabaseGives503WithRetryAfterAndRecovers) {
     EXPECT_EQ(registerUser(*client, email, kPassword).status, 201);
 }
 
-TEST_F(OpsTest, JwksIs404WithHs256) {
-    expectError(client->get("/.well-known/jwks.json"), 404, "not_found");
+// With HS256 alone there is no public key to publish: an empty set, never the secret.
+TEST_F(OpsTest, JwksIsAnEmptySetWithHs256) {
+    const HttpResponse r = client->get("/.well-known/jwks.json");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.jsonBody(), (json{{"keys", json::array()}}));
+    EXPECT_EQ(r.header("content-type"), "application/jwk-set+json");
+    EXPECT_EQ(r.header("cache-control"), "public, max-age=300");
+    EXPECT_EQ(r.body.find(server->secret()), std::string::npos);
 }
 
 TEST_F(OpsTest, MetricsIsPrometheusTextWithRequestCountersByRouteAndStatus) {
