@@ -521,12 +521,12 @@ bool TempPostgres::kill9() {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     }
-    // A zombie postmaster would look alive to the next one's lock-file check; remove the stale
-    // lock as an operator would after making sure the server is dead.
-    if (processState(victims.front()) == 'Z') {
-        std::error_code ec;
-        fs::remove(dir_ / "pg" / "data" / "postmaster.pid", ec);
-    }
+    // A zombie postmaster would look alive to the next one's lock-file checks (data directory
+    // and socket); remove the stale locks as an operator would after making sure the server
+    // is dead.
+    std::error_code ec;
+    fs::remove(dir_ / "pg" / "data" / "postmaster.pid", ec);
+    fs::remove(dir_ / "pg" / "sock" / (".s.PGSQL." + std::to_string(port_) + ".lock"), ec);
     return true;
 }
 
