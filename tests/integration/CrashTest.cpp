@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -105,11 +106,15 @@ class CrashTest : public ServiceTest {
         return SqliteAdmin(server->dbPath()).column(sql);
     }
 
-    StoredFamily stored(const Family& f) {
-        const std::string h = sha256Hex(f.lastAcked);
-        // One statement, one round trip: the counts joined with '|'.
+    // The families as stored, in the order given (found false where the last acknowledged
+    // token is not in the database). One statement for all, one round trip.
+    std::vector<StoredFamily> stored(const std::vector<Family>& families) {
+        std::string hashes;
+        for (const auto& f : families) {
+            hashes += (hashes.empty() ? "'" : ", '") + sha256Hex(f.lastAcked) + "'";
+        }
         const auto rows = query(
-            "SELECT t.family_id"
+            "SELECT t.token_hash"
             " || '|' || (SELECT count(*) FROM refresh_tokens a WHERE a.family_id = t.family_id)"
             " || '|' || (SELECT count(*) FROM refresh_tokens a WHERE a.family_id = t.family_id"
             "            AND a.used_ms IS NULL)"
@@ -119,21 +124,25 @@ class CrashTest : public ServiceTest {
             " || '|' || (SELECT count(*) FROM refresh_families f WHERE f.id = t.family_id"
             "            AND f.revoked_ms IS NULL)"
             " || '|' || CASE WHEN t.used_ms IS NULL THEN '' ELSE t.successor_hash END"
-            " FROM refresh_tokens t WHERE t.token_hash = '" +
-            h + "'");
-        StoredFamily s;
-        if (rows.size() != 1) return s;
-        std::vector<std::string> parts;
-        std::istringstream in(rows[0] + "|");
-        for (std::string p; std::getline(in, p, '|');) parts.push_back(p);
-        if (parts.size() != 6) throw std::runtime_error("unexpected row: " + rows[0]);
-        s.found = true;
-        s.tokens = std::stol(parts[1]);
-        s.unused = std::stol(parts[2]);
-        s.withoutSuccessor = std::stol(parts[3]);
-        s.live = std::stol(parts[4]);
-        s.successorHash = parts[5];
-        return s;
+            " FROM refresh_tokens t WHERE t.token_hash IN (" +
+            hashes + ")");
+        std::map<std::string, StoredFamily> byHash;
+        for (const auto& row : rows) {
+            std::vector<std::string> parts;
+            std::istringstream in(row + "|");
+            for (std::string p; std::getline(in, p, '|');) parts.push_back(p);
+            if (parts.size() != 6) throw std::runtime_error("unexpected row: " + row);
+            StoredFamily& s = byHash[parts[0]];
+            s.found = true;
+            s.tokens = std::stol(parts[1]);
+            s.unused = std::stol(parts[2]);
+            s.withoutSuccessor = std::stol(parts[3]);
+            s.live = std::stol(parts[4]);
+            s.successorHash = parts[5];
+        }
+        std::vector<StoredFamily> out;
+        for (const auto& f : families) out.push_back(byHash[sha256Hex(f.lastAcked)]);
+        return out;
     }
 };
 
@@ -173,14 +182,13 @@ TEST_F(CrashTest, KilledWhileRotatingLosesNoAcknowledgedRotation) {
         for (const auto& f : families) ASSERT_TRUE(f.problem.empty()) << f.problem;
 
         // What the crash left, before anything could repair it.
-        std::vector<StoredFamily> atRest;
+        const std::vector<StoredFamily> atRest = stored(families);
         int appliedThisRound = 0;
         for (size_t i = 0; i < families.size(); ++i) {
             const Family& f = families[i];
             SCOPED_TRACE("family " + std::to_string(i) + " after " + std::to_string(f.acked) +
                          " acknowledged rotations");
-            const StoredFamily s = stored(f);
-            atRest.push_back(s);
+            const StoredFamily& s = atRest[i];
             ASSERT_TRUE(s.found) << "the last acknowledged token is not in the database: an "
                                     "acknowledged rotation was lost";
             const bool applied = !s.successorHash.empty();
@@ -223,7 +231,11 @@ TEST_F(CrashTest, KilledWhileRotatingLosesNoAcknowledgedRotation) {
         ASSERT_EQ(r.status, 200) << r;
         f.lastAcked = r.jsonBody().value("refresh_token", "");
         ++f.acked;
-        const StoredFamily s = stored(f);
+    }
+    const std::vector<StoredFamily> atEnd = stored(families);
+    for (size_t i = 0; i < families.size(); ++i) {
+        const Family& f = families[i];
+        const StoredFamily& s = atEnd[i];
         EXPECT_TRUE(s.found);
         EXPECT_EQ(s.unused, 1);
         EXPECT_EQ(s.withoutSuccessor, 0);
