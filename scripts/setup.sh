@@ -9,7 +9,7 @@ packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoc
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(libgtest-dev libcurl4-openssl-dev postgresql) ;;
-    --bench) packages+=(wrk libcurl4-openssl-dev postgresql) ;;
+    --bench) packages+=(wrk libcurl4-openssl-dev postgresql gnuplot-nox) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac
 done

@@ -229,6 +229,10 @@ class TempPostgres {
 
     bool start();  // initialises on first use; false (with lastError()) if pg.sh failed
     bool stop();
+    // Kills the postmaster and every process it started with SIGKILL (a crash of the whole
+    // server: no shutdown checkpoint, a stale postmaster.pid) and waits until they are gone;
+    // start() then runs crash recovery. False (with lastError()) if it was not running.
+    bool kill9();
     const std::string& dsn() const { return dsn_; }  // of database "authsvc"
     int port() const { return port_; }
     const std::string& lastError() const { return lastError_; }
@@ -268,6 +272,8 @@ class SqliteAdmin {
     explicit SqliteAdmin(const fs::path& dbPath);
     ~SqliteAdmin();
     void exec(const std::string& sql);  // throws std::exception on failure
+    // The first column of each row as text ("" for NULL), like pgExec.
+    std::vector<std::string> column(const std::string& sql);
     std::vector<std::string> tables();
     std::optional<std::string> findTable(const std::string& containing,
                                          const std::string& notContaining = "");

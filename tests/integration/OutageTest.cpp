@@ -1,10 +1,12 @@
 // Database outages. PostgreSQL: each test brings a PostgreSQL of its own (scripts/pg.sh, temp
-// dir, free port), so stopping it disturbs nobody; they run in both modes. Stopped under load:
-// 503 `unavailable` + Retry-After within database.timeout, /readyz 503, /api/protected 200, and
-// recovery on its own once it is back. Started while the database is down: live, not ready, then
-// ready. SQLite: an unwritable (immutable) file under a running server.
+// dir, free port), so stopping it disturbs nobody; they run in both modes. Stopped cleanly or
+// killed with SIGKILL under load: 503 `unavailable` + Retry-After within database.timeout, never
+// a 500, /readyz 503, /api/protected 200, and recovery on its own once it is back. Started while
+// the database is down: live, not ready, then ready. SQLite: an unwritable (immutable) file under a
+// running server.
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -62,6 +64,8 @@ class PgOutageTest : public ::testing::Test {
         o.merge_patch(kGenerousThrottle);
         return o;
     }
+    void outageUnderLoad(const std::function<bool()>& down, const char* how);
+
     // Declared first: destroyed after the server.
     std::unique_ptr<TempPostgres> pg;
     std::unique_ptr<ServerProcess> server;
@@ -151,7 +155,53 @@ bool waitUntil(Pred pred, std::chrono::milliseconds timeout) {
     return true;
 }
 
-TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
+// /api/protected called in a loop from one thread: every answer must be a prompt 200.
+class ProtectedCaller {
+  public:
+    ProtectedCaller(int port, const std::string& access)
+        : thread_([this, port, access] {
+              HttpClient c(port);
+              c.setTimeoutMs(10000);
+              while (!stop_) {
+                  const HttpResponse r = c.getWithToken("/api/protected", access);
+                  ++total_;
+                  if (r.status != 200 || r.seconds >= 1.0) {
+                      std::ostringstream os;
+                      os << r;
+                      std::lock_guard lock(mu_);
+                      if (problems_.empty()) first_ = os.str();
+                      problems_.push_back(os.str());
+                  }
+              }
+          }) {}
+    ~ProtectedCaller() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    int total() const { return total_; }
+    size_t bad() {
+        std::lock_guard lock(mu_);
+        return problems_.size();
+    }
+    std::string first() {
+        std::lock_guard lock(mu_);
+        return first_;
+    }
+
+  private:
+    std::atomic<bool> stop_{false};
+    std::atomic<int> total_{0};
+    std::mutex mu_;
+    std::vector<std::string> problems_;
+    std::string first_;
+    std::thread thread_;  // last: starts when the rest is ready
+};
+
+// PostgreSQL taken away by `down` (a clean stop, or SIGKILL) while logins, refreshes and
+// /api/me run: 503 + Retry-After meanwhile, never a 500; /api/protected 200 throughout; then
+// pg.sh starts it again and authsvc recovers without a restart.
+void PgOutageTest::outageUnderLoad(const std::function<bool()>& down, const char* how) {
     server = std::make_unique<ServerProcess>(overrides());
     ASSERT_TRUE(server->start()) << server->logTail();
     HttpClient c(server->port());
@@ -168,9 +218,10 @@ TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
     const pid_t pidBefore = server->pid();
 
     Load load(server->port(), emails);
+    ProtectedCaller protectedCaller(server->port(), t.access);
     ASSERT_TRUE(waitUntil([&] { return load.ok() >= 15; }, 10s)) << "no load before the outage";
 
-    ASSERT_TRUE(pg->stop());
+    ASSERT_TRUE(down()) << pg->lastError();
     const auto stoppedAt = Clock::now();
     HttpResponse ready;
     ASSERT_TRUE(waitUntil(
@@ -215,7 +266,7 @@ TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
         10s);
     const long long recoveryMs = msSince(startedAt);
     std::cout
-        << "recovery_ms=" << recoveryMs << " (PostgreSQL, under load; outage lasted "
+        << "recovery_ms=" << recoveryMs << " (PostgreSQL " << how << ", under load; outage lasted "
         << std::chrono::duration_cast<std::chrono::milliseconds>(startedAt - stoppedAt).count()
         << " ms)" << std::endl;
     RecordProperty("recovery_ms", std::to_string(recoveryMs));
@@ -228,6 +279,10 @@ TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
     EXPECT_TRUE(waitUntil([&] { return load.ok() >= okBefore + 9; }, 5s))
         << "the load did not recover";
     load.stop();
+    protectedCaller.stop();
+    EXPECT_EQ(protectedCaller.bad(), 0u)
+        << "of " << protectedCaller.total()
+        << " calls of /api/protected, the first bad one: " << protectedCaller.first();
     const auto problems = load.problems();
     EXPECT_TRUE(problems.empty()) << problems.size() << " bad responses of " << load.total()
                                   << ", the first: " << problems.front();
@@ -235,6 +290,16 @@ TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
     EXPECT_EQ(server->pid(), pidBefore);
     EXPECT_EQ(loginRaw(c, email, kPassword).status, 200);
     EXPECT_EQ(registerUser(c, uniqueEmail(), kPassword).status, 201);
+}
+
+TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
+    outageUnderLoad([this] { return pg->stop(); }, "stopped");
+}
+
+// SIGKILL of the postmaster and its backends: connections reset mid-query, no shutdown
+// message, crash recovery at the next start.
+TEST_F(PgOutageTest, KilledUnderLoadGives503ThenRecoversWithoutRestart) {
+    outageUnderLoad([this] { return pg->kill9(); }, "killed");
 }
 
 TEST_F(PgOutageTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItComes) {

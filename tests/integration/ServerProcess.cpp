@@ -456,6 +456,80 @@ bool TempPostgres::start() {
     return false;
 }
 
+namespace {
+// The state letter of /proc/PID/stat ('Z' zombie, 'R', 'S' ...), or 0 if there is no such
+// process.
+char processState(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return 0;
+    const size_t close = line.rfind(')');  // the command name may hold spaces and ')'
+    return close == std::string::npos || close + 2 >= line.size() ? 0 : line[close + 2];
+}
+
+pid_t parentOf(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return 0;
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    long ppid = 0;
+    rest >> state >> ppid;
+    return static_cast<pid_t>(ppid);
+}
+
+std::vector<pid_t> childrenOf(pid_t parent) {
+    std::vector<pid_t> out;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const auto pid = static_cast<pid_t>(std::stol(name));
+        if (parentOf(pid) == parent) out.push_back(pid);
+    }
+    return out;
+}
+}  // namespace
+
+bool TempPostgres::kill9() {
+    if (!started_) {
+        lastError_ = "not started";
+        return false;
+    }
+    std::ifstream pidFile(dir_ / "pg" / "data" / "postmaster.pid");
+    long postmaster = 0;
+    if (!(pidFile >> postmaster) || postmaster <= 1) {
+        lastError_ = "no postmaster.pid";
+        return false;
+    }
+    // The children first collected, then all killed at once: once the postmaster is gone
+    // they would belong to init and could not be told apart.
+    std::vector<pid_t> victims{static_cast<pid_t>(postmaster)};
+    for (pid_t child : childrenOf(victims.front())) victims.push_back(child);
+    for (pid_t pid : victims) ::kill(pid, SIGKILL);
+    started_ = false;
+    // Gone, or a zombie nobody reaps (they are not our children): either way holding no
+    // memory or socket any more.
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    for (pid_t pid : victims) {
+        while (processState(pid) != 0 && processState(pid) != 'Z') {
+            if (Clock::now() >= deadline) {
+                lastError_ = "process " + std::to_string(pid) + " survived SIGKILL";
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    // A zombie postmaster would look alive to the next one's lock-file checks (data directory
+    // and socket); remove the stale locks as an operator would after making sure the server
+    // is dead.
+    std::error_code ec;
+    fs::remove(dir_ / "pg" / "data" / "postmaster.pid", ec);
+    fs::remove(dir_ / "pg" / "sock" / (".s.PGSQL." + std::to_string(port_) + ".lock"), ec);
+    return true;
+}
+
 bool TempPostgres::stop() {
     if (!started_) return true;
     const std::string script = std::string(AUTHSVC_SOURCE_DIR) + "/scripts/pg.sh";
@@ -478,6 +552,37 @@ SqliteAdmin::~SqliteAdmin() = default;
 
 void SqliteAdmin::exec(const std::string& sql) {
     impl_->sql << sql;
+}
+
+std::vector<std::string> SqliteAdmin::column(const std::string& sql) {
+    std::vector<std::string> out;
+    soci::rowset<soci::row> rows = (impl_->sql.prepare << sql);
+    for (const soci::row& r : rows) {
+        if (r.get_indicator(0) == soci::i_null) {
+            out.emplace_back();
+            continue;
+        }
+        switch (r.get_properties(0).get_data_type()) {
+            case soci::dt_string:
+                out.push_back(r.get<std::string>(0));
+                break;
+            case soci::dt_integer:
+                out.push_back(std::to_string(r.get<int>(0)));
+                break;
+            case soci::dt_long_long:
+                out.push_back(std::to_string(r.get<long long>(0)));
+                break;
+            case soci::dt_unsigned_long_long:
+                out.push_back(std::to_string(r.get<unsigned long long>(0)));
+                break;
+            case soci::dt_double:
+                out.push_back(std::to_string(r.get<double>(0)));
+                break;
+            default:
+                throw std::runtime_error("unsupported column type in: " + sql);
+        }
+    }
+    return out;
 }
 
 std::vector<std::string> SqliteAdmin::tables() {
