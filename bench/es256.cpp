@@ -2,11 +2,13 @@
 //   bench_es256 rates SECONDS
 //     raw OpenSSL ES256 sign and verify rates on the calling thread (pin it), with a key
 //     parsed once, and the same through verify::Verifier with a distinct token per call
-//     (cache off): "sign=N verify=N verifier=N" (per second).
+//     (cache off), and through libjwt 1.10's jwt_decode with the public PEM (which it
+//     parses again on every call): "sign=N verify=N verifier=N libjwt=N" (per second).
 //   bench_es256 mint KEYS_DIR KID COUNT OUT_FILE SUB
 //     COUNT distinct access tokens for user SUB signed by <KEYS_DIR>/<KID>.pem through
 //     models::TokenService (the server's own issuing path), one per line, for the
 //     "protected, distinct ES256 tokens" scenario.
+#include <jwt.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
@@ -32,7 +34,7 @@ int rates(double seconds) {
     std::string sig(80, '\0');
     size_t sigLen = sig.size();
     long signs = 0, verifies = 0;
-    double t = bench::runFor(1, seconds / 3, [&] {
+    double t = bench::runFor(1, seconds / 4, [&] {
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         sigLen = sig.size();
         EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
@@ -43,7 +45,7 @@ int rates(double seconds) {
         return true;
     });
     const double signRate = signs / t;
-    t = bench::runFor(1, seconds / 3, [&] {
+    t = bench::runFor(1, seconds / 4, [&] {
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key);
         const bool ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()),
@@ -69,14 +71,26 @@ int rates(double seconds) {
     verify::Verifier verifier(options, ring.source(), clock);
     size_t next = 0;
     long verified = 0;
-    t = bench::runFor(1, seconds / 3, [&] {
+    t = bench::runFor(1, seconds / 4, [&] {
         const bool ok = bool(verifier.verifyToken(tokens[next++ % tokens.size()]));
         ++verified;
         return ok;
     });
+    const double verifierRate = verified / t;
+    const std::string pem = verify::publicPem(*ring.source()->keys()->find(kid));
+    long decoded = 0;
+    t = bench::runFor(1, seconds / 4, [&] {
+        jwt_t* j = nullptr;
+        const bool ok = jwt_decode(&j, tokens[next++ % tokens.size()].c_str(),
+                                   reinterpret_cast<const unsigned char*>(pem.data()),
+                                   int(pem.size())) == 0;
+        jwt_free(j);
+        ++decoded;
+        return ok;
+    });
     std::filesystem::remove_all(dir);
     std::cout << "sign=" << long(signRate) << " verify=" << long(verifyRate)
-              << " verifier=" << long(verified / t) << "\n";
+              << " verifier=" << long(verifierRate) << " libjwt=" << long(decoded / t) << "\n";
     return 0;
 }
 

@@ -334,7 +334,7 @@ for mode in $MODES; do
     stop_pid "$SERVER_PID"
     # The raw rates on the server's core, nothing else running.
     raw=$("${HASH_PIN[@]}" "$BUILD/bench_es256" rates "$DURATION") || die "bench_es256 failed"
-    for what in sign verify verifier; do
+    for what in sign verify verifier libjwt; do
       rate=$(sed -n "s/.*\b$what=\([0-9]*\).*/\1/p" <<<"$raw")
       printf '%s\t%s\t%s\t-\t-\t0\t0\t-\t-\t-\t%s\t-\n' "$mode" "raw ES256 $what" "$rate" \
         "OpenSSL $(openssl version | cut -d' ' -f2), one thread, no HTTP" >>"$ROWS"
