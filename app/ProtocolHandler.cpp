@@ -21,6 +21,7 @@ namespace {
 constexpr size_t kHeaderRoom = 32 * 1024;
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr auto kTickInterval = std::chrono::milliseconds(500);
+constexpr uint64_t kConfirmEvery = 8;
 
 // `text` equals `lower` (lower-case) in ASCII letters of either case; locale-free.
 bool equalsIgnoringAsciiCase(std::string_view text, std::string_view lower) {
@@ -194,7 +195,11 @@ struct Connection {
     bool gone = false;         // closed; the object lives on only in tasks holding it
     Clock::time_point closingSince;
 
+    uint64_t written = 0;  // every answer before this one is written
     uint64_t outstanding() const { return nextSeq - nextToWrite; }
+    // Requests whose answers are not known to be written (not computed yet, or queued in
+    // the transport because the client does not read): what maxOutstanding bounds.
+    uint64_t unwritten() const { return nextSeq - written; }
 };
 
 // Tasks for a reactor thread, posted from any thread (worker pools). An eventfd in the
@@ -336,7 +341,7 @@ void ProtocolHandler::consume(Connection& c, const char* data, size_t len) {
     size_t used = 0;
     c.inParse = true;
     while (used < input.size() && !c.closing && !c.gone) {
-        if (c.outstanding() >= limits_.maxOutstanding) {
+        if (c.unwritten() >= limits_.maxOutstanding) {
             c.paused = true;
             break;
         }
@@ -412,10 +417,25 @@ void ProtocolHandler::refuse(Connection& c, int status) {
     handleProtocolError(std::move(response), status, turn);
 }
 
-void ProtocolHandler::write(Connection& c, uint64_t /*seq*/, Http::ResponseWriter& writer,
+void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
                             Http::Code code, const std::string& body) {
-    writer.send(code, body);
+    auto sent = writer.send(code, body);
     c.lastActivity = Clock::now();
+    // Every kConfirmEvery-th answer reports when it is written (Pistache writes a peer's
+    // answers in order, so the ones before it are too): a client that does not read its
+    // answers is not read either once maxOutstanding are unwritten. Only every few answers,
+    // as a continuation costs allocations; the at most kConfirmEvery - 1 unconfirmed ones
+    // count against the bound, and a pause always waits on a confirming answer.
+    if (seq % kConfirmEvery != kConfirmEvery - 1) return;
+    std::weak_ptr<Connection> weak = c.self;
+    sent.then(
+        [this, weak, seq](ssize_t) {
+            auto conn = weak.lock();
+            if (!conn || conn->gone) return;
+            conn->written = std::max(conn->written, seq + 1);
+            afterAnswers(*conn);
+        },
+        [](std::exception_ptr) {});  // the connection is failing; it ends on its own
 }
 
 void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
@@ -439,7 +459,7 @@ void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& 
 // closes one whose last answer is out.
 void ProtocolHandler::afterAnswers(Connection& c) {
     if (c.gone || c.inParse) return;  // consume() on the stack goes on by itself
-    if (c.paused && c.outstanding() < limits_.maxOutstanding) {
+    if (c.paused && c.unwritten() < limits_.maxOutstanding) {
         c.paused = false;
         std::string input;
         input.swap(c.pending);
@@ -496,9 +516,11 @@ void ProtocolHandler::onTick(Clock::time_point now) {
             // The client had its answers (or never reads them): at most this long more.
             const auto limit = c->lingering ? limits_.lingerTimeout : limits_.keepaliveTimeout;
             if (now - c->closingSince > limit) expired.push_back(c);
+        } else if (c->paused) {
+            // Its answers are not read: no progress for this long ends it.
+            if (now - c->lastActivity > limits_.keepaliveTimeout) expired.push_back(c);
         } else if (!c->pending.empty()) {
-            if (!c->paused && c->outstanding() == 0 &&
-                now - c->requestStarted > limits_.requestTimeout) {
+            if (c->outstanding() == 0 && now - c->requestStarted > limits_.requestTimeout) {
                 late.push_back(c);
             }
         } else if (c->outstanding() == 0) {

@@ -4,9 +4,10 @@
 // the requests, and writes their answers. It promises:
 // - every request that arrives on a connection is answered, in arrival order (RFC 9112
 //   9.3), also when several arrive in one read (pipelining) and when their handlers finish
-//   out of order on worker threads; at most ConnectionLimits::maxOutstanding requests of one
-//   connection are unanswered at a time: beyond that the connection is not read until
-//   answers go out, so a pipelining client cannot grow memory without bound;
+//   out of order on worker threads; once ConnectionLimits::maxOutstanding requests of one
+//   connection are not answered and written yet (a slow handler, or a client that does not
+//   read its answers), the connection is not read until answers are written, so a
+//   pipelining client cannot grow memory without bound;
 // - an answer after which the connection ends says "Connection: close" (HTTP/1.0 without
 //   keep-alive, a client's "Connection: close", a request the parser refuses), and the
 //   connection is closed once it is written: the write side is shut at once, the read side
@@ -48,7 +49,7 @@ struct ConnectionLimits {
     std::chrono::milliseconds requestTimeout{10000};    // from a request's first byte to its last
     std::chrono::milliseconds keepaliveTimeout{30000};  // idle between requests
     std::chrono::milliseconds lingerTimeout{2000};      // after our close, for the client's
-    size_t maxOutstanding = 32;                         // unanswered requests per connection
+    size_t maxOutstanding = 32;  // requests per connection whose answers are not written
 };
 
 struct Connection;

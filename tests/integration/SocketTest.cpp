@@ -1,7 +1,11 @@
 // Socket-level behaviour: keep-alive without a Connection header, garbage, bad Content-Length,
 // slow clients, connection ends (Connection: close, HTTP/1.0, half-close), pipelining. After
 // each abuse the server must still answer /healthz and stop cleanly.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -397,6 +401,43 @@ TEST_F(SocketTest, DeepPipelineBehindSlowAnswersIsAnsweredInOrder) {
     }
     EXPECT_EQ(header(answers.back(), "X-Request-Id"), "last");
     EXPECT_TRUE(conn.readUntilClosed(5s).closed);
+    expectStillServing();
+}
+
+TEST_F(SocketTest, ClientThatDoesNotReadItsAnswersIsNotReadEither) {
+    // A pipelining client that never reads: once its answers pile up, the server must stop
+    // reading its requests (bounded memory), so the client's sending stalls.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int small = 64 * 1024;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);  // before connect
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    timeval oneSecond{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &oneSecond, sizeof oneSecond);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+    std::string chunk;
+    while (chunk.size() < 256 * 1024) chunk += getRequest("/healthz");
+    constexpr size_t kLimit = 64u << 20;  // what an unbounded server would take in
+    size_t accepted = 0;
+    bool stalled = false;
+    while (accepted < kLimit && !stalled) {
+        const size_t at = accepted % chunk.size();  // whole requests, back to back
+        const ssize_t n = ::send(fd, chunk.data() + at, chunk.size() - at, MSG_NOSIGNAL);
+        if (n > 0) {
+            accepted += size_t(n);
+        } else {
+            stalled = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+            if (!stalled && errno != EINTR) break;
+        }
+    }
+    ::close(fd);
+    EXPECT_TRUE(stalled) << "the server read " << accepted << " bytes of requests whose "
+                         << "answers were never read";
     expectStillServing();
 }
 
