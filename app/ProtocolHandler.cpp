@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 
 namespace authsvc::app {
@@ -179,6 +180,7 @@ struct Connection {
     Clock::time_point lastActivity;    // the last answer written, or the connection opened
     uint64_t nextSeq = 0;              // given to the next request
     uint64_t nextToWrite = 0;          // the request whose answer is written next
+    uint64_t written = 0;              // every answer before this one is written
     struct Parked {
         Http::ResponseWriter writer;
         Http::Code code;
@@ -187,7 +189,7 @@ struct Connection {
     std::map<uint64_t, Parked> parked;  // answers ready before their turn
     bool served = false;                // a request has arrived
     bool inParse = false;               // consume() is on the stack
-    bool paused = false;                // maxOutstanding reached: not reading
+    bool paused = false;                // maxOutstanding unwritten: not reading
     bool closing = false;      // no more requests: the connection ends after the last answer
     bool closeQueued = false;  // closeWhenWritten() ran
     bool readClosed = false;   // the client half-closed (EOF read)
@@ -195,7 +197,6 @@ struct Connection {
     bool gone = false;         // closed; the object lives on only in tasks holding it
     Clock::time_point closingSince;
 
-    uint64_t written = 0;  // every answer before this one is written
     uint64_t outstanding() const { return nextSeq - nextToWrite; }
     // Requests whose answers are not known to be written (not computed yet, or queued in
     // the transport because the client does not read): what maxOutstanding bounds.
