@@ -1,9 +1,5 @@
 #include "app/HttpServer.h"
 
-#include <pistache/peer.h>
-
-#include <sys/socket.h>
-
 #include <spdlog/details/fmt_helper.h>
 
 #include <string_view>
@@ -270,7 +266,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
                        body = std::move(resp.body)](Turn& t) { t.answer(*shared, code, body); });
         } catch (const std::exception& e) {
             // An exception escaping a worker would end the process.
-            deps_.log->warn("response not sent: {}", logSafe(e.what()));
+            deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
         }
     };
     if (!pool.trySubmit(std::move(job))) {
