@@ -11,7 +11,6 @@
 #include "app/HttpServer.h"
 #include "app/KeysCommand.h"
 #include "app/Metrics.h"
-#include "app/ResponseNudger.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
 #include "controllers/AuthController.h"
@@ -298,14 +297,12 @@ int Application::serve(const sigset_t& signals) {
     // login storm must not slow token verification (README, deployment).
     WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024,
                            WorkerPool::Priority::Background);
-    ResponseNudger nudger;
     ReactorThreads reactors;
     HashingGovernor governor(hashingPool, reactors, logging_.logger);
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
-        std::move(routes),
-        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool, nudger,
-                       reactors, config_.server.maxBodyBytes});
+        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
+                                          hashingPool, reactors, config_.server.maxBodyBytes});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);
@@ -327,7 +324,6 @@ int Application::serve(const sigset_t& signals) {
     governor.stop();
     hashingPool.stop();
     databasePool.stop();
-    nudger.stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let reactors flush
     server.stop();
     log.info("stopped");

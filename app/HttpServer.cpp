@@ -1,9 +1,5 @@
 #include "app/HttpServer.h"
 
-#include <pistache/peer.h>
-
-#include <sys/socket.h>
-
 #include <spdlog/details/fmt_helper.h>
 
 #include <string_view>
@@ -122,9 +118,16 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
     return controllers::errorResponse(makeError(ErrorCode::Internal, "Internal server error"));
 }
 
-Pistache::Async::Promise<ssize_t> Dispatcher::send(
-    Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
-    const HttpResponse& resp, std::chrono::steady_clock::time_point start) const {
+void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+                      const HttpResponse& resp, std::chrono::steady_clock::time_point start,
+                      Turn& turn) const {
+    prepare(writer, req, routeIndex, resp, start);
+    turn.answer(writer, static_cast<Http::Code>(resp.status), resp.body);
+}
+
+void Dispatcher::prepare(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+                         const HttpResponse& resp,
+                         std::chrono::steady_clock::time_point start) const {
     auto& headers = writer.headers();
     headers.add(std::make_shared<NamedHeader>("X-Request-Id", req.requestId));
     for (const auto& [name, value] : resp.headers) {
@@ -134,8 +137,8 @@ Pistache::Async::Promise<ssize_t> Dispatcher::send(
     headers.add(resp.contentType == kJson
                     ? jsonContentType_
                     : std::make_shared<NamedHeader>("Content-Type", std::string(resp.contentType)));
-    // Counted and logged before the send: once the client has the response, a /metrics it
-    // sends next (from a worker route's thread, this may otherwise run later) includes it.
+    // Counted and logged before the answer is written: once the client has the response, a
+    // /metrics it sends next includes it.
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
@@ -145,10 +148,9 @@ Pistache::Async::Promise<ssize_t> Dispatcher::send(
         appendAccessLine(line, req, resp.status, micros);
         deps_.log->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
     }
-    return writer.send(static_cast<Http::Code>(resp.status), resp.body);
 }
 
-void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
+void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& turn) {
     HttpRequest req;
     req.method = "-";
     req.path = "-";
@@ -161,37 +163,29 @@ void Dispatcher::protocolError(Http::ResponseWriter writer, int status) {
     } else if (status == 415) {
         code = ErrorCode::UnsupportedMediaType;
         message = "Unreadable Content-Type";
+    } else if (status == 408) {
+        message = "The request was not completed in time";
     }
     HttpResponse resp = controllers::errorResponse(makeError(code, message));
     if (status >= 400 && status < 600) resp.status = status;
     try {
-        // After a refused request the position in the byte stream is unknown (the rest of
-        // an unread body would parse as requests): close once the answer is written. This
-        // runs on the reactor thread, where chaining on the send promise is safe.
-        std::weak_ptr<Pistache::Tcp::Peer> peer = writer.getPeer();
-        send(writer, req, Metrics::kUnmatched, resp, std::chrono::steady_clock::now())
-            .then(
-                [peer](ssize_t) {
-                    if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_RDWR);
-                },
-                [peer](std::exception_ptr) {
-                    if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_RDWR);
-                });
+        // The writer says "Connection: close"; ProtocolHandler closes after this answer.
+        send(writer, req, Metrics::kUnmatched, resp, std::chrono::steady_clock::now(), turn);
     } catch (const std::exception& e) {
         deps_.log->warn("could not answer a malformed request: {}", logSafe(e.what()));
     }
 }
 
-void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter&& writer) {
+void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter&& writer, Turn& turn) {
     try {
-        dispatch(preq, std::move(writer));
+        dispatch(preq, std::move(writer), turn);
     } catch (const std::exception& e) {
         // Only reachable if building or sending a response failed (e.g. out of memory).
         deps_.log->error("request dropped: {}", logSafe(e.what()));
     }
 }
 
-void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writer) {
+void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writer, Turn& turn) {
     const auto start = std::chrono::steady_clock::now();
     const auto& headers = preq.headers();
     HttpRequest req;
@@ -204,7 +198,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     req.requestId = requestIds_.next(incomingId);
 
     auto reply = [&](size_t index, const HttpResponse& resp) {
-        send(writer, req, index, resp, start);
+        send(writer, req, index, resp, start, turn);
     };
     if (draining_) {
         reply(Metrics::kUnmatched, controllers::errorResponse(makeError(
@@ -253,22 +247,23 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
         reply(found.index, run(route, req, auth ? &*auth : nullptr));
         return;
     }
-    // Blocking work goes to a worker pool; the response is sent from there (see
-    // ResponseNudger for the one Pistache rule that makes this safe). Only these routes
-    // see the client's address (the login throttle): formatting it was 1.3% of every
-    // request on the reactor routes, which never use it.
+    // Blocking work goes to a worker pool; its answer goes back to this reactor thread
+    // (Pistache 0.0.5 is not safe to write from other threads, LIBRARIES.md 1), which writes
+    // it in the connection's request order. Only these routes see the client's address (the
+    // login throttle): formatting it was 1.3% of every request on the reactor routes, which
+    // never use it.
     req.clientIp = preq.address().host();
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
     WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
     const size_t index = found.index;
-    // This reactor thread owns the peer's transport: the nudge goes to the same reactor.
-    const auto reactor = std::this_thread::get_id();
-    auto job = [this, shared, req, auth = std::move(auth), &route, index, start, reactor]() {
+    auto job = [this, shared, req, auth = std::move(auth), &route, index, start,
+                back = turn.detach()]() {
         HttpResponse resp = run(route, req, auth ? &*auth : nullptr);  // never throws
         try {
-            std::weak_ptr<Pistache::Tcp::Peer> peer = shared->getPeer();
-            send(*shared, req, index, resp, start);
-            deps_.nudger.poke(std::move(peer), reactor);
+            // Built, counted and logged here; only the write is the reactor's.
+            prepare(*shared, req, index, resp, start);
+            back.post([shared, code = static_cast<Http::Code>(resp.status),
+                       body = std::move(resp.body)](Turn& t) { t.answer(*shared, code, body); });
         } catch (const std::exception& e) {
             // An exception escaping a worker would end the process.
             deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
@@ -277,7 +272,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     if (!pool.trySubmit(std::move(job))) {
         send(*shared, req, index,
              controllers::errorResponse(makeError(ErrorCode::Unavailable, "The server is busy", 1)),
-             start);
+             start, turn);
     }
 }
 
@@ -288,18 +283,18 @@ class RequestHandler : public ProtocolHandler {
     HTTP_PROTOTYPE(RequestHandler)
     explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
 
-    void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
+  private:
+    void handleRequest(const Http::Request& req, Http::ResponseWriter&& writer,
+                       Turn& turn) override {
         // Pistache gives every reactor thread a clone of this handler.
         if (!reactorSeen_) {
             reactorSeen_ = true;
             dispatcher_->reactorThreadSeen();
         }
-        dispatcher_->handle(req, std::move(writer));
+        dispatcher_->handle(req, std::move(writer), turn);
     }
-
-  private:
-    void onProtocolError(Http::ResponseWriter writer, int status) override {
-        dispatcher_->protocolError(std::move(writer), status);
+    void handleProtocolError(Http::ResponseWriter&& writer, int status, Turn& turn) override {
+        dispatcher_->protocolError(std::move(writer), status, turn);
     }
 
     std::shared_ptr<Dispatcher> dispatcher_;
@@ -317,20 +312,19 @@ HttpServer::~HttpServer() {
 
 void HttpServer::start() {
     Pistache::Address addr(options_.host, Pistache::Port(uint16_t(options_.port)));
-    endpoint_ = std::make_unique<Http::Endpoint>(addr);
-    endpoint_->init(endpointOptions(options_.threads, options_.maxBodyBytes));
-    endpoint_->setHandler(Http::make_handler<RequestHandler>(dispatcher_));
-    endpoint_->serveThreaded();
+    server_ = std::make_unique<ConnectionServer>(addr);
+    server_->start(serverSettings(options_.threads, options_.maxBodyBytes),
+                   std::make_shared<RequestHandler>(dispatcher_));
 }
 
 int HttpServer::port() const {
-    return endpoint_ ? int(uint16_t(endpoint_->getPort())) : 0;
+    return server_ ? int(uint16_t(server_->port())) : 0;
 }
 
 void HttpServer::stop() {
-    if (endpoint_) {
-        endpoint_->shutdown();
-        endpoint_.reset();
+    if (server_) {
+        server_->shutdown();
+        server_.reset();
     }
 }
 

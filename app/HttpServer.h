@@ -1,14 +1,15 @@
-// HttpServer: Pistache's Endpoint with our own request handler. The request flow:
-//   reactor thread: parse (Pistache) -> request id -> route lookup (404/405) ->
+// HttpServer: Pistache's listener and reactors with our connection layer (ProtocolHandler)
+// and request handler. The request flow:
+//   reactor thread: parse (ProtocolHandler) -> request id -> route lookup (404/405) ->
 //   body checks (413, 415) -> Bearer check for Bearer routes -> handler inline, or
-//   on a worker pool for blocking work -> send -> access log + metrics.
+//   on a worker pool for blocking work -> (back on the reactor thread) access log +
+//   metrics -> answer, in the connection's request order.
 // We route ourselves instead of using Pistache 0.0.5's Rest::Router: its route
 // insertion races between reactor threads (fixed upstream in 2024), it has no 405,
 // and its middleware cannot see the response for the access log.
 // start() and stop() from one thread; the dispatcher is called by reactor threads.
 #pragma once
 
-#include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <spdlog/logger.h>
 
@@ -20,7 +21,7 @@
 
 #include "app/HashingGovernor.h"
 #include "app/Metrics.h"
-#include "app/ResponseNudger.h"
+#include "app/ProtocolHandler.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
 #include "middleware/RequestId.h"
@@ -34,7 +35,6 @@ struct DispatcherDeps {
     std::shared_ptr<spdlog::logger> log;
     WorkerPool& databasePool;
     WorkerPool& hashingPool;
-    ResponseNudger& nudger;
     ReactorThreads& reactors;
     int64_t maxBodyBytes;
 };
@@ -42,12 +42,16 @@ struct DispatcherDeps {
 class Dispatcher {
   public:
     Dispatcher(std::vector<Route> routes, DispatcherDeps deps);
-    // Never throws: failures become 500 responses. The writer is taken by reference: each
-    // move of a Pistache ResponseWriter (its stream buffer and locale) cost ~400
-    // instructions of every request (bench/PROFILE.md); a worker route moves it once.
-    void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer);
-    // Answers a request that Pistache's parser refused (400, 413, ...) with our envelope.
-    void protocolError(Pistache::Http::ResponseWriter writer, int status);
+    using Turn = ProtocolHandler::Turn;
+    // Answers `req` through `turn` (on a worker pool for blocking work; the answer is then
+    // written by the reactor thread). Never throws: failures become 500 responses. The
+    // writer is taken by reference: each move of a Pistache ResponseWriter (its stream
+    // buffer and locale) cost ~400 instructions of every request (bench/PROFILE.md); a
+    // worker route moves it once.
+    void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
+                Turn& turn);
+    // Answers a request that the parser refused (400, 408, 413, ...) with our envelope.
+    void protocolError(Pistache::Http::ResponseWriter&& writer, int status, Turn& turn);
     // Called once by each reactor thread's handler, from that thread (HashingGovernor
     // watches how busy the reactors are).
     void reactorThreadSeen() { deps_.reactors.addCurrentThread(); }
@@ -60,15 +64,17 @@ class Dispatcher {
         size_t index = 0;
         std::string allow;  // non-empty: the path exists with these methods
     };
-    void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer);
+    void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
+                  Turn& turn);
     Lookup lookup(const std::string& path, const std::string& method) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
-    // Callers off the reactor thread must not chain on the returned promise (Pistache 0.0.5
-    // resolves chained promises without their lock).
-    Pistache::Async::Promise<ssize_t> send(Pistache::Http::ResponseWriter& writer,
-                                           const HttpRequest& req, size_t routeIndex,
-                                           const HttpResponse& resp,
-                                           std::chrono::steady_clock::time_point start) const;
+    // Adds the response's headers to `writer`, counts and logs it (any thread).
+    void prepare(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+                 const HttpResponse& resp, std::chrono::steady_clock::time_point start) const;
+    // prepare(), then answers `turn` with it (on the turn's reactor thread).
+    void send(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+              const HttpResponse& resp, std::chrono::steady_clock::time_point start,
+              Turn& turn) const;
 
     std::vector<Route> routes_;
     std::vector<size_t> metricIndex_;  // per route
@@ -98,7 +104,7 @@ class HttpServer {
   private:
     ServerOptions options_;
     std::shared_ptr<Dispatcher> dispatcher_;
-    std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+    std::unique_ptr<ConnectionServer> server_;
 };
 
 }  // namespace authsvc::app

@@ -1,13 +1,28 @@
 #include "app/ProtocolHandler.h"
 
 #include <pistache/peer.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
 
 namespace authsvc::app {
 
 namespace Http = Pistache::Http;
+namespace Polling = Pistache::Polling;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr size_t kHeaderRoom = 32 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr auto kTickInterval = std::chrono::milliseconds(500);
+constexpr uint64_t kConfirmEvery = 8;
 
 // `text` equals `lower` (lower-case) in ASCII letters of either case; locale-free.
 bool equalsIgnoringAsciiCase(std::string_view text, std::string_view lower) {
@@ -18,13 +33,66 @@ bool equalsIgnoringAsciiCase(std::string_view text, std::string_view lower) {
     }
     return true;
 }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// The end of a chunked body starting at `pos` (RFC 9112 7.1), as a RequestFrame.
+RequestFrame frameChunked(std::string_view input, size_t pos, size_t limit) {
+    const RequestFrame incomplete{0, 0};
+    // Chunk-size lines and extensions may add to the body; the frame is bounded all the same.
+    const size_t rawLimit = 2 * limit + kHeaderRoom;
+    size_t bodyBytes = 0;
+    for (;;) {
+        const size_t eol = input.find("\r\n", pos);
+        if (eol == std::string_view::npos) {
+            return input.size() > rawLimit ? RequestFrame{413, 0} : incomplete;
+        }
+        size_t size = 0;
+        size_t digits = 0;
+        for (size_t i = pos; i < eol && input[i] != ';'; ++i) {
+            const char ch = input[i];
+            int v = -1;
+            if (ch >= '0' && ch <= '9') v = ch - '0';
+            if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
+            if (ch >= 'A' && ch <= 'F') v = ch - 'A' + 10;
+            if (v < 0) {
+                if (ch == ' ' || ch == '\t') continue;
+                return {400, 0};
+            }
+            if (++digits > 15) return {413, 0};
+            size = size * 16 + size_t(v);
+        }
+        if (digits == 0) return {400, 0};
+        pos = eol + 2;
+        if (size == 0) {  // trailer section, up to an empty line
+            for (;;) {
+                const size_t end = input.find("\r\n", pos);
+                if (end == std::string_view::npos) {
+                    return input.size() > rawLimit ? RequestFrame{413, 0} : incomplete;
+                }
+                if (end == pos) return {0, pos + 2};
+                pos = end + 2;
+            }
+        }
+        bodyBytes += size;
+        if (bodyBytes > limit || pos > rawLimit) return {413, 0};
+        if (input.size() < pos + size + 2) return incomplete;
+        if (input.substr(pos + size, 2) != "\r\n") return {400, 0};
+        pos += size + 2;
+    }
+}
 }  // namespace
 
 // Pistache's parser reserves a body of the declared Content-Length before reading it,
 // so "Content-Length: 99999999999" would allocate 100 GB. Looks at the header block in
 // this chunk of input: 413 for a declared length beyond the request limit, 400 for one
-// that is not a plain number. (A header split across two reads is not seen here; the
-// parser's own failure is then caught as a 400.)
+// that is not a plain number.
 int declaredLengthProblem(std::string_view input, size_t limit) {
     const size_t headerEnd = std::min(input.find("\r\n\r\n"), input.size());
     constexpr std::string_view name = "content-length:";
@@ -50,55 +118,522 @@ int declaredLengthProblem(std::string_view input, size_t limit) {
     return 0;
 }
 
-void ProtocolHandler::onInput(const char* buffer, size_t len,
-                              const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-    auto parser = getParser(peer);
-    auto& request = parser->request;
-    bool complete = false;
-    int errorStatus = declaredLengthProblem(std::string_view(buffer, len), getMaxRequestSize());
-    try {
-        if (errorStatus != 0) {
-            // refused before Pistache reserves the declared length
-        } else if (!parser->feed(buffer, len)) {
-            errorStatus = 413;
-        } else {
-            complete = parser->parse() == Http::Private::State::Done;
+RequestFrame frameRequest(std::string_view input, size_t limit) {
+    const size_t headerEnd = input.find("\r\n\r\n");
+    if (headerEnd == std::string_view::npos) {
+        // Refused as early as its header block shows it, before a body is buffered for it.
+        if (const int status = declaredLengthProblem(input, limit)) return {status, 0};
+        return {input.size() > limit ? 413 : 0, 0};
+    }
+    // One pass over the header lines (each read request goes through here).
+    constexpr std::string_view kLength = "content-length:";
+    constexpr std::string_view kEncoding = "transfer-encoding:";
+    const std::string_view headers = input.substr(0, headerEnd + 2);  // each line ends "\r\n"
+    bool hasLength = false;
+    uint64_t length = 0;
+    bool hasEncoding = false;
+    bool chunked = false;
+    for (size_t nl = headers.find('\n'); nl != std::string_view::npos;) {
+        const size_t next = headers.find('\n', nl + 1);
+        if (next == std::string_view::npos) break;
+        const std::string_view line = headers.substr(nl + 1, next - nl - 1);
+        nl = next;
+        const char first = line.empty() ? '\0' : char(line[0] | 0x20);
+        if (first == 'c' && line.size() >= kLength.size() &&
+            equalsIgnoringAsciiCase(line.substr(0, kLength.size()), kLength)) {
+            const std::string_view value = trim(line.substr(kLength.size()));
+            if (value.empty() || value.size() > 18) return {value.empty() ? 400 : 413, 0};
+            uint64_t v = 0;
+            for (const char ch : value) {
+                if (ch < '0' || ch > '9') return {400, 0};
+                v = v * 10 + uint64_t(ch - '0');
+            }
+            if (v > limit) return {413, 0};
+            if (hasLength && v != length) return {400, 0};  // two must agree
+            hasLength = true;
+            length = v;
+        } else if (first == 't' && line.size() >= kEncoding.size() &&
+                   equalsIgnoringAsciiCase(line.substr(0, kEncoding.size()), kEncoding)) {
+            hasEncoding = true;
+            chunked = equalsIgnoringAsciiCase(trim(line.substr(kEncoding.size())), "chunked");
         }
-    } catch (const Http::HttpError& e) {
-        errorStatus = e.code();
-    } catch (const std::exception&) {
-        errorStatus = 400;  // the parser refused the request (e.g. a bad Content-Length)
     }
-    if (errorStatus != 0) {
-        Http::ResponseWriter response(request.version(), transport(), this, peer);
-        parser->reset();
-        onProtocolError(std::move(response), errorStatus);
-        return;
-    }
-    if (!complete) return;
-
-    Http::ResponseWriter response(request.version(), transport(), this, peer);
-    request.copyAddress(peer->address());
-    if (auto connection = request.headers().tryGet<Http::Header::Connection>()) {
-        response.headers().add<Http::Header::Connection>(connection->control());
-    } else if (request.version() == Http::Version::Http10) {
-        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-    }
-    peer->setIdle(false);
-    onRequest(request, std::move(response));
-    parser->reset();
+    // Both, or a coding we cannot frame: refused rather than guessed (request smuggling).
+    if (hasEncoding && (hasLength || !chunked)) return {400, 0};
+    if (chunked) return frameChunked(input, headerEnd + 4, limit);
+    const size_t total = headerEnd + 4 + size_t(length);
+    return {0, input.size() < total ? 0 : total};
 }
 
-Http::Endpoint::Options endpointOptions(int threads, int64_t maxBodyBytes) {
-    return Http::Endpoint::options()
-        .threads(threads)
-        .flags(Pistache::Tcp::Options::ReuseAddr)
-        .backlog(1024)
-        .maxRequestSize(size_t(maxBodyBytes) * 2 + kHeaderRoom)
-        .maxResponseSize(4 * 1024 * 1024)
-        .headerTimeout(std::chrono::seconds(10))
-        .bodyTimeout(std::chrono::seconds(10))
-        .keepaliveTimeout(std::chrono::seconds(30));
+// ---------------------------------------------------------------- connection state
+
+struct Connection {
+    Connection(std::shared_ptr<Pistache::Tcp::Peer> p, size_t maxRequestBytes,
+               Clock::time_point now)
+        : peer(std::move(p)), parser(maxRequestBytes), lastActivity(now) {}
+
+    std::shared_ptr<Pistache::Tcp::Peer> peer;
+    std::weak_ptr<Connection> self;
+    Http::RequestParser parser;  // holds the request being handled
+    std::string pending;         // input not yet parsed: a partial request, or more when paused
+    Clock::time_point requestStarted;  // of the partial request in `pending`
+    Clock::time_point lastActivity;    // the last answer written, or the connection opened
+    uint64_t nextSeq = 0;              // given to the next request
+    uint64_t nextToWrite = 0;          // the request whose answer is written next
+    uint64_t written = 0;              // every answer before this one is written
+    struct Parked {
+        Http::ResponseWriter writer;
+        Http::Code code;
+        std::string body;
+    };
+    std::map<uint64_t, Parked> parked;  // answers ready before their turn
+    bool served = false;                // a request has arrived
+    bool inParse = false;               // consume() is on the stack
+    bool paused = false;                // maxOutstanding unwritten: not reading
+    bool closing = false;      // no more requests: the connection ends after the last answer
+    bool closeQueued = false;  // closeWhenWritten() ran
+    bool readClosed = false;   // the client half-closed (EOF read)
+    bool lingering = false;    // our write side is shut: reading only to see the client's EOF
+    bool gone = false;         // closed; the object lives on only in tasks holding it
+    Clock::time_point closingSince;
+
+    uint64_t outstanding() const { return nextSeq - nextToWrite; }
+    // Requests whose answers are not known to be written (not computed yet, or queued in
+    // the transport because the client does not read): what maxOutstanding bounds.
+    uint64_t unwritten() const { return nextSeq - written; }
+};
+
+// Tasks for a reactor thread, posted from any thread (worker pools). An eventfd in the
+// reactor's epoll set wakes it; taking the tasks under the mutex after reading the eventfd
+// cannot lose a wakeup (a push after the take writes the eventfd again).
+class CompletionQueue {
+  public:
+    struct Task {
+        std::weak_ptr<Connection> connection;
+        uint64_t seq;
+        std::function<void(ProtocolHandler::Turn&)> run;
+    };
+    CompletionQueue() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+        if (fd_ < 0) throw std::runtime_error("eventfd failed");
+    }
+    ~CompletionQueue() { ::close(fd_); }
+    CompletionQueue(const CompletionQueue&) = delete;
+    CompletionQueue& operator=(const CompletionQueue&) = delete;
+
+    int fd() const { return fd_; }
+    void push(Task task) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            tasks_.push_back(std::move(task));
+        }
+        const uint64_t one = 1;
+        [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof one);
+    }
+    std::vector<Task> take() {
+        uint64_t count = 0;
+        [[maybe_unused]] const ssize_t n = ::read(fd_, &count, sizeof count);
+        std::vector<Task> out;
+        std::lock_guard<std::mutex> lock(mu_);
+        out.swap(tasks_);
+        return out;
+    }
+
+  private:
+    int fd_;
+    std::mutex mu_;
+    std::vector<Task> tasks_;
+};
+
+// ---------------------------------------------------------------- Turn
+
+void ProtocolHandler::Turn::answer(Http::ResponseWriter& writer, Http::Code code,
+                                   const std::string& body) {
+    handler_->answer(*connection_, seq_, writer, code, body);
+}
+
+ProtocolHandler::Turn::Detached ProtocolHandler::Turn::detach() const {
+    Detached d;
+    d.connection_ = connection_->self;
+    d.seq_ = seq_;
+    d.queue_ = static_cast<ConnectionTransport*>(handler_->transport())->completions();
+    return d;
+}
+
+void ProtocolHandler::Turn::Detached::post(std::function<void(Turn&)> task) const {
+    queue_->push({connection_, seq_, std::move(task)});
+}
+
+// ---------------------------------------------------------------- ProtocolHandler
+
+// A reference the caller holds while it works on the connection (drop() releases ours).
+std::shared_ptr<Connection> ProtocolHandler::find(
+    const std::shared_ptr<Pistache::Tcp::Peer>& peer) const {
+    const size_t fd = size_t(peer->fd());
+    if (fd >= connections_.size() || !connections_[fd]) return nullptr;
+    const auto& c = connections_[fd];
+    return c->peer == peer ? c : nullptr;
+}
+
+void ProtocolHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    const size_t fd = size_t(peer->fd());
+    if (fd >= connections_.size()) connections_.resize(fd + 64);
+    auto c = std::make_shared<Connection>(peer, getMaxRequestSize(), Clock::now());
+    c->self = c;
+    connections_[fd] = std::move(c);
+}
+
+void ProtocolHandler::onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    if (auto c = find(peer)) {
+        c->gone = true;
+        connections_[size_t(peer->fd())].reset();
+    }
+}
+
+void ProtocolHandler::onInput(const char* buffer, size_t len,
+                              const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    if (auto c = find(peer)) consume(*c, buffer, len);
+}
+
+void ProtocolHandler::onReadable(const std::shared_ptr<Pistache::Tcp::Peer>& peer, bool hangup) {
+    auto c = find(peer);
+    if (!c) return;
+    // Hang-up: both directions are shut (a reset, or the client's close after our
+    // shutdown): nothing can be written any more.
+    if (hangup) {
+        drop(*c);
+    } else {
+        readFrom(*c);
+    }
+}
+
+void ProtocolHandler::readFrom(Connection& c) {
+    char buffer[kReadChunk];
+    const int fd = c.peer->fd();
+    while (!c.gone && !c.paused && !c.readClosed) {
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            consume(c, buffer, size_t(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 || c.lingering) {  // reset, or the client's close after ours
+            drop(c);
+            return;
+        }
+        // EOF: the client sends no more, but may still read. A partial request cannot be
+        // completed; the complete ones are answered, then the connection is closed.
+        c.readClosed = true;
+        if (!c.paused) {
+            c.pending.clear();
+            c.closing = true;
+        }
+        afterAnswers(c);
+        return;
+    }
+}
+
+void ProtocolHandler::consume(Connection& c, const char* data, size_t len) {
+    if (c.closing || c.gone) return;  // after the last request: discarded
+    const bool buffered = !c.pending.empty();
+    if (buffered) c.pending.append(data, len);
+    const std::string_view input =
+        buffered ? std::string_view(c.pending) : std::string_view(data, len);
+    size_t used = 0;
+    c.inParse = true;
+    while (used < input.size() && !c.closing && !c.gone) {
+        if (c.unwritten() >= limits_.maxOutstanding) {
+            c.paused = true;
+            break;
+        }
+        const RequestFrame frame = frameRequest(input.substr(used), getMaxRequestSize());
+        if (frame.status != 0) {
+            refuse(c, frame.status);
+            break;
+        }
+        if (frame.length == 0) break;  // incomplete
+        parseFrame(c, input.data() + used, frame.length);
+        used += frame.length;
+    }
+    c.inParse = false;
+    if (c.closing || c.gone) {
+        c.pending.clear();
+        afterAnswers(c);
+        return;
+    }
+    if (used < input.size() && (used > 0 || !buffered)) c.requestStarted = Clock::now();
+    if (buffered) {
+        c.pending.erase(0, used);
+    } else if (used < input.size()) {
+        c.pending.assign(input.substr(used));
+    }
+}
+
+void ProtocolHandler::parseFrame(Connection& c, const char* data, size_t len) {
+    auto& parser = c.parser;
+    parser.reset();
+    int status = 0;
+    try {
+        if (!parser.feed(data, len)) {
+            status = 413;
+        } else if (parser.parse() != Http::Private::State::Done) {
+            status = 400;  // framed as complete, yet the parser wants more
+        }
+    } catch (const Http::HttpError& e) {
+        status = e.code();
+    } catch (const std::exception&) {
+        status = 400;  // the parser refused the request (e.g. a bad Content-Length)
+    }
+    if (status != 0) {
+        refuse(c, status);
+        return;
+    }
+    c.served = true;
+    auto& request = parser.request;
+    const uint64_t seq = c.nextSeq++;
+    Http::ResponseWriter response(request.version(), transport(), this, c.peer);
+    request.copyAddress(c.peer->address());
+    bool close = false;
+    if (auto connection = request.headers().tryGet<Http::Header::Connection>()) {
+        close = connection->control() == Http::ConnectionControl::Close;
+        response.headers().add<Http::Header::Connection>(connection->control());
+    } else if (request.version() == Http::Version::Http10) {
+        close = true;
+        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    }
+    if (close) c.closing = true;
+    Turn turn(*this, c, seq);
+    handleRequest(request, std::move(response), turn);
+}
+
+void ProtocolHandler::refuse(Connection& c, int status) {
+    // After a refused request the position in the byte stream is unknown (the rest of an
+    // unread body would parse as requests): this is the connection's last answer.
+    c.closing = true;
+    c.pending.clear();
+    const uint64_t seq = c.nextSeq++;
+    Http::ResponseWriter response(Http::Version::Http11, transport(), this, c.peer);
+    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    Turn turn(*this, c, seq);
+    handleProtocolError(std::move(response), status, turn);
+}
+
+void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
+                            Http::Code code, const std::string& body) {
+    auto sent = writer.send(code, body);
+    c.lastActivity = Clock::now();
+    // Every kConfirmEvery-th answer reports when it is written (Pistache writes a peer's
+    // answers in order, so the ones before it are too): a client that does not read its
+    // answers is not read either once maxOutstanding are unwritten. Only every few answers,
+    // as a continuation costs allocations; the at most kConfirmEvery - 1 unconfirmed ones
+    // count against the bound, and a pause always waits on a confirming answer.
+    if (seq % kConfirmEvery != kConfirmEvery - 1) return;
+    std::weak_ptr<Connection> weak = c.self;
+    sent.then(
+        [this, weak, seq](ssize_t) {
+            auto conn = weak.lock();
+            if (!conn || conn->gone) return;
+            conn->written = std::max(conn->written, seq + 1);
+            afterAnswers(*conn);
+        },
+        [](std::exception_ptr) {});  // the connection is failing; it ends on its own
+}
+
+void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
+                             Http::Code code, const std::string& body) {
+    if (c.gone) return;
+    if (seq != c.nextToWrite) {
+        c.parked.emplace(seq, Connection::Parked{std::move(writer), code, body});
+        return;
+    }
+    write(c, seq, writer, code, body);
+    ++c.nextToWrite;
+    while (!c.parked.empty() && c.parked.begin()->first == c.nextToWrite) {
+        auto node = c.parked.extract(c.parked.begin());
+        write(c, node.key(), node.mapped().writer, node.mapped().code, node.mapped().body);
+        ++c.nextToWrite;
+    }
+    afterAnswers(c);
+}
+
+// After answers went out (or the client half-closed): resumes a paused connection, and
+// closes one whose last answer is out.
+void ProtocolHandler::afterAnswers(Connection& c) {
+    if (c.gone || c.inParse) return;  // consume() on the stack goes on by itself
+    if (c.paused && c.unwritten() < limits_.maxOutstanding) {
+        c.paused = false;
+        std::string input;
+        input.swap(c.pending);
+        consume(c, input.data(), input.size());
+        if (c.gone) return;
+        if (c.readClosed && !c.paused) {
+            c.pending.clear();  // an incomplete request the client will never finish
+            c.closing = true;
+        }
+        if (!c.paused && !c.readClosed && !c.closing) readFrom(c);
+        if (c.gone) return;
+    }
+    if (c.closing && c.outstanding() == 0 && !c.closeQueued) closeWhenWritten(c);
+}
+
+// Once everything queued for the peer is written (Pistache writes a peer's buffers in order,
+// so an empty write queued now completes after them): the connection ends.
+void ProtocolHandler::closeWhenWritten(Connection& c) {
+    c.closeQueued = true;
+    c.closingSince = Clock::now();
+    std::weak_ptr<Connection> weak = c.self;
+    auto finish = [this, weak] {
+        auto conn = weak.lock();
+        if (!conn || conn->gone) return;
+        if (conn->readClosed) {
+            drop(*conn);
+            return;
+        }
+        // Shut our side: the client reads the answers, then EOF. Closing the socket while
+        // its input is unread would reset the connection, and the client could lose them.
+        ::shutdown(conn->peer->fd(), SHUT_WR);
+        conn->lingering = true;
+        conn->closingSince = Clock::now();
+        readFrom(*conn);  // discards input; drops at EOF
+    };
+    // On the reactor thread, where chaining on a send promise is safe (LIBRARIES.md 1).
+    c.peer->send(Pistache::RawBuffer("", 0))
+        .then([finish](ssize_t) { finish(); }, [finish](std::exception_ptr) { finish(); });
+}
+
+void ProtocolHandler::drop(Connection& c) {
+    if (c.gone) return;
+    c.gone = true;
+    connections_[size_t(c.peer->fd())].reset();  // callers hold a reference (find())
+    static_cast<ConnectionTransport*>(transport())->close(c.peer);
+}
+
+void ProtocolHandler::onTick(Clock::time_point now) {
+    std::vector<std::shared_ptr<Connection>> expired;
+    std::vector<std::shared_ptr<Connection>> late;
+    for (const auto& c : connections_) {
+        if (!c || c->gone) continue;
+        if (c->lingering || c->closeQueued) {
+            // The client had its answers (or never reads them): at most this long more.
+            const auto limit = c->lingering ? limits_.lingerTimeout : limits_.keepaliveTimeout;
+            if (now - c->closingSince > limit) expired.push_back(c);
+        } else if (c->paused) {
+            // Its answers are not read: no progress for this long ends it.
+            if (now - c->lastActivity > limits_.keepaliveTimeout) expired.push_back(c);
+        } else if (!c->pending.empty()) {
+            if (c->outstanding() == 0 && now - c->requestStarted > limits_.requestTimeout) {
+                late.push_back(c);
+            }
+        } else if (c->outstanding() == 0) {
+            const auto limit = c->served ? limits_.keepaliveTimeout : limits_.requestTimeout;
+            if (now - c->lastActivity > limit) expired.push_back(c);
+        }
+    }
+    for (auto& c : expired) drop(*c);
+    for (auto& c : late) refuse(*c, 408);
+}
+
+// ---------------------------------------------------------------- ConnectionTransport
+
+ConnectionTransport::ConnectionTransport(std::shared_ptr<ProtocolHandler> handler)
+    : Pistache::Tcp::Transport(handler), handler_(std::move(handler)) {}
+
+ConnectionTransport::~ConnectionTransport() {
+    if (timerFd_ >= 0) ::close(timerFd_);
+}
+
+std::shared_ptr<Pistache::Aio::Handler> ConnectionTransport::clone() const {
+    return std::make_shared<ConnectionTransport>(
+        std::static_pointer_cast<ProtocolHandler>(handler_->clone()));
+}
+
+void ConnectionTransport::registerPoller(Polling::Epoll& poller) {
+    Transport::registerPoller(poller);
+    completions_ = std::make_shared<CompletionQueue>();
+    poller.addFd(completions_->fd(), Pistache::Flags<Polling::NotifyOn>(Polling::NotifyOn::Read),
+                 Polling::Tag(uint64_t(completions_->fd())));
+    timerFd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timerFd_ < 0) throw std::runtime_error("timerfd_create failed");
+    itimerspec spec{};
+    spec.it_value.tv_nsec = std::chrono::nanoseconds(kTickInterval).count();
+    spec.it_interval = spec.it_value;
+    ::timerfd_settime(timerFd_, 0, &spec, nullptr);
+    poller.addFd(timerFd_, Pistache::Flags<Polling::NotifyOn>(Polling::NotifyOn::Read),
+                 Polling::Tag(uint64_t(timerFd_)));
+}
+
+void ConnectionTransport::onReady(const Pistache::Aio::FdSet& fds) {
+    // Ours: the timer, the completion queue, and reading the peers. Pistache's: its queues
+    // (writes, new peers, timers) and writing to the peers.
+    size_t ours = 0;     // entries wholly ours
+    size_t readers = 0;  // peers we read that Pistache must still write to
+    for (const auto& entry : fds) {
+        const uint64_t tag = entry.getTag().value();
+        if (tag == uint64_t(timerFd_)) {
+            uint64_t wakeups = 0;
+            [[maybe_unused]] const ssize_t n = ::read(timerFd_, &wakeups, sizeof wakeups);
+            handler_->onTick(Clock::now());
+            ++ours;
+        } else if (completions_ && tag == uint64_t(completions_->fd())) {
+            for (auto& task : completions_->take()) {
+                auto connection = task.connection.lock();
+                if (!connection || connection->gone) continue;
+                ProtocolHandler::Turn turn(*handler_, *connection, task.seq);
+                task.run(turn);
+            }
+            ++ours;
+        } else if ((entry.isReadable() || entry.isHangup()) && peers.count(Pistache::Fd(tag))) {
+            const auto peer = peers.find(Pistache::Fd(tag))->second;  // a copy: may be removed
+            handler_->onReadable(peer, entry.isHangup());
+            ++(entry.isWritable() ? readers : ours);
+        }
+    }
+    if (ours == 0 && readers == 0) {
+        Transport::onReady(fds);
+        return;
+    }
+    if (ours == fds.size()) return;
+    std::vector<Polling::Event> rest;
+    for (const auto& entry : fds) {
+        const uint64_t tag = entry.getTag().value();
+        if (tag == uint64_t(timerFd_) || tag == uint64_t(completions_->fd())) continue;
+        const bool peer = peers.count(Pistache::Fd(tag)) != 0;
+        if (peer && !entry.isWritable()) continue;
+        Polling::Event event(entry.getTag());
+        if (peer) {
+            event.flags.setFlag(Polling::NotifyOn::Write);  // the read side was ours
+        } else {
+            if (entry.isReadable()) event.flags.setFlag(Polling::NotifyOn::Read);
+            if (entry.isWritable()) event.flags.setFlag(Polling::NotifyOn::Write);
+            if (entry.isHangup()) event.flags.setFlag(Polling::NotifyOn::Hangup);
+        }
+        rest.push_back(std::move(event));
+    }
+    if (!rest.empty()) Transport::onReady(Pistache::Aio::FdSet(std::move(rest)));
+}
+
+// ---------------------------------------------------------------- the server
+
+ServerSettings serverSettings(int threads, int64_t maxBodyBytes) {
+    ServerSettings s;
+    s.threads = threads;
+    s.limits.maxRequestBytes = size_t(maxBodyBytes) * 2 + kHeaderRoom;
+    return s;
+}
+
+void ConnectionServer::start(const ServerSettings& settings,
+                             std::shared_ptr<ProtocolHandler> handler) {
+    handler->setMaxRequestSize(settings.limits.maxRequestBytes);
+    handler->setMaxResponseSize(settings.maxResponseBytes);
+    handler->setLimits(settings.limits);
+    listener_.init(size_t(settings.threads),
+                   Pistache::Flags<Pistache::Tcp::Options>(Pistache::Tcp::Options::ReuseAddr), "",
+                   settings.backlog);
+    listener_.setHandler(handler);
+    listener_.setTransportFactory(
+        [handler] { return std::make_shared<ConnectionTransport>(handler); });
+    listener_.bind();
+    listener_.runThreaded();
 }
 
 }  // namespace authsvc::app

@@ -1,43 +1,198 @@
-// ProtocolHandler: the HTTP/1.1 layer under every authsvc server (the service, and the
-// bench's ceiling, so that the ceiling measures the same input path). Its onInput() is
-// our own version of Pistache's (private there, but virtual in Tcp::Handler), so that:
-// - requests the parser refuses reach onProtocolError() (400, 413, 415, ...) instead of
-//   Pistache's plain-text answers ("basic_string::_M_create" for a negative
-//   Content-Length);
-// - a declared Content-Length beyond the request limit is refused before Pistache
-//   reserves it (it would allocate the declared size up front);
-// - HTTP/1.1 without a Connection header stays keep-alive (RFC 9112 9.3): Pistache
-//   0.0.5 answers "Connection: Close" yet keeps the socket open, so clients reconnect
-//   for every request.
-// Called on Pistache's reactor threads.
+// ProtocolHandler: the HTTP/1.1 connection layer under every authsvc server (the service, and
+// the bench's ceiling, so that the ceiling measures the same path). It owns each connection:
+// it reads the socket (ConnectionTransport hands it the readable peers), frames and parses
+// the requests, and writes their answers. It promises:
+// - every request that arrives on a connection is answered, in arrival order (RFC 9112
+//   9.3), also when several arrive in one read (pipelining) and when their handlers finish
+//   out of order on worker threads; once ConnectionLimits::maxOutstanding requests of one
+//   connection are not answered and written yet (a slow handler, or a client that does not
+//   read its answers), the connection is not read until answers are written, so a
+//   pipelining client cannot grow memory without bound;
+// - an answer after which the connection ends says "Connection: close" (HTTP/1.0 without
+//   keep-alive, a client's "Connection: close", a request the parser refuses), and the
+//   connection is closed once it is written: the write side is shut at once, the read side
+//   is drained and closed when the client closes (at most lingerTimeout later), so the
+//   client reads the whole answer and then EOF;
+// - a client that half-closes (shutdown(SHUT_WR), nc -N) still gets the answers to the
+//   requests it sent before; the connection is closed once they are written;
+// - HTTP/1.1 without a Connection header stays keep-alive (Pistache 0.0.5 answers
+//   "Connection: Close" and keeps the socket open);
+// - requests the parser refuses reach handleProtocolError() (400, 413, 408, ...) instead of
+//   Pistache's plain-text answers; a declared Content-Length beyond the request limit is
+//   refused before anything is buffered for it;
+// - a started request must be complete within requestTimeout (408 and close); an idle
+//   keep-alive connection is closed after keepaliveTimeout.
+// Pistache's own Http::Endpoint transport drops a peer on the first recv() of 0, resets the
+// parser (dropping pipelined bytes) after each request and never closes after "Connection:
+// close"; its Transport is extensible (virtual onReady, protected peers/removePeer), so
+// ConnectionTransport takes over reading and timeouts and leaves writing to Pistache.
+// Everything here runs on Pistache's reactor threads (each has its own handler and transport),
+// except Turn::Detached::post().
 #pragma once
 
-#include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/listener.h>
+#include <pistache/transport.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace authsvc::app {
 
-class ProtocolHandler : public Pistache::Http::Handler {
-  protected:
-    // Answers a request the parser refused; `status` is an HTTP error status.
-    virtual void onProtocolError(Pistache::Http::ResponseWriter writer, int status) = 0;
-
-  private:
-    void onInput(const char* buffer, size_t len,
-                 const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+struct ConnectionLimits {
+    size_t maxRequestBytes = 4096;                      // request line, headers and body together
+    std::chrono::milliseconds requestTimeout{10000};    // from a request's first byte to its last
+    std::chrono::milliseconds keepaliveTimeout{30000};  // idle between requests
+    std::chrono::milliseconds lingerTimeout{2000};      // after our close, for the client's
+    size_t maxOutstanding = 32;  // requests per connection whose answers are not written
 };
 
-// The endpoint options of every authsvc server: timeouts, limits (room for the request
-// line and headers on top of the largest body, so an oversized body reaches our own
-// JSON 413 rather than Pistache's), backlog.
-Pistache::Http::Endpoint::Options endpointOptions(int threads, int64_t maxBodyBytes);
+struct Connection;
+class CompletionQueue;
+class ConnectionTransport;
+
+class ProtocolHandler : public Pistache::Http::Handler {
+  public:
+    // One request's place in its connection's answer order; handed to handleRequest() and
+    // handleProtocolError(); used on the reactor thread during that call or in a posted task.
+    class Turn {
+      public:
+        // Writes the answer (status `code`, `body`, the headers already on `writer`) once
+        // every earlier request of the connection is answered: now in the common case,
+        // else `writer` is moved into the connection and written later. Once per Turn.
+        void answer(Pistache::Http::ResponseWriter& writer, Pistache::Http::Code code,
+                    const std::string& body);
+
+        // A Turn that can leave the reactor thread.
+        class Detached {
+          public:
+            // From any thread: runs `task` on the reactor thread of the connection, with the
+            // Turn (which it must answer). Never run if the connection is closed first.
+            void post(std::function<void(Turn&)> task) const;
+
+          private:
+            friend class Turn;
+            std::weak_ptr<Connection> connection_;
+            uint64_t seq_ = 0;
+            std::shared_ptr<CompletionQueue> queue_;
+        };
+        Detached detach() const;
+
+      private:
+        friend class ProtocolHandler;
+        friend class ConnectionTransport;
+        Turn(ProtocolHandler& handler, Connection& connection, uint64_t seq)
+            : handler_(&handler), connection_(&connection), seq_(seq) {}
+        ProtocolHandler* handler_;
+        Connection* connection_;
+        uint64_t seq_;
+    };
+
+    void setLimits(const ConnectionLimits& limits) { limits_ = limits; }
+
+    // ConnectionTransport's calls, on the handler's reactor thread.
+    void onReadable(const std::shared_ptr<Pistache::Tcp::Peer>& peer, bool hangup);
+    void onTick(std::chrono::steady_clock::time_point now);
+
+  protected:
+    // Answers a complete request through `turn`. `writer` already carries the response's
+    // Connection header when there is one.
+    virtual void handleRequest(const Pistache::Http::Request& req,
+                               Pistache::Http::ResponseWriter&& writer, Turn& turn) = 0;
+    // Answers, through `turn`, a request the parser refused; `status` is an HTTP error status.
+    // The connection is closed after this answer (its writer says so).
+    virtual void handleProtocolError(Pistache::Http::ResponseWriter&& writer, int status,
+                                     Turn& turn) = 0;
+
+  private:
+    // Pistache's entry points: connections come and go here; requests never arrive through
+    // onRequest (ConnectionTransport reads the sockets itself).
+    void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+    void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+    void onInput(const char* buffer, size_t len,
+                 const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+    void onRequest(const Pistache::Http::Request&, Pistache::Http::ResponseWriter) final {}
+
+    std::shared_ptr<Connection> find(const std::shared_ptr<Pistache::Tcp::Peer>& peer) const;
+    void readFrom(Connection& c);
+    void consume(Connection& c, const char* data, size_t len);
+    void parseFrame(Connection& c, const char* data, size_t len);
+    void refuse(Connection& c, int status);
+    void write(Connection& c, uint64_t seq, Pistache::Http::ResponseWriter& writer,
+               Pistache::Http::Code code, const std::string& body);
+    void answer(Connection& c, uint64_t seq, Pistache::Http::ResponseWriter& writer,
+                Pistache::Http::Code code, const std::string& body);
+    void afterAnswers(Connection& c);
+    void closeWhenWritten(Connection& c);
+    void drop(Connection& c);
+
+    ConnectionLimits limits_;
+    // Indexed by file descriptor; this reactor's connections only.
+    std::vector<std::shared_ptr<Connection>> connections_;
+};
+
+// Pistache's Tcp::Transport with ProtocolHandler reading the peers (see above), a timer for
+// the connection timeouts, and a queue of tasks posted to this reactor thread.
+class ConnectionTransport : public Pistache::Tcp::Transport {
+  public:
+    explicit ConnectionTransport(std::shared_ptr<ProtocolHandler> handler);
+    ~ConnectionTransport() override;
+
+    void registerPoller(Pistache::Polling::Epoll& poller) override;
+    void onReady(const Pistache::Aio::FdSet& fds) override;
+    std::shared_ptr<Pistache::Aio::Handler> clone() const override;
+
+    // Closes the connection now (unwritten data is dropped).
+    void close(const std::shared_ptr<Pistache::Tcp::Peer>& peer) { removePeer(peer); }
+    const std::shared_ptr<CompletionQueue>& completions() const { return completions_; }
+
+  private:
+    std::shared_ptr<ProtocolHandler> handler_;
+    std::shared_ptr<CompletionQueue> completions_;
+    int timerFd_ = -1;
+};
+
+// Settings of every authsvc server: timeouts, limits (room for the request line and headers
+// on top of the largest body, so an oversized body reaches our own JSON 413 rather than the
+// connection-ending one), backlog.
+struct ServerSettings {
+    int threads = 1;
+    int backlog = 1024;
+    size_t maxResponseBytes = 4 * 1024 * 1024;
+    ConnectionLimits limits;
+};
+ServerSettings serverSettings(int threads, int64_t maxBodyBytes);
+
+// Pistache's Tcp::Listener serving `handler` through ConnectionTransport (what Http::Endpoint
+// does with its own transport, which cannot be replaced).
+class ConnectionServer {
+  public:
+    explicit ConnectionServer(const Pistache::Address& address) : listener_(address) {}
+    // Binds (throws when the address cannot be bound) and starts the reactor threads.
+    void start(const ServerSettings& settings, std::shared_ptr<ProtocolHandler> handler);
+    Pistache::Port port() const { return listener_.getPort(); }
+    void shutdown() { listener_.shutdown(); }
+
+  private:
+    Pistache::Tcp::Listener listener_;
+};
 
 // 0, or the status for a chunk of input whose header block declares a Content-Length
 // that is not a plain number (400) or exceeds `limit` (413).
 int declaredLengthProblem(std::string_view input, size_t limit);
+
+// Where the first request in `input` ends. `status` 400/413: the request is refused (bad or
+// conflicting framing headers, more than `limit` bytes); else `length` is its size in bytes
+// (request line, headers, Content-Length or chunked body), 0 while it is incomplete.
+struct RequestFrame {
+    int status = 0;
+    size_t length = 0;
+};
+RequestFrame frameRequest(std::string_view input, size_t limit);
 
 }  // namespace authsvc::app

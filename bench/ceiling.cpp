@@ -1,11 +1,11 @@
 // bench_ceiling PORT THREADS: a bare Pistache server answering every request with a
 // fixed small JSON body: the framework's limit on this machine (scenario 1 of the
-// bench). Same endpoint options (app::endpointOptions) and input path (app::ProtocolHandler:
-// the Content-Length guard and keep-alive for HTTP/1.1 without a Connection
-// header) as authsvc, so the ceiling differs from it only by the service itself.
+// bench). Same server settings (app::serverSettings) and connection layer (app::ProtocolHandler:
+// framing, the Content-Length guard, keep-alive for HTTP/1.1 without a Connection header,
+// answers in request order) as authsvc, so the ceiling differs from it only by the service
+// itself.
 // Port 0 picks a free port; the chosen one is printed as "listening on 127.0.0.1:PORT".
 // Stops on SIGTERM or SIGINT.
-#include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
 #include <signal.h>
@@ -23,19 +23,20 @@ namespace Http = Pistache::Http;
 namespace {
 
 const std::string kBody = R"({"status":"ok"})";
+const std::string kError = R"({"error":"invalid_request"})";
 
 class CeilingHandler : public authsvc::app::ProtocolHandler {
   public:
     HTTP_PROTOTYPE(CeilingHandler)
 
-    void onRequest(const Http::Request& /*req*/, Http::ResponseWriter writer) override {
-        writer.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-        writer.send(Http::Code::Ok, kBody);
-    }
-
   private:
-    void onProtocolError(Http::ResponseWriter writer, int status) override {
-        writer.send(static_cast<Http::Code>(status), "{\"error\":\"invalid_request\"}");
+    void handleRequest(const Http::Request& /*req*/, Http::ResponseWriter&& writer,
+                       Turn& turn) override {
+        writer.headers().add<Http::Header::ContentType>(MIME(Application, Json));
+        turn.answer(writer, Http::Code::Ok, kBody);
+    }
+    void handleProtocolError(Http::ResponseWriter&& writer, int status, Turn& turn) override {
+        turn.answer(writer, static_cast<Http::Code>(status), kError);
     }
 };
 
@@ -61,15 +62,14 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
     Pistache::Address addr("127.0.0.1", Pistache::Port(uint16_t(port)));
-    auto endpoint = std::make_unique<Http::Endpoint>(addr);
-    endpoint->init(authsvc::app::endpointOptions(threads, kMaxBodyBytes));
-    endpoint->setHandler(Http::make_handler<CeilingHandler>());
-    endpoint->serveThreaded();
-    std::printf("listening on 127.0.0.1:%d\n", int(uint16_t(endpoint->getPort())));
+    authsvc::app::ConnectionServer server(addr);
+    server.start(authsvc::app::serverSettings(threads, kMaxBodyBytes),
+                 std::make_shared<CeilingHandler>());
+    std::printf("listening on 127.0.0.1:%d\n", int(uint16_t(server.port())));
     std::fflush(stdout);
 
     int sig = 0;
     sigwait(&stopSignals, &sig);
-    endpoint->shutdown();
+    server.shutdown();
     return 0;
 }

@@ -119,6 +119,8 @@ class RawConnection {
     RawResponse readResponse(std::chrono::milliseconds timeout);
     // Reads until the peer closes or the timeout passes.
     RawResponse readUntilClosed(std::chrono::milliseconds timeout);
+    // shutdown(SHUT_WR): the server reads EOF, this side can still read (nc -N).
+    void shutdownWrite();
     void close();
 
   private:

@@ -186,6 +186,10 @@ RawConnection::~RawConnection() {
     close();
 }
 
+void RawConnection::shutdownWrite() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 void RawConnection::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

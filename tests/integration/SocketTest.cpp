@@ -1,6 +1,11 @@
 // Socket-level behaviour: keep-alive without a Connection header, garbage, bad Content-Length,
-// slow clients. After each abuse the server must still answer /healthz and stop cleanly.
+// slow clients, connection ends (Connection: close, HTTP/1.0, half-close), pipelining. After
+// each abuse the server must still answer /healthz and stop cleanly.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -221,6 +226,219 @@ TEST_F(SocketTest, ClientHangingUpMidResponseIsHarmless) {
     expectStillServing();
     EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200);
     EXPECT_EQ(server->stop(), 0);
+}
+
+// ---------------------------------------------------------------- how connections end
+
+std::string header(const RawResponse& r, const std::string& name) {
+    for (const auto& line : splitLines(r.raw.substr(0, r.raw.find("\r\n\r\n")))) {
+        if (line.size() > name.size() && containsI(line.substr(0, name.size() + 1), name + ":")) {
+            std::string value = line.substr(name.size() + 1);
+            while (!value.empty() && (value.front() == ' ' || value.back() == '\r')) {
+                value.erase(value.front() == ' ' ? 0 : value.size() - 1, 1);
+            }
+            return value;
+        }
+    }
+    return "";
+}
+
+std::string getRequest(const std::string& path, const std::string& extra = "") {
+    return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n";
+}
+
+TEST_F(SocketTest, KeepAliveClientCarriesOnAfterA413) {
+    // A pooled keep-alive client (axios, Dio, curl's connection cache) must learn that the
+    // connection ends with the 413, or it sends its next request on a dead socket.
+    HttpClient c(server->port());
+    const std::string body = "{\"email\":\"" + std::string(100000, 'x') + "\"}";
+    const HttpResponse tooLarge = c.postRaw("/api/register", body, "application/json");
+    ASSERT_EQ(tooLarge.status, 413) << tooLarge;
+    EXPECT_TRUE(containsI(tooLarge.header("Connection").value_or(""), "close")) << tooLarge;
+    for (int i = 0; i < 3; ++i) {
+        const HttpResponse next = c.get("/healthz");
+        EXPECT_EQ(next.status, 200) << next;
+        EXPECT_TRUE(next.error.empty()) << next.error;
+    }
+    const HttpResponse again = c.postRaw("/api/register", body, "application/json");
+    EXPECT_EQ(again.status, 413) << again;
+    EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
+TEST_F(SocketTest, Http10ClientReadsToEofRightAfterTheAnswer) {
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    const auto start = std::chrono::steady_clock::now();
+    conn.send("GET /healthz HTTP/1.0\r\n\r\n");
+    const RawResponse r = conn.readUntilClosed(5s);  // the keep-alive timeout is 30 s
+    EXPECT_FALSE(r.timedOut) << "no EOF after the answer: " << r.raw;
+    EXPECT_EQ(r.status, 200) << r.raw;
+    EXPECT_TRUE(containsI(header(r, "Connection"), "close")) << r.raw;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(SocketTest, ConnectionCloseClientReadsToEofRightAfterTheAnswer) {
+    for (const std::string path : {"/healthz", "/readyz", "/nope"}) {  // reactor, pool, 404
+        RawConnection conn(server->port());
+        ASSERT_TRUE(conn.ok());
+        const auto start = std::chrono::steady_clock::now();
+        conn.send(getRequest(path, "Connection: close\r\n"));
+        const RawResponse r = conn.readUntilClosed(5s);
+        EXPECT_FALSE(r.timedOut) << path << ": no EOF after the answer: " << r.raw;
+        EXPECT_NE(r.status, 0) << path << ": " << r.raw;
+        EXPECT_TRUE(containsI(header(r, "Connection"), "close")) << path << ": " << r.raw;
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << path;
+    }
+    // And through curl, which reads until the server closes when told "Connection: close".
+    HttpClient c(server->port());
+    const HttpResponse r = c.get("/healthz", {"Connection: close"});
+    EXPECT_EQ(r.status, 200) << r;
+    EXPECT_LT(r.seconds, 2.0);
+    EXPECT_EQ(c.get("/healthz").newConnections, 1) << "the closed connection was reused";
+}
+
+TEST_F(SocketTest, HalfClosingClientGetsItsAnswers) {
+    // nc -N and some health checkers shut their sending side after the request.
+    for (const std::string path : {"/healthz", "/readyz"}) {  // reactor, pool
+        RawConnection conn(server->port());
+        ASSERT_TRUE(conn.ok());
+        conn.send(getRequest(path, "X-Request-Id: half-1\r\n") +
+                  getRequest("/healthz", "X-Request-Id: half-2\r\n"));
+        conn.shutdownWrite();
+        const RawResponse first = conn.readResponse(5s);
+        EXPECT_EQ(first.status, 200) << path << ": " << first.raw;
+        EXPECT_EQ(header(first, "X-Request-Id"), "half-1") << first.raw;
+        const RawResponse second = conn.readResponse(5s);
+        EXPECT_EQ(second.status, 200) << path << ": " << second.raw;
+        EXPECT_EQ(header(second, "X-Request-Id"), "half-2") << second.raw;
+        const RawResponse end = conn.readUntilClosed(5s);
+        EXPECT_TRUE(end.closed && end.raw.empty()) << path << ": " << end.raw;
+    }
+    expectStillServing();
+}
+
+// ---------------------------------------------------------------- pipelining
+
+// Reads `n` answers from `conn` and returns them in order.
+std::vector<RawResponse> readAnswers(RawConnection& conn, size_t n) {
+    std::vector<RawResponse> out;
+    for (size_t i = 0; i < n; ++i) {
+        RawResponse r = conn.readResponse(10s);
+        if (r.status == 0) break;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+TEST_F(SocketTest, PipelinedRequestsAreAllAnswered) {
+    for (const size_t n : {2, 50}) {
+        RawConnection conn(server->port());
+        ASSERT_TRUE(conn.ok());
+        std::string bytes;
+        for (size_t i = 0; i < n; ++i) bytes += getRequest("/healthz");
+        conn.send(bytes);  // one write
+        const auto answers = readAnswers(conn, n);
+        ASSERT_EQ(answers.size(), n) << n << " pipelined requests";
+        for (const auto& r : answers) EXPECT_EQ(r.status, 200) << r.raw;
+        conn.send(getRequest("/healthz"));  // the connection is still in step
+        EXPECT_EQ(conn.readResponse(3s).status, 200);
+    }
+}
+
+TEST_F(SocketTest, PipelinedPoolAndReactorRoutesAnswerInRequestOrder) {
+    // /readyz runs on the database pool, a login on the hashing pool, /healthz and a
+    // rejected /api/protected on the reactor: their answers must still come back in order.
+    const std::string login = json{{"email", "nobody@example.com"}, {"password", "wrong"}}.dump();
+    const std::string refresh = json{{"refresh_token", "not-a-token"}}.dump();
+    auto post = [](const std::string& path, const std::string& body, const std::string& id) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+               "X-Request-Id: " + id + "\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\n\r\n" + body;
+    };
+    std::vector<std::pair<std::string, long>> expected;  // request id, status
+    std::string bytes;
+    for (int round = 0; round < 3; ++round) {
+        const std::string r = "r" + std::to_string(round) + "-";
+        bytes += getRequest("/readyz", "X-Request-Id: " + r + "ready\r\n");
+        expected.emplace_back(r + "ready", 200);
+        bytes += getRequest("/healthz", "X-Request-Id: " + r + "health\r\n");
+        expected.emplace_back(r + "health", 200);
+        bytes += post("/api/login", login, r + "login");
+        expected.emplace_back(r + "login", 401);
+        bytes += getRequest("/api/protected", "X-Request-Id: " + r + "protected\r\n");
+        expected.emplace_back(r + "protected", 401);
+        bytes += post("/api/refresh_token", refresh, r + "refresh");
+        expected.emplace_back(r + "refresh", 401);
+    }
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    conn.send(bytes);
+    const auto answers = readAnswers(conn, expected.size());
+    ASSERT_EQ(answers.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(header(answers[i], "X-Request-Id"), expected[i].first) << i;
+        EXPECT_EQ(answers[i].status, expected[i].second) << expected[i].first << answers[i].raw;
+    }
+}
+
+TEST_F(SocketTest, DeepPipelineBehindSlowAnswersIsAnsweredInOrder) {
+    // More requests than the server keeps unanswered per connection (it stops reading the
+    // connection meanwhile), with pool routes among them.
+    constexpr int kRequests = 300;
+    std::string bytes;
+    for (int i = 0; i < kRequests; ++i) {
+        bytes += getRequest(i % 10 == 0 ? "/readyz" : "/healthz",
+                            "X-Request-Id: p" + std::to_string(i) + "\r\n");
+    }
+    bytes += getRequest("/healthz", "X-Request-Id: last\r\nConnection: close\r\n");
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    conn.send(bytes);
+    const auto answers = readAnswers(conn, kRequests + 1);
+    ASSERT_EQ(answers.size(), size_t(kRequests + 1));
+    for (int i = 0; i < kRequests; ++i) {
+        EXPECT_EQ(header(answers[size_t(i)], "X-Request-Id"), "p" + std::to_string(i));
+    }
+    EXPECT_EQ(header(answers.back(), "X-Request-Id"), "last");
+    EXPECT_TRUE(conn.readUntilClosed(5s).closed);
+    expectStillServing();
+}
+
+TEST_F(SocketTest, ClientThatDoesNotReadItsAnswersIsNotReadEither) {
+    // A pipelining client that never reads: once its answers pile up, the server must stop
+    // reading its requests (bounded memory), so the client's sending stalls.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int small = 64 * 1024;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);  // before connect
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    timeval oneSecond{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &oneSecond, sizeof oneSecond);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+    std::string chunk;
+    while (chunk.size() < 256 * 1024) chunk += getRequest("/healthz");
+    constexpr size_t kLimit = 64u << 20;  // what an unbounded server would take in
+    size_t accepted = 0;
+    bool stalled = false;
+    while (accepted < kLimit && !stalled) {
+        const size_t at = accepted % chunk.size();  // whole requests, back to back
+        const ssize_t n = ::send(fd, chunk.data() + at, chunk.size() - at, MSG_NOSIGNAL);
+        if (n > 0) {
+            accepted += size_t(n);
+        } else {
+            stalled = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+            if (!stalled && errno != EINTR) break;
+        }
+    }
+    ::close(fd);
+    EXPECT_TRUE(stalled) << "the server read " << accepted << " bytes of requests whose "
+                         << "answers were never read";
+    expectStillServing();
 }
 
 }  // namespace
