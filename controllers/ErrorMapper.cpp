@@ -1,19 +1,15 @@
 #include "controllers/ErrorMapper.h"
 
+#include "verify/Error.h"
+
 namespace authsvc::controllers {
 
 using models::ErrorCode;
 
 namespace {
-constexpr const char* kRealm = "Bearer realm=\"authsvc\"";
-
-// error_description is a quoted-string: keep it to printable ASCII without " and \.
-std::string quotedSafe(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out += c;
-    }
-    return out;
+// The RFC 6750 challenge, written by the verify library as for any service that links it.
+std::string bearerChallenge(verify::ErrorCode code, const std::string& description = "") {
+    return verify::challenge(verify::Error{code, description}, "authsvc");
 }
 }  // namespace
 
@@ -96,15 +92,14 @@ HttpResponse errorResponse(const models::Error& error) {
         statusOf(error.code), {{"error", errorCodeName(error.code)}, {"message", error.message}});
     switch (error.code) {
         case ErrorCode::MissingToken:
-            r.header("WWW-Authenticate", kRealm);
+            r.header("WWW-Authenticate", bearerChallenge(verify::ErrorCode::MissingToken));
             break;
         case ErrorCode::BearerMalformed:
-            r.header("WWW-Authenticate", std::string(kRealm) + ", error=\"invalid_request\"");
+            r.header("WWW-Authenticate", bearerChallenge(verify::ErrorCode::InvalidRequest));
             break;
         case ErrorCode::InvalidToken:
-            r.header("WWW-Authenticate", std::string(kRealm) +
-                                             ", error=\"invalid_token\", error_description=\"" +
-                                             quotedSafe(error.message) + "\"");
+            r.header("WWW-Authenticate",
+                     bearerChallenge(verify::ErrorCode::InvalidToken, error.message));
             break;
         case ErrorCode::TooManyRequests:
         case ErrorCode::Unavailable:
