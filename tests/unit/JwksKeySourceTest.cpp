@@ -1,6 +1,11 @@
 // verify/JwksKeySource: the JWKS client's cache and refetch rules, with a fake fetcher and
-// a ManualClock (no network, no sleeping); maxAgeFromCacheControl.
+// a ManualClock (no network, no sleeping); maxAgeFromCacheControl; CurlFetcher against
+// one-shot servers on loopback (status, max-age, no redirects, size cap, timeout).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -417,6 +422,127 @@ TEST(CacheControlTest, MaxAge) {
     EXPECT_EQ(maxAgeFromCacheControl("no-store, max-age=300"), 0);
     EXPECT_EQ(maxAgeFromCacheControl("max-age=300, no-cache"), 0);
     EXPECT_EQ(maxAgeFromCacheControl(""), std::nullopt);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- CurlFetcher on loopback
+
+namespace {
+
+// A one-connection HTTP server on 127.0.0.1: answers the first request with `response`
+// (or, when `response` is empty, never answers until the destructor).
+class OneShotServer {
+  public:
+    explicit OneShotServer(std::string response) : response_(std::move(response)) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 4) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+            throw std::runtime_error("cannot listen on loopback");
+        }
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~OneShotServer() {
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        thread_.join();
+    }
+    std::string url(const std::string& path = "/jwks.json") const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+
+  private:
+    void serve() {
+        const int conn = ::accept(fd_, nullptr, nullptr);
+        if (conn < 0) return;
+        std::string request;
+        char buf[4096];
+        while (request.find("\r\n\r\n") == std::string::npos) {
+            const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            request.append(buf, size_t(n));
+        }
+        if (!response_.empty()) {
+            size_t sent = 0;
+            while (sent < response_.size()) {
+                const ssize_t n =
+                    ::send(conn, response_.data() + sent, response_.size() - sent, MSG_NOSIGNAL);
+                if (n <= 0) break;
+                sent += size_t(n);
+            }
+        } else {
+            ::recv(conn, buf, sizeof buf, 0);  // until the client gives up
+        }
+        ::close(conn);
+    }
+
+    std::string response_;
+    int fd_ = -1;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+std::string httpResponse(const std::string& statusLine, const std::string& headers,
+                         const std::string& body) {
+    return "HTTP/1.1 " + statusLine + "\r\n" + headers +
+           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           body;
+}
+
+TEST(CurlFetcherTest, ReturnsStatusBodyAndMaxAge) {
+    OneShotServer server(httpResponse(
+        "200 OK", "Content-Type: application/json\r\nCache-Control: public, max-age=77\r\n",
+        R"({"keys":[]})"));
+    authsvc::verify::CurlFetcher fetcher;
+    const FetchResult r = fetcher.fetch(server.url());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"keys":[]})");
+    EXPECT_EQ(r.maxAgeSeconds, 77);
+}
+
+TEST(CurlFetcherTest, NeverFollowsARedirect) {
+    OneShotServer target(httpResponse("200 OK", "", R"({"keys":[]})"));
+    OneShotServer server(httpResponse("302 Found", "Location: " + target.url() + "\r\n", ""));
+    authsvc::verify::CurlFetcher fetcher;
+    const FetchResult r = fetcher.fetch(server.url());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 302);  // JwksKeySource counts any status but 200 as a failure
+    EXPECT_EQ(r.body, "");
+}
+
+TEST(CurlFetcherTest, CapsTheBody) {
+    OneShotServer server(httpResponse("200 OK", "", std::string(4096, 'x')));
+    authsvc::verify::CurlFetcher fetcher(
+        {std::chrono::milliseconds(2000), std::chrono::milliseconds(5000), 1024});
+    const FetchResult r = fetcher.fetch(server.url());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("larger than 1024"), std::string::npos) << r.error;
+}
+
+TEST(CurlFetcherTest, TimesOutOnASilentServer) {
+    OneShotServer server("");  // accepts, reads, never answers
+    authsvc::verify::CurlFetcher fetcher(
+        {std::chrono::milliseconds(200), std::chrono::milliseconds(300), 1024});
+    const auto start = std::chrono::steady_clock::now();
+    const FetchResult r = fetcher.fetch(server.url());
+    EXPECT_FALSE(r.ok);
+    EXPECT_FALSE(r.error.empty());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(CurlFetcherTest, RefusesOtherProtocols) {
+    authsvc::verify::CurlFetcher fetcher;
+    for (const std::string url : {"file:///etc/hostname", "ftp://127.0.0.1/jwks.json"}) {
+        const FetchResult r = fetcher.fetch(url);
+        EXPECT_FALSE(r.ok) << url;
+        EXPECT_FALSE(r.error.empty()) << url;
+    }
 }
 
 }  // namespace
