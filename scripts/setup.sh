@@ -5,11 +5,11 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoci-dev
   libsqlite3-dev libpq-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev)
+  libspdlog-dev libcurl4-openssl-dev)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev libcurl4-openssl-dev postgresql) ;;
-    --bench) packages+=(wrk libcurl4-openssl-dev postgresql gnuplot-nox) ;;
+    --test) packages+=(libgtest-dev postgresql openssl) ;;
+    --bench) packages+=(wrk postgresql gnuplot-nox) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac
 done

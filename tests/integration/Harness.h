@@ -43,6 +43,11 @@ std::optional<std::string> base64UrlDecode(std::string_view text);
 
 // header.payload.signature with HMAC-SHA256 over `secret` (whatever header["alg"] says).
 std::string signHs256(const json& header, const json& payload, std::string_view secret);
+// header.payload.signature signed with the private key in `privatePem` (EC P-256: ES256 as
+// JOSE R||S; RSA: RS256), whatever header["alg"] says.
+std::string signWithPem(const json& header, const json& payload, const std::string& privatePem);
+// The SPKI PEM of the public half of `privatePem`.
+std::string publicPemOf(const std::string& privatePem);
 // Claims the service accepts with its default config: iss, aud, sub, iat, exp (+300 s), jti, sid.
 json validClaims(const std::string& sub);
 json defaultJwtHeader();  // {"alg":"HS256","typ":"JWT"}
@@ -153,6 +158,8 @@ class ServerProcess {
     bool restart(int* stopStatus = nullptr);  // same DB file, same port if possible
     bool running();
     void kill9();
+    // Sends `signal` (e.g. SIGHUP: reload the keys) without waiting for anything.
+    bool signal(int signal);
 
     int port() const { return port_; }
     pid_t pid() const { return pid_; }
@@ -204,6 +211,28 @@ class ServerProcess {
 };
 
 int freePort();
+
+// The example resource service (examples/resource_service, RESOURCE_SERVICE_BINARY) on a
+// port of its own choosing; its stdout and stderr go to a log file in a temp dir.
+class ResourceServiceProcess {
+  public:
+    ResourceServiceProcess(std::string jwksUrl, std::string issuer, std::string audience);
+    ~ResourceServiceProcess();
+    ResourceServiceProcess(const ResourceServiceProcess&) = delete;
+    ResourceServiceProcess& operator=(const ResourceServiceProcess&) = delete;
+
+    // Starts it with --port 0 and waits (bounded) for its "listening on HOST:PORT" line.
+    bool start();
+    int stop();  // exit status as ServerProcess::stop
+    int port() const { return port_; }
+    std::string log() const;
+
+  private:
+    std::vector<std::string> args_;
+    fs::path dir_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
 
 // ---------------------------------------------------------------- backends
 

@@ -345,6 +345,10 @@ void ServerProcess::kill9() {
     pid_ = -1;
 }
 
+bool ServerProcess::signal(int sig) {
+    return pid_ > 0 && ::kill(pid_, sig) == 0;
+}
+
 bool ServerProcess::restart(int* stopStatus) {
     const int s = stop();
     if (stopStatus) *stopStatus = s;
@@ -369,6 +373,88 @@ std::string ServerProcess::waitForLog(const std::string& needle,
         if (l.find(needle) != std::string::npos || Clock::now() >= deadline) return l;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+}
+
+// ---------------------------------------------------------------- the example resource service
+
+namespace {
+// RESOURCE_SERVICE_BINARY from the build, unless RESOURCE_SERVICE_TEST_BINARY names another.
+std::string resourceServiceBinary() {
+    const char* override = std::getenv("RESOURCE_SERVICE_TEST_BINARY");
+    return override && *override ? override : RESOURCE_SERVICE_BINARY;
+}
+}  // namespace
+
+ResourceServiceProcess::ResourceServiceProcess(std::string jwksUrl, std::string issuer,
+                                               std::string audience)
+    : args_{resourceServiceBinary(),
+            "--jwks-url",
+            std::move(jwksUrl),
+            "--issuer",
+            std::move(issuer),
+            "--audience",
+            std::move(audience),
+            "--port",
+            "0"} {
+    std::string tmpl = (fs::temp_directory_path() / "resource-service-it-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+}
+
+ResourceServiceProcess::~ResourceServiceProcess() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        waitFor(pid_, std::chrono::seconds(5));
+    }
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    if (info && info->result() && info->result()->Failed()) {
+        std::cerr << "---- resource-service log:\n" << log() << "\n---- end of log\n";
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+bool ResourceServiceProcess::start() {
+    const fs::path out = dir_ / "service.log";
+    pid_ = spawn(args_, {}, dir_, {}, out, out);
+    if (pid_ < 0) return false;
+    const std::string prefix = "listening on 127.0.0.1:";
+    const auto deadline = Clock::now() + std::chrono::seconds(15);
+    while (Clock::now() < deadline) {
+        const std::string text = log();
+        if (const size_t at = text.find(prefix); at != std::string::npos) {
+            const size_t eol = text.find('\n', at);
+            if (eol != std::string::npos) {
+                port_ = std::stoi(text.substr(at + prefix.size(), eol - at - prefix.size()));
+                return port_ > 0;
+            }
+        }
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+int ResourceServiceProcess::stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    auto status = waitFor(pid_, std::chrono::seconds(10));
+    if (!status) {
+        ::kill(pid_, SIGKILL);
+        waitFor(pid_, std::chrono::seconds(5));
+        pid_ = -1;
+        return -1;
+    }
+    pid_ = -1;
+    return decodeStatus(*status);
+}
+
+std::string ResourceServiceProcess::log() const {
+    return readFileBytes(dir_ / "service.log");
 }
 
 // ---------------------------------------------------------------- the CLI

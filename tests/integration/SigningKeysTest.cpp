@@ -1,10 +1,6 @@
 // Signing keys end to end: ES256 and RS256 tokens with kid, the JWKS, forged tokens
 // refused, rotation in three SIGHUP steps without a restart or a refused valid token,
 // the move from HS256, a failed reload, and the `authsvc keys` commands.
-#include <openssl/bio.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -17,35 +13,9 @@
 namespace it {
 namespace {
 
-// Signs header.payload with a PEM private key (ES256 as R||S, RS256 PKCS#1 v1.5).
-std::string signWithPem(const std::string& pem, const json& header, const json& payload) {
-    BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    EXPECT_NE(key, nullptr);
-    const std::string input =
-        base64UrlEncode(header.dump()) + "." + base64UrlEncode(payload.dump());
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    size_t len = 0;
-    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
-                   input.size());
-    std::string sig(len, '\0');
-    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
-    sig.resize(len);
-    EVP_MD_CTX_free(ctx);
-    if (EVP_PKEY_is_a(key, "EC")) {
-        const unsigned char* p = reinterpret_cast<const unsigned char*>(sig.data());
-        ECDSA_SIG* s = d2i_ECDSA_SIG(nullptr, &p, long(sig.size()));
-        std::string jose(64, '\0');
-        BN_bn2binpad(ECDSA_SIG_get0_r(s), reinterpret_cast<unsigned char*>(jose.data()), 32);
-        BN_bn2binpad(ECDSA_SIG_get0_s(s), reinterpret_cast<unsigned char*>(jose.data()) + 32, 32);
-        ECDSA_SIG_free(s);
-        sig = jose;
-    }
-    EVP_PKEY_free(key);
-    return input + "." + base64UrlEncode(sig);
+// header.payload signed with a PEM private key (the harness's signer, key first).
+std::string signedBy(const std::string& pem, const json& header, const json& payload) {
+    return signWithPem(header, payload, pem);
 }
 
 class SigningKeysTest : public ::testing::Test {
@@ -197,9 +167,9 @@ TEST_F(SigningKeysTest, ForgedAndConfusedTokensAreRefused) {
                 base64UrlEncode(claims.dump()) + ".",
             "none");
     // The RSA key signs, the header says ES256 / names the EC key.
-    refused(signWithPem(pem("rsa1"), {{"alg", "RS256"}, {"kid", "ec1"}, {"typ", "JWT"}}, claims),
+    refused(signedBy(pem("rsa1"), {{"alg", "RS256"}, {"kid", "ec1"}, {"typ", "JWT"}}, claims),
             "rs on ec kid");
-    refused(signWithPem(pem("rsa1"), {{"alg", "RS256"}, {"kid", "nope"}, {"typ", "JWT"}}, claims),
+    refused(signedBy(pem("rsa1"), {{"alg", "RS256"}, {"kid", "nope"}, {"typ", "JWT"}}, claims),
             "unknown kid");
     // The attacker's own key, announced in jwk/jku, under our kid.
     ServerProcess other(json{{"jwt", {{"secret", ""}}}});
@@ -211,21 +181,20 @@ TEST_F(SigningKeysTest, ForgedAndConfusedTokensAreRefused) {
             .exitCode,
         0);
     const std::string evilPem = readFileBytes(other.dir() / "k" / "ec1.pem");
-    refused(signWithPem(evilPem,
-                        {{"alg", "ES256"},
-                         {"kid", "ec1"},
-                         {"typ", "JWT"},
-                         {"jku", "http://127.0.0.1:9/jwks.json"}},
-                        claims),
+    refused(signedBy(evilPem,
+                     {{"alg", "ES256"},
+                      {"kid", "ec1"},
+                      {"typ", "JWT"},
+                      {"jku", "http://127.0.0.1:9/jwks.json"}},
+                     claims),
             "jku");
-    refused(signWithPem(evilPem, {{"alg", "ES256"}, {"kid", "ec1"}, {"typ", "JWT"}, {"jwk", ecJwk}},
-                        claims),
+    refused(signedBy(evilPem, {{"alg", "ES256"}, {"kid", "ec1"}, {"typ", "JWT"}, {"jwk", ecJwk}},
+                     claims),
             "jwk");
     // crit, a tampered payload, expired, wrong iss and aud (all signed with the right key).
-    refused(
-        signWithPem(pem("ec1"),
-                    {{"alg", "ES256"}, {"kid", "ec1"}, {"typ", "JWT"}, {"crit", {"exp"}}}, claims),
-        "crit");
+    refused(signedBy(pem("ec1"),
+                     {{"alg", "ES256"}, {"kid", "ec1"}, {"typ", "JWT"}, {"crit", {"exp"}}}, claims),
+            "crit");
     json tampered = claims;
     tampered["sub"] = claims["sub"] == "999" ? "998" : "999";
     refused(good.substr(0, good.find('.')) + "." + base64UrlEncode(tampered.dump()) +
@@ -233,15 +202,15 @@ TEST_F(SigningKeysTest, ForgedAndConfusedTokensAreRefused) {
             "tampered");
     json expired = claims;
     expired["exp"] = nowSeconds() - 120;
-    refused(signWithPem(pem("ec1"), header, expired), "expired");
+    refused(signedBy(pem("ec1"), header, expired), "expired");
     json iss = claims;
     iss["iss"] = "someone-else";
-    refused(signWithPem(pem("ec1"), header, iss), "iss");
+    refused(signedBy(pem("ec1"), header, iss), "iss");
     json aud = claims;
     aud["aud"] = "another-api";
-    refused(signWithPem(pem("ec1"), header, aud), "aud");
+    refused(signedBy(pem("ec1"), header, aud), "aud");
     // And the same claims, signed properly by hand, pass: the refusals are the header's doing.
-    EXPECT_EQ(protectedStatus(signWithPem(pem("ec1"), header, claims)), 200);
+    EXPECT_EQ(protectedStatus(signedBy(pem("ec1"), header, claims)), 200);
 }
 
 TEST_F(SigningKeysTest, RotationInThreeStepsWithoutRestartOrARefusedToken) {
