@@ -16,7 +16,9 @@
 #include "controllers/AuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "middleware/ClientAddress.h"
 #include "middleware/LoginThrottle.h"
+#include "middleware/RegistrationLimit.h"
 #include "middleware/RequireAuth.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
@@ -243,9 +245,18 @@ int Application::serve(const sigset_t& stopSignals) {
                             config_.refresh.purgeInterval);
     middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
                                        config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
+    middleware::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour,
+                                                p.clock);
+    middleware::TrustedProxies trustedProxies(config_.server.trustedProxies);
     middleware::RequireAuth requireAuth(p.tokens);
-    controllers::AuthController authController(p.auth, throttle,
-                                               [&p] { p.metrics.loginThrottled(); });
+    controllers::AuthController authController(p.auth, throttle, registrations,
+                                               [&p](controllers::Throttled which) {
+                                                   if (which == controllers::Throttled::Login) {
+                                                       p.metrics.loginThrottled();
+                                                   } else {
+                                                       p.metrics.registrationThrottled();
+                                                   }
+                                               });
     controllers::UserController userController(p.auth);
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
@@ -264,7 +275,7 @@ int Application::serve(const sigset_t& stopSignals) {
     auto dispatcher = std::make_shared<Dispatcher>(
         std::move(routes),
         DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool, nudger,
-                       reactors, config_.server.maxBodyBytes});
+                       reactors, config_.server.maxBodyBytes, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);

@@ -23,6 +23,7 @@
 #include "app/ResponseNudger.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
+#include "middleware/ClientAddress.h"
 #include "middleware/RequestId.h"
 #include "middleware/RequireAuth.h"
 
@@ -37,6 +38,7 @@ struct DispatcherDeps {
     ResponseNudger& nudger;
     ReactorThreads& reactors;
     int64_t maxBodyBytes;
+    const middleware::TrustedProxies& trustedProxies;
 };
 
 class Dispatcher {
@@ -62,6 +64,8 @@ class Dispatcher {
     };
     void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer);
     Lookup lookup(const std::string& path, const std::string& method) const;
+    // The peer's address, or the one its X-Forwarded-For names when the peer is trusted.
+    std::string clientAddress(const Pistache::Http::Request& req) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
     // Callers off the reactor thread must not chain on the returned promise (Pistache 0.0.5
     // resolves chained promises without their lock).
