@@ -217,6 +217,14 @@ Application::Application(Config config, bool server)
             "AUTHSVC_JWT_SECRET (at least 32 bytes) in production.");
     }
     parts_ = std::make_unique<Parts>(config_, logging_.logger);
+    if (server) {
+        for (const auto& path : parts_->db.filesReadableByOthers()) {
+            logging_.logger->warn(
+                "{} is readable by other users of this machine (it holds password hashes and "
+                "refresh token hashes): chmod 600 it and its -wal and -shm files",
+                path);
+        }
+    }
 }
 
 Application::~Application() {
