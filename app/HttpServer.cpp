@@ -275,7 +275,11 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     // ResponseNudger for the one Pistache rule that makes this safe).
     if (req.clientIp.empty()) req.clientIp = clientAddress(preq);
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
-    WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
+    const bool hashing =
+        route.runsOn == RunsOn::HashingPool || route.runsOn == RunsOn::HashingPoolDeferred;
+    WorkerPool& pool = hashing ? deps_.hashingPool : deps_.databasePool;
+    const auto order = route.runsOn == RunsOn::HashingPoolDeferred ? WorkerPool::Order::Deferred
+                                                                   : WorkerPool::Order::Normal;
     const size_t index = found.index;
     // This reactor thread owns the peer's transport: the nudge goes to the same reactor.
     const auto reactor = std::this_thread::get_id();
@@ -290,7 +294,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
             deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
         }
     };
-    if (!pool.trySubmit(std::move(job))) {
+    if (!pool.trySubmit(std::move(job), order)) {
         send(*shared, req, index,
              controllers::errorResponse(makeError(ErrorCode::Unavailable, "The server is busy", 1)),
              start);

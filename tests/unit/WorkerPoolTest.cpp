@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <future>
+#include <mutex>
+#include <string>
 
 namespace authsvc::app {
 namespace {
@@ -65,6 +67,53 @@ TEST(WorkerPoolTest, RefusesWorkBeyondItsQueueAndAfterStop) {
     pool.stop();  // finishes the queued job
     EXPECT_EQ(ran.load(), 1);
     EXPECT_FALSE(pool.trySubmit([&] { ++ran; }));
+}
+
+// A flood of deferred jobs (registrations) does not queue ahead of normal ones (logins):
+// with both waiting, three normal jobs run for each deferred one, and deferred ones run as
+// soon as no normal job waits.
+TEST(WorkerPoolTest, DeferredJobsWaitBehindNormalOnesButDoNotStarve) {
+    WorkerPool pool("test-pool", 1, 64);
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    std::promise<void> started;
+    ASSERT_TRUE(pool.trySubmit([&] {
+        started.set_value();
+        gate.wait();
+    }));
+    started.get_future().wait();
+    std::mutex mu;
+    std::string order;
+    auto note = [&](char c) {
+        return [&, c] {
+            std::lock_guard lock(mu);
+            order += c;
+        };
+    };
+    for (char c : std::string("abcdef")) {
+        ASSERT_TRUE(pool.trySubmit(note(c), WorkerPool::Order::Deferred));
+    }
+    for (char c : std::string("1234567")) ASSERT_TRUE(pool.trySubmit(note(c)));
+    release.set_value();
+    pool.stop();
+    EXPECT_EQ(order, "123a456b7cdef");
+}
+
+TEST(WorkerPoolTest, TheQueueBoundCountsBothOrders) {
+    WorkerPool pool("test-pool", 1, 2);
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    std::promise<void> started;
+    ASSERT_TRUE(pool.trySubmit([&] {
+        started.set_value();
+        gate.wait();
+    }));
+    started.get_future().wait();
+    EXPECT_TRUE(pool.trySubmit([] {}, WorkerPool::Order::Deferred));
+    EXPECT_TRUE(pool.trySubmit([] {}));
+    EXPECT_FALSE(pool.trySubmit([] {}, WorkerPool::Order::Deferred));
+    EXPECT_FALSE(pool.trySubmit([] {}));
+    release.set_value();
 }
 
 }  // namespace
