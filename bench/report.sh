@@ -119,6 +119,11 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
       echo "| 5 | RSS after the bench ≤ 32 MiB + $hash_threads × $argon_mem KiB = $(mib "$limit") MiB$label | $(mib "$rk") MiB (peak $(mib "$hk")) | $(verdict "$ok") |"
     fi
   done
+  if [ -f "$here/REGFLOOD.md" ]; then  # bench/regflood.sh, measured on its own
+    echo
+    echo "## A login during a registration flood (bench/regflood.sh)"
+    sed '1{/^# /d}' "$here/REGFLOOD.md"
+  fi
   echo
   echo "## What the profile shows"
   echo
