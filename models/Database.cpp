@@ -41,7 +41,9 @@ Database::Database(DatabaseSettings settings)
         opened_.push_back(std::make_unique<std::atomic<bool>>(false));
         prepared_.push_back(std::make_unique<PreparedStatements>());
     }
-    if (settings_.dialect == Dialect::Sqlite) {
+    const std::string& path = settings_.sqlitePath;
+    const bool isFile = !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+    if (settings_.dialect == Dialect::Sqlite && isFile) {
         createPrivateDirectories(std::filesystem::path(settings_.sqlitePath).parent_path());
         createPrivateFile(settings_.sqlitePath);
     }
