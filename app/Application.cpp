@@ -17,7 +17,9 @@
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "middleware/ClientAddress.h"
 #include "middleware/LoginThrottle.h"
+#include "middleware/RegistrationLimit.h"
 #include "middleware/RequireAuth.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
@@ -232,6 +234,12 @@ Application::Application(Config config, bool server)
     }
     if (server) {
         for (const auto& w : parts_->keys.warnings()) logging_.logger->warn("{}", w);
+        for (const auto& path : parts_->db.filesReadableByOthers()) {
+            logging_.logger->warn(
+                "{} is readable by other users of this machine (it holds password hashes and "
+                "refresh token hashes): chmod 600 it and its -wal and -shm files",
+                path);
+        }
     }
 }
 
@@ -281,10 +289,19 @@ int Application::serve(const sigset_t& signals) {
                             config_.refresh.purgeInterval);
     middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
                                        config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
+    middleware::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour,
+                                                p.clock);
+    middleware::TrustedProxies trustedProxies(config_.server.trustedProxies);
     middleware::RequireAuth requireAuth(p.verifier);
     controllers::KeysController keysController(p.keys, config_.jwt.jwksMaxAge.count() / 1000);
-    controllers::AuthController authController(p.auth, throttle,
-                                               [&p] { p.metrics.loginThrottled(); });
+    controllers::AuthController authController(p.auth, throttle, registrations,
+                                               [&p](controllers::Throttled which) {
+                                                   if (which == controllers::Throttled::Login) {
+                                                       p.metrics.loginThrottled();
+                                                   } else {
+                                                       p.metrics.registrationThrottled();
+                                                   }
+                                               });
     controllers::UserController userController(p.auth);
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
@@ -301,8 +318,9 @@ int Application::serve(const sigset_t& signals) {
     HashingGovernor governor(hashingPool, reactors, logging_.logger);
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
-        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
-                                          hashingPool, reactors, config_.server.maxBodyBytes});
+        std::move(routes),
+        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool,
+                       reactors, config_.server.maxBodyBytes, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);

@@ -26,7 +26,9 @@ struct KeyDef {
     std::string expected;  // for error messages
     std::function<bool(Config&, const std::string&)> set;
     bool isList = false;
-    std::function<bool(Config&, const std::vector<std::string>&)> setList;
+    // nullopt when the list was applied; else the offending item ("" when the list as a
+    // whole is wrong).
+    std::function<std::optional<std::string>(Config&, const std::vector<std::string>&)> setList;
 };
 
 bool parseInt(const std::string& s, int64_t lo, int64_t hi, int64_t& out) {
@@ -99,15 +101,33 @@ KeyDef durationKey(std::string path, Millis lo, Millis hi, std::function<void(Co
 
 KeyDef pathListKey(std::string path, std::function<void(Config&, std::vector<std::string>)> f) {
     KeyDef k{std::move(path), "a non-empty list of paths starting with /", nullptr, true, nullptr};
-    k.setList = [=](Config& c, const std::vector<std::string>& v) {
-        if (v.empty()) return false;
+    k.setList = [=](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
+        if (v.empty()) return "";
         for (auto& p : v) {
-            if (p.empty() || p[0] != '/' || p.find_first_of(" ?#") != std::string::npos) {
-                return false;
-            }
+            if (p.empty() || p[0] != '/' || p.find_first_of(" ?#") != std::string::npos) return p;
         }
         f(c, v);
-        return true;
+        return std::nullopt;
+    };
+    return k;
+}
+
+// A list of CIDR blocks, possibly empty; blank items (", ," in the environment) are skipped.
+KeyDef cidrListKey(std::string path,
+                   std::function<void(Config&, std::vector<middleware::Cidr>)> f) {
+    KeyDef k{std::move(path),
+             "a list of IPv4 or IPv6 CIDR blocks like 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32",
+             nullptr, true, nullptr};
+    k.setList = [=](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
+        std::vector<middleware::Cidr> blocks;
+        for (auto& item : v) {
+            if (item.find_first_not_of(" \t") == std::string::npos) continue;
+            auto cidr = middleware::Cidr::parse(item);
+            if (!cidr) return item;
+            blocks.push_back(*cidr);
+        }
+        f(c, std::move(blocks));
+        return std::nullopt;
     };
     return k;
 }
@@ -123,6 +143,8 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.server.maxBodyBytes = v; }),
         intKey("server.worker_threads", 1, 256,
                [](C& c, int64_t v) { c.server.workerThreads = int(v); }),
+        cidrListKey("server.trusted_proxies",
+                    [](C& c, auto v) { c.server.trustedProxies = std::move(v); }),
         enumKey("database.backend", {"sqlite", "postgresql"},
                 [](C& c, auto& v) { c.database.backend = v; }),
         strKey("database.sqlite.path", [](C& c, auto& v) { c.database.sqlitePath = v; }),
@@ -165,6 +187,8 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.auth.loginRateLimit.perIpPerMinute = int(v); }),
         intKey("auth.login_rate_limit.per_account_per_minute", 1, 1000000,
                [](C& c, int64_t v) { c.auth.loginRateLimit.perAccountPerMinute = int(v); }),
+        intKey("auth.register_rate_limit.per_ip_per_hour", 0, 1000000,
+               [](C& c, int64_t v) { c.auth.registerRateLimit.perIpPerHour = int(v); }),
         intKey("auth.hash_threads", 1, 256, [](C& c, int64_t v) { c.auth.hashThreads = int(v); }),
         pathListKey("routes.login", [](C& c, auto v) { c.routes.login = std::move(v); }),
         pathListKey("routes.refresh", [](C& c, auto v) { c.routes.refresh = std::move(v); }),
@@ -314,6 +338,7 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
         const std::string var = envName(k.path);
         if (auto v = env(var)) {
             bool ok;
+            std::string got = *v;
             if (k.isList) {
                 std::vector<std::string> items;
                 size_t start = 0;
@@ -323,13 +348,15 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
                     items.push_back(v->substr(start, comma - start));
                     start = comma + 1;
                 }
-                ok = k.setList(c, items);
+                const auto bad = k.setList(c, items);
+                ok = !bad;
+                if (bad && !bad->empty()) got = *bad;
             } else {
                 ok = k.set(c, *v);
             }
             if (!ok)
                 fail("environment " + var, k.path,
-                     "expected " + k.expected + ", got " + describe(*v));
+                     "expected " + k.expected + ", got " + describe(got));
             continue;
         }
         auto it = found.find(k.path);
@@ -346,7 +373,11 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
                         items.push_back(item.Scalar());
                 }
             }
-            if (!shapeOk || !k.setList(c, items)) fail(source, k.path, "expected " + k.expected);
+            const auto bad = shapeOk ? k.setList(c, items) : std::optional<std::string>("");
+            if (bad) {
+                fail(source, k.path,
+                     "expected " + k.expected + (bad->empty() ? "" : ", got " + describe(*bad)));
+            }
         } else {
             if (!n.IsScalar())
                 fail(source, k.path, "expected " + k.expected + ", got a collection");

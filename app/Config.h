@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "middleware/ClientAddress.h"
+
 namespace authsvc::app {
 
 using Millis = std::chrono::milliseconds;
@@ -21,6 +23,8 @@ struct ServerConfig {
     int threads = 2;
     int64_t maxBodyBytes = 16384;
     int workerThreads = 4;
+    // Peers whose X-Forwarded-For names the client (middleware::TrustedProxies).
+    std::vector<middleware::Cidr> trustedProxies;
 };
 
 struct DatabaseConfig {
@@ -64,11 +68,16 @@ struct RateLimitConfig {
     int perAccountPerMinute = 5;
 };
 
+struct RegisterRateLimitConfig {
+    int perIpPerHour = 20;  // 0: no limit
+};
+
 struct AuthConfig {
     bool registrationOpen = true;
     int passwordMinLength = 8;
     Argon2Config argon2id;
     RateLimitConfig loginRateLimit;
+    RegisterRateLimitConfig registerRateLimit;
     int hashThreads = 2;
 };
 

@@ -49,11 +49,17 @@ std::string logSafe(std::string_view s, size_t max = kLogSafeMax) {
 using spdlog::details::fmt_helper::append_int;
 using spdlog::details::fmt_helper::append_string_view;
 
-// The access-log message: "GET /api/protected 200 81us rid=...". Built by hand: fmt's
-// run-time format string and logSafe's copy of the path were 1.1k instructions of every
-// protected request (1.5%, bench/PROFILE.md).
+// The access-log message: "127.0.0.1 GET /api/protected 200 81us rid=...", starting with
+// the client's address ("-" when unknown). Built by hand: fmt's run-time format string and
+// logSafe's copy of the path were 1.1k instructions of every protected request (1.5%,
+// bench/PROFILE.md).
 void appendAccessLine(spdlog::memory_buf_t& out, const HttpRequest& req, int status,
                       long long micros) {
+    if (req.clientIp.empty()) out.push_back('-');
+    for (const char c : std::string_view(req.clientIp).substr(0, kLogSafeMax)) {
+        out.push_back(logSafeChar(c));
+    }
+    out.push_back(' ');
     append_string_view(req.method, out);
     out.push_back(' ');
     const std::string_view path = std::string_view(req.path).substr(0, kLogSafeMax);
@@ -78,6 +84,14 @@ Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
         metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
         for (const auto& p : routes_[i].paths) byPath_[p].push_back(i);
     }
+}
+
+std::string Dispatcher::clientAddress(const Http::Request& preq) const {
+    std::string peer = preq.address().host();
+    if (deps_.trustedProxies.empty()) return peer;
+    const auto forwarded = preq.headers().tryGetRaw("X-Forwarded-For");
+    return deps_.trustedProxies.clientAddress(
+        peer, forwarded ? std::optional<std::string_view>(forwarded->value()) : std::nullopt);
 }
 
 Dispatcher::Lookup Dispatcher::lookup(const std::string& path, const std::string& method) const {
@@ -155,6 +169,7 @@ void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& 
     req.method = "-";
     req.path = "-";
     req.requestId = requestIds_.next(std::nullopt);
+    if (auto peer = writer.getPeer()) req.clientIp = peer->address().host();
     ErrorCode code = ErrorCode::InvalidRequest;
     std::string message = "Malformed HTTP request";
     if (status == 413) {
@@ -196,6 +211,9 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     std::optional<std::string> incomingId;
     if (auto raw = headers.tryGetRaw("X-Request-Id")) incomingId = raw->value();
     req.requestId = requestIds_.next(incomingId);
+    // The client's address is for the access line and the routes on a pool (the
+    // throttles): reactor routes pay for it only when the access log is on.
+    if (deps_.log->should_log(spdlog::level::info)) req.clientIp = clientAddress(preq);
 
     auto reply = [&](size_t index, const HttpResponse& resp) {
         send(writer, req, index, resp, start, turn);
@@ -249,12 +267,14 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     }
     // Blocking work goes to a worker pool; its answer goes back to this reactor thread
     // (Pistache 0.0.5 is not safe to write from other threads, LIBRARIES.md 1), which writes
-    // it in the connection's request order. Only these routes see the client's address (the
-    // login throttle): formatting it was 1.3% of every request on the reactor routes, which
-    // never use it.
-    req.clientIp = preq.address().host();
+    // it in the connection's request order.
+    if (req.clientIp.empty()) req.clientIp = clientAddress(preq);
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
-    WorkerPool& pool = route.runsOn == RunsOn::HashingPool ? deps_.hashingPool : deps_.databasePool;
+    const bool hashing =
+        route.runsOn == RunsOn::HashingPool || route.runsOn == RunsOn::HashingPoolDeferred;
+    WorkerPool& pool = hashing ? deps_.hashingPool : deps_.databasePool;
+    const auto order = route.runsOn == RunsOn::HashingPoolDeferred ? WorkerPool::Order::Deferred
+                                                                   : WorkerPool::Order::Normal;
     const size_t index = found.index;
     auto job = [this, shared, req, auth = std::move(auth), &route, index, start,
                 back = turn.detach()]() {
@@ -269,7 +289,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
             deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
         }
     };
-    if (!pool.trySubmit(std::move(job))) {
+    if (!pool.trySubmit(std::move(job), order)) {
         send(*shared, req, index,
              controllers::errorResponse(makeError(ErrorCode::Unavailable, "The server is busy", 1)),
              start, turn);

@@ -24,6 +24,7 @@
 #include "app/ProtocolHandler.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
+#include "middleware/ClientAddress.h"
 #include "middleware/RequestId.h"
 #include "middleware/RequireAuth.h"
 
@@ -37,6 +38,7 @@ struct DispatcherDeps {
     WorkerPool& hashingPool;
     ReactorThreads& reactors;
     int64_t maxBodyBytes;
+    const middleware::TrustedProxies& trustedProxies;
 };
 
 class Dispatcher {
@@ -67,6 +69,8 @@ class Dispatcher {
     void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
                   Turn& turn);
     Lookup lookup(const std::string& path, const std::string& method) const;
+    // The peer's address, or the one its X-Forwarded-For names when the peer is trusted.
+    std::string clientAddress(const Pistache::Http::Request& req) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
     // Adds the response's headers to `writer`, counts and logs it (any thread).
     void prepare(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,

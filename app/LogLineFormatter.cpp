@@ -7,6 +7,8 @@
 
 #include <spdlog/details/fmt_helper.h>
 
+#include "models/JsonText.h"
+
 namespace authsvc::app {
 
 namespace {
@@ -39,9 +41,9 @@ void LogLineFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
         pad6(static_cast<uint64_t>(duration_cast<microseconds>(sinceEpoch - second).count()), dest);
         append_string_view(R"(Z","level":")", dest);
         append_string_view(level, dest);
-        append_string_view(R"(","msg":")", dest);
-        append_string_view(text, dest);
-        append_string_view("\"}\n", dest);
+        append_string_view(R"(","msg":)", dest);
+        appendJsonString(std::string_view(text.data(), text.size()), dest);
+        append_string_view("}\n", dest);
     } else {
         append_string_view(date, dest);
         pad3(static_cast<uint32_t>(duration_cast<milliseconds>(sinceEpoch - second).count()), dest);
@@ -51,6 +53,14 @@ void LogLineFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
         append_string_view(text, dest);
         append_string_view("\n", dest);
     }
+}
+
+void LogLineFormatter::appendJsonString(std::string_view text, spdlog::memory_buf_t& dest) {
+    // Database and libpq error text may hold quotes, newlines, control bytes and bytes
+    // that are not UTF-8: every message is escaped, invalid UTF-8 replaced by U+FFFD.
+    escaped_.clear();
+    models::appendJsonString(escaped_, text, models::InvalidUtf8::Replace);
+    append_string_view(escaped_, dest);
 }
 
 std::unique_ptr<spdlog::formatter> LogLineFormatter::clone() const {

@@ -74,6 +74,10 @@ std::string Metrics::render() const {
       << "authsvc_logins_total{outcome=\"success\"} " << loginSuccess_ << "\n"
       << "authsvc_logins_total{outcome=\"failure\"} " << loginFailure_ << "\n"
       << "authsvc_logins_total{outcome=\"throttled\"} " << loginThrottled_ << "\n";
+    o << "# HELP authsvc_registrations_throttled_total Registrations refused with 429 "
+         "(auth.register_rate_limit).\n"
+         "# TYPE authsvc_registrations_throttled_total counter\n"
+      << "authsvc_registrations_throttled_total " << registrationThrottled_ << "\n";
     o << "# HELP authsvc_refreshes_total Refresh requests by outcome.\n"
          "# TYPE authsvc_refreshes_total counter\n";
     const char* names[] = {"rotated", "retried", "reused", "invalid"};

@@ -25,6 +25,7 @@ class Metrics {
     void login(bool success) { (success ? loginSuccess_ : loginFailure_)++; }
     void loginThrottled() { loginThrottled_++; }
     void keyReload(bool success) { (success ? keyReloadSuccess_ : keyReloadFailure_)++; }
+    void registrationThrottled() { registrationThrottled_++; }
     void refresh(models::RefreshOutcome outcome) { refresh_[size_t(outcome)]++; }
     void familiesRevoked(const std::string& reason, int64_t n);
     void purged(int64_t n) { purged_ += n; }
@@ -44,6 +45,7 @@ class Metrics {
     std::vector<std::unique_ptr<Route>> routes_;
     std::atomic<uint64_t> loginSuccess_{0}, loginFailure_{0}, loginThrottled_{0};
     std::atomic<uint64_t> keyReloadSuccess_{0}, keyReloadFailure_{0};
+    std::atomic<uint64_t> registrationThrottled_{0};
     std::array<std::atomic<uint64_t>, 4> refresh_{};
     std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
 };

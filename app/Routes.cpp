@@ -24,7 +24,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
     // clang-format off
     return {
         // name        method  paths                  runs on       handler (bearer = needs a token)
-        {"register",   "POST", {FixedPaths::kRegister},     HashingPool,  pub(&AuthController::registerUser, auth)},
+        {"register",   "POST", {FixedPaths::kRegister},     HashingPoolDeferred, pub(&AuthController::registerUser, auth)},
         {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth)},
         {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
         {"logout",     "POST", {FixedPaths::kLogout},     DatabasePool, pub(&AuthController::logout, auth)},

@@ -25,8 +25,10 @@ using PublicHandler = std::function<HttpResponse(const HttpRequest&)>;
 using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthContext&)>;
 
 // Where a handler runs: on the reactor (fast, no database), or on one of the two
-// worker pools (database round trips; argon2id hashing).
-enum class RunsOn { Reactor, DatabasePool, HashingPool };
+// worker pools (database round trips; argon2id hashing). HashingPoolDeferred: on the
+// hashing pool behind its other jobs (WorkerPool::Order::Deferred), so that a flood of
+// registrations does not queue ahead of logins.
+enum class RunsOn { Reactor, DatabasePool, HashingPool, HashingPoolDeferred };
 
 struct Route {
     std::string name;  // for metrics and logs

@@ -22,11 +22,11 @@ WorkerPool::~WorkerPool() {
     stop();
 }
 
-bool WorkerPool::trySubmit(std::function<void()> job) {
+bool WorkerPool::trySubmit(std::function<void()> job, Order order) {
     {
         std::lock_guard<std::mutex> lock(mu_);
-        if (stopping_ || queue_.size() >= maxQueued_) return false;
-        queue_.push_back(std::move(job));
+        if (stopping_ || queue_.size() + deferred_.size() >= maxQueued_) return false;
+        (order == Order::Normal ? queue_ : deferred_).push_back(std::move(job));
     }
     cv_.notify_one();
     return true;
@@ -99,7 +99,17 @@ int64_t WorkerPool::cpuNanos() {
 
 bool WorkerPool::hasWork() {
     std::lock_guard<std::mutex> lock(mu_);
-    return running_ > 0 || !queue_.empty();
+    return running_ > 0 || !queue_.empty() || !deferred_.empty();
+}
+
+std::function<void()> WorkerPool::takeLocked() {
+    const bool deferredTurn =
+        deferred_.empty() ? false : queue_.empty() || normalTakenInARow_ + 1 >= kDeferredEvery;
+    auto& from = deferredTurn ? deferred_ : queue_;
+    normalTakenInARow_ = deferredTurn || deferred_.empty() ? 0 : normalTakenInARow_ + 1;
+    std::function<void()> job = std::move(from.front());
+    from.pop_front();
+    return job;
 }
 
 void WorkerPool::run(Priority priority) {
@@ -115,10 +125,9 @@ void WorkerPool::run(Priority priority) {
         std::function<void()> job;
         {
             std::unique_lock<std::mutex> lock(mu_);
-            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping and drained
-            job = std::move(queue_.front());
-            queue_.pop_front();
+            cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !deferred_.empty(); });
+            if (queue_.empty() && deferred_.empty()) return;  // stopping and drained
+            job = takeLocked();
             ++running_;
         }
         job();  // jobs catch their own exceptions (the dispatcher's error boundary)

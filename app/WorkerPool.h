@@ -2,6 +2,9 @@
 // (argon2id, database round trips) runs here so that the HTTP reactor threads keep
 // verifying tokens. trySubmit() never blocks: a full queue is refused (-> 503).
 // Thread-safe. stop() finishes the queued jobs, then joins.
+// Order: jobs submitted as Order::Deferred (registrations) wait while Normal ones
+// (logins) are queued, except that every kDeferredEvery-th job taken is a deferred one when
+// both wait: a flood of the first cannot queue ahead of the second, and neither starves.
 // Priority::Background runs the threads at nice +10 (Linux: per thread): the hashing pool
 // runs there so that a burst of logins leaves token verification on the reactor threads
 // most of the CPU, while the logins keep a share of it however busy the cores are.
@@ -27,13 +30,16 @@ namespace authsvc::app {
 class WorkerPool {
   public:
     enum class Priority { Normal, Background };
+    enum class Order { Normal, Deferred };
+    static constexpr int kDeferredEvery = 4;
     WorkerPool(std::string name, int threads, size_t maxQueued,
                Priority priority = Priority::Normal);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
-    bool trySubmit(std::function<void()> job);
+    // The queue's bound counts both orders.
+    bool trySubmit(std::function<void()> job, Order order = Order::Normal);
     void stop();
     size_t threads() const { return threads_.size(); }
 
@@ -50,10 +56,13 @@ class WorkerPool {
 
   private:
     void run(Priority priority);
+    std::function<void()> takeLocked();  // a job waits
 
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::function<void()>> queue_;
+    std::deque<std::function<void()>> deferred_;
+    int normalTakenInARow_ = 0;  // Normal jobs taken while deferred ones waited
     size_t maxQueued_;
     size_t running_ = 0;
     bool stopping_ = false;

@@ -133,6 +133,11 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
     ratio_row "ES256 c: refresh ES256 ≥ 0.90 × refresh HS256 (SQLite)" "refresh ES256 (SQLite)" \
       "refresh (SQLite)" 0.90
   done
+  if [ -f "$here/REGFLOOD.md" ]; then  # bench/regflood.sh, measured on its own
+    echo
+    echo "## A login during a registration flood (bench/regflood.sh)"
+    sed '1{/^# /d}' "$here/REGFLOOD.md"
+  fi
   echo
   echo "## What the profile shows"
   echo

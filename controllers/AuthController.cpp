@@ -47,6 +47,14 @@ HttpResponse AuthController::registerUser(const HttpRequest& req) {
     if (!email) return errorResponse(email.error());
     auto password = requiredString(*body, {"password"});
     if (!password) return errorResponse(password.error());
+    // Before any hashing: a flood of registrations must not take the hashing pool.
+    if (auto wait = registrations_.acquire(req.clientIp)) {
+        onThrottled_(Throttled::Registration);
+        return errorResponse(models::makeError(models::ErrorCode::TooManyRequests,
+                                               "Too many registrations from this address; try "
+                                               "again later",
+                                               *wait));
+    }
     auto user = auth_.registerUser(*email, *password);
     if (!user) return errorResponse(user.error());
     return jsonResponse(201, userJson(*user));
@@ -61,8 +69,14 @@ HttpResponse AuthController::login(const HttpRequest& req) {
     if (!password) return errorResponse(password.error());
 
     const std::string account = models::normalizeEmail(*email);
+    // No account has a longer email (registration refuses it): refused before it becomes a
+    // throttle key, so that keys stay small.
+    if (auto why = models::emailLengthProblem(account)) {
+        return errorResponse(
+            models::makeError(models::ErrorCode::InvalidRequest, "Invalid field 'email': " + *why));
+    }
     if (auto wait = throttle_.retryAfter(req.clientIp, account)) {
-        onThrottled_();
+        onThrottled_(Throttled::Login);
         return errorResponse(models::makeError(models::ErrorCode::TooManyRequests,
                                                "Too many failed login attempts; try again later",
                                                *wait));

@@ -7,15 +7,23 @@
 
 #include "controllers/Http.h"
 #include "middleware/LoginThrottle.h"
+#include "middleware/RegistrationLimit.h"
 #include "models/AuthService.h"
 
 namespace authsvc::controllers {
 
+// Which limit refused a request (for the metrics).
+enum class Throttled { Login, Registration };
+
 class AuthController {
   public:
     AuthController(models::AuthService& auth, middleware::LoginThrottle& throttle,
-                   std::function<void()> onThrottled)
-        : auth_(auth), throttle_(throttle), onThrottled_(std::move(onThrottled)) {}
+                   middleware::RegistrationLimit& registrations,
+                   std::function<void(Throttled)> onThrottled)
+        : auth_(auth),
+          throttle_(throttle),
+          registrations_(registrations),
+          onThrottled_(std::move(onThrottled)) {}
 
     HttpResponse registerUser(const HttpRequest& req);
     HttpResponse login(const HttpRequest& req);
@@ -26,7 +34,8 @@ class AuthController {
   private:
     models::AuthService& auth_;
     middleware::LoginThrottle& throttle_;
-    std::function<void()> onThrottled_;
+    middleware::RegistrationLimit& registrations_;
+    std::function<void(Throttled)> onThrottled_;
 };
 
 // The body of login and refresh responses.

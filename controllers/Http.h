@@ -20,7 +20,9 @@ struct HttpRequest {
     bool hasContentType = false;
     bool jsonContentType = false;
     std::optional<std::string> authorization;
-    std::string clientIp;  // set for routes that run on a worker pool; empty on reactor routes
+    // The client's address (app::Dispatcher::clientAddress): set for the routes on a worker
+    // pool, and for every request while the access log is on; else empty.
+    std::string clientIp;
     std::string requestId;
 };
 

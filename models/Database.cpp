@@ -4,10 +4,36 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <exception>
 #include <filesystem>
 
 namespace authsvc::models {
+
+namespace {
+
+// Creates the missing directories of `dir`, each 0700 whatever the umask.
+void createPrivateDirectories(const std::filesystem::path& dir) {
+    if (dir.empty()) return;
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec)) return;
+    createPrivateDirectories(dir.parent_path());
+    if (::mkdir(dir.c_str(), 0700) == 0) ::chmod(dir.c_str(), 0700);
+}
+
+// Creates an empty database file 0600 (whatever the umask) if there is none: SQLite gives
+// the -wal and -shm files it creates the database file's permissions.
+void createPrivateFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return;  // there already, or not creatable: SQLite's open will say why
+    ::fchmod(fd, 0600);
+    ::close(fd);
+}
+
+}  // namespace
 
 Database::Database(DatabaseSettings settings)
     : settings_(std::move(settings)), pool_(size_t(settings_.poolSize)) {
@@ -15,11 +41,25 @@ Database::Database(DatabaseSettings settings)
         opened_.push_back(std::make_unique<std::atomic<bool>>(false));
         prepared_.push_back(std::make_unique<PreparedStatements>());
     }
-    if (settings_.dialect == Dialect::Sqlite) {
-        auto dir = std::filesystem::path(settings_.sqlitePath).parent_path();
-        std::error_code ec;
-        if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    const std::string& path = settings_.sqlitePath;
+    const bool isFile = !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+    if (settings_.dialect == Dialect::Sqlite && isFile) {
+        createPrivateDirectories(std::filesystem::path(settings_.sqlitePath).parent_path());
+        createPrivateFile(settings_.sqlitePath);
     }
+}
+
+std::vector<std::string> Database::filesReadableByOthers() const {
+    std::vector<std::string> out;
+    if (settings_.dialect != Dialect::Sqlite) return out;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        const std::string path = settings_.sqlitePath + suffix;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+            out.push_back(path);
+        }
+    }
+    return out;
 }
 
 Database::~Database() = default;

@@ -42,6 +42,12 @@ class Database {
 
     Dialect dialect() const { return settings_.dialect; }
 
+    // SQLite (a file path, not :memory: or a file: URI): the database file and its -wal and
+    // -shm files are created 0600, and the missing directories above them 0700, whatever
+    // the umask. This lists those of the three that exist and that group or others may
+    // read (PostgreSQL: none).
+    std::vector<std::string> filesReadableByOthers() const;
+
     // Runs f(connection) on a leased, connected session (Connection converts to
     // soci::session&, so f may take either).
     template <typename F>

@@ -23,7 +23,7 @@ std::string normalizeEmail(std::string_view raw) {
 
 std::optional<std::string> emailProblem(std::string_view email) {
     if (email.empty()) return "email must not be empty";
-    if (codePoints(email) > kMaxEmailLength) return "email must be at most 254 characters";
+    if (auto why = emailLengthProblem(email)) return why;
     size_t at = email.find('@');
     if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) {
         return "email must contain exactly one @";
@@ -34,6 +34,11 @@ std::optional<std::string> emailProblem(std::string_view email) {
         return u < 0x20 || u == 0x7f || isSpace(c);
     });
     if (bad) return "email must not contain spaces or control characters";
+    return std::nullopt;
+}
+
+std::optional<std::string> emailLengthProblem(std::string_view email) {
+    if (codePoints(email) > kMaxEmailLength) return "email must be at most 254 characters";
     return std::nullopt;
 }
 

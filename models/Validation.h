@@ -12,6 +12,8 @@ namespace authsvc::models {
 std::string normalizeEmail(std::string_view raw);
 // nullopt when valid, else the reason. Expects a normalised email.
 std::optional<std::string> emailProblem(std::string_view email);
+// The length rule of emailProblem() alone (for login, which checks nothing else).
+std::optional<std::string> emailLengthProblem(std::string_view email);
 // Number of UTF-8 code points (input is valid UTF-8: the JSON parser checks that).
 size_t codePoints(std::string_view utf8);
 // nullopt when valid, else the reason.

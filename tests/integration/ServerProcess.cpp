@@ -199,7 +199,11 @@ ServerProcess::ServerProcess(const json& overrides, std::map<std::string, std::s
         {"server", {{"host", "127.0.0.1"}, {"port", 0}}},
         {"database", {{"sqlite", {{"path", dbPath().string()}}}}},
         {"jwt", {{"secret", secret_}}},
-        {"auth", {{"argon2id", {{"memory_kib", 64}, {"iterations", 1}, {"parallelism", 1}}}}},
+        // Tests register many accounts from 127.0.0.1: the registration limit is off unless a
+        // test sets it (ThrottleTest).
+        {"auth",
+         {{"argon2id", {{"memory_kib", 64}, {"iterations", 1}, {"parallelism", 1}}},
+          {"register_rate_limit", {{"per_ip_per_hour", 0}}}}},
         {"log", {{"level", "info"}}},
     };
     config_.merge_patch(overrides);

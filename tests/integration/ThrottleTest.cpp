@@ -98,5 +98,53 @@ TEST_F(ThrottleTest, ThrottledLoginsAreCounted) {
     EXPECT_TRUE(found) << "no throttled-login metric:\n" << metrics;
 }
 
+// Emails longer than any account's are refused before they become throttle keys: they
+// neither count against the client's address nor take memory.
+TEST_F(ThrottleTest, EmailsOver254CharactersAre400AndDoNotCount) {
+    const auto [email, id] = newUser();
+    const std::string tooLong = std::string(255 - 12, 'a') + "@example.com";
+    ASSERT_EQ(tooLong.size(), 255u);
+    for (int i = 0; i < 8; ++i) {  // more than the per-IP limit of 6
+        const HttpResponse r = loginRaw(*client, tooLong, "wrong password " + std::to_string(i));
+        expectError(r, 400, "invalid_request");
+        EXPECT_NE(r.message().find("254"), std::string::npos) << r;
+    }
+    const HttpResponse huge = loginRaw(*client, std::string(15000, 'x') + "@x", kPassword);
+    expectError(huge, 400, "invalid_request");
+    EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200) << "the 400s were counted";
+}
+
+class RegisterLimitTest : public ThrottleTest {
+  protected:
+    json overrides() const override {
+        return {{"auth", {{"register_rate_limit", {{"per_ip_per_hour", 3}}}}}};
+    }
+};
+
+TEST_F(RegisterLimitTest, AttemptNPlusOneInTheHourIs429WithRetryAfterAndStoresNothing) {
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(registerUser(*client, uniqueEmail("limit"), kPassword).status, 201) << i;
+    }
+    const std::string late = uniqueEmail("late");
+    const HttpResponse r = registerUser(*client, late, kPassword);
+    expectError(r, 429, "too_many_requests");
+    const long retryAfter = std::stol(r.header("Retry-After").value_or("0"));
+    EXPECT_GT(retryAfter, 3500) << r;
+    EXPECT_LE(retryAfter, 3600) << r;
+    // Nothing was stored: the account does not exist.
+    expectError(loginRaw(*client, late, kPassword), 401, "invalid_credentials");
+    // A client-chosen X-Forwarded-For does not escape it (no trusted proxy configured).
+    expectError(client->postJson("/api/register", {{"email", late}, {"password", kPassword}},
+                                 {"X-Forwarded-For: 203.0.113.77"}),
+                429, "too_many_requests");
+    // Logins are not limited by it.
+    EXPECT_EQ(client->get("/healthz").status, 200);
+    bool counted = false;
+    for (const auto& line : splitLines(client->get("/metrics").body)) {
+        if (line == "authsvc_registrations_throttled_total 2") counted = true;
+    }
+    EXPECT_TRUE(counted) << client->get("/metrics").body;
+}
+
 }  // namespace
 }  // namespace it

@@ -18,6 +18,7 @@ using authsvc::controllers::HttpResponse;
 using authsvc::controllers::UserController;
 using authsvc::controllers::userJson;
 using authsvc::middleware::LoginThrottle;
+using authsvc::middleware::RegistrationLimit;
 using authsvc::testing::kSecret;
 using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
@@ -44,9 +45,12 @@ class AuthControllerTest : public ::testing::Test {
         Migrator(*db, clock).migrate();
         AuthSettings s;
         s.successorKey = kSecret;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService.tokenService,
-                                             clock, s, observer);
-        controller = std::make_unique<AuthController>(*auth, throttle, [this] { ++throttled; });
+        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService.tokenService, clock, s, observer);
+        controller = std::make_unique<AuthController>(
+            *auth, throttle, registrations, [this](authsvc::controllers::Throttled which) {
+                ++(which == authsvc::controllers::Throttled::Login ? throttled
+                                                                   : registrationsThrottled);
+            });
     }
 
     static HttpRequest post(const json& body, const std::string& ip = "10.0.0.1") {
@@ -80,7 +84,9 @@ class AuthControllerTest : public ::testing::Test {
     authsvc::testing::TokenKit tokenService{clock};
     authsvc::testing::RecordingObserver observer;
     LoginThrottle throttle{20, 3, clock};
+    RegistrationLimit registrations{3, clock};
     int throttled = 0;
+    int registrationsThrottled = 0;
     std::unique_ptr<AuthService> auth;
     std::unique_ptr<AuthController> controller;
 };
@@ -191,6 +197,43 @@ TEST_F(AuthControllerTest, BadRequestsDoNotCountAsFailures) {
         EXPECT_EQ(controller->login(post({{"email", kEmail}})).status, 400);
     }
     EXPECT_EQ(login(kEmail, kPassword).status, 200);
+}
+
+TEST_F(AuthControllerTest, EmailsOver254CharactersAre400BeforeTheyCount) {
+    const std::string tooLong = std::string(255 - 2, 'a') + "@x";  // 255 characters
+    for (int i = 0; i < 5; ++i) {
+        HttpResponse r = login(tooLong, "wrong password");
+        EXPECT_EQ(r.status, 400) << r.body;
+        EXPECT_EQ(errorOf(r), "invalid_request");
+        EXPECT_NE(bodyOf(r)["message"].get<std::string>().find("254"), std::string::npos);
+    }
+    // 255 code points of two bytes each; 254 is the longest one accepted (and then counted).
+    std::string wide;
+    for (int i = 0; i < 253; ++i) wide += "\xc3\xa9";
+    EXPECT_EQ(login(wide + "@x", "p").status, 400);
+    EXPECT_EQ(login(wide.substr(2) + "@x", "p").status, 401);
+    EXPECT_EQ(throttled, 0);
+    EXPECT_EQ(throttle.trackedKeys(), 2u) << "only the 254-character attempt is counted";
+}
+
+TEST_F(AuthControllerTest, RegistrationAttemptNPlusOneFromAnAddressIs429BeforeHashing) {
+    for (int i = 0; i < 3; ++i) {
+        HttpResponse r = controller->registerUser(
+            post({{"email", "u" + std::to_string(i) + "@x"}, {"password", kPassword}}, "10.9.9.9"));
+        EXPECT_EQ(r.status, 201) << r.body;
+    }
+    HttpResponse r =
+        controller->registerUser(post({{"email", "late@x"}, {"password", kPassword}}, "10.9.9.9"));
+    EXPECT_EQ(r.status, 429);
+    EXPECT_EQ(errorOf(r), "too_many_requests");
+    EXPECT_EQ(headerOf(r, "Retry-After"), "3600");
+    EXPECT_EQ(registrationsThrottled, 1);
+    EXPECT_EQ(login("late@x", kPassword, "10.1.1.1").status, 401) << "the account was stored";
+    // Other addresses are not limited.
+    EXPECT_EQ(
+        controller->registerUser(post({{"email", "late@x"}, {"password", kPassword}}, "10.9.9.8"))
+            .status,
+        201);
 }
 
 TEST_F(AuthControllerTest, RefreshAcceptsTheTokenAlias) {

@@ -65,6 +65,8 @@ TEST(ConfigTest, EmptyDocumentGivesTheDefaultsOfApiMd) {
     EXPECT_EQ(c.auth.argon2id.parallelism, 1);
     EXPECT_EQ(c.auth.loginRateLimit.perIpPerMinute, 20);
     EXPECT_EQ(c.auth.loginRateLimit.perAccountPerMinute, 5);
+    EXPECT_EQ(c.auth.registerRateLimit.perIpPerHour, 20);
+    EXPECT_TRUE(c.server.trustedProxies.empty());
     EXPECT_EQ(c.routes.login, (std::vector<std::string>{"/api/login", "/login"}));
     EXPECT_EQ(c.routes.refresh, (std::vector<std::string>{"/api/refresh_token",
                                                           "/api/refresh-token", "/refresh-token"}));
@@ -402,6 +404,56 @@ TEST(ConfigTest, DuplicateKeyIsRefused) {
     const std::string section = errorOf("server:\n  port: 8080\nserver:\n  host: 127.0.0.1\n");
     EXPECT_NE(section.find("test.yaml"), std::string::npos) << section;
     EXPECT_NE(section.find("server"), std::string::npos) << section;
+}
+
+TEST(ConfigTest, TrustedProxiesAreCidrBlocksOfBothFamilies) {
+    Config c = parseConfig(
+        "server:\n  trusted_proxies: [10.0.0.0/8, 192.0.2.7, \"2001:db8::/32\", \"::1\"]\n",
+        "test.yaml");
+    ASSERT_EQ(c.server.trustedProxies.size(), 4u);
+    EXPECT_EQ(c.server.trustedProxies[0].prefix, 8);
+    EXPECT_EQ(c.server.trustedProxies[1].prefix, 32);
+    EXPECT_TRUE(c.server.trustedProxies[2].network.v6);
+    EXPECT_EQ(c.server.trustedProxies[3].prefix, 128);
+    EXPECT_TRUE(parseConfig("server:\n  trusted_proxies: []\n", "t").server.trustedProxies.empty());
+}
+
+TEST(ConfigTest, ABadTrustedProxyStopsStartUpNamingIt) {
+    for (const char* bad : {"10.0.0.0/33", "10.0.0/8", "proxy.internal", "2001:db8::/129"}) {
+        const std::string e =
+            errorOf(std::string("server:\n  trusted_proxies: [10.0.0.0/8, \"") + bad + "\"]\n");
+        EXPECT_NE(e.find("server.trusted_proxies"), std::string::npos) << bad << ": " << e;
+        EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
+        EXPECT_NE(e.find(bad), std::string::npos) << e;
+    }
+    EXPECT_NE(errorOf("server:\n  trusted_proxies: 10.0.0.0/8\n").find("server.trusted_proxies"),
+              std::string::npos);
+}
+
+TEST(ConfigTest, TrustedProxiesFromTheEnvironmentAreCommaSeparated) {
+    Config c = parseConfig(
+        "", "t", envOf({{"AUTHSVC_SERVER_TRUSTED_PROXIES", "127.0.0.1/32, 2001:db8::/48"}}));
+    ASSERT_EQ(c.server.trustedProxies.size(), 2u);
+    EXPECT_TRUE(c.server.trustedProxies[1].network.v6);
+    Config none = parseConfig("server:\n  trusted_proxies: [10.0.0.0/8]\n", "t",
+                              envOf({{"AUTHSVC_SERVER_TRUSTED_PROXIES", ""}}));
+    EXPECT_TRUE(none.server.trustedProxies.empty());
+    const std::string e =
+        errorOf("", envOf({{"AUTHSVC_SERVER_TRUSTED_PROXIES", "127.0.0.1/32,10.0.0.0/99"}}));
+    EXPECT_NE(e.find("AUTHSVC_SERVER_TRUSTED_PROXIES"), std::string::npos) << e;
+    EXPECT_NE(e.find("\"10.0.0.0/99\""), std::string::npos) << e;
+}
+
+TEST(ConfigTest, RegisterRateLimitAllowsZeroForOff) {
+    EXPECT_EQ(parseConfig("auth:\n  register_rate_limit:\n    per_ip_per_hour: 0\n", "t")
+                  .auth.registerRateLimit.perIpPerHour,
+              0);
+    EXPECT_EQ(
+        parseConfig("", "t", envOf({{"AUTHSVC_AUTH_REGISTER_RATE_LIMIT_PER_IP_PER_HOUR", "7"}}))
+            .auth.registerRateLimit.perIpPerHour,
+        7);
+    const std::string e = errorOf("auth:\n  register_rate_limit:\n    per_ip_per_hour: -1\n");
+    EXPECT_NE(e.find("auth.register_rate_limit.per_ip_per_hour"), std::string::npos) << e;
 }
 
 }  // namespace

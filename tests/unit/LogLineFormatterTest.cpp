@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/pattern_formatter.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <string>
@@ -76,6 +77,44 @@ TEST(LogLineFormatterTest, ACloneFormatsTheSame) {
     EXPECT_EQ(formatWith(f, msg),
               R"({"time":"2026-12-02T06:45:17.000000Z","level":"info","msg":"x"})"
               "\n");
+}
+
+// Database and libpq error text goes into log messages as it is: every JSON line must still
+// be one JSON object whose "msg" is the message (invalid UTF-8 as U+FFFD).
+TEST(LogLineFormatterTest, JsonLinesEscapeEveryMessage) {
+    LogLineFormatter f(LogLineFormatter::Layout::Json);
+    const auto t = system_clock::time_point(seconds(1796193917));
+    struct Case {
+        std::string text;
+        std::string parsedMsg;  // what the msg member reads as
+    };
+    const std::string replacement = "\xef\xbf\xbd";
+    const std::vector<Case> cases = {
+        {R"(relation "users" does not exist)", R"(relation "users" does not exist)"},
+        {"ERROR:  duplicate key\nDETAIL:  Key (email)=(a@x) already exists.\n",
+         "ERROR:  duplicate key\nDETAIL:  Key (email)=(a@x) already exists.\n"},
+        {R"(C:\path\to\db "quoted" \u0041)", R"(C:\path\to\db "quoted" \u0041)"},
+        {std::string("nul \0 bel \a esc \x1b del \x7f tab \t cr \r", 32),
+         std::string("nul \0 bel \a esc \x1b del \x7f tab \t cr \r", 32)},
+        {"caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"},  // valid UTF-8 stays
+        {"bad \xff\xfe byte", "bad " + replacement + replacement + " byte"},
+        {"cut \xe2\x82", "cut " + replacement},
+        {"overlong \xc0\xaf", "overlong " + replacement + replacement},
+        {"}\"}\n{\"level\":\"critical\",\"msg\":\"forged",
+         "}\"}\n{\"level\":\"critical\",\"msg\":\"forged"},
+        {"", ""},
+    };
+    for (const auto& c : cases) {
+        const std::string line = formatWith(f, messageAt(t, spdlog::level::warn, c.text));
+        ASSERT_FALSE(line.empty());
+        EXPECT_EQ(line.back(), '\n');
+        EXPECT_EQ(line.find('\n'), line.size() - 1) << "more than one line: " << line;
+        const auto j = nlohmann::json::parse(line.substr(0, line.size() - 1), nullptr, false);
+        ASSERT_TRUE(j.is_object()) << "not a JSON object: " << line;
+        EXPECT_EQ(j.size(), 3u) << line;
+        EXPECT_EQ(j.value("msg", std::string("(none)")), c.parsedMsg) << line;
+        EXPECT_EQ(j.value("level", ""), "warning");
+    }
 }
 
 }  // namespace

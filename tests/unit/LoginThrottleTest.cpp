@@ -104,33 +104,42 @@ TEST_F(LoginThrottleTest, KeysAreIndependentAndExact) {
     EXPECT_EQ(t.retryAfter("ip", "a@x "), std::nullopt);
 }
 
-TEST_F(LoginThrottleTest, MemoryIsBoundedUnderAFloodOfDistinctKeys) {
-    LoginThrottle t(5, 5, clock, 1000);
+TEST_F(LoginThrottleTest, MemoryIsBoundedInBytesUnderAFloodOfDistinctKeys) {
+    const size_t bound = 256 << 10;
+    LoginThrottle t(5, 5, clock, bound);
+    const std::string longest(240, 'u');  // near the longest email login accepts
     for (int i = 0; i < 50'000; ++i) {
-        t.recordFailure("ip-" + std::to_string(i), "user-" + std::to_string(i) + "@x");
+        t.recordFailure("10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) +
+                            "." + std::to_string(i % 256),
+                        longest + std::to_string(i) + "@x");
         if (i % 1000 == 0) clock.advanceMs(1);
+        ASSERT_LE(t.trackedBytes(), 2 * bound) << i;
     }
-    EXPECT_LE(t.trackedKeys(), 2000u);
     EXPECT_GT(t.trackedKeys(), 0u);
 }
 
 TEST_F(LoginThrottleTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
     LoginThrottle t(1'000'000, 5, clock);
-    for (size_t i = 0; i < LoginThrottle::kMaxKeys + 5000; ++i) {
-        t.recordFailure("one-ip", "u" + std::to_string(i));
+    const std::string longest(240, 'u');
+    for (size_t i = 0; i < 100'000; ++i) {
+        t.recordFailure("192.0.2.1", longest + std::to_string(i));
     }
-    EXPECT_LE(t.trackedKeys(), LoginThrottle::kMaxKeys + 1);
+    EXPECT_LE(t.trackedBytes(), 2 * LoginThrottle::kMaxBytesPerDimension);
 }
 
-TEST_F(LoginThrottleTest, StaleKeysAreEvictedBeforeLiveOnes) {
-    LoginThrottle t(100, 1, clock, 10);
-    for (int i = 0; i < 9; ++i) t.recordFailure("ip", "stale" + std::to_string(i));
-    clock.advanceMs(61'000);
-    t.recordFailure("ip2", "live");  // 10 email keys: the bound is reached
-    t.recordFailure("ip2", "next");  // forces an eviction
-    EXPECT_TRUE(t.retryAfter("ip-other", "live")) << "a live key was evicted";
-    EXPECT_TRUE(t.retryAfter("ip-other", "next"));
-    EXPECT_LE(t.trackedKeys(), 20u);
+TEST_F(LoginThrottleTest, Ipv6AddressesOfOneSlash64ShareTheirLimit) {
+    LoginThrottle t(3, 100, clock);
+    t.recordFailure("2001:db8:1:2::1", "a@x");
+    t.recordFailure("2001:db8:1:2::2", "b@x");
+    t.recordFailure("2001:db8:1:2:ffff:ffff:ffff:ffff", "c@x");
+    EXPECT_EQ(t.retryAfter("2001:db8:1:2:1234::99", "new@x"), 60);
+    EXPECT_EQ(t.retryAfter("2001:db8:1:3::1", "new@x"), std::nullopt);
+    // IPv4 stays per address.
+    t.recordFailure("192.0.2.1", "a@x");
+    t.recordFailure("192.0.2.1", "b@x");
+    t.recordFailure("192.0.2.1", "c@x");
+    EXPECT_EQ(t.retryAfter("192.0.2.1", "new@x"), 60);
+    EXPECT_EQ(t.retryAfter("192.0.2.2", "new@x"), std::nullopt);
 }
 
 TEST_F(LoginThrottleTest, NothingRecordedMeansNothingTracked) {

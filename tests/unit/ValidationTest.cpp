@@ -6,6 +6,7 @@
 namespace {
 
 using authsvc::models::codePoints;
+using authsvc::models::emailLengthProblem;
 using authsvc::models::emailProblem;
 using authsvc::models::normalizeEmail;
 using authsvc::models::passwordProblem;
@@ -52,6 +53,14 @@ TEST(ValidationTest, EmailOf254CharactersIsTheLongestAccepted) {
     ASSERT_EQ(ok.size(), 254u);
     EXPECT_EQ(emailProblem(ok), std::nullopt);
     EXPECT_EQ(emailProblem("a" + ok), "email must be at most 254 characters");
+    // The length rule alone (login): counts characters, checks nothing else.
+    EXPECT_EQ(emailLengthProblem(ok), std::nullopt);
+    EXPECT_EQ(emailLengthProblem(std::string(254, 'x')), std::nullopt);
+    EXPECT_EQ(emailLengthProblem(std::string(255, 'x')), "email must be at most 254 characters");
+    std::string wide;
+    for (int i = 0; i < 254; ++i) wide += "\xc3\xa9";  // 254 characters, 508 bytes
+    EXPECT_EQ(emailLengthProblem(wide), std::nullopt);
+    EXPECT_TRUE(emailLengthProblem(wide + "x"));
 }
 
 TEST(ValidationTest, CodePointsCountsUtf8Characters) {

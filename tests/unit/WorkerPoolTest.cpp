@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <future>
+#include <mutex>
+#include <string>
 
 namespace authsvc::app {
 namespace {
@@ -48,23 +50,73 @@ TEST(WorkerPoolTest, BackgroundThreadsRunAtNicePlusTenUnderTheCallersPolicy) {
     EXPECT_EQ(sched_getscheduler(0), policy);
 }
 
+// Keeps the one thread of a pool busy until release(), so that jobs submitted meanwhile
+// queue.
+class Occupied {
+  public:
+    explicit Occupied(WorkerPool& pool) {
+        auto gate = release_.get_future().share();
+        std::promise<void> started;
+        EXPECT_TRUE(pool.trySubmit([&started, gate] {
+            started.set_value();
+            gate.wait();
+        }));
+        started.get_future().wait();
+    }
+    ~Occupied() { release(); }
+    void release() {
+        if (!released_) release_.set_value();
+        released_ = true;
+    }
+
+  private:
+    std::promise<void> release_;
+    bool released_ = false;
+};
+
 TEST(WorkerPoolTest, RefusesWorkBeyondItsQueueAndAfterStop) {
     WorkerPool pool("test-pool", 1, 1);
-    std::promise<void> release;
-    auto gate = release.get_future().share();
-    std::promise<void> started;
-    ASSERT_TRUE(pool.trySubmit([&] {
-        started.set_value();
-        gate.wait();
-    }));
-    started.get_future().wait();
+    Occupied busy(pool);
     std::atomic<int> ran{0};
     EXPECT_TRUE(pool.trySubmit([&] { ++ran; }));   // queued
     EXPECT_FALSE(pool.trySubmit([&] { ++ran; }));  // queue full
-    release.set_value();
+    busy.release();
     pool.stop();  // finishes the queued job
     EXPECT_EQ(ran.load(), 1);
     EXPECT_FALSE(pool.trySubmit([&] { ++ran; }));
+}
+
+// A flood of deferred jobs (registrations) does not queue ahead of normal ones (logins):
+// with both waiting, three normal jobs run for each deferred one, and deferred ones run as
+// soon as no normal job waits.
+TEST(WorkerPoolTest, DeferredJobsWaitBehindNormalOnesButDoNotStarve) {
+    WorkerPool pool("test-pool", 1, 64);
+    Occupied busy(pool);
+    std::mutex mu;
+    std::string order;
+    auto note = [&](char c) {
+        return [&, c] {
+            std::lock_guard lock(mu);
+            order += c;
+        };
+    };
+    for (char c : std::string("abcdef")) {
+        ASSERT_TRUE(pool.trySubmit(note(c), WorkerPool::Order::Deferred));
+    }
+    for (char c : std::string("1234567")) ASSERT_TRUE(pool.trySubmit(note(c)));
+    busy.release();
+    pool.stop();
+    EXPECT_EQ(order, "123a456b7cdef");
+}
+
+TEST(WorkerPoolTest, TheQueueBoundCountsBothOrders) {
+    WorkerPool pool("test-pool", 1, 2);
+    Occupied busy(pool);
+    EXPECT_TRUE(pool.trySubmit([] {}, WorkerPool::Order::Deferred));
+    EXPECT_TRUE(pool.trySubmit([] {}));
+    EXPECT_FALSE(pool.trySubmit([] {}, WorkerPool::Order::Deferred));
+    EXPECT_FALSE(pool.trySubmit([] {}));
+    busy.release();
 }
 
 }  // namespace

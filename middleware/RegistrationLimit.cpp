@@ -1,0 +1,18 @@
+#include "middleware/RegistrationLimit.h"
+
+#include "middleware/ClientAddress.h"
+#include "middleware/LoginThrottle.h"
+
+namespace authsvc::middleware {
+
+RegistrationLimit::RegistrationLimit(int perIpPerHour, const models::Clock& clock, size_t maxBytes)
+    : enabled_(perIpPerHour > 0), ip_(perIpPerHour, kWindowMs, maxBytes), clock_(clock) {}
+
+std::optional<int> RegistrationLimit::acquire(const std::string& ip) {
+    if (!enabled_) return std::nullopt;
+    const int64_t now = clock_.nowMs();
+    if (auto until = ip_.acquire(addressKey(ip), now)) return retryAfterSeconds(*until, now);
+    return std::nullopt;
+}
+
+}  // namespace authsvc::middleware

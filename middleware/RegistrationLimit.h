@@ -1,0 +1,33 @@
+// RegistrationLimit: registration attempts per client address in a sliding hour, in memory
+// (per instance), counted by addressKey() (IPv6 by /64). With a limit of N, attempt N+1
+// inside the hour is refused; every attempt that is not refused counts, whatever its
+// outcome. A limit of 0 turns it off. Memory: at most kMaxBytes (SlidingWindowCounter).
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "middleware/SlidingWindow.h"
+#include "models/Clock.h"
+
+namespace authsvc::middleware {
+
+class RegistrationLimit {
+  public:
+    RegistrationLimit(int perIpPerHour, const models::Clock& clock, size_t maxBytes = kMaxBytes);
+
+    // Counts an attempt from `ip`; seconds to wait when it is refused (and not counted).
+    std::optional<int> acquire(const std::string& ip);
+
+    static constexpr size_t kMaxBytes = 16 << 20;
+    static constexpr int64_t kWindowMs = 3600 * 1000;
+
+  private:
+    bool enabled_;
+    SlidingWindowCounter ip_;
+    const models::Clock& clock_;
+};
+
+}  // namespace authsvc::middleware

@@ -1,0 +1,107 @@
+// server.trusted_proxies: X-Forwarded-For names the client only when the peer (here the test
+// client on 127.0.0.1) is a trusted proxy; the throttles and the access log use that address.
+#include "Harness.h"
+
+namespace it {
+namespace {
+
+using namespace std::chrono_literals;
+
+json limits() {
+    return {{"register_rate_limit", {{"per_ip_per_hour", 2}}},
+            {"login_rate_limit", {{"per_ip_per_minute", 3}, {"per_account_per_minute", 100}}}};
+}
+
+HttpResponse registerFrom(HttpClient& c, const std::string& forwardedFor) {
+    return c.postJson("/api/register", {{"email", uniqueEmail("xff")}, {"password", kPassword}},
+                      {"X-Forwarded-For: " + forwardedFor});
+}
+
+HttpResponse failLoginFrom(HttpClient& c, const std::string& forwardedFor) {
+    return c.postJson("/api/login", {{"email", uniqueEmail("ghost")}, {"password", "wrong one"}},
+                      {"X-Forwarded-For: " + forwardedFor});
+}
+
+// The access-log line of a response (found by its request id).
+std::string accessLine(ServerProcess& server, const HttpResponse& r) {
+    const std::string id = r.header("X-Request-Id").value_or("?");
+    server.waitForLog(id, 2s);
+    for (const auto& line : splitLines(server.log())) {
+        if (line.find("rid=" + id) != std::string::npos) return line;
+    }
+    return "";
+}
+
+class TrustedProxyTest : public ServiceTest {
+  protected:
+    json overrides() const override {
+        return {{"server", {{"trusted_proxies", {"10.0.0.0/8", "127.0.0.1/32"}}}},
+                {"auth", limits()}};
+    }
+};
+
+TEST_F(TrustedProxyTest, RegistrationsAreCountedPerForwardedAddress) {
+    // The client wrote the left entry itself; the right-most untrusted one counts.
+    EXPECT_EQ(registerFrom(*client, "198.51.100.1, 203.0.113.1").status, 201);
+    EXPECT_EQ(registerFrom(*client, "198.51.100.2, 203.0.113.1, 10.1.2.3").status, 201);
+    expectError(registerFrom(*client, "198.51.100.3, 203.0.113.1"), 429, "too_many_requests");
+    EXPECT_EQ(registerFrom(*client, "203.0.113.2").status, 201);
+    // IPv6 by /64: two addresses of one /64 share the limit, another /64 does not.
+    EXPECT_EQ(registerFrom(*client, "2001:db8:1:2::1").status, 201);
+    EXPECT_EQ(registerFrom(*client, "[2001:db8:1:2:aaaa::2]:443").status, 201);
+    expectError(registerFrom(*client, "2001:db8:1:2:ffff::3"), 429, "too_many_requests");
+    EXPECT_EQ(registerFrom(*client, "2001:db8:1:3::1").status, 201);
+}
+
+TEST_F(TrustedProxyTest, FailedLoginsAreCountedPerForwardedAddress) {
+    for (int i = 0; i < 3; ++i) {
+        expectError(failLoginFrom(*client, "203.0.113.9"), 401, "invalid_credentials");
+    }
+    expectError(failLoginFrom(*client, "203.0.113.9"), 429, "too_many_requests");
+    expectError(failLoginFrom(*client, "203.0.113.10"), 401, "invalid_credentials");
+    // Without the header the client is the proxy itself, counted on its own.
+    const auto [email, id] = newUser();
+    EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200);
+}
+
+TEST_F(TrustedProxyTest, TheAccessLogCarriesTheForwardedAddress) {
+    const HttpResponse viaProxy =
+        client->get("/healthz", {"X-Forwarded-For: 198.51.100.1, 203.0.113.44"});
+    const std::string line = accessLine(*server, viaProxy);
+    EXPECT_EQ(line.find("203.0.113.44 GET /healthz 200"), line.find(" info ") + 6) << line;
+    EXPECT_EQ(line.find("198.51.100.1"), std::string::npos) << line;
+    const HttpResponse direct = client->get("/healthz");
+    const std::string directLine = accessLine(*server, direct);
+    EXPECT_NE(directLine.find(" 127.0.0.1 GET /healthz 200"), std::string::npos) << directLine;
+}
+
+class UntrustedPeerTest : public ServiceTest {
+  protected:
+    // A trusted proxy elsewhere: the test client on 127.0.0.1 is not one.
+    json overrides() const override {
+        return {{"server", {{"trusted_proxies", {"10.0.0.0/8", "::1"}}}}, {"auth", limits()}};
+    }
+};
+
+TEST_F(UntrustedPeerTest, ForwardedForFromAnUntrustedPeerIsIgnored) {
+    EXPECT_EQ(registerFrom(*client, "203.0.113.1").status, 201);
+    EXPECT_EQ(registerFrom(*client, "203.0.113.2").status, 201);
+    const HttpResponse third = registerFrom(*client, "203.0.113.3");
+    expectError(third, 429, "too_many_requests");
+    const std::string line = accessLine(*server, third);
+    EXPECT_NE(line.find(" 127.0.0.1 POST /api/register 429"), std::string::npos) << line;
+    EXPECT_EQ(line.find("203.0.113"), std::string::npos) << line;
+    for (int i = 0; i < 3; ++i) failLoginFrom(*client, "203.0.113." + std::to_string(20 + i));
+    expectError(failLoginFrom(*client, "203.0.113.30"), 429, "too_many_requests");
+}
+
+TEST(TrustedProxyConfigTest, ABadCidrStopsStartUpWithAClearError) {
+    ServerProcess server(json{{"server", {{"trusted_proxies", {"10.0.0.0/8", "10.0.0.0/33"}}}}});
+    EXPECT_FALSE(server.start());
+    const std::string log = server.log();
+    EXPECT_NE(log.find("server.trusted_proxies"), std::string::npos) << log;
+    EXPECT_NE(log.find("10.0.0.0/33"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace it
