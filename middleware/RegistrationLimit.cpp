@@ -5,7 +5,7 @@
 
 namespace authsvc::middleware {
 
-RegistrationLimit::RegistrationLimit(int perIpPerHour, const models::Clock& clock, size_t maxBytes)
+RegistrationLimit::RegistrationLimit(int perIpPerHour, const verify::Clock& clock, size_t maxBytes)
     : enabled_(perIpPerHour > 0), ip_(perIpPerHour, kWindowMs, maxBytes), clock_(clock) {}
 
 std::optional<int> RegistrationLimit::acquire(const std::string& ip) {

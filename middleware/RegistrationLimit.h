@@ -10,13 +10,13 @@
 #include <string>
 
 #include "middleware/SlidingWindow.h"
-#include "models/Clock.h"
+#include "verify/Clock.h"
 
 namespace authsvc::middleware {
 
 class RegistrationLimit {
   public:
-    RegistrationLimit(int perIpPerHour, const models::Clock& clock, size_t maxBytes = kMaxBytes);
+    RegistrationLimit(int perIpPerHour, const verify::Clock& clock, size_t maxBytes = kMaxBytes);
 
     // Counts an attempt from `ip`; seconds to wait when it is refused (and not counted).
     std::optional<int> acquire(const std::string& ip);
@@ -27,7 +27,7 @@ class RegistrationLimit {
   private:
     bool enabled_;
     SlidingWindowCounter ip_;
-    const models::Clock& clock_;
+    const verify::Clock& clock_;
 };
 
 }  // namespace authsvc::middleware

@@ -6,7 +6,7 @@
 namespace {
 
 using authsvc::middleware::RegistrationLimit;
-using authsvc::models::ManualClock;
+using authsvc::verify::ManualClock;
 
 TEST(RegistrationLimitTest, AttemptNPlusOneInTheHourIsRefusedWithTheWait) {
     ManualClock clock{1'800'000'000'000};
