@@ -3,7 +3,8 @@
 # Sanitizer, in build-fuzz/) and runs each one for SECONDS (default 60), one after another,
 # starting from its committed seed corpus (tests/fuzz/corpus/<name>/). What a run adds to
 # the corpus stays in build-fuzz/corpus/<name>/. Fails if any target finds a crash, a
-# leak, a timeout or a sanitizer report; the input is kept in build-fuzz/artifacts/<name>/.
+# leak, a sanitizer report or an input that runs over 60 s (a hang; the limit leaves room
+# for a machine shared with builds); the input is kept in build-fuzz/artifacts/<name>/.
 # Usage: scripts/fuzz.sh [SECONDS] [NAME...]   (NAME: bearer, http, ...; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,11 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+# Readable stack traces need a symbolizer: clang-15's own (package llvm-15) or any other.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+  ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer-15 || command -v llvm-symbolizer || true)
+  export ASAN_SYMBOLIZER_PATH
+fi
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=()
 for name in "${names[@]}"; do
@@ -31,7 +37,7 @@ for name in "${names[@]}"; do
   dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   echo "=== fuzz_$name for ${seconds}s"
-  if build-fuzz/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" -timeout=10 \
+  if build-fuzz/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" -timeout=60 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" \
       "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
