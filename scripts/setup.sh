@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages authsvc needs that are missing, and nothing else.
-# Usage: scripts/setup.sh [--test] [--bench]
+# Usage: scripts/setup.sh [--test] [--bench] [--fuzz]
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoci-dev
@@ -10,7 +10,8 @@ for arg in "$@"; do
   case "$arg" in
     --test) packages+=(libgtest-dev postgresql openssl) ;;
     --bench) packages+=(wrk postgresql gnuplot-nox) ;;
-    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+    --fuzz) packages+=(clang-15 libfuzzer-15-dev) ;;  # scripts/fuzz.sh
+    *) echo "usage: $0 [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, starts a throwaway PostgreSQL, builds the test suite twice
 # (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test
-# in both: unit tests, and the integration suite once on SQLite and once on PostgreSQL.
+# in both: unit tests, and the integration suite once on SQLite and once on PostgreSQL;
+# then builds the fuzz targets and runs each for a few seconds (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --test
+scripts/setup.sh --test --fuzz
 jobs=$(nproc)
 
 pgdir=$(mktemp -d /tmp/authsvc-test-pg.XXXXXX)
@@ -36,3 +37,6 @@ run_suite build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTHSVC_WERROR=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan "authsvc unit_tests integration_tests" -DCMAKE_BUILD_TYPE=Debug \
   -DAUTHSVC_SANITIZE=ON -DAUTHSVC_WERROR=ON
+# The fuzz targets keep building and run briefly from their seeds (scripts/fuzz.sh 60+
+# for a real search).
+scripts/fuzz.sh 5

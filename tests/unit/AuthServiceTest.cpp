@@ -657,6 +657,10 @@ TEST(RefreshTokenShapeTest, IsWellFormedRefreshToken) {
     EXPECT_FALSE(isWellFormedRefreshToken(std::string(42, 'A') + "="));
     EXPECT_FALSE(isWellFormedRefreshToken(std::string(42, 'A') + "+"));
     EXPECT_FALSE(isWellFormedRefreshToken(""));
+    // 43 bytes that libsodium alone would decode to 32 (fuzz_refresh_token's first finding).
+    std::string nonAscii;
+    for (int i = 0; i < 21; ++i) nonAscii += "\xc3\xa9";
+    EXPECT_FALSE(isWellFormedRefreshToken(nonAscii + "A"));
 }
 
 }  // namespace

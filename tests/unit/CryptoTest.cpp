@@ -52,6 +52,15 @@ TEST_F(CryptoTest, Base64UrlDecodeRefusesOtherAlphabetsPaddingAndGarbage) {
     EXPECT_EQ(crypto::base64UrlDecode("Zm9v"), std::optional<std::string>("foo"));
 }
 
+// libsodium 1.0.18 alone decodes "\xc3\xa9A" as 0xff 0xf0 (found by fuzz_refresh_token).
+TEST_F(CryptoTest, Base64UrlDecodeRefusesBytesOutsideAscii) {
+    EXPECT_EQ(crypto::base64UrlDecode(std::string("\xc3\xa9") + "A"), std::nullopt);
+    EXPECT_EQ(crypto::base64UrlDecode("Zm9v\x80\x80\x80\x80"), std::nullopt);
+    for (int c = 0x80; c <= 0xff; ++c) {
+        EXPECT_EQ(crypto::base64UrlDecode(std::string("Zm9") + char(c)), std::nullopt) << c;
+    }
+}
+
 TEST_F(CryptoTest, HexIsLowerCase) {
     EXPECT_EQ(crypto::hex(""), "");
     EXPECT_EQ(crypto::hex(std::string("\x00\xab\xff\x10", 4)), "00abff10");

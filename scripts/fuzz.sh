@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz: clang-15, AddressSanitizer + UndefinedBehavior-
+# Sanitizer, in build-fuzz/) and runs each one for SECONDS (default 60), one after another,
+# starting from its committed seed corpus (tests/fuzz/corpus/<name>/). What a run adds to
+# the corpus stays in build-fuzz/corpus/<name>/. Fails if any target finds a crash, a
+# leak, a sanitizer report or an input that runs over 60 s (a hang; the limit leaves room
+# for a machine shared with builds); the input is kept in build-fuzz/artifacts/<name>/.
+# Usage: scripts/fuzz.sh [SECONDS] [NAME...]   (NAME: bearer, http, ...; default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift $(($# > 0 ? 1 : 0))
+scripts/setup.sh --fuzz
+
+echo "=== building build-fuzz"
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DAUTHSVC_FUZZ=ON -DAUTHSVC_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for src in tests/fuzz/fuzz_*.cpp; do names+=("$(basename "$src" .cpp | sed 's/^fuzz_//')"); done
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+# Readable stack traces need a symbolizer: clang-15's own (package llvm-15) or any other.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+  ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer-15 || command -v llvm-symbolizer || true)
+  export ASAN_SYMBOLIZER_PATH
+fi
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+failed=()
+for name in "${names[@]}"; do
+  corpus=build-fuzz/corpus/$name artifacts=build-fuzz/artifacts/$name
+  log=build-fuzz/fuzz-$name.log
+  mkdir -p "$corpus" "$artifacts"
+  dict=()
+  [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+  echo "=== fuzz_$name for ${seconds}s"
+  if build-fuzz/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" -timeout=60 \
+      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" \
+      "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    echo "fuzz_$name: ${execs:-?} executions, no finding"
+  else
+    tail -n 40 "$log"
+    echo "fuzz_$name: FOUND A PROBLEM (log $log, input in $artifacts/)"
+    failed+=("$name")
+  fi
+done
+[ ${#failed[@]} -eq 0 ] || { echo "fuzz targets with findings: ${failed[*]}" >&2; exit 1; }
