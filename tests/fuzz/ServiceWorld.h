@@ -1,7 +1,8 @@
 // The model layer and controllers as the service wires them, for fuzz targets: a real
 // AuthService over SQLite in a temporary directory (removed at exit), cheap argon2id, a
 // manual clock, one registered account (kEmail, kPassword), a login throttle with the
-// given limits that tracks at most kThrottleKeys keys. Built once per process.
+// given limits bounded to kThrottleBytes per dimension, registrations unlimited, and the
+// verifier protected routes use. Built once per process.
 #pragma once
 
 #include <unistd.h>
@@ -15,10 +16,13 @@
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
 #include "middleware/LoginThrottle.h"
+#include "middleware/RegistrationLimit.h"
 #include "models/AuthService.h"
-#include "models/Clock.h"
 #include "models/Database.h"
+#include "models/KeyRing.h"
 #include "models/Migrator.h"
+#include "verify/Clock.h"
+#include "verify/Verifier.h"
 
 namespace authsvc::fuzz {
 
@@ -31,22 +35,26 @@ constexpr int64_t kStartMs = 1'800'000'000'000;
 
 struct ServiceWorld {
     std::filesystem::path dir;
-    models::ManualClock clock{kStartMs};
+    verify::ManualClock clock{kStartMs};
     std::unique_ptr<models::Database> db;
     models::UserRepository users;
     models::RefreshTokenRepository tokens;
     models::PasswordHasher hasher{models::Argon2Params{1, 8}};
-    models::TokenService tokenService{
-        models::TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000}, clock};
+    models::KeyRing keys{models::KeyConfig{kSecret, "", ""}};
+    models::TokenService tokenService{models::TokenSettings{"authsvc", "authsvc-clients", 900'000},
+                                      keys, clock};
+    verify::Verifier verifier{verify::VerifierOptions{"authsvc", "authsvc-clients"}, keys.source(),
+                              clock};
     models::AuthObserver observer;
-    static constexpr size_t kThrottleKeys = 1000;
+    static constexpr size_t kThrottleBytes = 256 * 1024;
     middleware::LoginThrottle throttle;
+    middleware::RegistrationLimit registrations{0, clock};
     std::unique_ptr<models::AuthService> auth;
     std::unique_ptr<controllers::AuthController> authController;
     std::unique_ptr<controllers::UserController> userController;
 
     ServiceWorld(int perIpPerMinute, int perAccountPerMinute)
-        : throttle(perIpPerMinute, perAccountPerMinute, clock, kThrottleKeys) {
+        : throttle(perIpPerMinute, perAccountPerMinute, clock, kThrottleBytes) {
         std::string tmpl =
             (std::filesystem::temp_directory_path() / "authsvc-fuzz-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) std::abort();
@@ -60,7 +68,8 @@ struct ServiceWorld {
         s.successorKey = kSecret;
         auth = std::make_unique<models::AuthService>(*db, users, tokens, hasher, tokenService,
                                                      clock, s, observer);
-        authController = std::make_unique<controllers::AuthController>(*auth, throttle, [] {});
+        authController = std::make_unique<controllers::AuthController>(
+            *auth, throttle, registrations, [](controllers::Throttled) {});
         userController = std::make_unique<controllers::UserController>(*auth);
         if (!auth->registerUser(kEmail, kPassword)) std::abort();
     }

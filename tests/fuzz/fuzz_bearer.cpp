@@ -1,9 +1,9 @@
 // Fuzz target: the Bearer header and access-token verification, as a protected route
-// sees them (middleware/RequireAuth over models/TokenService::verify, HS256, with its
-// verified-token cache), under a fixed clock and secret so that the committed seeds
+// sees them (middleware/RequireAuth over verify::Verifier, HS256, with its verified-token
+// cache), under a fixed clock and secret so that the committed seeds
 // (real tokens signed by TokenService, and mutations of them) stay valid.
 // Input: the Authorization header's value. Self-contained on purpose: it needs only
-// RequireAuth, TokenService and a clock.
+// RequireAuth, the verifier, the keys and a clock.
 // Beyond sanitizer findings it checks that a header is accepted only in the form
 // "Bearer <b64token>", with a token that verifies and names a subject, and that the
 // same header is judged the same way the second time (from the cache).
@@ -13,8 +13,10 @@
 #include <string>
 
 #include "middleware/RequireAuth.h"
-#include "models/Clock.h"
-#include "models/TokenService.h"
+#include "models/KeyRing.h"
+#include "verify/Bearer.h"
+#include "verify/Clock.h"
+#include "verify/Verifier.h"
 
 namespace {
 
@@ -25,11 +27,21 @@ const std::string kSecret = "fuzz-secret-0123456789abcdef0123456789abcdef";
 constexpr int64_t kNowMs = 1'800'000'000'000;
 
 struct World {
-    models::ManualClock clock{kNowMs};
-    models::TokenService tokens{
-        models::TokenSettings{kSecret, "authsvc", "authsvc-clients", 900'000, 30'000, 64}, clock};
-    middleware::RequireAuth requireAuth{tokens};
+    verify::ManualClock clock{kNowMs};
+    models::KeyRing keys{models::KeyConfig{kSecret, "", ""}};
+    // A small cache, so that inputs also evict each other.
+    verify::Verifier verifier{
+        verify::VerifierOptions{"authsvc", "authsvc-clients", std::chrono::seconds(30), 64},
+        keys.source(), clock};
+    middleware::RequireAuth requireAuth{verifier};
 };
+
+// "Bearer <b64token>": the only form a header is accepted in.
+std::optional<std::string_view> bearerToken(std::string_view header) {
+    auto token = verify::bearerCredentials(header);
+    if (!token || !verify::isB64Token(*token)) return std::nullopt;
+    return token;
+}
 
 }  // namespace
 
@@ -41,17 +53,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto second = world.requireAuth.authenticate(header);
     if (bool(first) != bool(second)) std::abort();
     if (first) {
-        if (!middleware::bearerToken(header)) std::abort();
+        if (!bearerToken(header)) std::abort();
         if (first->claims().sub.empty() || first->claims().sub != second->claims().sub) {
             std::abort();
         }
     } else if (first.error().code != second.error().code) {
         std::abort();
     }
-    // The token on its own, as TokenService::verify sees it.
-    if (auto token = middleware::bearerToken(header)) {
-        auto claims = world.tokens.verify(*token);
-        if (bool(claims) != bool(first)) std::abort();
+    // The token on its own, as Verifier::verifyToken sees it.
+    if (auto token = bearerToken(header)) {
+        auto verified = world.verifier.verifyToken(*token);
+        if (bool(verified) != bool(first)) std::abort();
     }
     return 0;
 }
