@@ -1,5 +1,6 @@
 #include "app/HttpServer.h"
 
+#include <pistache/peer.h>
 #include <spdlog/details/fmt_helper.h>
 
 #include <string_view>
