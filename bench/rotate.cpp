@@ -34,8 +34,6 @@
 #include "verify/Clock.h"
 
 using namespace authsvc::models;
-using authsvc::verify::AccessClaims;
-using authsvc::verify::ManualClock;
 using authsvc::verify::SystemClock;
 
 namespace {

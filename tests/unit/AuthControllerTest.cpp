@@ -22,7 +22,6 @@ using authsvc::middleware::RegistrationLimit;
 using authsvc::testing::kSecret;
 using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
-using authsvc::verify::SystemClock;
 using nlohmann::json;
 
 const std::string kEmail = "alice@example.com";

@@ -19,9 +19,7 @@ using authsvc::testing::inOneBatch;
 using authsvc::testing::kSecret;
 using authsvc::testing::RecordingObserver;
 using authsvc::testing::TempDir;
-using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
-using authsvc::verify::SystemClock;
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr int64_t kTtlMs = 14 * kDayMs;

@@ -21,9 +21,7 @@ namespace {
 using namespace authsvc::models;
 using authsvc::testing::inOneBatch;
 using authsvc::testing::TempDir;
-using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
-using authsvc::verify::SystemClock;
 
 // A statement that counts how often it is prepared and destroyed.
 struct Probe {
