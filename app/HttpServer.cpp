@@ -297,33 +297,6 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     }
 }
 
-namespace {
-// The service's handler: protocol errors and requests go to the dispatcher.
-class RequestHandler : public ProtocolHandler {
-  public:
-    HTTP_PROTOTYPE(RequestHandler)
-    explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
-
-  private:
-    void handleRequest(const Http::Request& req, Http::ResponseWriter&& writer,
-                       Turn& turn) override {
-        // Pistache gives every reactor thread a clone of this handler.
-        if (!reactorSeen_) {
-            reactorSeen_ = true;
-            dispatcher_->reactorThreadSeen();
-        }
-        dispatcher_->handle(req, std::move(writer), turn);
-    }
-    void handleProtocolError(Http::ResponseWriter&& writer, int status, Turn& turn) override {
-        dispatcher_->protocolError(std::move(writer), status, turn);
-    }
-
-    std::shared_ptr<Dispatcher> dispatcher_;
-    bool reactorSeen_ = false;
-};
-
-}  // namespace
-
 HttpServer::HttpServer(ServerOptions options, std::shared_ptr<Dispatcher> dispatcher)
     : options_(std::move(options)), dispatcher_(std::move(dispatcher)) {}
 

@@ -90,6 +90,31 @@ class Dispatcher {
     std::shared_ptr<Pistache::Http::Header::Header> jsonContentType_;
 };
 
+// The service's handler: requests and protocol errors go to the dispatcher. Pistache gives
+// every reactor thread a clone; each tells the dispatcher its thread on its first request.
+class RequestHandler : public ProtocolHandler {
+  public:
+    HTTP_PROTOTYPE(RequestHandler)
+    explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
+
+  private:
+    void handleRequest(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
+                       Turn& turn) override {
+        if (!reactorSeen_) {
+            reactorSeen_ = true;
+            dispatcher_->reactorThreadSeen();
+        }
+        dispatcher_->handle(req, std::move(writer), turn);
+    }
+    void handleProtocolError(Pistache::Http::ResponseWriter&& writer, int status,
+                             Turn& turn) override {
+        dispatcher_->protocolError(std::move(writer), status, turn);
+    }
+
+    std::shared_ptr<Dispatcher> dispatcher_;
+    bool reactorSeen_ = false;
+};
+
 struct ServerOptions {
     std::string host;
     int port = 8080;
