@@ -202,12 +202,17 @@ size_t parseResponses(const std::string& out, std::vector<Response>& responses) 
 }
 
 // Waits (bounded) until `fd` is readable or writable as asked; false at the deadline.
+// libFuzzer's -timeout alarm interrupts poll() (EINTR): it waits on.
 bool waitFor(int fd, short events, Clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    return ::poll(&p, 1, int(left.count())) > 0;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd, events, 0};
+        const int n = ::poll(&p, 1, int(left.count()));
+        if (n > 0) return true;
+        if (n < 0 && errno != EINTR) return false;
+    }
 }
 
 // Reads what is there; false once the server has closed its end.
