@@ -83,7 +83,15 @@ TEST_F(StressTest, ConcurrentLoginsWhileProtectedIsCalled) {
     EXPECT_EQ(protectedBad, 0);
     EXPECT_LT(slowestProtected, 2.0) << "a protected call stalled behind the logins";
     EXPECT_LT(slowestLogin, 5.0) << "a login response stalled";
-    EXPECT_LT(total, 30.0);
+    // The total is a throughput check; stalls are the two bounds above. Under AddressSanitizer
+    // the same 2,400 logins took 26.6 s alone and up to 44 s beside another test in this
+    // session's runs, so that build gets twice the time.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr double kTotalLimit = 60.0;
+#else
+    constexpr double kTotalLimit = 30.0;
+#endif
+    EXPECT_LT(total, kTotalLimit);
     for (size_t i = 0; i < std::min<size_t>(failures.size(), 10); ++i) {
         ADD_FAILURE() << failures[i];
     }
