@@ -153,21 +153,22 @@ Verifier::~Verifier() = default;
 
 Verified Verifier::verifyAuthorization(std::optional<std::string_view> header) const {
     if (!header) return refused(ErrorCode::MissingToken, "Missing access token");
+    auto notBearer = [] {
+        return refused(ErrorCode::InvalidRequest,
+                       "The Authorization header must be 'Bearer <token>'");
+    };
     auto token = bearerCredentials(*header);
-    if (!token) {
-        return refused(ErrorCode::InvalidRequest,
-                       "The Authorization header must be 'Bearer <token>'");
+    if (!token) return notBearer();
+    // One cache lookup per request. Cached tokens are in the JWS alphabet, which b64token
+    // contains: a hit needs no scan.
+    const uint64_t version = keys_->version();
+    const bool sized = !token->empty() && token->size() <= kMaxTokenBytes;
+    if (sized) {
+        if (auto seen = cache_->find(*token, version)) return Verified{std::move(seen), {}};
     }
-    // Cached tokens are in the JWS alphabet, which b64token contains: a hit needs no scan.
-    if (!token->empty() && token->size() <= kMaxTokenBytes) {
-        if (auto seen = cache_->find(*token, keys_->version()))
-            return Verified{std::move(seen), {}};
-    }
-    if (!isB64Token(*token)) {
-        return refused(ErrorCode::InvalidRequest,
-                       "The Authorization header must be 'Bearer <token>'");
-    }
-    return verifyToken(*token);
+    if (!isB64Token(*token)) return notBearer();
+    if (!sized) return invalid("Malformed token");
+    return verifyInFull(*token, version);
 }
 
 Verified Verifier::verifyToken(std::string_view token) const {
