@@ -3,28 +3,29 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <condition_variable>
+#include <functional>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
-#include "app/HttpServer.h"
 #include "app/KeysCommand.h"
-#include "app/Metrics.h"
+#include "app/Maintenance.h"
 #include "app/Routes.h"
-#include "app/WorkerPool.h"
+#include "app/http/HttpServer.h"
+#include "app/observability/Metrics.h"
+#include "app/scheduling/HashingGovernor.h"
+#include "app/scheduling/WorkerPool.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
 #include "middleware/ClientAddress.h"
-#include "middleware/LoginThrottle.h"
-#include "middleware/RegistrationLimit.h"
 #include "middleware/RequireAuth.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
 #include "models/KeyRing.h"
+#include "models/LoginThrottle.h"
 #include "models/Migrator.h"
+#include "models/RegistrationLimit.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::app {
@@ -68,120 +69,6 @@ class ObservingMetrics : public models::AuthObserver {
   private:
     Metrics& m_;
     spdlog::logger& log_;
-};
-
-// Background upkeep on its own thread: applies pending migrations once the database is
-// reachable (when auto_migrate could not at start-up), then deletes expired and
-// long-revoked refresh families every purge interval, in bounded batches, and (SQLite)
-// checkpoints the write-ahead log every 100 ms, off the request threads.
-class Maintenance {
-  public:
-    Maintenance(models::Migrator& migrator, bool migrate, models::Database& db,
-                models::AuthService& auth, Metrics& metrics, spdlog::logger& log,
-                Millis purgeInterval)
-        : migrator_(migrator),
-          db_(db),
-          auth_(auth),
-          metrics_(metrics),
-          log_(log),
-          purgeInterval_(purgeInterval),
-          migrated_(!migrate) {
-        thread_ = std::thread([this] { run(); });
-    }
-    ~Maintenance() {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-    // False until the schema is known to be up to date.
-    bool migrated() const { return migrated_; }
-
-  private:
-    static constexpr int64_t kBatch = 500;
-    static constexpr int kMaxBatchesPerTick = 20;
-    static constexpr Millis kMigrateRetry{1000};
-    // Rotations write ~30k log frames per second at full speed: checkpointing every 100 ms
-    // keeps each checkpoint short and the log far below its bound
-    // (Database::kWalAutoCheckpointPages), past which a commit would checkpoint by itself.
-    // The writers are stopped to complete the log only once it holds
-    // Database::kCompleteLogAt frames (every ~0.3 s at full speed): that step's fsyncs
-    // left the core idle 20% of the time when it ran on every tick.
-    static constexpr Millis kCheckpointInterval{100};
-
-    void migrateOnce() {
-        try {
-            int n = migrator_.migrate();
-            if (n > 0) log_.info("applied {} migration(s)", n);
-            migrated_ = true;
-        } catch (const std::exception& e) {
-            log_.warn("database not ready, migrations pending: {}", e.what());
-        }
-    }
-
-    void purge() {
-        try {
-            for (int i = 0; i < kMaxBatchesPerTick; ++i) {
-                int64_t n = auth_.purgeBatch(kBatch);
-                metrics_.purged(n);
-                if (n < kBatch) break;
-            }
-        } catch (const std::exception& e) {
-            log_.warn("purge of expired refresh families failed: {}", e.what());
-        }
-    }
-
-    void checkpoint() {
-        try {
-            db_.checkpoint(models::Database::kCompleteLogAt);
-        } catch (const std::exception& e) {
-            log_.warn("checkpoint of the write-ahead log failed: {}", e.what());
-        }
-    }
-
-    void run() {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (!migrated_) {
-            lock.unlock();
-            migrateOnce();
-            lock.lock();
-        }
-        const bool sqlite = db_.dialect() == models::Dialect::Sqlite;
-        auto nextPurge = std::chrono::steady_clock::now() + purgeInterval_;
-        auto nextCheckpoint = std::chrono::steady_clock::now() + kCheckpointInterval;
-        while (!stop_) {
-            auto wakeAt = migrated_ ? nextPurge : std::chrono::steady_clock::now() + kMigrateRetry;
-            if (sqlite) wakeAt = std::min(wakeAt, nextCheckpoint);
-            if (cv_.wait_until(lock, wakeAt, [this] { return stop_; })) break;
-            lock.unlock();
-            const auto now = std::chrono::steady_clock::now();
-            if (sqlite && now >= nextCheckpoint) {
-                checkpoint();
-                nextCheckpoint = std::chrono::steady_clock::now() + kCheckpointInterval;
-            }
-            if (!migrated_) {
-                migrateOnce();
-            } else if (now >= nextPurge) {
-                purge();
-                nextPurge = std::chrono::steady_clock::now() + purgeInterval_;
-            }
-            lock.lock();
-        }
-    }
-
-    models::Migrator& migrator_;
-    models::Database& db_;
-    models::AuthService& auth_;
-    Metrics& metrics_;
-    spdlog::logger& log_;
-    Millis purgeInterval_;
-    std::atomic<bool> migrated_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
 };
 
 }  // namespace
@@ -273,24 +160,22 @@ int Application::serve(const sigset_t& signals) {
     auto& log = *logging_.logger;
     auto& p = *parts_;
     // Migrations are applied before the server listens. If the database cannot be reached,
-    // the service starts anyway, reports not ready, and the maintenance thread retries
-    // every second.
-    bool migrationsPending = config_.database.autoMigrate;
-    if (migrationsPending) {
-        try {
-            int n = p.migrator.migrate();
-            if (n > 0) log.info("applied {} migration(s)", n);
-            migrationsPending = false;
-        } catch (const std::exception& e) {
-            log.warn("database not ready at start-up, migrations pending: {}", e.what());
-        }
+    // the service starts anyway, reports not ready, and the maintenance thread retries.
+    std::function<void()> checkpoint;
+    if (p.db.dialect() == models::Dialect::Sqlite) {
+        checkpoint = [&p] { p.db.checkpoint(models::Database::kCompleteLogAt); };
     }
-    Maintenance maintenance(p.migrator, migrationsPending, p.db, p.auth, p.metrics, log,
-                            config_.refresh.purgeInterval);
-    middleware::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
-                                       config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
-    middleware::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour,
-                                                p.clock);
+    MaintenanceSchedule schedule;
+    schedule.purgeInterval = config_.refresh.purgeInterval;
+    Maintenance maintenance({[&p] { return p.migrator.migrate(); },
+                             [&p](int64_t limit) { return p.auth.purgeBatch(limit); },
+                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint)},
+                            schedule, log);
+    const bool autoMigrate = config_.database.autoMigrate;
+    maintenance.start(autoMigrate && !maintenance.migrateNow());
+    models::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
+                                   config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
+    models::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour, p.clock);
     middleware::TrustedProxies trustedProxies(config_.server.trustedProxies);
     middleware::RequireAuth requireAuth(p.verifier);
     controllers::KeysController keysController(p.keys, config_.jwt.jwksMaxAge.count() / 1000);
@@ -318,9 +203,9 @@ int Application::serve(const sigset_t& signals) {
     HashingGovernor governor(hashingPool, reactors, logging_.logger);
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
-        std::move(routes),
-        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool,
-                       reactors, config_.server.maxBodyBytes, trustedProxies});
+        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
+                                          hashingPool, [&reactors] { reactors.addCurrentThread(); },
+                                          config_.server.maxBodyBytes, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "app/Config.h"
-#include "app/Logging.h"
+#include "app/config/Config.h"
+#include "app/observability/Logging.h"
 
 namespace authsvc::app {
 

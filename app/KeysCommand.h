@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "app/Config.h"
+#include "app/config/Config.h"
 #include "models/KeyRing.h"
 
 namespace authsvc::app {

@@ -1,44 +1,17 @@
-// The route table: every method, path, handler, the thread it runs on, and whether it
-// needs a Bearer token. A Bearer route's handler takes an AuthContext, so a protected
-// handler cannot be wired without authentication: the compiler checks it.
+// The route table: every route the service serves, wired to its controller (the types
+// are app/http/Route.h).
 #pragma once
 
-#include <functional>
-#include <string>
-#include <variant>
 #include <vector>
 
-#include "app/Config.h"
+#include "app/config/Config.h"
+#include "app/http/Route.h"
 #include "controllers/AuthController.h"
-#include "controllers/Http.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
 
 namespace authsvc::app {
-
-using controllers::AuthContext;
-using controllers::HttpRequest;
-using controllers::HttpResponse;
-
-using PublicHandler = std::function<HttpResponse(const HttpRequest&)>;
-using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthContext&)>;
-
-// Where a handler runs: on the reactor (fast, no database), or on one of the two
-// worker pools (database round trips; argon2id hashing). HashingPoolDeferred: on the
-// hashing pool behind its other jobs (WorkerPool::Order::Deferred), so that a flood of
-// registrations does not queue ahead of logins.
-enum class RunsOn { Reactor, DatabasePool, HashingPool, HashingPoolDeferred };
-
-struct Route {
-    std::string name;  // for metrics and logs
-    std::string method;
-    std::vector<std::string> paths;
-    RunsOn runsOn;
-    std::variant<PublicHandler, BearerHandler> handler;
-
-    bool needsBearer() const { return std::holds_alternative<BearerHandler>(handler); }
-};
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
                               controllers::UserController& users, controllers::OpsController& ops,

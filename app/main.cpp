@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "app/Application.h"
-#include "app/Config.h"
 #include "app/KeysCommand.h"
+#include "app/config/Config.h"
 
 namespace {
 

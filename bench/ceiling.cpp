@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "app/ProtocolHandler.h"
+#include "app/http/ProtocolHandler.h"
 
 namespace Http = Pistache::Http;
 

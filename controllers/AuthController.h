@@ -5,20 +5,24 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controllers/Http.h"
-#include "middleware/LoginThrottle.h"
-#include "middleware/RegistrationLimit.h"
+#include "middleware/Http.h"
 #include "models/AuthService.h"
+#include "models/LoginThrottle.h"
+#include "models/RegistrationLimit.h"
 
 namespace authsvc::controllers {
+
+using middleware::AuthContext;
+using middleware::HttpRequest;
+using middleware::HttpResponse;
 
 // Which limit refused a request (for the metrics).
 enum class Throttled { Login, Registration };
 
 class AuthController {
   public:
-    AuthController(models::AuthService& auth, middleware::LoginThrottle& throttle,
-                   middleware::RegistrationLimit& registrations,
+    AuthController(models::AuthService& auth, models::LoginThrottle& throttle,
+                   models::RegistrationLimit& registrations,
                    std::function<void(Throttled)> onThrottled)
         : auth_(auth),
           throttle_(throttle),
@@ -33,8 +37,8 @@ class AuthController {
 
   private:
     models::AuthService& auth_;
-    middleware::LoginThrottle& throttle_;
-    middleware::RegistrationLimit& registrations_;
+    models::LoginThrottle& throttle_;
+    models::RegistrationLimit& registrations_;
     std::function<void(Throttled)> onThrottled_;
 };
 

@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controllers/Http.h"
+#include "middleware/Http.h"
 #include "models/Error.h"
 
 namespace authsvc::controllers {
+
+using middleware::HttpResponse;
 
 int statusOf(models::ErrorCode code);
 const char* errorCodeName(models::ErrorCode code);

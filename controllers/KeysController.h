@@ -5,10 +5,13 @@
 
 #include <cstdint>
 
-#include "controllers/Http.h"
+#include "middleware/Http.h"
 #include "models/KeyRing.h"
 
 namespace authsvc::controllers {
+
+using middleware::HttpRequest;
+using middleware::HttpResponse;
 
 class KeysController {
   public:

@@ -5,9 +5,12 @@
 #include <functional>
 #include <string>
 
-#include "controllers/Http.h"
+#include "middleware/Http.h"
 
 namespace authsvc::controllers {
+
+using middleware::HttpRequest;
+using middleware::HttpResponse;
 
 class OpsController {
   public:

@@ -3,10 +3,14 @@
 // user (worker thread). Thread-safe.
 #pragma once
 
-#include "controllers/Http.h"
+#include "middleware/Http.h"
 #include "models/AuthService.h"
 
 namespace authsvc::controllers {
+
+using middleware::AuthContext;
+using middleware::HttpRequest;
+using middleware::HttpResponse;
 
 class UserController {
   public:

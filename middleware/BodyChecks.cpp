@@ -2,7 +2,7 @@
 
 namespace authsvc::middleware {
 
-std::optional<models::Error> checkBody(const controllers::HttpRequest& req, int64_t maxBodyBytes) {
+std::optional<models::Error> checkBody(const middleware::HttpRequest& req, int64_t maxBodyBytes) {
     using models::ErrorCode;
     if (int64_t(req.body.size()) > maxBodyBytes) {
         return models::makeError(ErrorCode::PayloadTooLarge,

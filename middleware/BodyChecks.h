@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <optional>
 
-#include "controllers/Http.h"
+#include "middleware/Http.h"
 #include "models/Error.h"
 
 namespace authsvc::middleware {
 
-std::optional<models::Error> checkBody(const controllers::HttpRequest& req, int64_t maxBodyBytes);
+std::optional<models::Error> checkBody(const middleware::HttpRequest& req, int64_t maxBodyBytes);
 
 }  // namespace authsvc::middleware

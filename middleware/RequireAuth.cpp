@@ -5,11 +5,11 @@ namespace authsvc::middleware {
 using models::ErrorCode;
 using models::makeError;
 
-models::Result<controllers::AuthContext> RequireAuth::authenticate(
+models::Result<middleware::AuthContext> RequireAuth::authenticate(
     const std::optional<std::string>& authorization) const {
     verify::Verified v = verifier_.verifyAuthorization(
         authorization ? std::optional<std::string_view>(*authorization) : std::nullopt);
-    if (v) return controllers::AuthContext{std::move(v.claims)};
+    if (v) return middleware::AuthContext{std::move(v.claims)};
     switch (v.error.code) {
         case verify::ErrorCode::MissingToken:
             return makeError(ErrorCode::MissingToken, std::move(v.error.description));

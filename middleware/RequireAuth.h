@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "controllers/Http.h"
+#include "middleware/Http.h"
 #include "models/Error.h"
 #include "verify/Verifier.h"
 
@@ -16,7 +16,7 @@ namespace authsvc::middleware {
 class RequireAuth {
   public:
     explicit RequireAuth(const verify::Verifier& verifier) : verifier_(verifier) {}
-    models::Result<controllers::AuthContext> authenticate(
+    models::Result<middleware::AuthContext> authenticate(
         const std::optional<std::string>& authorization) const;
 
   private:

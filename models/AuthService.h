@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "models/AuthEvents.h"
 #include "models/Crypto.h"
 #include "models/Database.h"
 #include "models/Error.h"
@@ -41,19 +42,6 @@ struct TokenPair {
     int64_t expiresIn = 0;
     std::string refreshToken;
     int64_t refreshExpiresIn = 0;
-};
-
-enum class RefreshOutcome { Rotated, Retried, Reused, Invalid };
-
-// Notified of security-relevant events (metrics and logs live in app/).
-class AuthObserver {
-  public:
-    virtual ~AuthObserver() = default;
-    virtual void onLogin(bool /*success*/) {}
-    virtual void onRefresh(RefreshOutcome /*outcome*/) {}
-    // A refresh token was presented again outside its grace: the family is revoked.
-    virtual void onReuseDetected(const std::string& /*familyId*/, int64_t /*userId*/) {}
-    virtual void onFamiliesRevoked(int64_t /*count*/, const std::string& /*reason*/) {}
 };
 
 class AuthService {

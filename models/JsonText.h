@@ -1,9 +1,8 @@
 // appendJsonString: a JSON string literal appended to a buffer, in the bytes
 // nlohmann::json(s).dump() gives. Printable ASCII without '"' and '\\' (every token, id and
-// subject the service issues) is copied as it is; anything else goes through nlohmann:
-// its dump was 2% of a protected request (the subject in the body) and ran three times per
-// issued access token. Used for hand-written JSON by TokenService and the controllers.
-// Pure; thread-safe.
+// subject the service issues) is copied as it is; anything else goes through nlohmann, so
+// that the common case builds no json value. Used for hand-written JSON by TokenService and the
+// controllers. Pure; thread-safe.
 #pragma once
 
 #include <string>

@@ -15,12 +15,12 @@
 #include "controllers/AuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
-#include "middleware/LoginThrottle.h"
-#include "middleware/RegistrationLimit.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
 #include "models/KeyRing.h"
+#include "models/LoginThrottle.h"
 #include "models/Migrator.h"
+#include "models/RegistrationLimit.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"
 
@@ -47,8 +47,8 @@ struct ServiceWorld {
                               clock};
     models::AuthObserver observer;
     static constexpr size_t kThrottleBytes = 256 * 1024;
-    middleware::LoginThrottle throttle;
-    middleware::RegistrationLimit registrations{0, clock};
+    models::LoginThrottle throttle;
+    models::RegistrationLimit registrations{0, clock};
     std::unique_ptr<models::AuthService> auth;
     std::unique_ptr<controllers::AuthController> authController;
     std::unique_ptr<controllers::UserController> userController;

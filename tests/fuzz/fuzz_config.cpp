@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "app/Config.h"
+#include "app/config/Config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string input(reinterpret_cast<const char*>(data), size);

@@ -46,12 +46,12 @@
 #include <vector>
 
 #include "ServiceWorld.h"
-#include "app/HashingGovernor.h"
-#include "app/HttpServer.h"
-#include "app/Metrics.h"
-#include "app/ProtocolHandler.h"
 #include "app/Routes.h"
-#include "app/WorkerPool.h"
+#include "app/http/HttpServer.h"
+#include "app/http/ProtocolHandler.h"
+#include "app/observability/Metrics.h"
+#include "app/scheduling/HashingGovernor.h"
+#include "app/scheduling/WorkerPool.h"
 #include "controllers/KeysController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
@@ -130,8 +130,9 @@ struct HttpWorld {
         dispatcher = std::make_shared<app::Dispatcher>(
             app::routeTable(paths, *service.authController, *service.userController, ops,
                             keysController),
-            app::DispatcherDeps{requireAuth, metrics, log, databasePool, hashingPool, reactors,
-                                kMaxBodyBytes, trustedProxies});
+            app::DispatcherDeps{requireAuth, metrics, log, databasePool, hashingPool,
+                                [&reactors] { reactors.addCurrentThread(); }, kMaxBodyBytes,
+                                trustedProxies});
         // As ConnectionServer::start sets up each reactor thread's handler and transport.
         auto handler = std::make_shared<app::RequestHandler>(dispatcher);
         handler->setMaxRequestSize(settings.limits.maxRequestBytes);

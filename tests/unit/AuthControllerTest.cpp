@@ -11,14 +11,14 @@
 namespace {
 
 using namespace authsvc::models;
-using authsvc::controllers::AuthContext;
 using authsvc::controllers::AuthController;
-using authsvc::controllers::HttpRequest;
-using authsvc::controllers::HttpResponse;
 using authsvc::controllers::UserController;
 using authsvc::controllers::userJson;
-using authsvc::middleware::LoginThrottle;
-using authsvc::middleware::RegistrationLimit;
+using authsvc::middleware::AuthContext;
+using authsvc::middleware::HttpRequest;
+using authsvc::middleware::HttpResponse;
+using authsvc::models::LoginThrottle;
+using authsvc::models::RegistrationLimit;
 using authsvc::testing::kSecret;
 using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
@@ -44,7 +44,8 @@ class AuthControllerTest : public ::testing::Test {
         Migrator(*db, clock).migrate();
         AuthSettings s;
         s.successorKey = kSecret;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService.tokenService, clock, s, observer);
+        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService.tokenService,
+                                             clock, s, observer);
         controller = std::make_unique<AuthController>(
             *auth, throttle, registrations, [this](authsvc::controllers::Throttled which) {
                 ++(which == authsvc::controllers::Throttled::Login ? throttled
@@ -56,7 +57,7 @@ class AuthControllerTest : public ::testing::Test {
         HttpRequest r;
         r.method = "POST";
         r.body = body.dump();
-        r.hasContentType = r.jsonContentType = true;
+        r.jsonContentType = true;
         r.clientIp = ip;
         return r;
     }

@@ -3,7 +3,7 @@
 // for the interval; a log output that does not keep up never blocks the logging thread,
 // and the dropped lines are counted. The interval is an hour, so nothing here depends
 // on timing: each wait ends as soon as the writer has done its part.
-#include "app/BatchingLogSink.h"
+#include "app/observability/BatchingLogSink.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -6,10 +6,10 @@
 
 namespace {
 
-using authsvc::middleware::addressKey;
-using authsvc::middleware::Cidr;
-using authsvc::middleware::IpAddress;
 using authsvc::middleware::TrustedProxies;
+using authsvc::models::addressKey;
+using authsvc::models::Cidr;
+using authsvc::models::IpAddress;
 
 IpAddress ip(const char* text) {
     auto a = IpAddress::parse(text);

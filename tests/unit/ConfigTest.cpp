@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "app/Config.h"
+#include "app/config/Config.h"
 
 namespace {
 
@@ -62,7 +62,6 @@ TEST(ConfigTest, EmptyDocumentGivesTheDefaultsOfApiMd) {
     EXPECT_EQ(c.auth.passwordMinLength, 8);
     EXPECT_EQ(c.auth.argon2id.memoryKib, 19456);
     EXPECT_EQ(c.auth.argon2id.iterations, 2);
-    EXPECT_EQ(c.auth.argon2id.parallelism, 1);
     EXPECT_EQ(c.auth.loginRateLimit.perIpPerMinute, 20);
     EXPECT_EQ(c.auth.loginRateLimit.perAccountPerMinute, 5);
     EXPECT_EQ(c.auth.registerRateLimit.perIpPerHour, 20);

@@ -1,6 +1,6 @@
 // The rule that schedules the hashing pool (made-up samples, an injected time), and the
 // sampling over real threads.
-#include "app/HashingGovernor.h"
+#include "app/scheduling/HashingGovernor.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
 // LogLineFormatter writes exactly what spdlog's pattern formatter wrote for the two layouts
 // the service had (log lines are an interface: people parse them).
-#include "app/LogLineFormatter.h"
+#include "app/observability/LogLineFormatter.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/pattern_formatter.h>

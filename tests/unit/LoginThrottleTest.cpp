@@ -1,11 +1,11 @@
 // LoginThrottle: sliding minute per IP and per email, Retry-After, memory bound.
-#include "middleware/LoginThrottle.h"
+#include "models/LoginThrottle.h"
 
 #include <gtest/gtest.h>
 
 namespace {
 
-using authsvc::middleware::LoginThrottle;
+using authsvc::models::LoginThrottle;
 using authsvc::verify::ManualClock;
 
 class LoginThrottleTest : public ::testing::Test {

@@ -1,11 +1,11 @@
 // RegistrationLimit: attempts per client address in a sliding hour, IPv6 by /64, 0 = off.
-#include "middleware/RegistrationLimit.h"
+#include "models/RegistrationLimit.h"
 
 #include <gtest/gtest.h>
 
 namespace {
 
-using authsvc::middleware::RegistrationLimit;
+using authsvc::models::RegistrationLimit;
 using authsvc::verify::ManualClock;
 
 TEST(RegistrationLimitTest, AttemptNPlusOneInTheHourIsRefusedWithTheWait) {

@@ -1,7 +1,7 @@
 // SlidingWindowCounter: the mechanism of both throttles. The window, and the bound in bytes:
 // what it counts, that it holds for big keys, that stale keys go before live ones, and that
 // the count matches what the heap really holds (mallinfo2).
-#include "middleware/SlidingWindow.h"
+#include "models/SlidingWindow.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
@@ -11,7 +11,7 @@
 
 namespace {
 
-using authsvc::middleware::SlidingWindowCounter;
+using authsvc::models::SlidingWindowCounter;
 
 TEST(SlidingWindowTest, BlocksTheNthEventUntilTheOldestLeavesTheWindow) {
     SlidingWindowCounter c(2, 1000, 1 << 20);

@@ -1,4 +1,4 @@
-#include "app/WorkerPool.h"
+#include "app/scheduling/WorkerPool.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>

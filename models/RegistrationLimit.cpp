@@ -1,9 +1,9 @@
-#include "middleware/RegistrationLimit.h"
+#include "models/RegistrationLimit.h"
 
-#include "middleware/ClientAddress.h"
-#include "middleware/LoginThrottle.h"
+#include "models/IpAddress.h"
+#include "models/LoginThrottle.h"
 
-namespace authsvc::middleware {
+namespace authsvc::models {
 
 RegistrationLimit::RegistrationLimit(int perIpPerHour, const verify::Clock& clock, size_t maxBytes)
     : enabled_(perIpPerHour > 0), ip_(perIpPerHour, kWindowMs, maxBytes), clock_(clock) {}
@@ -15,4 +15,4 @@ std::optional<int> RegistrationLimit::acquire(const std::string& ip) {
     return std::nullopt;
 }
 
-}  // namespace authsvc::middleware
+}  // namespace authsvc::models

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/AuthService.h"
+#include "models/AuthEvents.h"
 
 namespace authsvc::app {
 

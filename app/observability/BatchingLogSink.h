@@ -10,8 +10,8 @@
 //
 // Why our own sink: spdlog 1.10's async logger wakes its thread for every message (a
 // condition-variable signal per enqueue) and its stdout/stderr sinks fflush every line
-// (one write(2) per line); together about a quarter of the server's CPU per protected
-// request (bench/PROFILE.md). spdlog has no batching sink; its logger, levels and
+// (one write(2) per line), a cost every request would pay (bench/PROFILE.md). spdlog has
+// no batching sink; its logger, levels and
 // pattern formatting are kept (this is a base_sink).
 // Thread-safe (spdlog's base_sink locks around sink_it_ and flush_).
 #pragma once

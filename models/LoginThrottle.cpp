@@ -1,10 +1,10 @@
-#include "middleware/LoginThrottle.h"
+#include "models/LoginThrottle.h"
 
 #include <algorithm>
 
-#include "middleware/ClientAddress.h"
+#include "models/IpAddress.h"
 
-namespace authsvc::middleware {
+namespace authsvc::models {
 
 int retryAfterSeconds(int64_t untilMs, int64_t nowMs) {
     return int(std::max<int64_t>(1, (untilMs - nowMs + 999) / 1000));
@@ -39,4 +39,4 @@ size_t LoginThrottle::trackedBytes() {
     return ip_.bytes() + email_.bytes();
 }
 
-}  // namespace authsvc::middleware
+}  // namespace authsvc::models

@@ -1,4 +1,4 @@
-#include "app/BatchingLogSink.h"
+#include "app/observability/BatchingLogSink.h"
 
 #include <unistd.h>
 

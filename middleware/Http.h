@@ -1,5 +1,6 @@
-// The request and response that controllers see: plain values, independent of
-// Pistache, so controllers and middleware are unit-tested without a socket.
+// The request and response that controllers see, and the context a Bearer route's handler
+// gets: plain values, independent of Pistache, so controllers and middleware are
+// unit-tested without a socket. The bottom of the request pipeline: includes only verify/.
 #pragma once
 
 #include <memory>
@@ -11,13 +12,12 @@
 
 #include "verify/AccessClaims.h"
 
-namespace authsvc::controllers {
+namespace authsvc::middleware {
 
 struct HttpRequest {
     std::string method;  // "GET", "POST", ...
     std::string path;
     std::string body;
-    bool hasContentType = false;
     bool jsonContentType = false;
     std::optional<std::string> authorization;
     // The client's address (app::Dispatcher::clientAddress): set for the routes on a worker
@@ -28,7 +28,7 @@ struct HttpRequest {
 
 // Handed to handlers of Bearer routes only: its presence is checked by the compiler.
 // The claims are shared with the verified-token cache, so a cache hit copies none of
-// their strings (two allocations per protected request before).
+// their strings.
 class AuthContext {
   public:
     explicit AuthContext(verify::AccessClaims claims)
@@ -44,8 +44,8 @@ class AuthContext {
 struct HttpResponse {
     int status = 200;
     std::string body;
-    // Always a string literal (the media types are the routes' own): a std::string of
-    // "application/json" was an allocation per response (16 bytes, one past SSO).
+    // Always a string literal (the media types are the routes' own), so a response does
+    // not allocate for it.
     std::string_view contentType = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
 
@@ -55,4 +55,4 @@ struct HttpResponse {
     }
 };
 
-}  // namespace authsvc::controllers
+}  // namespace authsvc::middleware

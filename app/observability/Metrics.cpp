@@ -1,4 +1,4 @@
-#include "app/Metrics.h"
+#include "app/observability/Metrics.h"
 
 #include <sstream>
 

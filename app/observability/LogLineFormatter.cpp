@@ -1,4 +1,4 @@
-#include "app/LogLineFormatter.h"
+#include "app/observability/LogLineFormatter.h"
 
 #include <chrono>
 #include <cstdint>

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "middleware/ClientAddress.h"
+#include "models/IpAddress.h"
 
 namespace authsvc::app {
 
@@ -24,7 +24,7 @@ struct ServerConfig {
     int64_t maxBodyBytes = 16384;
     int workerThreads = 4;
     // Peers whose X-Forwarded-For names the client (middleware::TrustedProxies).
-    std::vector<middleware::Cidr> trustedProxies;
+    std::vector<models::Cidr> trustedProxies;
 };
 
 struct DatabaseConfig {
@@ -60,7 +60,6 @@ struct RefreshConfig {
 struct Argon2Config {
     int memoryKib = 19456;
     int iterations = 2;
-    int parallelism = 1;
 };
 
 struct RateLimitConfig {

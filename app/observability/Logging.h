@@ -10,7 +10,7 @@
 #include <chrono>
 #include <memory>
 
-#include "app/Config.h"
+#include "app/config/Config.h"
 
 namespace authsvc::app {
 

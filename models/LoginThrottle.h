@@ -10,10 +10,10 @@
 #include <optional>
 #include <string>
 
-#include "middleware/SlidingWindow.h"
+#include "models/SlidingWindow.h"
 #include "verify/Clock.h"
 
-namespace authsvc::middleware {
+namespace authsvc::models {
 
 class LoginThrottle {
   public:
@@ -37,4 +37,4 @@ class LoginThrottle {
 // Whole seconds from nowMs until untilMs, at least 1 (a Retry-After value).
 int retryAfterSeconds(int64_t untilMs, int64_t nowMs);
 
-}  // namespace authsvc::middleware
+}  // namespace authsvc::models

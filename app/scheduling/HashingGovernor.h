@@ -5,7 +5,7 @@
 //   are, whoever keeps them busy. The price: on a core that a reactor thread keeps busy,
 //   the kernel hands a hashing thread the core at a scheduler tick and lets it keep it
 //   until the next (4 ms at HZ=250), and every request waiting on that reactor waits
-//   those milliseconds too (bench/PROFILE.md, target 4).
+//   those milliseconds too.
 // - Background: SCHED_IDLE. A reactor that wakes takes the core at once; logins use only
 //   the CPU time nothing else wants, so a login storm adds nothing to verification
 //   latency.
@@ -37,8 +37,8 @@
 #include <thread>
 #include <vector>
 
-#include "app/Logging.h"
-#include "app/WorkerPool.h"
+#include "app/observability/Logging.h"
+#include "app/scheduling/WorkerPool.h"
 
 namespace authsvc::app {
 

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace authsvc::middleware {
+namespace authsvc::models {
 
 class SlidingWindowCounter {
   public:
@@ -58,4 +58,4 @@ class SlidingWindowCounter {
     size_t bytes_ = 0;
 };
 
-}  // namespace authsvc::middleware
+}  // namespace authsvc::models

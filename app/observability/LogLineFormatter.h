@@ -6,9 +6,9 @@
 // "msg":"%v"})" (a test compares the two) for messages of printable ASCII without '"' and
 // '\\'. In the json layout any other message is the JSON string nlohmann::json writes
 // (invalid UTF-8 as U+FFFD), so that every line is one JSON object. Why our own: the general
-// pattern formatter interprets its pattern flag by flag for every line, 1.3k instructions of each
-// protected request (1.9%, bench/PROFILE.md); this one formats the date once per second. Not
-// thread-safe, like every spdlog formatter: a sink calls it under its mutex.
+// pattern formatter interprets its pattern flag by flag for every line; this one formats the
+// date once per second (the measurement is in bench/PROFILE.md). Not thread-safe, like every spdlog
+// formatter: a sink calls it under its mutex.
 #pragma once
 
 #include <spdlog/formatter.h>

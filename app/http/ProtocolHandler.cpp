@@ -1,4 +1,4 @@
-#include "app/ProtocolHandler.h"
+#include "app/http/ProtocolHandler.h"
 
 #include <pistache/peer.h>
 #include <sys/eventfd.h>

@@ -14,16 +14,16 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "app/HashingGovernor.h"
-#include "app/Metrics.h"
-#include "app/ProtocolHandler.h"
-#include "app/Routes.h"
-#include "app/WorkerPool.h"
+#include "app/http/ProtocolHandler.h"
+#include "app/http/Route.h"
+#include "app/observability/Metrics.h"
+#include "app/scheduling/WorkerPool.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequestId.h"
 #include "middleware/RequireAuth.h"
@@ -36,7 +36,9 @@ struct DispatcherDeps {
     std::shared_ptr<spdlog::logger> log;
     WorkerPool& databasePool;
     WorkerPool& hashingPool;
-    ReactorThreads& reactors;
+    // Called once from each reactor thread, on its first request (e.g. so that a scheduler
+    // can watch how busy the reactors are); may be empty.
+    std::function<void()> onReactorThread;
     int64_t maxBodyBytes;
     const middleware::TrustedProxies& trustedProxies;
 };
@@ -47,16 +49,15 @@ class Dispatcher {
     using Turn = ProtocolHandler::Turn;
     // Answers `req` through `turn` (on a worker pool for blocking work; the answer is then
     // written by the reactor thread). Never throws: failures become 500 responses. The
-    // writer is taken by reference: each move of a Pistache ResponseWriter (its stream
-    // buffer and locale) cost ~400 instructions of every request (bench/PROFILE.md); a
-    // worker route moves it once.
+    // writer is taken by reference and moved only by a route that runs on a worker pool.
     void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
                 Turn& turn);
     // Answers a request that the parser refused (400, 408, 413, ...) with our envelope.
     void protocolError(Pistache::Http::ResponseWriter&& writer, int status, Turn& turn);
-    // Called once by each reactor thread's handler, from that thread (HashingGovernor
-    // watches how busy the reactors are).
-    void reactorThreadSeen() { deps_.reactors.addCurrentThread(); }
+    // Called once by each reactor thread's handler, from that thread.
+    void reactorThreadSeen() {
+        if (deps_.onReactorThread) deps_.onReactorThread();
+    }
     // From now on every new request is answered 503 (graceful shutdown).
     void startDraining() { draining_ = true; }
 

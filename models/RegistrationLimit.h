@@ -9,10 +9,10 @@
 #include <optional>
 #include <string>
 
-#include "middleware/SlidingWindow.h"
+#include "models/SlidingWindow.h"
 #include "verify/Clock.h"
 
-namespace authsvc::middleware {
+namespace authsvc::models {
 
 class RegistrationLimit {
   public:
@@ -30,4 +30,4 @@ class RegistrationLimit {
     const verify::Clock& clock_;
 };
 
-}  // namespace authsvc::middleware
+}  // namespace authsvc::models

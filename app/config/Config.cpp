@@ -1,4 +1,4 @@
-#include "app/Config.h"
+#include "app/config/Config.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -113,16 +113,15 @@ KeyDef pathListKey(std::string path, std::function<void(Config&, std::vector<std
 }
 
 // A list of CIDR blocks, possibly empty; blank items (", ," in the environment) are skipped.
-KeyDef cidrListKey(std::string path,
-                   std::function<void(Config&, std::vector<middleware::Cidr>)> f) {
+KeyDef cidrListKey(std::string path, std::function<void(Config&, std::vector<models::Cidr>)> f) {
     KeyDef k{std::move(path),
              "a list of IPv4 or IPv6 CIDR blocks like 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32",
              nullptr, true, nullptr};
     k.setList = [=](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
-        std::vector<middleware::Cidr> blocks;
+        std::vector<models::Cidr> blocks;
         for (auto& item : v) {
             if (item.find_first_not_of(" \t") == std::string::npos) continue;
-            auto cidr = middleware::Cidr::parse(item);
+            auto cidr = models::Cidr::parse(item);
             if (!cidr) return item;
             blocks.push_back(*cidr);
         }
@@ -180,9 +179,9 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.auth.argon2id.memoryKib = int(v); }),
         intKey("auth.argon2id.iterations", 1, 64,
                [](C& c, int64_t v) { c.auth.argon2id.iterations = int(v); }),
-        // libsodium's argon2id runs one lane; other values would silently differ.
-        intKey("auth.argon2id.parallelism", 1, 1,
-               [](C& c, int64_t v) { c.auth.argon2id.parallelism = int(v); }),
+        // Accepted and checked, never stored: libsodium's argon2id runs one lane, and any
+        // other value would silently differ from what is configured.
+        intKey("auth.argon2id.parallelism", 1, 1, [](C&, int64_t) {}),
         intKey("auth.login_rate_limit.per_ip_per_minute", 1, 1000000,
                [](C& c, int64_t v) { c.auth.loginRateLimit.perIpPerMinute = int(v); }),
         intKey("auth.login_rate_limit.per_account_per_minute", 1, 1000000,

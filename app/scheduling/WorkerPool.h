@@ -41,7 +41,6 @@ class WorkerPool {
     // The queue's bound counts both orders.
     bool trySubmit(std::function<void()> job, Order order = Order::Normal);
     void stop();
-    size_t threads() const { return threads_.size(); }
 
     // Moves every thread of the pool (and those still starting) to SCHED_IDLE, or back to
     // the normal policy at the nice value they had. Leaving SCHED_IDLE needs CAP_SYS_NICE

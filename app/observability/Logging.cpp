@@ -1,10 +1,10 @@
-#include "app/Logging.h"
+#include "app/observability/Logging.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <unistd.h>
 
-#include "app/BatchingLogSink.h"
-#include "app/LogLineFormatter.h"
+#include "app/observability/BatchingLogSink.h"
+#include "app/observability/LogLineFormatter.h"
 
 namespace authsvc::app {
 

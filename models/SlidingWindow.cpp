@@ -1,8 +1,8 @@
-#include "middleware/SlidingWindow.h"
+#include "models/SlidingWindow.h"
 
 #include <algorithm>
 
-namespace authsvc::middleware {
+namespace authsvc::models {
 
 SlidingWindowCounter::SlidingWindowCounter(int limit, int64_t windowMs, size_t maxBytes)
     : limit_(std::max(1, limit)), windowMs_(windowMs), maxBytes_(maxBytes) {}
@@ -89,4 +89,4 @@ size_t SlidingWindowCounter::bytes() {
     return bytes_;
 }
 
-}  // namespace authsvc::middleware
+}  // namespace authsvc::models

@@ -1,4 +1,4 @@
-#include "app/HashingGovernor.h"
+#include "app/scheduling/HashingGovernor.h"
 
 #include <fcntl.h>
 #include <unistd.h>

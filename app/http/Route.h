@@ -1,0 +1,39 @@
+// A route: method, paths, handler, the thread it runs on, and whether it needs a Bearer
+// token. A Bearer route's handler takes an AuthContext, so a protected handler cannot be
+// wired without authentication: the compiler checks it. The transport's view of the route
+// table (app/Routes.h builds the table).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "middleware/Http.h"
+
+namespace authsvc::app {
+
+using middleware::AuthContext;
+using middleware::HttpRequest;
+using middleware::HttpResponse;
+
+using PublicHandler = std::function<HttpResponse(const HttpRequest&)>;
+using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthContext&)>;
+
+// Where a handler runs: on the reactor (fast, no database), or on one of the two
+// worker pools (database round trips; argon2id hashing). HashingPoolDeferred: on the
+// hashing pool behind its other jobs (WorkerPool::Order::Deferred), so that a flood of
+// registrations does not queue ahead of logins.
+enum class RunsOn { Reactor, DatabasePool, HashingPool, HashingPoolDeferred };
+
+struct Route {
+    std::string name;  // for metrics and logs
+    std::string method;
+    std::vector<std::string> paths;
+    RunsOn runsOn;
+    std::variant<PublicHandler, BearerHandler> handler;
+
+    bool needsBearer() const { return std::holds_alternative<BearerHandler>(handler); }
+};
+
+}  // namespace authsvc::app
