@@ -67,6 +67,7 @@ std::vector<std::string> statementsOf(const fs::path& file) {
 class MigrationUpgradeTest : public ::testing::Test {
   protected:
     void SetUp() override {
+        ASSERT_GE(sodium_init(), 0);
         server = std::make_unique<ServerProcess>(
             json{{"refresh", {{"reuse_grace", "120s"}, {"secret", kRefreshSecret}}}});
         server->writeConfig();  // creates the PostgreSQL database in that mode
@@ -131,6 +132,20 @@ class MigrationUpgradeTest : public ::testing::Test {
                 .at(0));
     }
 
+    // Migration 4 applied, and every hash stored as 32 bytes, the old rows included.
+    void expectVersionFourWithHashesAsBytes() {
+        const auto types =
+            query(pgMode() ? "SELECT data_type FROM information_schema.columns WHERE table_name "
+                             "= 'refresh_tokens' AND column_name IN ('token_hash', "
+                             "'successor_hash')"
+                           : "SELECT DISTINCT typeof(token_hash) || ' ' || length(token_hash) "
+                             "FROM refresh_tokens");
+        EXPECT_FALSE(types.empty());
+        for (const auto& t : types) EXPECT_TRUE(t == "bytea" || t == "blob 32") << t;
+        EXPECT_EQ(query("SELECT COUNT(*) FROM schema_migrations WHERE version = 4"),
+                  std::vector<std::string>{"1"});
+    }
+
     static long long nowMs() { return nowSeconds() * 1000; }
 
     static inline const std::string kRefreshSecret = "migration-test-refresh-secret-0123456789";
@@ -159,15 +174,7 @@ TEST_F(MigrationUpgradeTest, AnOldDatabaseKeepsItsUsersFamiliesAndTokensWorking)
     ASSERT_TRUE(server->start()) << server->logTail();  // auto_migrate upgrades the schema
     HttpClient client(server->port());
 
-    // Stored as 32 bytes now, the old rows included.
-    const auto types = query(pgMode() ? "SELECT data_type FROM information_schema.columns "
-                                        "WHERE table_name = 'refresh_tokens' AND column_name IN "
-                                        "('token_hash', 'successor_hash')"
-                                      : "SELECT DISTINCT typeof(token_hash) || ' ' || "
-                                        "length(token_hash) FROM refresh_tokens");
-    for (const auto& t : types) EXPECT_TRUE(t == "bytea" || t == "blob 32") << t;
-    EXPECT_EQ(query("SELECT COUNT(*) FROM schema_migrations WHERE version = 4"),
-              std::vector<std::string>{"1"});
+    expectVersionFourWithHashesAsBytes();
 
     // The user logs in (their old hash verifies), and the new session rotates.
     Tokens fresh = login(client, email, kPassword);
@@ -209,6 +216,7 @@ TEST_F(MigrationUpgradeTest, MigrateCommandUpgradesAnOldDatabase) {
     const CommandResult m =
         runAuthsvc({"migrate", "--config", server->configPath().string()}, server->dir());
     ASSERT_EQ(m.exitCode, 0) << m.out << m.err;
+    expectVersionFourWithHashesAsBytes();
     ASSERT_TRUE(server->start()) << server->logTail();
     HttpClient client(server->port());
     const HttpResponse r = refresh(client, token);
