@@ -160,7 +160,7 @@ TEST_F(MigratorTest, HexHashesOfVersionOneBecomeTheirBytes) {
     std::vector<std::string> rows(10);
     db->read([&](soci::session& s) {
         s << "SELECT id || ' ' || typeof(token_hash) || ' ' || hex(token_hash) || ' ' || "
-             "ifnull(parent_id, '-') || ' ' || ifnull(hex(successor_hash), '-') "
+             "ifnull(parent_id, '-') || ' ' || coalesce(nullif(hex(successor_hash), ''), '-') "
              "FROM refresh_tokens ORDER BY id",
             soci::into(rows);
     });
