@@ -6,7 +6,7 @@
 //   EMAIL    the user owning the families (created with a random password if missing)
 // Seeds the database directly through the model layer, as AuthService::login would:
 // migrations, then in ONE write transaction COUNT families (expiring now + 14 d) each
-// with a token of 32 CSPRNG bytes in base64url whose SHA-256 hex is stored (the rows of
+// with a token of 32 CSPRNG bytes in base64url whose SHA-256 is stored (the rows of
 // RefreshTokenRepository::createFamily/insertToken, written in bulk), then
 // RefreshTokenRepository::findByHash checks a seeded token. The clear tokens exist only
 // in OUTFILE. 200k tokens take a few seconds.
@@ -111,8 +111,9 @@ int main(int argc, char** argv) {
                         families +=
                             sep + ("('" + familyId + "'," + std::to_string(user) + "," +
                                    std::to_string(created) + "," + std::to_string(expires) + ")");
-                        rows += sep + ("('" + familyId + "','" + crypto::sha256Hex(clearToken) +
-                                       "',NULL," + std::to_string(created) + ")");
+                        rows +=
+                            sep + ("('" + familyId + "',decode('" + crypto::sha256Hex(clearToken) +
+                                   "','hex'),NULL," + std::to_string(created) + ")");
                         clear.push_back(std::move(clearToken));
                     }
                     s << families;
@@ -126,12 +127,12 @@ int main(int argc, char** argv) {
                  soci::use(familyId), soci::use(user), soci::use(created), soci::use(expires));
             soci::statement token =
                 (s.prepare << "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, "
-                              "issued_ms) VALUES (:f, :h, NULL, :t)",
+                              "issued_ms) VALUES (:f, CAST(:h AS BLOB), NULL, :t)",
                  soci::use(familyId), soci::use(tokenHash), soci::use(created));
             for (long i = 0; i < count; ++i) {
                 familyId = crypto::base64UrlEncode(crypto::randomBytes(16));
                 std::string clearToken = crypto::base64UrlEncode(crypto::randomBytes(32));
-                tokenHash = crypto::sha256Hex(clearToken);
+                tokenHash = crypto::sha256(clearToken);
                 family.execute(true);
                 token.execute(true);
                 clear.push_back(std::move(clearToken));
@@ -139,9 +140,8 @@ int main(int argc, char** argv) {
         });
         // What the service will see: the repository finds the last token, live and unused.
         if (!clear.empty()) {
-            auto rec = db.read([&](Connection& s) {
-                return tokens.findByHash(s, crypto::sha256Hex(clear.back()));
-            });
+            auto rec = db.read(
+                [&](Connection& s) { return tokens.findByHash(s, crypto::sha256(clear.back())); });
             if (!rec || rec->usedMs || rec->familyRevokedMs || rec->userId != userId ||
                 rec->familyExpiresMs != now + kFamilyTtlMs) {
                 throw std::runtime_error("seeded token not found as expected by the repository");

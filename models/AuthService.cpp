@@ -89,7 +89,7 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
     const int64_t expires = now + settings_.refreshTtlMs;
     db_.write([&](Connection& s) {
         tokens_.createFamily(s, familyId, user->id, now, expires);
-        tokens_.insertToken(s, familyId, crypto::sha256Hex(refresh), std::nullopt, now);
+        tokens_.insertToken(s, familyId, crypto::sha256(refresh), std::nullopt, now);
     });
     return issuePair(user->id, familyId, std::move(refresh), expires, now);
 }
@@ -103,9 +103,9 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
         observer_.onRefresh(RefreshOutcome::Invalid);
         return invalidGrant("Malformed refresh token");
     }
-    const std::string hash = crypto::sha256Hex(presented);
+    const std::string hash = crypto::sha256(presented);
     const std::string successor = deriveSuccessor(presented);
-    const std::string successorHash = crypto::sha256Hex(successor);
+    const std::string successorHash = crypto::sha256(successor);
     const int64_t now = clock_.nowMs();
 
     // PostgreSQL: the common case, a fresh token, in one statement and one round trip
@@ -188,7 +188,7 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
 
 void AuthService::logout(const std::string& presented) {
     if (!isWellFormedRefreshToken(presented)) return;
-    const std::string hash = crypto::sha256Hex(presented);
+    const std::string hash = crypto::sha256(presented);
     const int64_t now = clock_.nowMs();
     bool revoked = db_.write([&](Connection& s) {
         auto rec = tokens_.findByHash(s, hash);

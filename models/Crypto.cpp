@@ -62,6 +62,19 @@ std::string hex(std::string_view bytes) {
     return out;
 }
 
+std::optional<std::string> unhex(std::string_view text) {
+    if (text.size() % 2 != 0) return std::nullopt;
+    std::string out(text.size() / 2, '\0');
+    size_t length = 0;
+    const char* end = nullptr;
+    if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                       text.size(), nullptr, &length, &end) != 0 ||
+        end != text.data() + text.size() || length != out.size()) {
+        return std::nullopt;
+    }
+    return out;
+}
+
 std::string sha256(std::string_view data) {
     std::string out(crypto_hash_sha256_BYTES, '\0');
     crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),

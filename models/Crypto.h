@@ -20,6 +20,8 @@ std::string base64UrlEncode(std::string_view bytes);
 // non-zero trailing bits.
 std::optional<std::string> base64UrlDecode(std::string_view text);
 std::string hex(std::string_view bytes);
+// The bytes of even-length hex text (either case); nullopt for anything else.
+std::optional<std::string> unhex(std::string_view text);
 std::string sha256(std::string_view data);     // 32 raw bytes
 std::string sha256Hex(std::string_view data);  // 64 hex chars
 bool constantTimeEquals(std::string_view a, std::string_view b);

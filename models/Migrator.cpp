@@ -4,6 +4,8 @@
 #include <set>
 #include <sstream>
 
+#include "models/SqliteFunctions.h"
+
 namespace authsvc::models {
 namespace {
 constexpr const char* kCreateTable =
@@ -85,6 +87,7 @@ int Migrator::migrate() {
             long long v = m.version;
             s << kIsApplied, soci::use(v), soci::into(n);
             if (n > 0) return false;
+            if (db_.dialect() == Dialect::Sqlite) defineSqliteUnhex(s);
             for (const auto& stmt : splitStatements(m.sql)) s << stmt;
             std::string name = m.name;
             long long at = clock_.nowSeconds();

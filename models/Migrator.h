@@ -2,6 +2,7 @@
 // (migrations/<dialect>/NNNN_name.sql), each in its own transaction, and records them
 // in schema_migrations. Safe to run from several instances at once (PostgreSQL takes
 // an advisory lock; SQLite serialises writers). Call from one thread at a time.
+// On SQLite the migrations may call unhex() (see SqliteFunctions.h) whatever the version.
 #pragma once
 
 #include <cstdint>

@@ -1,31 +1,47 @@
 #include "models/RefreshTokenRepository.h"
 
+#include "models/Crypto.h"
+
 namespace authsvc::models {
 namespace {
 constexpr const char* kCreateFamily =
     "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms) VALUES (:id, :u, :c, :e)";
-constexpr const char* kInsertToken =
+// Token hashes are stored as their 32 bytes (SQLite BLOB, PostgreSQL bytea). SOCI 4.0 binds
+// a std::string as text on both: SQLite keeps its bytes but as TEXT, which never equals a
+// BLOB, hence the CAST; PostgreSQL takes text parameters as C strings (a 0 byte would end
+// one), hence hex there, decoded by the server, and read back as hex.
+constexpr const char* kInsertTokenSqlite =
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
-    "VALUES (:f, :h, :p, :t)";
-constexpr const char* kFindByHash =
+    "VALUES (:f, CAST(:h AS BLOB), :p, :t)";
+constexpr const char* kInsertTokenPg =
+    "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+    "VALUES (:f, decode(:h, 'hex'), :p, :t)";
+constexpr const char* kFindByHashSqlite =
     "SELECT t.id, t.family_id, t.used_ms, t.successor_hash, f.user_id, f.expires_ms, "
     "f.revoked_ms FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
-    "WHERE t.token_hash = :h";
-constexpr const char* kMarkUsed =
-    "UPDATE refresh_tokens SET used_ms = :now, successor_hash = :s "
+    "WHERE t.token_hash = CAST(:h AS BLOB)";
+constexpr const char* kFindByHashPg =
+    "SELECT t.id, t.family_id, t.used_ms, encode(t.successor_hash, 'hex'), f.user_id, "
+    "f.expires_ms, f.revoked_ms FROM refresh_tokens t JOIN refresh_families f "
+    "ON f.id = t.family_id WHERE t.token_hash = decode(:h, 'hex')";
+constexpr const char* kMarkUsedSqlite =
+    "UPDATE refresh_tokens SET used_ms = :now, successor_hash = CAST(:s AS BLOB) "
+    "WHERE id = :id AND used_ms IS NULL";
+constexpr const char* kMarkUsedPg =
+    "UPDATE refresh_tokens SET used_ms = :now, successor_hash = decode(:s, 'hex') "
     "WHERE id = :id AND used_ms IS NULL";
 // PostgreSQL's data-modifying WITH; SQLite has none. Every :name occurrence is its own
 // parameter for SOCI's PostgreSQL backend, hence the numbered repeats.
 constexpr const char* kRotateIfFresh =
     "WITH used AS ("
-    "UPDATE refresh_tokens t SET used_ms = :now, successor_hash = :s "
+    "UPDATE refresh_tokens t SET used_ms = :now, successor_hash = decode(:s, 'hex') "
     "FROM refresh_families f "
-    "WHERE t.token_hash = :h AND t.used_ms IS NULL AND f.id = t.family_id "
+    "WHERE t.token_hash = decode(:h, 'hex') AND t.used_ms IS NULL AND f.id = t.family_id "
     "AND f.revoked_ms IS NULL AND f.expires_ms > :now2 "
     "RETURNING t.id, t.family_id, f.user_id, f.expires_ms), "
     "successor AS ("
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
-    "SELECT family_id, :s2, id, :now3 FROM used) "
+    "SELECT family_id, decode(:s2, 'hex'), id, :now3 FROM used) "
     "SELECT id, family_id, user_id, expires_ms FROM used";
 constexpr const char* kSetExpiry = "UPDATE refresh_families SET expires_ms = :e WHERE id = :id";
 constexpr const char* kRevokeFamily =
@@ -43,27 +59,40 @@ constexpr const char* kPurgeRevoked =
     "DELETE FROM refresh_families WHERE id IN ("
     "SELECT id FROM refresh_families WHERE revoked_ms < :rb LIMIT :n)";
 
+bool isSqlite(soci::session& s) {
+    return s.get_backend_name() == "sqlite3";
+}
+// A hash as it is bound on this backend (see above).
+std::string hashParam(bool sqlite, const std::string& hash) {
+    return sqlite ? hash : crypto::hex(hash);
+}
+
 // The statements of a rotation, prepared once per pooled session (see Connection.h):
 // each holds the variables it is bound to.
 struct InsertToken {
+    const bool sqlite;
     std::string familyId, tokenHash;
     long long parent = 0, issued = 0;
     soci::indicator parentInd = soci::i_null;
     soci::statement st;
     explicit InsertToken(soci::session& s)
-        : st((s.prepare << kInsertToken, soci::use(familyId), soci::use(tokenHash),
-              soci::use(parent, parentInd), soci::use(issued))) {}
+        : sqlite(isSqlite(s)),
+          st((s.prepare << (sqlite ? kInsertTokenSqlite : kInsertTokenPg), soci::use(familyId),
+              soci::use(tokenHash), soci::use(parent, parentInd), soci::use(issued))) {}
 };
 
 struct FindByHash {
+    const bool sqlite;
     std::string hash, familyId, successor;
     long long id = 0, used = 0, user = 0, expires = 0, revoked = 0;
     soci::indicator usedInd = soci::i_null, succInd = soci::i_null, revokedInd = soci::i_null;
     soci::statement st;
     explicit FindByHash(soci::session& s)
-        : st((s.prepare << kFindByHash, soci::use(hash), soci::into(id), soci::into(familyId),
-              soci::into(used, usedInd), soci::into(successor, succInd), soci::into(user),
-              soci::into(expires), soci::into(revoked, revokedInd))) {}
+        : sqlite(isSqlite(s)),
+          st((s.prepare << (sqlite ? kFindByHashSqlite : kFindByHashPg), soci::use(hash),
+              soci::into(id), soci::into(familyId), soci::into(used, usedInd),
+              soci::into(successor, succInd), soci::into(user), soci::into(expires),
+              soci::into(revoked, revokedInd))) {}
 };
 
 struct RotateIfFresh {
@@ -77,11 +106,14 @@ struct RotateIfFresh {
 };
 
 struct MarkUsed {
+    const bool sqlite;
     long long now = 0, id = 0;
     std::string successorHash;
     soci::statement st;
     explicit MarkUsed(soci::session& s)
-        : st((s.prepare << kMarkUsed, soci::use(now), soci::use(successorHash), soci::use(id))) {}
+        : sqlite(isSqlite(s)),
+          st((s.prepare << (sqlite ? kMarkUsedSqlite : kMarkUsedPg), soci::use(now),
+              soci::use(successorHash), soci::use(id))) {}
 };
 
 struct SetExpiry {
@@ -114,7 +146,7 @@ void RefreshTokenRepository::insertToken(Connection& c, const std::string& famil
                                          std::optional<int64_t> parentId, int64_t nowMs) const {
     auto& q = c.prepared<InsertToken>();
     q.familyId = familyId;
-    q.tokenHash = tokenHash;
+    q.tokenHash = hashParam(q.sqlite, tokenHash);
     q.parent = parentId.value_or(0);
     q.parentInd = parentId ? soci::i_ok : soci::i_null;
     q.issued = nowMs;
@@ -124,13 +156,15 @@ void RefreshTokenRepository::insertToken(Connection& c, const std::string& famil
 std::optional<RefreshTokenRecord> RefreshTokenRepository::findByHash(
     Connection& c, const std::string& hash) const {
     auto& q = c.prepared<FindByHash>();
-    q.hash = hash;
+    q.hash = hashParam(q.sqlite, hash);
     RefreshTokenRecord r;
     const bool found = c.queryOne(q.st, [&] {
         r.id = q.id;
         r.familyId = q.familyId;
         if (q.usedInd == soci::i_ok) r.usedMs = q.used;
-        if (q.succInd == soci::i_ok) r.successorHash = q.successor;
+        if (q.succInd == soci::i_ok) {
+            r.successorHash = q.sqlite ? q.successor : crypto::unhex(q.successor).value_or("");
+        }
         r.userId = q.user;
         r.familyExpiresMs = q.expires;
         if (q.revokedInd == soci::i_ok) r.familyRevokedMs = q.revoked;
@@ -143,8 +177,8 @@ std::optional<RefreshTokenRecord> RefreshTokenRepository::rotateIfFresh(
     Connection& c, const std::string& hash, const std::string& successorHash, int64_t nowMs) const {
     auto& q = c.prepared<RotateIfFresh>();
     q.now = nowMs;
-    q.hash = hash;
-    q.successorHash = successorHash;
+    q.hash = crypto::hex(hash);  // PostgreSQL only
+    q.successorHash = crypto::hex(successorHash);
     RefreshTokenRecord r;
     const bool rotated = c.queryOne(q.st, [&] {
         r.id = q.id;
@@ -160,7 +194,7 @@ bool RefreshTokenRepository::markUsed(Connection& c, int64_t tokenId, int64_t no
                                       const std::string& successorHash) const {
     auto& q = c.prepared<MarkUsed>();
     q.now = nowMs;
-    q.successorHash = successorHash;
+    q.successorHash = hashParam(q.sqlite, successorHash);
     q.id = tokenId;
     return c.change(q.st) == 1;
 }

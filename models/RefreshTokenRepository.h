@@ -1,5 +1,6 @@
 // RefreshTokenRepository: refresh-token families and their tokens. Stores only SHA-256
-// hashes of tokens, times in epoch milliseconds. Methods run on a caller's session
+// hashes of tokens (every hash here is the 32 bytes of crypto::sha256, not hex), times in
+// epoch milliseconds. Methods run on a caller's session
 // (see UserRepository); the rotation's compare-and-set is markUsed().
 #pragma once
 
@@ -16,7 +17,7 @@ struct RefreshTokenRecord {
     int64_t id = 0;
     std::string familyId;
     std::optional<int64_t> usedMs;
-    std::string successorHash;  // empty until used
+    std::string successorHash;  // 32 bytes; empty until used
     // from the family
     int64_t userId = 0;
     int64_t familyExpiresMs = 0;

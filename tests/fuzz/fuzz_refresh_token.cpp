@@ -27,9 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto bytes = crypto::base64UrlDecode(token);
         if (token.size() != 43 || !bytes || bytes->size() != 32) std::abort();
         // The lookup key and the successor, as AuthService::refresh computes them.
-        const std::string hash = crypto::sha256Hex(token);
+        const std::string hash = crypto::sha256(token);
         const std::string successor = crypto::base64UrlEncode(successorMac.mac(token));
-        if (hash.size() != 64 || !authsvc::models::isWellFormedRefreshToken(successor)) {
+        if (hash.size() != 32 || !authsvc::models::isWellFormedRefreshToken(successor)) {
             std::abort();
         }
     }

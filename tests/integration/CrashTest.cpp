@@ -109,12 +109,20 @@ class CrashTest : public ServiceTest {
     // The families as stored, in the order given (found false where the last acknowledged
     // token is not in the database). One statement for all, one round trip.
     std::vector<StoredFamily> stored(const std::vector<Family>& families) {
+        // Hashes are stored as their 32 bytes: written as hex literals, read as hex.
+        const bool pg = pgMode();
+        auto literal = [pg](const std::string& hex) {
+            return pg ? "decode('" + hex + "', 'hex')" : "x'" + hex + "'";
+        };
+        auto asHex = [pg](const std::string& column) {
+            return pg ? "encode(" + column + ", 'hex')" : "lower(hex(" + column + "))";
+        };
         std::string hashes;
         for (const auto& f : families) {
-            hashes += (hashes.empty() ? "'" : ", '") + sha256Hex(f.lastAcked) + "'";
+            hashes += (hashes.empty() ? "" : ", ") + literal(sha256Hex(f.lastAcked));
         }
         const auto rows = query(
-            "SELECT t.token_hash"
+            "SELECT " + asHex("t.token_hash") +
             " || '|' || (SELECT count(*) FROM refresh_tokens a WHERE a.family_id = t.family_id)"
             " || '|' || (SELECT count(*) FROM refresh_tokens a WHERE a.family_id = t.family_id"
             "            AND a.used_ms IS NULL)"
@@ -123,8 +131,8 @@ class CrashTest : public ServiceTest {
             "            WHERE b.family_id = a.family_id AND b.token_hash = a.successor_hash))"
             " || '|' || (SELECT count(*) FROM refresh_families f WHERE f.id = t.family_id"
             "            AND f.revoked_ms IS NULL)"
-            " || '|' || CASE WHEN t.used_ms IS NULL THEN '' ELSE t.successor_hash END"
-            " FROM refresh_tokens t WHERE t.token_hash IN (" +
+            " || '|' || CASE WHEN t.used_ms IS NULL THEN '' ELSE " +
+            asHex("t.successor_hash") + " END FROM refresh_tokens t WHERE t.token_hash IN (" +
             hashes + ")");
         std::map<std::string, StoredFamily> byHash;
         for (const auto& row : rows) {

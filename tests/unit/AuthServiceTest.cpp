@@ -209,9 +209,17 @@ TEST_F(AuthServiceTest, OnlyHashesOfRefreshTokensAreStored) {
     db->read([&](soci::session& s) {
         s << "SELECT token_hash FROM refresh_tokens ORDER BY id", soci::into(hashes);
     });
+    // The 32 bytes of the SHA-256, stored as a BLOB.
     ASSERT_EQ(hashes.size(), 2u);
-    EXPECT_EQ(hashes[0], authsvc::models::crypto::sha256Hex(p.refreshToken));
-    EXPECT_EQ(hashes[1], authsvc::models::crypto::sha256Hex(next));
+    EXPECT_EQ(hashes[0], authsvc::models::crypto::sha256(p.refreshToken));
+    EXPECT_EQ(hashes[1], authsvc::models::crypto::sha256(next));
+    long long blobs = 0;
+    db->read([&](soci::session& s) {
+        s << "SELECT COUNT(*) FROM refresh_tokens WHERE typeof(token_hash) = 'blob' AND "
+             "(successor_hash IS NULL OR typeof(successor_hash) = 'blob')",
+            soci::into(blobs);
+    });
+    EXPECT_EQ(blobs, 2);
 }
 
 // ---- refresh: rotation ----------------------------------------------------------------

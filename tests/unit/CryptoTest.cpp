@@ -66,6 +66,24 @@ TEST_F(CryptoTest, HexIsLowerCase) {
     EXPECT_EQ(crypto::hex(std::string("\x00\xab\xff\x10", 4)), "00abff10");
 }
 
+TEST_F(CryptoTest, UnhexTakesEvenLengthHexOfEitherCase) {
+    EXPECT_EQ(crypto::unhex(""), std::string());
+    EXPECT_EQ(crypto::unhex("00abff10"), std::string("\x00\xab\xff\x10", 4));
+    EXPECT_EQ(crypto::unhex("00ABFF10"), std::string("\x00\xab\xff\x10", 4));
+    const std::string bytes = crypto::sha256("abc");
+    EXPECT_EQ(crypto::unhex(crypto::hex(bytes)), bytes);
+}
+
+TEST_F(CryptoTest, UnhexRefusesAnythingElse) {
+    for (const char* bad : {"0", "abc", "0g", "g0", "00 1", " 00", "00 ", "0x00", "00:11", "-1"}) {
+        EXPECT_EQ(crypto::unhex(bad), std::nullopt) << bad;
+    }
+    EXPECT_EQ(crypto::unhex(std::string("00\0"
+                                        "0",
+                                        4)),
+              std::nullopt);
+}
+
 TEST_F(CryptoTest, Sha256Vectors) {
     EXPECT_EQ(crypto::sha256Hex(""),
               "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

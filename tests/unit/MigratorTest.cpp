@@ -133,6 +133,52 @@ TEST_F(MigratorTest, EveryTableOfTheSchemaExists) {
     EXPECT_EQ(n, 5);
 }
 
+// Version 1 alone, as the Migrator applied it before later versions existed, with a user
+// and a family 'f' of theirs.
+void versionOneWithAFamily(soci::session& s) {
+    s << "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
+         "applied_at BIGINT NOT NULL)";
+    for (const auto& m : embeddedMigrations()) {
+        if (std::string(m.dialect) != "sqlite" || m.version != 1) continue;
+        for (const auto& statement : splitStatements(m.sql)) s << statement;
+    }
+    s << "INSERT INTO schema_migrations VALUES (1, '0001_init', 0)";
+    s << "INSERT INTO users (email, password_hash, created_at) VALUES ('a@b.c', 'x', 0)";
+    s << "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms) "
+         "VALUES ('f', 1, 0, 9)";
+}
+
+TEST_F(MigratorTest, HexHashesOfVersionOneBecomeTheirBytes) {
+    db->write([&](soci::session& s) {
+        versionOneWithAFamily(s);
+        s << "INSERT INTO refresh_tokens (family_id, token_hash, issued_ms, used_ms, "
+             "successor_hash) VALUES ('f', '00ab', 0, 1, 'FF10')";
+        s << "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+             "VALUES ('f', 'ff10', 1, 1)";
+    });
+    EXPECT_GT(Migrator(*db, clock).migrate(), 0);
+    std::vector<std::string> rows(10);
+    db->read([&](soci::session& s) {
+        s << "SELECT id || ' ' || typeof(token_hash) || ' ' || hex(token_hash) || ' ' || "
+             "ifnull(parent_id, '-') || ' ' || coalesce(nullif(hex(successor_hash), ''), '-') "
+             "FROM refresh_tokens ORDER BY id",
+            soci::into(rows);
+    });
+    EXPECT_EQ(rows, (std::vector<std::string>{"1 blob 00AB - FF10", "2 blob FF10 1 -"}));
+}
+
+TEST_F(MigratorTest, AHashThatIsNotHexFailsTheMigrationAndKeepsTheRows) {
+    db->write([&](soci::session& s) {
+        versionOneWithAFamily(s);
+        s << "INSERT INTO refresh_tokens (family_id, token_hash, issued_ms) VALUES ('f', 'xyz', 0)";
+    });
+    EXPECT_ANY_THROW(Migrator(*db, clock).migrate());
+    std::string hash;
+    db->read(
+        [&](soci::session& s) { s << "SELECT token_hash FROM refresh_tokens", soci::into(hash); });
+    EXPECT_EQ(hash, "xyz");
+}
+
 TEST_F(MigratorTest, SecondDatabaseObjectSeesTheMigrationsApplied) {
     Migrator(*db, clock).migrate();
     DatabaseSettings s;

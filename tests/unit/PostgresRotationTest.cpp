@@ -66,7 +66,7 @@ class PostgresRotationTest : public ::testing::Test, protected authsvc::testing:
 TEST_F(PostgresRotationTest, AFreshTokenRotatesInOneStatementOnlyOnce) {
     auto auth = service(*a_);
     TokenPair p = registerAndLogin(*auth);
-    const std::string hash = crypto::sha256Hex(p.refreshToken);
+    const std::string hash = crypto::sha256(p.refreshToken);
     const int64_t now = clock.nowMs();
     auto first = a_->autocommit(
         [&](Connection& c) { return tokens.rotateIfFresh(c, hash, "successor-hash", now); });
@@ -94,7 +94,7 @@ TEST_F(PostgresRotationTest, RevokedOrExpiredFamiliesAreNotRotated) {
     for (const auto& [token, at] :
          {std::pair{revoked.refreshToken, clock.nowMs()},
           std::pair{expiring.refreshToken, clock.nowMs() + settings.refreshTtlMs}}) {
-        const std::string hash = crypto::sha256Hex(token);
+        const std::string hash = crypto::sha256(token);
         EXPECT_FALSE(a_->autocommit(
             [&](Connection& c) { return tokens.rotateIfFresh(c, hash, "s-" + hash, at); }));
         auto rec = a_->read([&](Connection& c) { return tokens.findByHash(c, hash); });
