@@ -1,5 +1,7 @@
 // The route table: every method, path, handler, the thread it runs on, and whether it
-// needs a Bearer token. A Bearer route's handler takes an AuthContext, so a protected
+// needs a Bearer token. A path may end in one parameter segment, "/api/sessions/{id}": it
+// matches any one non-empty segment there (HttpRequest::pathParam), and only when no fixed
+// path matched. A Bearer route's handler takes an AuthContext, so a protected
 // handler cannot be wired without authentication: the compiler checks it.
 #pragma once
 
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "app/Config.h"
+#include "controllers/AccountController.h"
 #include "controllers/AuthController.h"
 #include "controllers/Http.h"
 #include "controllers/KeysController.h"
@@ -36,12 +39,16 @@ struct Route {
     std::vector<std::string> paths;
     RunsOn runsOn;
     std::variant<PublicHandler, BearerHandler> handler;
+    // Set for the routes whose handler reads HttpRequest::userAgent (a header lookup the
+    // other routes do not pay for).
+    bool readsUserAgent = false;
 
     bool needsBearer() const { return std::holds_alternative<BearerHandler>(handler); }
 };
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users, controllers::OpsController& ops,
-                              controllers::KeysController& keys);
+                              controllers::UserController& users,
+                              controllers::AccountController& accounts,
+                              controllers::OpsController& ops, controllers::KeysController& keys);
 
 }  // namespace authsvc::app

@@ -39,4 +39,9 @@ size_t LoginThrottle::trackedBytes() {
     return ip_.bytes() + email_.bytes();
 }
 
+models::Error tooManyFailedLogins(int seconds) {
+    return models::makeError(models::ErrorCode::TooManyRequests,
+                             "Too many failed login attempts; try again later", seconds);
+}
+
 }  // namespace authsvc::middleware

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "middleware/SlidingWindow.h"
+#include "models/Error.h"
 #include "verify/Clock.h"
 
 namespace authsvc::middleware {
@@ -33,6 +34,9 @@ class LoginThrottle {
     SlidingWindowCounter ip_, email_;
     const verify::Clock& clock_;
 };
+
+// The answer to a request the throttle refuses: TooManyRequests, retry after `seconds`.
+models::Error tooManyFailedLogins(int seconds);
 
 // Whole seconds from nowMs until untilMs, at least 1 (a Retry-After value).
 int retryAfterSeconds(int64_t untilMs, int64_t nowMs);
