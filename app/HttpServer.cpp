@@ -264,7 +264,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
         }
         return;
     }
-    req.pathParam = found.param;
+    if (!found.param.empty()) req.pathParam = found.param;
     if (found.route->readsUserAgent) {
         if (auto ua = headers.tryGet<Http::Header::UserAgent>()) req.userAgent = ua->agent();
     }

@@ -174,8 +174,8 @@ TEST_F(SessionsTest, AnotherUsersSessionIs404JustLikeAnUnknownOne) {
     const HttpResponse unknown = revoke(m.access, "AAAAAAAAAAAAAAAAAAAAAA");
     expectError(unknown, 404, "not_found");
     EXPECT_EQ(theirs.body, unknown.body) << "the answers must not tell the two apart";
-    for (const std::string id :
-         {"not-a-session", "%2e%2e", std::string(300, 'A'), "{id}", "a%2Fb", "x;y"}) {
+    for (const std::string& id : std::vector<std::string>{
+             "not-a-session", "%2e%2e", std::string(300, 'A'), "{id}", "a%2Fb", "x;y"}) {
         expectError(revoke(m.access, id), 404, "not_found");
     }
     EXPECT_EQ(refresh(*client, a.refresh).status, 200) << "alice's session survived";

@@ -110,6 +110,7 @@ TEST_F(AccountServiceTest, SessionsAreTheLiveFamiliesNewestFirstWithTheirLastUse
     const TokenPair a = login({"agent a", "192.0.2.1"});
     clock.advanceMs(60'000);
     const TokenPair b = login({"", ""});
+    const std::string sidA = sidOf(a), sidB = sidOf(b);  // before the access tokens expire
     clock.advanceMs(60'000);
     const TokenPair gone = login();
     auth->logout(gone.refreshToken);
@@ -118,15 +119,15 @@ TEST_F(AccountServiceTest, SessionsAreTheLiveFamiliesNewestFirstWithTheirLastUse
     clock.advanceMs(5 * 60'000);
     ASSERT_TRUE(auth->refresh(a2));
 
-    const auto list = accounts->sessions(userId, sidOf(b));
+    const auto list = accounts->sessions(userId, sidB);
     ASSERT_EQ(list.size(), 2u);
-    EXPECT_EQ(list[0].record.familyId, sidOf(b));
+    EXPECT_EQ(list[0].record.familyId, sidB);
     EXPECT_TRUE(list[0].current);
     EXPECT_EQ(list[0].record.createdMs, t0 + 60'000);
     EXPECT_EQ(list[0].record.lastUsedMs, t0 + 60'000) << "never rotated: its login";
     EXPECT_FALSE(list[0].record.userAgent);
     EXPECT_FALSE(list[0].record.ip);
-    EXPECT_EQ(list[1].record.familyId, sidOf(a));
+    EXPECT_EQ(list[1].record.familyId, sidA);
     EXPECT_FALSE(list[1].current);
     EXPECT_EQ(list[1].record.createdMs, t0);
     EXPECT_EQ(list[1].record.lastUsedMs, t0 + 62 * 60'000 + 5 * 60'000) << "its last rotation";
@@ -171,7 +172,7 @@ TEST_F(AccountServiceTest, RevokeSessionOnlyForItsOwnerAndOnlyOnce) {
     ASSERT_FALSE(notMine);
     EXPECT_EQ(notMine.error().code, ErrorCode::NotFound);
     EXPECT_TRUE(refreshes(bobs.refreshToken));
-    for (const std::string id : {std::string(""), std::string("no such"), std::string(65, 'A')}) {
+    for (const std::string& id : {std::string(""), std::string("no such"), std::string(65, 'A')}) {
         auto r = accounts->revokeSession(userId, id);
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().code, ErrorCode::NotFound);
