@@ -205,5 +205,43 @@ TEST_F(SessionsTest, PathsAndMethodsAroundTheSessionRoutes) {
     EXPECT_EQ(refresh(*client, t.refresh).status, 200);
 }
 
+// A database of the schema before migration 0002 (rebuilt from a migrated one by undoing
+// 0002 by hand) with a user, a session and its refresh token: after the upgrade all of them
+// still work, and the old session is listed with null user_agent and ip.
+TEST_F(SessionsTest, AnOldDatabaseIsMigratedWithItsSessionsKept) {
+    const auto [email, id] = newUser();
+    const Tokens old = loginWith(email, {"User-Agent: before the upgrade"});
+    ASSERT_EQ(server->stop(), 0);
+    const std::vector<std::string> undo = {
+        "DROP INDEX refresh_families_user_created",
+        "CREATE INDEX refresh_families_user ON refresh_families(user_id)",
+        "ALTER TABLE refresh_families DROP COLUMN user_agent",
+        "ALTER TABLE refresh_families DROP COLUMN ip",
+        "DELETE FROM schema_migrations WHERE version = 2"};
+    for (const auto& sql : undo) {
+        if (pgMode()) {
+            pgExec(server->pgDsn(), sql);
+        } else {
+            SqliteAdmin(server->dbPath()).exec(sql);
+        }
+    }
+    ASSERT_TRUE(restartServer()) << server->logTail();
+    const std::string log = server->waitForLog("applied 1 migration(s)", std::chrono::seconds(5));
+    EXPECT_NE(log.find("applied 1 migration(s)"), std::string::npos) << server->logTail();
+
+    const HttpResponse r = refresh(*client, old.refresh);
+    ASSERT_EQ(r.status, 200) << r;
+    const Tokens fresh = loginWith(email, {"User-Agent: after the upgrade"});
+    const json list = sessions(fresh.access);
+    ASSERT_EQ(list.size(), 2u) << list.dump(2);
+    const json* before = find(list, sidOf(old));
+    ASSERT_NE(before, nullptr) << list.dump(2);
+    EXPECT_TRUE((*before)["user_agent"].is_null()) << before->dump();
+    EXPECT_TRUE((*before)["ip"].is_null()) << before->dump();
+    EXPECT_EQ((*find(list, sidOf(fresh))).value("user_agent", ""), "after the upgrade");
+    EXPECT_EQ(revoke(fresh.access, sidOf(old)).status, 204);
+    expectError(refresh(*client, r.jsonBody().value("refresh_token", "")), 401, "invalid_grant");
+}
+
 }  // namespace
 }  // namespace it
