@@ -14,18 +14,22 @@
 #include "app/observability/Metrics.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
+#include "controllers/AccountController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
+#include "models/AccountService.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
+#include "models/JsonText.h"
 #include "models/KeyRing.h"
 #include "models/LoginThrottle.h"
 #include "models/Migrator.h"
 #include "models/RegistrationLimit.h"
+#include "models/Validation.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::app {
@@ -84,7 +88,8 @@ struct Application::Parts {
           tokens({c.jwt.issuer, c.jwt.audience, c.jwt.accessTtl.count()}, keys, clock),
           verifier({c.jwt.issuer, c.jwt.audience, c.jwt.leeway}, keys.source(), clock),
           observer(metrics, *log),
-          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer) {}
+          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer),
+          accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer) {}
 
     verify::SystemClock clock;
     models::Database db;
@@ -98,6 +103,7 @@ struct Application::Parts {
     Metrics metrics;
     ObservingMetrics observer;
     models::AuthService auth;
+    models::AccountService accounts;
 };
 
 Application::Application(Config config, bool server)
@@ -188,11 +194,13 @@ int Application::serve(const sigset_t& signals) {
                                                    }
                                                });
     controllers::UserController userController(p.auth);
+    controllers::AccountController accountController(p.auth, p.accounts, throttle,
+                                                     [&p] { p.metrics.loginThrottled(); });
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); });
-    auto routes =
-        routeTable(config_.routes, authController, userController, opsController, keysController);
+    auto routes = routeTable(config_.routes, authController, userController, accountController,
+                             opsController, keysController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
@@ -250,39 +258,84 @@ int Application::migrate(bool statusOnly) {
     }
 }
 
-int Application::addUser(const std::string& email, const std::string& password) {
-    auto& p = *parts_;
+namespace {
+
+// The frame of every `user` command: pending migrations are applied first; whatever is
+// thrown becomes "authsvc: user <name> failed: <what>" and exit code 1.
+template <typename F>
+int userCommand(models::Migrator& migrator, const char* name, F&& f) {
     try {
-        p.migrator.migrate();
-        auto user = p.auth.registerUser(email, password, /*operatorOverride=*/true);
-        if (!user) {
-            std::cerr << "authsvc: " << user.error().message << "\n";
-            return 1;
-        }
-        std::cout << "created user " << user->id << " " << user->email << "\n";
-        return 0;
+        migrator.migrate();
+        return f();
     } catch (const std::exception& e) {
-        std::cerr << "authsvc: user add failed: " << e.what() << "\n";
+        std::cerr << "authsvc: user " << name << " failed: " << e.what() << "\n";
         return 1;
     }
 }
 
+// An expected failure of a `user` command: its message on stderr, exit code 1.
+int refused(const models::Error& error) {
+    std::cerr << "authsvc: " << error.message << "\n";
+    return 1;
+}
+
+}  // namespace
+
+int Application::addUser(const std::string& email, const std::string& password) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "add", [&] {
+        auto user = p.auth.registerUser(email, password, /*operatorOverride=*/true);
+        if (!user) return refused(user.error());
+        std::cout << "created user " << user->id << " " << user->email << "\n";
+        return 0;
+    });
+}
+
 int Application::revokeUser(const std::string& email) {
     auto& p = *parts_;
-    try {
-        p.migrator.migrate();
+    return userCommand(p.migrator, "revoke", [&] {
         auto user = p.auth.userForEmail(email);
-        if (!user) {
-            std::cerr << "authsvc: " << user.error().message << "\n";
-            return 1;
-        }
+        if (!user) return refused(user.error());
         p.auth.logoutAll(user->id);
         std::cout << "revoked every session of " << user->email << "\n";
         return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "authsvc: user revoke failed: " << e.what() << "\n";
-        return 1;
-    }
+    });
+}
+
+int Application::deleteUser(const std::string& email) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "delete", [&] {
+        auto user = p.accounts.deleteUser(email);
+        if (!user) return refused(user.error());
+        std::cout << "deleted user " << user->id << " " << user->email << "\n";
+        return 0;
+    });
+}
+
+int Application::setPassword(const std::string& email, const std::string& password) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "set-password", [&] {
+        auto revoked = p.accounts.setPassword(email, password);
+        if (!revoked) return refused(revoked.error());
+        std::cout << "password of " << models::normalizeEmail(email) << " set; revoked " << *revoked
+                  << " session(s)\n";
+        return 0;
+    });
+}
+
+int Application::listUsers(int limit) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "list", [&] {
+        // One more than asked for tells whether there are more.
+        auto users = p.accounts.listUsers(0, limit + 1);
+        const bool more = users.size() > size_t(limit);
+        if (more) users.pop_back();
+        for (const auto& u : users) {
+            std::cout << u.id << " " << u.email << " " << models::rfc3339Utc(u.createdAt) << "\n";
+        }
+        if (more) std::cerr << "authsvc: more users than --limit " << limit << "\n";
+        return 0;
+    });
 }
 
 }  // namespace authsvc::app

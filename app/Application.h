@@ -22,8 +22,15 @@ class Application {
     // reloads the signing keys from the config file (a failed reload keeps them).
     int serve(const sigset_t& signals);
     int migrate(bool statusOnly);
+    // The `user` commands: 0 on success; 1 with one "authsvc: ..." line on stderr otherwise.
     int addUser(const std::string& email, const std::string& password);
     int revokeUser(const std::string& email);
+    int deleteUser(const std::string& email);
+    // Sets the password and revokes every session of the user.
+    int setPassword(const std::string& email, const std::string& password);
+    // One line a user, by id: "ID EMAIL CREATED_AT" (RFC 3339 UTC), space-separated; at
+    // most `limit` lines (stderr says when there are more).
+    int listUsers(int limit);
 
   private:
     void reloadKeys();

@@ -14,23 +14,30 @@ BearerHandler bearer(HttpResponse (C::*fn)(const HttpRequest&, const AuthContext
 }  // namespace
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users, controllers::OpsController& ops,
-                              controllers::KeysController& keys) {
+                              controllers::UserController& users,
+                              controllers::AccountController& accounts,
+                              controllers::OpsController& ops, controllers::KeysController& keys) {
+    using controllers::AccountController;
     using controllers::AuthController;
     using controllers::KeysController;
     using controllers::OpsController;
     using controllers::UserController;
     using enum RunsOn;
+    constexpr bool kUserAgent = true;
     // clang-format off
     return {
         // name        method  paths                  runs on       handler (bearer = needs a token)
         {"register",   "POST", {FixedPaths::kRegister},     HashingPoolDeferred, pub(&AuthController::registerUser, auth)},
-        {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth)},
+        {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth), kUserAgent},
         {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
         {"logout",     "POST", {FixedPaths::kLogout},     DatabasePool, pub(&AuthController::logout, auth)},
         {"logout_all", "POST", {FixedPaths::kLogoutAll},   DatabasePool, bearer(&AuthController::logoutAll, auth)},
         {"protected",  "GET",  paths.protectedPaths,  Reactor,      bearer(&UserController::protectedResource, users)},
         {"me",         "GET",  {FixedPaths::kMe},     DatabasePool, bearer(&UserController::me, users)},
+        {"delete_me",  "DELETE", {FixedPaths::kMe},   HashingPool,  bearer(&AccountController::deleteAccount, accounts)},
+        {"password",   "POST", {FixedPaths::kPassword}, HashingPool, bearer(&AccountController::changePassword, accounts)},
+        {"sessions",   "GET",  {FixedPaths::kSessions}, DatabasePool, bearer(&AccountController::sessions, accounts)},
+        {"session_revoke", "DELETE", {FixedPaths::kSession}, DatabasePool, bearer(&AccountController::revokeSession, accounts)},
         {"healthz",    "GET",  {FixedPaths::kHealthz},     Reactor,      pub(&OpsController::healthz, ops)},
         {"readyz",     "GET",  {FixedPaths::kReadyz},     DatabasePool, pub(&OpsController::readyz, ops)},
         {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},

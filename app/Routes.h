@@ -1,11 +1,12 @@
-// The route table: every route the service serves, wired to its controller (the types
-// are app/http/Route.h).
+// The route table: every route the service serves, wired to its controller (the types,
+// and how a path parameter such as "/api/sessions/{id}" matches, are in app/http/Route.h).
 #pragma once
 
 #include <vector>
 
 #include "app/config/Config.h"
 #include "app/http/Route.h"
+#include "controllers/AccountController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
@@ -14,7 +15,8 @@
 namespace authsvc::app {
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users, controllers::OpsController& ops,
-                              controllers::KeysController& keys);
+                              controllers::UserController& users,
+                              controllers::AccountController& accounts,
+                              controllers::OpsController& ops, controllers::KeysController& keys);
 
 }  // namespace authsvc::app

@@ -1,4 +1,5 @@
-// authsvc: serve | migrate [status] | user add|revoke EMAIL | keys generate|list|jwks.
+// authsvc: serve | migrate [status] | user add|revoke|delete|set-password EMAIL | user list
+// | keys generate|list|jwks.
 #include <signal.h>
 #include <unistd.h>
 
@@ -49,6 +50,16 @@ int main(int argc, char** argv) {
     userAdd->add_option("email", email, "the user's email")->required();
     auto* userRevoke = user->add_subcommand("revoke", "revoke every session of a user");
     userRevoke->add_option("email", email, "the user's email")->required();
+    auto* userDelete =
+        user->add_subcommand("delete", "delete a user with all their sessions (cannot be undone)");
+    userDelete->add_option("email", email, "the user's email")->required();
+    auto* userSetPassword = user->add_subcommand(
+        "set-password", "set a user's password (read from stdin); revokes every session");
+    userSetPassword->add_option("email", email, "the user's email")->required();
+    int listLimit = 100;
+    auto* userList = user->add_subcommand("list", "one line a user, by id: id email created_at");
+    userList->add_option("--limit", listLimit, "at most this many users (default 100)")
+        ->check(CLI::Range(1, 1000000));
     auto* keys = cli.add_subcommand("keys", "signing keys in jwt.keys_dir");
     keys->require_subcommand(1);
     std::string algorithm = "ES256";
@@ -82,6 +93,9 @@ int main(int argc, char** argv) {
         if (*migrate) return app.migrate(migrateWhat == "status");
         if (*userAdd) return app.addUser(email, readPassword());
         if (*userRevoke) return app.revokeUser(email);
+        if (*userDelete) return app.deleteUser(email);
+        if (*userSetPassword) return app.setPassword(email, readPassword());
+        if (*userList) return app.listUsers(listLimit);
     } catch (const authsvc::app::ConfigError& e) {
         std::cerr << "authsvc: config error: " << e.what() << "\n";
         return 2;

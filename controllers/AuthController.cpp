@@ -1,7 +1,5 @@
 #include "controllers/AuthController.h"
 
-#include <ctime>
-
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
 #include "models/JsonText.h"
@@ -17,12 +15,8 @@ HttpResponse& noStore(HttpResponse& r) {
 }  // namespace
 
 nlohmann::json userJson(const models::User& user) {
-    std::time_t t = std::time_t(user.createdAt);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return {{"id", user.id}, {"email", user.email}, {"created_at", buf}};
+    return {
+        {"id", user.id}, {"email", user.email}, {"created_at", models::rfc3339Utc(user.createdAt)}};
 }
 
 // Written directly, in the bytes (and key order) nlohmann would dump for the same object,
@@ -77,11 +71,9 @@ HttpResponse AuthController::login(const HttpRequest& req) {
     }
     if (auto wait = throttle_.retryAfter(req.clientIp, account)) {
         onThrottled_(Throttled::Login);
-        return errorResponse(models::makeError(models::ErrorCode::TooManyRequests,
-                                               "Too many failed login attempts; try again later",
-                                               *wait));
+        return errorResponse(models::tooManyFailedLogins(*wait));
     }
-    auto pair = auth_.login(*email, *password);
+    auto pair = auth_.login(*email, *password, {req.userAgent, req.clientIp});
     if (!pair) {
         if (pair.error().code == models::ErrorCode::InvalidCredentials) {
             throttle_.recordFailure(req.clientIp, account);

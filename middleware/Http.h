@@ -24,6 +24,11 @@ struct HttpRequest {
     // pool, and for every request while the access log is on; else empty.
     std::string clientIp;
     std::string requestId;
+    // The User-Agent header, for the routes that ask for it (Route::readsUserAgent); else empty.
+    std::string userAgent;
+    // The last segment of a path like "/api/sessions/{id}" as sent (not percent-decoded);
+    // empty for routes with a fixed path.
+    std::string pathParam;
 };
 
 // Handed to handlers of Bearer routes only: its presence is checked by the compiler.

@@ -68,7 +68,8 @@ Result<User> AuthService::registerUser(const std::string& rawEmail, const std::s
     return User{*id, email, "", now};
 }
 
-Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::string& password) {
+Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::string& password,
+                                     const LoginClient& client) {
     const std::string email = normalizeEmail(rawEmail);
     auto user = db_.read([&](Connection& s) { return users_.findByEmail(s, email); });
     // Over-long passwords cannot match (registration refuses them); hashing them would
@@ -79,16 +80,16 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
     observer_.onLogin(verified);
     if (!verified) return invalidCredentials();
 
-    if (hasher_.needsRehash(user->passwordHash)) {
-        const std::string rehashed = hasher_.hash(password);
-        db_.write([&](Connection& s) { users_.updatePasswordHash(s, user->id, rehashed); });
-    }
+    const std::string rehashed =
+        hasher_.needsRehash(user->passwordHash) ? hasher_.hash(password) : std::string();
+    const std::string userAgent = sanitizeUserAgent(client.userAgent);
     const std::string familyId = crypto::base64UrlEncode(crypto::randomBytes(kFamilyIdBytes));
     std::string refresh = crypto::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
     const int64_t now = clock_.nowMs();
     const int64_t expires = now + settings_.refreshTtlMs;
     db_.write([&](Connection& s) {
-        tokens_.createFamily(s, familyId, user->id, now, expires);
+        if (!rehashed.empty()) users_.updatePasswordHash(s, user->id, rehashed);
+        tokens_.createFamily(s, familyId, user->id, now, expires, userAgent, client.ip);
         tokens_.insertToken(s, familyId, crypto::sha256(refresh), std::nullopt, now);
     });
     return issuePair(user->id, familyId, std::move(refresh), expires, now);

@@ -44,6 +44,13 @@ struct TokenPair {
     int64_t refreshExpiresIn = 0;
 };
 
+// Who logged in, as the session list shows it: the User-Agent header as sent and the
+// client address (empty: unknown).
+struct LoginClient {
+    std::string userAgent;
+    std::string ip;
+};
+
 class AuthService {
   public:
     AuthService(Database& db, const UserRepository& users, const RefreshTokenRepository& tokens,
@@ -56,7 +63,11 @@ class AuthService {
     // The user with this email (operator tasks), or InvalidRequest.
     Result<User> userForEmail(const std::string& rawEmail);
     // Unknown email and wrong password give the same error after about the same time.
-    Result<TokenPair> login(const std::string& rawEmail, const std::string& password);
+    // The new family records the client (the User-Agent cut by sanitizeUserAgent()). A
+    // stored hash with other argon2id parameters than the configured ones is replaced by a
+    // new hash of the password, in the family's transaction: that login costs one more hash.
+    Result<TokenPair> login(const std::string& rawEmail, const std::string& password,
+                            const LoginClient& client = {});
     Result<TokenPair> refresh(const std::string& presented);
     // Revokes the token's family if the token is known; silent otherwise (idempotent).
     void logout(const std::string& presented);

@@ -90,6 +90,9 @@ void Database::open(soci::session& s) {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
         s.open(soci::postgresql,
                settings_.postgresqlDsn + " connect_timeout=" + std::to_string(timeoutSeconds));
+        // libpq prints NOTICEs (e.g. "relation ... already exists, skipping" of the
+        // migrations) on stderr, into the output of the command line: warnings and worse only.
+        s << "SET client_min_messages TO warning";
     }
 }
 

@@ -1,5 +1,6 @@
 #include "models/JsonText.h"
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace authsvc::models {
@@ -17,6 +18,15 @@ void appendJsonString(std::string& out, std::string_view s, InvalidUtf8 invalid)
     out.push_back('"');
     out.append(s);
     out.push_back('"');
+}
+
+std::string rfc3339Utc(int64_t epochSeconds) {
+    const auto t = static_cast<std::time_t>(epochSeconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 }  // namespace authsvc::models

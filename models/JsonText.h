@@ -5,6 +5,7 @@
 // controllers. Pure; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,8 @@ enum class InvalidUtf8 { Throw, Replace };
 
 void appendJsonString(std::string& out, std::string_view s,
                       InvalidUtf8 invalid = InvalidUtf8::Throw);
+
+// The API's time format: RFC 3339 in UTC to the second, "2026-11-22T03:14:55Z".
+std::string rfc3339Utc(int64_t epochSeconds);
 
 }  // namespace authsvc::models

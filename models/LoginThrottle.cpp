@@ -39,4 +39,9 @@ size_t LoginThrottle::trackedBytes() {
     return ip_.bytes() + email_.bytes();
 }
 
+Error tooManyFailedLogins(int seconds) {
+    return makeError(ErrorCode::TooManyRequests, "Too many failed login attempts; try again later",
+                     seconds);
+}
+
 }  // namespace authsvc::models

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "models/Error.h"
 #include "models/SlidingWindow.h"
 #include "verify/Clock.h"
 
@@ -33,6 +34,9 @@ class LoginThrottle {
     SlidingWindowCounter ip_, email_;
     const verify::Clock& clock_;
 };
+
+// The answer to a request the throttle refuses: TooManyRequests, retry after `seconds`.
+models::Error tooManyFailedLogins(int seconds);
 
 // Whole seconds from nowMs until untilMs, at least 1 (a Retry-After value).
 int retryAfterSeconds(int64_t untilMs, int64_t nowMs);

@@ -5,7 +5,8 @@
 namespace authsvc::models {
 namespace {
 constexpr const char* kCreateFamily =
-    "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms) VALUES (:id, :u, :c, :e)";
+    "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms, user_agent, ip) "
+    "VALUES (:id, :u, :c, :e, :ua, :ip)";
 // Token hashes are stored as their 32 bytes (SQLite BLOB, PostgreSQL bytea). SOCI 4.0 binds
 // a std::string as text on both: SQLite keeps its bytes but as TEXT, which never equals a
 // BLOB, hence the CAST; PostgreSQL takes text parameters as C strings (a 0 byte would end
@@ -49,7 +50,19 @@ constexpr const char* kRevokeFamily =
     "WHERE id = :id AND revoked_ms IS NULL";
 constexpr const char* kRevokeUser =
     "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
-    "WHERE user_id = :u AND revoked_ms IS NULL AND expires_ms > :now2";
+    "WHERE user_id = :u AND revoked_ms IS NULL AND expires_ms > :now2 AND id <> :keep";
+constexpr const char* kRevokeUserFamily =
+    "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
+    "WHERE id = :id AND user_id = :u AND revoked_ms IS NULL AND expires_ms > :now2";
+// The newest token of a family is the one issued last: its issued_ms is the family's last
+// use, found through refresh_tokens_family. The families come in index order
+// (refresh_families_user_created), so the LIMIT stops the walk.
+constexpr const char* kLiveSessions =
+    "SELECT f.id, f.created_ms, f.expires_ms, f.user_agent, f.ip, "
+    "(SELECT MAX(t.issued_ms) FROM refresh_tokens t WHERE t.family_id = f.id) "
+    "FROM refresh_families f "
+    "WHERE f.user_id = :u AND f.revoked_ms IS NULL AND f.expires_ms > :now "
+    "ORDER BY f.created_ms DESC LIMIT :n";
 // Bounded batches: each walks one index range and stops after :n rows (a UNION would
 // have to collect both ranges whole before its LIMIT). Tokens go by ON DELETE CASCADE.
 constexpr const char* kPurgeExpired =
@@ -136,9 +149,14 @@ struct RevokeFamily {
 }  // namespace
 
 void RefreshTokenRepository::createFamily(soci::session& s, const std::string& familyId,
-                                          int64_t userId, int64_t nowMs, int64_t expiresMs) const {
+                                          int64_t userId, int64_t nowMs, int64_t expiresMs,
+                                          const std::string& userAgent,
+                                          const std::string& ip) const {
     long long u = userId, c = nowMs, e = expiresMs;
-    s << kCreateFamily, soci::use(familyId), soci::use(u), soci::use(c), soci::use(e);
+    soci::indicator uaInd = userAgent.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator ipInd = ip.empty() ? soci::i_null : soci::i_ok;
+    s << kCreateFamily, soci::use(familyId), soci::use(u), soci::use(c), soci::use(e),
+        soci::use(userAgent, uaInd), soci::use(ip, ipInd);
 }
 
 void RefreshTokenRepository::insertToken(Connection& c, const std::string& familyId,
@@ -217,12 +235,47 @@ bool RefreshTokenRepository::revokeFamily(Connection& c, const std::string& fami
 }
 
 int64_t RefreshTokenRepository::revokeAllForUser(soci::session& s, int64_t userId, int64_t nowMs,
-                                                 const std::string& reason) const {
+                                                 const std::string& reason,
+                                                 const std::string& keepFamilyId) const {
     long long now = nowMs, u = userId, now2 = nowMs;
     soci::statement st = (s.prepare << kRevokeUser, soci::use(now), soci::use(reason), soci::use(u),
-                          soci::use(now2));
+                          soci::use(now2), soci::use(keepFamilyId));
     st.execute(true);
     return st.get_affected_rows();
+}
+
+bool RefreshTokenRepository::revokeUserFamily(soci::session& s, int64_t userId,
+                                              const std::string& familyId, int64_t nowMs,
+                                              const std::string& reason) const {
+    long long now = nowMs, u = userId, now2 = nowMs;
+    soci::statement st = (s.prepare << kRevokeUserFamily, soci::use(now), soci::use(reason),
+                          soci::use(familyId), soci::use(u), soci::use(now2));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+}
+
+std::vector<SessionRecord> RefreshTokenRepository::liveSessions(soci::session& s, int64_t userId,
+                                                                int64_t nowMs, int limit) const {
+    long long u = userId, now = nowMs, n = limit, created = 0, expires = 0, lastUsed = 0;
+    std::string id, userAgent, ip;
+    soci::indicator uaInd = soci::i_null, ipInd = soci::i_null, lastInd = soci::i_null;
+    soci::statement st =
+        (s.prepare << kLiveSessions, soci::use(u), soci::use(now), soci::use(n), soci::into(id),
+         soci::into(created), soci::into(expires), soci::into(userAgent, uaInd),
+         soci::into(ip, ipInd), soci::into(lastUsed, lastInd));
+    st.execute();
+    std::vector<SessionRecord> out;
+    while (st.fetch()) {
+        SessionRecord r;
+        r.familyId = id;
+        r.createdMs = created;
+        r.expiresMs = expires;
+        r.lastUsedMs = lastInd == soci::i_ok ? lastUsed : created;
+        if (uaInd == soci::i_ok) r.userAgent = userAgent;
+        if (ipInd == soci::i_ok) r.ip = ip;
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 int64_t RefreshTokenRepository::purge(soci::session& s, int64_t nowMs, int64_t revokedBeforeMs,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/Connection.h"
 #include "models/Soci.h"
@@ -24,10 +25,22 @@ struct RefreshTokenRecord {
     std::optional<int64_t> familyRevokedMs;
 };
 
+// A live family as its owner sees it (GET /api/sessions).
+struct SessionRecord {
+    std::string familyId;
+    int64_t createdMs = 0;
+    int64_t lastUsedMs = 0;  // when its newest token was issued (login or last rotation)
+    int64_t expiresMs = 0;
+    std::optional<std::string> userAgent;  // null for families older than these columns
+    std::optional<std::string> ip;
+};
+
 class RefreshTokenRepository {
   public:
+    // userAgent and ip: as seen at the login; empty ones are stored as NULL.
     void createFamily(soci::session& s, const std::string& familyId, int64_t userId, int64_t nowMs,
-                      int64_t expiresMs) const;
+                      int64_t expiresMs, const std::string& userAgent = "",
+                      const std::string& ip = "") const;
     // The methods of a rotation take a Connection: their statements are prepared once per
     // pooled session.
     void insertToken(Connection& c, const std::string& familyId, const std::string& tokenHash,
@@ -48,9 +61,20 @@ class RefreshTokenRepository {
     // True if the family was live and is now revoked.
     bool revokeFamily(Connection& c, const std::string& familyId, int64_t nowMs,
                       const std::string& reason) const;
-    // Number of families revoked.
+    // Revokes every live family of the user but `keepFamilyId` (none when empty). Returns
+    // the number of families revoked.
     int64_t revokeAllForUser(soci::session& s, int64_t userId, int64_t nowMs,
-                             const std::string& reason) const;
+                             const std::string& reason, const std::string& keepFamilyId = "") const;
+    // Revokes the family if it is the user's and live (not revoked, not expired at nowMs).
+    // True if this call revoked it.
+    bool revokeUserFamily(soci::session& s, int64_t userId, const std::string& familyId,
+                          int64_t nowMs, const std::string& reason) const;
+    // The user's live families at nowMs, newest first, at most `limit`. Reads the user's
+    // families in (user_id, created_ms) index order and, per listed family, its tokens
+    // through their family index; writes nothing (a rotation does not record its time
+    // anywhere else).
+    std::vector<SessionRecord> liveSessions(soci::session& s, int64_t userId, int64_t nowMs,
+                                            int limit) const;
     // Deletes up to `limit` families (with their tokens) that expired before `nowMs` or
     // were revoked before `revokedBeforeMs`. Returns how many.
     int64_t purge(soci::session& s, int64_t nowMs, int64_t revokedBeforeMs, int64_t limit) const;

@@ -10,6 +10,9 @@ constexpr const char* kByEmail =
 constexpr const char* kById =
     "SELECT id, email, password_hash, created_at FROM users WHERE id = :id";
 constexpr const char* kUpdateHash = "UPDATE users SET password_hash = :h WHERE id = :id";
+constexpr const char* kDelete = "DELETE FROM users WHERE id = :id";
+constexpr const char* kListAfter =
+    "SELECT id, email, created_at FROM users WHERE id > :after ORDER BY id LIMIT :n";
 
 std::optional<User> fetchOne(soci::session& s, const char* sql, auto key) {
     User u;
@@ -45,6 +48,24 @@ void UserRepository::updatePasswordHash(soci::session& s, int64_t id,
                                         const std::string& hash) const {
     long long key = id;
     s << kUpdateHash, soci::use(hash), soci::use(key);
+}
+
+bool UserRepository::remove(soci::session& s, int64_t id) const {
+    long long key = id;
+    soci::statement st = (s.prepare << kDelete, soci::use(key));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+}
+
+std::vector<User> UserRepository::listAfter(soci::session& s, int64_t afterId, int limit) const {
+    long long after = afterId, n = limit, id = 0, created = 0;
+    std::string email;
+    soci::statement st = (s.prepare << kListAfter, soci::use(after), soci::use(n), soci::into(id),
+                          soci::into(email), soci::into(created));
+    st.execute();
+    std::vector<User> out;
+    while (st.fetch()) out.push_back(User{id, email, "", created});
+    return out;
 }
 
 }  // namespace authsvc::models

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/Soci.h"
 
@@ -26,6 +27,12 @@ class UserRepository {
     std::optional<User> findByEmail(soci::session& s, const std::string& email) const;
     std::optional<User> findById(soci::session& s, int64_t id) const;
     void updatePasswordHash(soci::session& s, int64_t id, const std::string& hash) const;
+    // Deletes the user and, by ON DELETE CASCADE, their refresh families and tokens.
+    // True if there was such a user.
+    bool remove(soci::session& s, int64_t id) const;
+    // Up to `limit` users with an id above `afterId`, by id, without their password hashes
+    // (keyset pagination: pass the last id seen).
+    std::vector<User> listAfter(soci::session& s, int64_t afterId, int limit) const;
 };
 
 }  // namespace authsvc::models

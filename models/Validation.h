@@ -1,5 +1,5 @@
-// Input rules of API.md shared by the model layer: email normalisation and password
-// length. Pure functions; thread-safe.
+// Input rules of API.md shared by the model layer: email normalisation, password
+// length, the User-Agent a session records. Pure functions; thread-safe.
 #pragma once
 
 #include <optional>
@@ -18,6 +18,12 @@ std::optional<std::string> emailLengthProblem(std::string_view email);
 size_t codePoints(std::string_view utf8);
 // nullopt when valid, else the reason.
 std::optional<std::string> passwordProblem(std::string_view password, int minLength);
+
+// The User-Agent as a session shows it: valid UTF-8 of at most `maxChars` code points.
+// Each byte that does not start a well-formed sequence (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), and each control character (C0, DEL), becomes
+// U+FFFD; the text is then cut after `maxChars` code points, never inside a sequence.
+std::string sanitizeUserAgent(std::string_view raw, size_t maxChars = 200);
 
 constexpr size_t kMaxEmailLength = 254;
 constexpr size_t kMaxPasswordBytes = 1024;

@@ -100,11 +100,13 @@ KeyDef durationKey(std::string path, Millis lo, Millis hi, std::function<void(Co
 }
 
 KeyDef pathListKey(std::string path, std::function<void(Config&, std::vector<std::string>)> f) {
-    KeyDef k{std::move(path), "a non-empty list of paths starting with /", nullptr, true, nullptr};
+    KeyDef k{std::move(path), "a non-empty list of paths starting with / (no space, ?, #, { or })",
+             nullptr, true, nullptr};
     k.setList = [=](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
         if (v.empty()) return "";
         for (auto& p : v) {
-            if (p.empty() || p[0] != '/' || p.find_first_of(" ?#") != std::string::npos) return p;
+            // No braces: "{...}" in a path is a parameter in the route table.
+            if (p.empty() || p[0] != '/' || p.find_first_of(" ?#{}") != std::string::npos) return p;
         }
         f(c, v);
         return std::nullopt;

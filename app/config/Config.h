@@ -86,12 +86,16 @@ struct FixedPaths {
     static constexpr const char* kLogout = "/api/logout";
     static constexpr const char* kLogoutAll = "/api/logout_all";
     static constexpr const char* kMe = "/api/me";
+    static constexpr const char* kPassword = "/api/password";
+    static constexpr const char* kSessions = "/api/sessions";
+    static constexpr const char* kSession = "/api/sessions/{id}";  // one path parameter
     static constexpr const char* kHealthz = "/healthz";
     static constexpr const char* kReadyz = "/readyz";
     static constexpr const char* kMetrics = "/metrics";
     static constexpr const char* kJwks = "/.well-known/jwks.json";
-    static constexpr const char* kAll[] = {kRegister, kLogout, kLogoutAll, kMe,
-                                           kHealthz,  kReadyz, kMetrics,   kJwks};
+    static constexpr const char* kAll[] = {kRegister, kLogout,   kLogoutAll, kMe,
+                                           kPassword, kSessions, kSession,   kHealthz,
+                                           kReadyz,   kMetrics,  kJwks};
 };
 
 struct RoutesConfig {

@@ -3,6 +3,7 @@
 #include <pistache/peer.h>
 #include <spdlog/details/fmt_helper.h>
 
+#include <algorithm>
 #include <string_view>
 
 #include "app/http/ProtocolHandler.h"
@@ -82,7 +83,18 @@ Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
       jsonContentType_(std::make_shared<NamedHeader>("Content-Type", std::string(kJson))) {
     for (size_t i = 0; i < routes_.size(); ++i) {
         metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
-        for (const auto& p : routes_[i].paths) byPath_[p].push_back(i);
+        for (const auto& p : routes_[i].paths) {
+            const size_t slash = p.rfind('/');
+            if (!p.ends_with('}') || p.compare(slash + 1, 1, "{") != 0) {
+                byPath_[p].push_back(i);
+                continue;
+            }
+            const std::string prefix = p.substr(0, slash + 1);
+            auto it = std::find_if(byPrefix_.begin(), byPrefix_.end(),
+                                   [&](const ParamRoutes& r) { return r.prefix == prefix; });
+            if (it == byPrefix_.end()) it = byPrefix_.insert(byPrefix_.end(), {prefix, {}});
+            it->routes.push_back(i);
+        }
     }
 }
 
@@ -95,11 +107,26 @@ std::string Dispatcher::clientAddress(const Http::Request& preq) const {
 }
 
 Dispatcher::Lookup Dispatcher::lookup(const std::string& path, const std::string& method) const {
+    auto it = byPath_.find(path);
+    if (it != byPath_.end()) return choose(it->second, method);
+    for (const auto& r : byPrefix_) {
+        if (path.size() > r.prefix.size() && path.starts_with(r.prefix) &&
+            path.find('/', r.prefix.size()) == std::string::npos) {
+            Lookup out = choose(r.routes, method);
+            out.param = std::string_view(path).substr(r.prefix.size());
+            return out;
+        }
+    }
     Lookup out;
     out.index = Metrics::kUnmatched;
-    auto it = byPath_.find(path);
-    if (it == byPath_.end()) return out;
-    for (size_t i : it->second) {
+    return out;
+}
+
+Dispatcher::Lookup Dispatcher::choose(const std::vector<size_t>& candidates,
+                                      const std::string& method) const {
+    Lookup out;
+    out.index = Metrics::kUnmatched;
+    for (size_t i : candidates) {
         if (routes_[i].method == method) {
             out.route = &routes_[i];
             out.index = metricIndex_[i];
@@ -235,6 +262,10 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
             reply(found.index, resp.header("Allow", found.allow));
         }
         return;
+    }
+    if (!found.param.empty()) req.pathParam = found.param;
+    if (found.route->readsUserAgent) {
+        if (auto ua = headers.tryGet<Http::Header::UserAgent>()) req.userAgent = ua->agent();
     }
     req.body = preq.body();
     // The media type matters only for a body (checkBody: 415); a header lookup is not free.

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -65,11 +66,19 @@ class Dispatcher {
     struct Lookup {
         const Route* route = nullptr;
         size_t index = 0;
-        std::string allow;  // non-empty: the path exists with these methods
+        std::string allow;       // non-empty: the path exists with these methods
+        std::string_view param;  // the parameter segment of a "/prefix/{name}" route's path
+    };
+    // The routes of one "/prefix/{name}" path: they match "/prefix/<one segment>".
+    struct ParamRoutes {
+        std::string prefix;  // with its trailing '/'
+        std::vector<size_t> routes;
     };
     void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
                   Turn& turn);
+    // Fixed paths first (one hash lookup); only when none matches, the few parameter paths.
     Lookup lookup(const std::string& path, const std::string& method) const;
+    Lookup choose(const std::vector<size_t>& candidates, const std::string& method) const;
     // The peer's address, or the one its X-Forwarded-For names when the peer is trusted.
     std::string clientAddress(const Pistache::Http::Request& req) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
@@ -84,6 +93,7 @@ class Dispatcher {
     std::vector<Route> routes_;
     std::vector<size_t> metricIndex_;  // per route
     std::unordered_map<std::string, std::vector<size_t>> byPath_;
+    std::vector<ParamRoutes> byPrefix_;
     DispatcherDeps deps_;
     middleware::RequestIds requestIds_;
     std::atomic<bool> draining_{false};

@@ -1,5 +1,7 @@
 // A route: method, paths, handler, the thread it runs on, and whether it needs a Bearer
-// token. A Bearer route's handler takes an AuthContext, so a protected handler cannot be
+// token. A path may end in one parameter segment, "/api/sessions/{id}": it matches any one
+// non-empty segment there (HttpRequest::pathParam), and only when no fixed path matched.
+// A Bearer route's handler takes an AuthContext, so a protected handler cannot be
 // wired without authentication: the compiler checks it. The transport's view of the route
 // table (app/Routes.h builds the table).
 #pragma once
@@ -32,6 +34,9 @@ struct Route {
     std::vector<std::string> paths;
     RunsOn runsOn;
     std::variant<PublicHandler, BearerHandler> handler;
+    // Set for the routes whose handler reads HttpRequest::userAgent (a header lookup the
+    // other routes do not pay for).
+    bool readsUserAgent = false;
 
     bool needsBearer() const { return std::holds_alternative<BearerHandler>(handler); }
 };

@@ -32,6 +32,10 @@ void Metrics::familiesRevoked(const std::string& reason, int64_t n) {
         revokedReuse_ += uint64_t(n);
     else if (reason == "logout")
         revokedLogout_ += uint64_t(n);
+    else if (reason == "password_change")
+        revokedPasswordChange_ += uint64_t(n);
+    else if (reason == "user_revoked")
+        revokedByUser_ += uint64_t(n);
     else
         revokedLogoutAll_ += uint64_t(n);
 }
@@ -92,7 +96,10 @@ std::string Metrics::render() const {
          "# TYPE authsvc_families_revoked_total counter\n"
       << "authsvc_families_revoked_total{reason=\"reuse\"} " << revokedReuse_ << "\n"
       << "authsvc_families_revoked_total{reason=\"logout\"} " << revokedLogout_ << "\n"
-      << "authsvc_families_revoked_total{reason=\"logout_all\"} " << revokedLogoutAll_ << "\n";
+      << "authsvc_families_revoked_total{reason=\"logout_all\"} " << revokedLogoutAll_ << "\n"
+      << "authsvc_families_revoked_total{reason=\"password_change\"} " << revokedPasswordChange_
+      << "\n"
+      << "authsvc_families_revoked_total{reason=\"user_revoked\"} " << revokedByUser_ << "\n";
     o << "# HELP authsvc_families_purged_total Expired or revoked families deleted.\n"
          "# TYPE authsvc_families_purged_total counter\n"
       << "authsvc_families_purged_total " << purged_ << "\n";

@@ -48,6 +48,7 @@ class Metrics {
     std::atomic<uint64_t> registrationThrottled_{0};
     std::array<std::atomic<uint64_t>, 4> refresh_{};
     std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
+    std::atomic<uint64_t> revokedPasswordChange_{0}, revokedByUser_{0};
 };
 
 }  // namespace authsvc::app

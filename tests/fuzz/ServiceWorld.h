@@ -12,9 +12,11 @@
 #include <memory>
 #include <string>
 
+#include "controllers/AccountController.h"
 #include "controllers/AuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "models/AccountService.h"
 #include "models/AuthService.h"
 #include "models/Database.h"
 #include "models/KeyRing.h"
@@ -52,6 +54,8 @@ struct ServiceWorld {
     std::unique_ptr<models::AuthService> auth;
     std::unique_ptr<controllers::AuthController> authController;
     std::unique_ptr<controllers::UserController> userController;
+    std::unique_ptr<models::AccountService> accounts;
+    std::unique_ptr<controllers::AccountController> accountController;
 
     ServiceWorld(int perIpPerMinute, int perAccountPerMinute)
         : throttle(perIpPerMinute, perAccountPerMinute, clock, kThrottleBytes) {
@@ -71,9 +75,15 @@ struct ServiceWorld {
         authController = std::make_unique<controllers::AuthController>(
             *auth, throttle, registrations, [](controllers::Throttled) {});
         userController = std::make_unique<controllers::UserController>(*auth);
+        accounts = std::make_unique<models::AccountService>(*db, users, tokens, hasher, clock,
+                                                            s.passwordMinLength, observer);
+        accountController =
+            std::make_unique<controllers::AccountController>(*auth, *accounts, throttle, [] {});
         if (!auth->registerUser(kEmail, kPassword)) std::abort();
     }
     ~ServiceWorld() {
+        accountController.reset();
+        accounts.reset();
         userController.reset();
         authController.reset();
         auth.reset();

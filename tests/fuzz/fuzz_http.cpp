@@ -128,8 +128,8 @@ struct HttpWorld {
         log->set_level(spdlog::level::info);  // access lines are built, then dropped
         app::RoutesConfig paths;
         dispatcher = std::make_shared<app::Dispatcher>(
-            app::routeTable(paths, *service.authController, *service.userController, ops,
-                            keysController),
+            app::routeTable(paths, *service.authController, *service.userController,
+                            *service.accountController, ops, keysController),
             app::DispatcherDeps{requireAuth, metrics, log, databasePool, hashingPool,
                                 [&reactors] { reactors.addCurrentThread(); }, kMaxBodyBytes,
                                 trustedProxies});

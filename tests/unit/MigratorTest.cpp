@@ -126,7 +126,7 @@ TEST_F(MigratorTest, EveryTableOfTheSchemaExists) {
         long long count = 0;
         s << "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name IN "
              "('users', 'refresh_families', 'refresh_tokens', 'refresh_tokens_family', "
-             "'refresh_families_user')",
+             "'refresh_families_user_created')",
             soci::into(count);
         return count;
     });

@@ -10,6 +10,7 @@ using authsvc::models::emailLengthProblem;
 using authsvc::models::emailProblem;
 using authsvc::models::normalizeEmail;
 using authsvc::models::passwordProblem;
+using authsvc::models::sanitizeUserAgent;
 
 TEST(ValidationTest, NormalizeTrimsAndLowerCases) {
     EXPECT_EQ(normalizeEmail("  A@Example.COM\t\r\n"), "a@example.com");
@@ -92,6 +93,58 @@ TEST(ValidationTest, PasswordMaximumIs1024Bytes) {
     std::string wide;
     for (int i = 0; i < 600; ++i) wide += "\xC3\xA9";
     EXPECT_EQ(passwordProblem(wide, 8), "password must be at most 1024 bytes");
+}
+
+// ---- the User-Agent a session records ----------------------------------------------------
+
+const std::string kFffd = "\xEF\xBF\xBD";
+
+TEST(UserAgentTest, ShortValidTextIsKeptAsItIs) {
+    EXPECT_EQ(sanitizeUserAgent(""), "");
+    EXPECT_EQ(sanitizeUserAgent("Mozilla/5.0 (X11; Linux x86_64)"),
+              "Mozilla/5.0 (X11; Linux x86_64)");
+    const std::string mixed =
+        "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF";  // 2-4 bytes
+    EXPECT_EQ(sanitizeUserAgent(mixed), mixed);
+}
+
+TEST(UserAgentTest, CutAfterMaxCodePointsNeverInsideASequence) {
+    EXPECT_EQ(sanitizeUserAgent(std::string(300, 'a')), std::string(200, 'a'));
+    EXPECT_EQ(sanitizeUserAgent(std::string(200, 'a')), std::string(200, 'a'));
+    for (const std::string ch : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"}) {
+        std::string in = "ab";
+        for (int i = 0; i < 250; ++i) in += ch;
+        std::string want = "ab";
+        for (int i = 0; i < 198; ++i) want += ch;
+        EXPECT_EQ(sanitizeUserAgent(in), want) << ch.size() << "-byte characters";
+        EXPECT_EQ(sanitizeUserAgent(in, 3), "ab" + ch);
+    }
+    // A sequence that would straddle the cut is left out whole.
+    EXPECT_EQ(sanitizeUserAgent("a\xF0\x9F\x98\x80", 1), "a");
+}
+
+TEST(UserAgentTest, IllFormedBytesBecomeReplacementCharacters) {
+    EXPECT_EQ(sanitizeUserAgent("a\xFF"
+                                "b"),
+              "a" + kFffd + "b");
+    EXPECT_EQ(sanitizeUserAgent("a\xC3"), "a" + kFffd);                   // truncated
+    EXPECT_EQ(sanitizeUserAgent("\xE2\x82"), kFffd + kFffd);              // truncated
+    EXPECT_EQ(sanitizeUserAgent("\xC0\xAF"), kFffd + kFffd);              // overlong '/'
+    EXPECT_EQ(sanitizeUserAgent("\xE0\x80\xAF"), kFffd + kFffd + kFffd);  // overlong
+    EXPECT_EQ(sanitizeUserAgent("\xED\xA0\x80"), kFffd + kFffd + kFffd);  // surrogate
+    EXPECT_EQ(sanitizeUserAgent("\xF4\x90\x80\x80"), kFffd + kFffd + kFffd + kFffd);  // > U+10FFFF
+    EXPECT_EQ(sanitizeUserAgent("\x80x"), kFffd + "x");    // lone continuation
+    EXPECT_EQ(sanitizeUserAgent("\xC3(x"), kFffd + "(x");  // bad continuation
+    // The edges that are valid.
+    EXPECT_EQ(sanitizeUserAgent("\xED\x9F\xBF"), "\xED\x9F\xBF");          // U+D7FF
+    EXPECT_EQ(sanitizeUserAgent("\xF4\x8F\xBF\xBF"), "\xF4\x8F\xBF\xBF");  // U+10FFFF
+    // Each replacement counts as one character.
+    EXPECT_EQ(sanitizeUserAgent(std::string(300, '\xFF')).size(), 200 * kFffd.size());
+}
+
+TEST(UserAgentTest, ControlCharactersAreReplaced) {
+    EXPECT_EQ(sanitizeUserAgent(std::string("a\0b", 3)), "a" + kFffd + "b");
+    EXPECT_EQ(sanitizeUserAgent("a\tb\x1b[31m\x7f"), "a" + kFffd + "b" + kFffd + "[31m" + kFffd);
 }
 
 }  // namespace
