@@ -13,6 +13,7 @@
 #include "app/Metrics.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
+#include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
@@ -25,6 +26,8 @@
 #include "models/Database.h"
 #include "models/KeyRing.h"
 #include "models/Migrator.h"
+#include "models/UserAdminService.h"
+#include "models/Validation.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::app {
@@ -197,7 +200,9 @@ struct Application::Parts {
           tokens({c.jwt.issuer, c.jwt.audience, c.jwt.accessTtl.count()}, keys, clock),
           verifier({c.jwt.issuer, c.jwt.audience, c.jwt.leeway}, keys.source(), clock),
           observer(metrics, *log),
-          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer) {}
+          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
+               c.refresh.acceptAccessToken ? &verifier : nullptr),
+          userAdmin(db, userRepo) {}
 
     verify::SystemClock clock;
     models::Database db;
@@ -211,6 +216,7 @@ struct Application::Parts {
     Metrics metrics;
     ObservingMetrics observer;
     models::AuthService auth;
+    models::UserAdminService userAdmin;
 };
 
 Application::Application(Config config, bool server)
@@ -306,8 +312,9 @@ int Application::serve(const sigset_t& signals) {
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); });
-    auto routes =
-        routeTable(config_.routes, authController, userController, opsController, keysController);
+    controllers::AdminController adminController(p.userAdmin);
+    auto routes = routeTable(config_.routes, authController, userController, opsController,
+                             keysController, adminController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
@@ -319,8 +326,8 @@ int Application::serve(const sigset_t& signals) {
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
         std::move(routes),
-        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool,
-                       reactors, config_.server.maxBodyBytes, trustedProxies});
+        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool, reactors,
+                       config_.server.maxBodyBytes, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);
@@ -396,6 +403,34 @@ int Application::revokeUser(const std::string& email) {
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "authsvc: user revoke failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int Application::changeRole(const std::string& email, const std::string& role, bool grant) {
+    auto& p = *parts_;
+    const char* command = grant ? "user role add" : "user role remove";
+    try {
+        p.migrator.migrate();
+        auto changed =
+            grant ? p.userAdmin.grantRole(email, role) : p.userAdmin.removeRole(email, role);
+        if (!changed) {
+            std::cerr << "authsvc: " << changed.error().message << "\n";
+            return 1;
+        }
+        const std::string who = models::normalizeEmail(email);
+        if (grant) {
+            std::cout << (*changed ? "granted role " + role + " to " + who
+                                   : who + " already has role " + role)
+                      << "\n";
+        } else {
+            std::cout << (*changed ? "removed role " + role + " from " + who
+                                   : who + " does not have role " + role)
+                      << "\n";
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: " << command << " failed: " << e.what() << "\n";
         return 1;
     }
 }

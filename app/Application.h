@@ -24,6 +24,10 @@ class Application {
     int migrate(bool statusOnly);
     int addUser(const std::string& email, const std::string& password);
     int revokeUser(const std::string& email);
+    // `user role add|remove`: 0 also when nothing changed (the user already had the role,
+    // or did not); 1 for an unknown email, an invalid role name, or a database failure.
+    // Tokens show the change from the user's next login or refresh on.
+    int changeRole(const std::string& email, const std::string& role, bool grant);
 
   private:
     void reloadKeys();

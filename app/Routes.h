@@ -1,6 +1,7 @@
 // The route table: every method, path, handler, the thread it runs on, and whether it
-// needs a Bearer token. A Bearer route's handler takes an AuthContext, so a protected
-// handler cannot be wired without authentication: the compiler checks it.
+// needs a Bearer token, and which role that token must carry. A Bearer route's handler
+// takes an AuthContext, so a protected handler cannot be wired without authentication:
+// the compiler checks it; only a Bearer route can require a role.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "app/Config.h"
+#include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
 #include "controllers/Http.h"
 #include "controllers/KeysController.h"
@@ -30,18 +32,33 @@ using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthC
 // registrations does not queue ahead of logins.
 enum class RunsOn { Reactor, DatabasePool, HashingPool, HashingPoolDeferred };
 
+// A role a Bearer route requires, e.g. Role{"admin"}.
+struct Role {
+    std::string name;
+};
+
+// A Bearer route's handler and the role its token's `roles` claim must list (empty name:
+// any valid token). The dispatcher checks both before the handler runs: no token or a bad
+// one is 401 (400 for a malformed header), a valid token without the role
+// 403 insufficient_scope.
+struct BearerRoute {
+    BearerHandler handler;
+    Role requiredRole;
+};
+
 struct Route {
     std::string name;  // for metrics and logs
     std::string method;
     std::vector<std::string> paths;
     RunsOn runsOn;
-    std::variant<PublicHandler, BearerHandler> handler;
+    std::variant<PublicHandler, BearerRoute> handler;
 
-    bool needsBearer() const { return std::holds_alternative<BearerHandler>(handler); }
+    bool needsBearer() const { return std::holds_alternative<BearerRoute>(handler); }
 };
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
                               controllers::UserController& users, controllers::OpsController& ops,
-                              controllers::KeysController& keys);
+                              controllers::KeysController& keys,
+                              controllers::AdminController& admin);
 
 }  // namespace authsvc::app

@@ -1,4 +1,5 @@
-// authsvc: serve | migrate [status] | user add|revoke EMAIL | keys generate|list|jwks.
+// authsvc: serve | migrate [status] | user add|revoke EMAIL | user role add|remove EMAIL ROLE
+// | keys generate|list|jwks.
 #include <signal.h>
 #include <unistd.h>
 
@@ -49,6 +50,15 @@ int main(int argc, char** argv) {
     userAdd->add_option("email", email, "the user's email")->required();
     auto* userRevoke = user->add_subcommand("revoke", "revoke every session of a user");
     userRevoke->add_option("email", email, "the user's email")->required();
+    auto* userRole = user->add_subcommand("role", "grant or remove a role (next refresh on)");
+    userRole->require_subcommand(1);
+    std::string role;
+    auto* roleAdd = userRole->add_subcommand("add", "grant ROLE to the user");
+    auto* roleRemove = userRole->add_subcommand("remove", "remove ROLE from the user");
+    for (auto* sub : {roleAdd, roleRemove}) {
+        sub->add_option("email", email, "the user's email")->required();
+        sub->add_option("role", role, "the role: [a-z0-9_:.-]{1,64}")->required();
+    }
     auto* keys = cli.add_subcommand("keys", "signing keys in jwt.keys_dir");
     keys->require_subcommand(1);
     std::string algorithm = "ES256";
@@ -82,6 +92,8 @@ int main(int argc, char** argv) {
         if (*migrate) return app.migrate(migrateWhat == "status");
         if (*userAdd) return app.addUser(email, readPassword());
         if (*userRevoke) return app.revokeUser(email);
+        if (*roleAdd) return app.changeRole(email, role, true);
+        if (*roleRemove) return app.changeRole(email, role, false);
     } catch (const authsvc::app::ConfigError& e) {
         std::cerr << "authsvc: config error: " << e.what() << "\n";
         return 2;

@@ -24,6 +24,16 @@ struct HttpRequest {
     // pool, and for every request while the access log is on; else empty.
     std::string clientIp;
     std::string requestId;
+    // The query string's parameters as Pistache parsed them (not percent-decoded; a name
+    // given twice keeps one value).
+    std::vector<std::pair<std::string, std::string>> query;
+
+    const std::string* queryParam(std::string_view name) const {
+        for (const auto& [k, v] : query) {
+            if (k == name) return &v;
+        }
+        return nullptr;
+    }
 };
 
 // Handed to handlers of Bearer routes only: its presence is checked by the compiler.

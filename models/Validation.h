@@ -1,5 +1,5 @@
-// Input rules of API.md shared by the model layer: email normalisation and password
-// length. Pure functions; thread-safe.
+// Input rules of API.md shared by the model layer: email normalisation, password
+// length, role names. Pure functions; thread-safe.
 #pragma once
 
 #include <optional>
@@ -19,6 +19,10 @@ size_t codePoints(std::string_view utf8);
 // nullopt when valid, else the reason.
 std::optional<std::string> passwordProblem(std::string_view password, int minLength);
 
+// nullopt when `role` is a role name ([a-z0-9_:.-]{1,64}), else the reason.
+std::optional<std::string> roleProblem(std::string_view role);
+
+constexpr size_t kMaxRoleLength = 64;
 constexpr size_t kMaxEmailLength = 254;
 constexpr size_t kMaxPasswordBytes = 1024;
 
