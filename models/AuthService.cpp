@@ -210,7 +210,7 @@ Result<TokenPair> AuthService::renew(const std::string& presented) {
     const verify::AccessClaims& claims = *verified.claims;
     const int64_t now = clock_.nowMs();
     // The verifier allows the clock leeway past exp; a renewal never does.
-    if (now >= claims.exp * 1000) return refuse("Access token has expired");
+    if (now / 1000 >= claims.exp) return refuse("Access token has expired");
     if (claims.sid.empty()) return refuse("Access token without a session");
     auto family = db_.read([&](Connection& c) { return tokens_.liveFamily(c, claims.sid, now); });
     if (!family || std::to_string(family->userId) != claims.sub) {
