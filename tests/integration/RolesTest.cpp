@@ -97,7 +97,8 @@ TEST_F(RolesTest, TheRoleCheckComesAfterAuthentication) {
 
 TEST_F(RolesTest, CliRefusesInvalidRolesAndUnknownUsers) {
     const auto [email, id] = newUser();
-    for (const std::string bad : {"Admin", "", "has space", std::string(65, 'a'), "é"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"Admin", "", "has space", std::string(65, 'a'), "é"}) {
         const CommandResult r = role("add", email, bad);
         EXPECT_NE(r.exitCode, 0) << "role '" << bad << "' accepted: " << r.out;
         EXPECT_FALSE(r.err.empty());
@@ -145,7 +146,9 @@ TEST_F(RolesTest, PaginationWalks250UsersWithoutDuplicatesOrGaps) {
             EXPECT_FALSE(u.contains("password_hash"));
         }
         next = body["next"];
-        if (!next.is_null()) EXPECT_EQ(next.get<long long>(), seen.back());
+        if (!next.is_null()) {
+            EXPECT_EQ(next.get<long long>(), seen.back());
+        }
         ++pages;
     }
     EXPECT_TRUE(next.is_null()) << "the walk did not end";

@@ -26,11 +26,12 @@ using authsvc::verify::ManualClock;
 using nlohmann::json;
 
 TEST(RoleNameTest, FollowsTheRule) {
-    for (const std::string ok : {"admin", "a", "billing:read", "x.y-z_0", std::string(64, 'r')}) {
+    for (const std::string& ok :
+         std::vector<std::string>{"admin", "a", "billing:read", "x.y-z_0", std::string(64, 'r')}) {
         EXPECT_FALSE(roleProblem(ok)) << ok;
     }
-    for (const std::string bad :
-         {"", "Admin", "has space", "a/b", "é", std::string(65, 'r'), std::string("a\0b", 3)}) {
+    for (const std::string& bad : std::vector<std::string>{
+             "", "Admin", "has space", "a/b", "é", std::string(65, 'r'), std::string("a\0b", 3)}) {
         EXPECT_TRUE(roleProblem(bad)) << bad;
     }
 }
