@@ -15,6 +15,7 @@
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
 #include "controllers/AccountController.h"
+#include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
@@ -29,6 +30,7 @@
 #include "models/LoginThrottle.h"
 #include "models/Migrator.h"
 #include "models/RegistrationLimit.h"
+#include "models/UserAdminService.h"
 #include "models/Validation.h"
 #include "verify/Verifier.h"
 
@@ -88,8 +90,10 @@ struct Application::Parts {
           tokens({c.jwt.issuer, c.jwt.audience, c.jwt.accessTtl.count()}, keys, clock),
           verifier({c.jwt.issuer, c.jwt.audience, c.jwt.leeway}, keys.source(), clock),
           observer(metrics, *log),
-          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer),
-          accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer) {}
+          auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
+               c.refresh.acceptAccessToken ? &verifier : nullptr),
+          accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer),
+          userAdmin(db, userRepo) {}
 
     verify::SystemClock clock;
     models::Database db;
@@ -104,6 +108,7 @@ struct Application::Parts {
     ObservingMetrics observer;
     models::AuthService auth;
     models::AccountService accounts;
+    models::UserAdminService userAdmin;
 };
 
 Application::Application(Config config, bool server)
@@ -199,8 +204,9 @@ int Application::serve(const sigset_t& signals) {
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); });
+    controllers::AdminController adminController(p.userAdmin);
     auto routes = routeTable(config_.routes, authController, userController, accountController,
-                             opsController, keysController);
+                             opsController, keysController, adminController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
@@ -336,6 +342,34 @@ int Application::listUsers(int limit) {
         if (more) std::cerr << "authsvc: more users than --limit " << limit << "\n";
         return 0;
     });
+}
+
+int Application::changeRole(const std::string& email, const std::string& role, bool grant) {
+    auto& p = *parts_;
+    const char* command = grant ? "user role add" : "user role remove";
+    try {
+        p.migrator.migrate();
+        auto changed =
+            grant ? p.userAdmin.grantRole(email, role) : p.userAdmin.removeRole(email, role);
+        if (!changed) {
+            std::cerr << "authsvc: " << changed.error().message << "\n";
+            return 1;
+        }
+        const std::string who = models::normalizeEmail(email);
+        if (grant) {
+            std::cout << (*changed ? "granted role " + role + " to " + who
+                                   : who + " already has role " + role)
+                      << "\n";
+        } else {
+            std::cout << (*changed ? "removed role " + role + " from " + who
+                                   : who + " does not have role " + role)
+                      << "\n";
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: " << command << " failed: " << e.what() << "\n";
+        return 1;
+    }
 }
 
 }  // namespace authsvc::app

@@ -31,6 +31,10 @@ class Application {
     // One line a user, by id: "ID EMAIL CREATED_AT" (RFC 3339 UTC), space-separated; at
     // most `limit` lines (stderr says when there are more).
     int listUsers(int limit);
+    // `user role add|remove`: 0 also when nothing changed (the user already had the role,
+    // or did not); 1 for an unknown email, an invalid role name, or a database failure.
+    // Tokens show the change from the user's next login or refresh on.
+    int changeRole(const std::string& email, const std::string& role, bool grant);
 
   private:
     void reloadKeys();

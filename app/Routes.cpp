@@ -7,17 +7,22 @@ template <typename C>
 PublicHandler pub(HttpResponse (C::*fn)(const HttpRequest&), C& c) {
     return [fn, &c](const HttpRequest& r) { return (c.*fn)(r); };
 }
+// A Bearer route; with a role, only tokens listing it reach the handler.
 template <typename C>
-BearerHandler bearer(HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c) {
-    return [fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); };
+BearerRoute bearer(HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c,
+                   Role role = {}) {
+    return {[fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); },
+            std::move(role)};
 }
 }  // namespace
 
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
                               controllers::UserController& users,
                               controllers::AccountController& accounts,
-                              controllers::OpsController& ops, controllers::KeysController& keys) {
+                              controllers::OpsController& ops, controllers::KeysController& keys,
+                              controllers::AdminController& admin) {
     using controllers::AccountController;
+    using controllers::AdminController;
     using controllers::AuthController;
     using controllers::KeysController;
     using controllers::OpsController;
@@ -26,7 +31,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
     constexpr bool kUserAgent = true;
     // clang-format off
     return {
-        // name        method  paths                  runs on       handler (bearer = needs a token)
+        // name        method  paths                  runs on       handler (bearer = needs a token, with a role if named)
         {"register",   "POST", {FixedPaths::kRegister},     HashingPoolDeferred, pub(&AuthController::registerUser, auth)},
         {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth), kUserAgent},
         {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
@@ -42,6 +47,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
         {"readyz",     "GET",  {FixedPaths::kReadyz},     DatabasePool, pub(&OpsController::readyz, ops)},
         {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},
         {"jwks",       "GET",  {FixedPaths::kJwks},        Reactor,      pub(&KeysController::jwks, keys)},
+        {"admin_users", "GET", {FixedPaths::kAdminUsers},  DatabasePool, bearer(&AdminController::users, admin, Role{"admin"})},
     };
     // clang-format on
 }

@@ -1,5 +1,6 @@
 // The route table: every route the service serves, wired to its controller (the types,
-// and how a path parameter such as "/api/sessions/{id}" matches, are in app/http/Route.h).
+// how a path parameter such as "/api/sessions/{id}" matches, and how a route requires a
+// role, are in app/http/Route.h).
 #pragma once
 
 #include <vector>
@@ -7,6 +8,7 @@
 #include "app/config/Config.h"
 #include "app/http/Route.h"
 #include "controllers/AccountController.h"
+#include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
@@ -17,6 +19,7 @@ namespace authsvc::app {
 std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
                               controllers::UserController& users,
                               controllers::AccountController& accounts,
-                              controllers::OpsController& ops, controllers::KeysController& keys);
+                              controllers::OpsController& ops, controllers::KeysController& keys,
+                              controllers::AdminController& admin);
 
 }  // namespace authsvc::app

@@ -1,4 +1,5 @@
 // authsvc: serve | migrate [status] | user add|revoke|delete|set-password EMAIL | user list
+// | user role add|remove EMAIL ROLE
 // | keys generate|list|jwks.
 #include <signal.h>
 #include <unistd.h>
@@ -60,6 +61,15 @@ int main(int argc, char** argv) {
     auto* userList = user->add_subcommand("list", "one line a user, by id: id email created_at");
     userList->add_option("--limit", listLimit, "at most this many users (default 100)")
         ->check(CLI::Range(1, 1000000));
+    auto* userRole = user->add_subcommand("role", "grant or remove a role (next refresh on)");
+    userRole->require_subcommand(1);
+    std::string role;
+    auto* roleAdd = userRole->add_subcommand("add", "grant ROLE to the user");
+    auto* roleRemove = userRole->add_subcommand("remove", "remove ROLE from the user");
+    for (auto* sub : {roleAdd, roleRemove}) {
+        sub->add_option("email", email, "the user's email")->required();
+        sub->add_option("role", role, "the role: [a-z0-9_:.-]{1,64}")->required();
+    }
     auto* keys = cli.add_subcommand("keys", "signing keys in jwt.keys_dir");
     keys->require_subcommand(1);
     std::string algorithm = "ES256";
@@ -96,6 +106,8 @@ int main(int argc, char** argv) {
         if (*userDelete) return app.deleteUser(email);
         if (*userSetPassword) return app.setPassword(email, readPassword());
         if (*userList) return app.listUsers(listLimit);
+        if (*roleAdd) return app.changeRole(email, role, true);
+        if (*roleRemove) return app.changeRole(email, role, false);
     } catch (const authsvc::app::ConfigError& e) {
         std::cerr << "authsvc: config error: " << e.what() << "\n";
         return 2;

@@ -23,13 +23,18 @@ nlohmann::json userJson(const models::User& user) {
 // without building a json object for every login and refresh.
 HttpResponse tokenResponse(const models::TokenPair& pair) {
     HttpResponse r;
-    r.body.reserve(pair.accessToken.size() + pair.refreshToken.size() + 128);
+    r.body.reserve(2 * pair.accessToken.size() + pair.refreshToken.size() + 128);
     r.body.append(R"({"access_token":)");
     models::appendJsonString(r.body, pair.accessToken);
     r.body.append(R"(,"expires_in":)").append(std::to_string(pair.expiresIn));
-    r.body.append(R"(,"refresh_expires_in":)").append(std::to_string(pair.refreshExpiresIn));
-    r.body.append(R"(,"refresh_token":)");
-    models::appendJsonString(r.body, pair.refreshToken);
+    if (!pair.refreshToken.empty()) {
+        r.body.append(R"(,"refresh_expires_in":)").append(std::to_string(pair.refreshExpiresIn));
+        r.body.append(R"(,"refresh_token":)");
+        models::appendJsonString(r.body, pair.refreshToken);
+    }
+    // The seed's clients read the access token as "token".
+    r.body.append(R"(,"token":)");
+    models::appendJsonString(r.body, pair.accessToken);
     r.body.append(R"(,"token_type":"Bearer"})");
     return noStore(r);
 }

@@ -42,7 +42,8 @@ class AuthController {
     std::function<void(Throttled)> onThrottled_;
 };
 
-// The body of login and refresh responses.
+// The body of login and refresh responses: access_token (also as "token"), expires_in,
+// token_type, and refresh_token with refresh_expires_in unless the pair has none.
 HttpResponse tokenResponse(const models::TokenPair& pair);
 // {"id", "email", "created_at"} with created_at as RFC 3339 UTC.
 nlohmann::json userJson(const models::User& user);

@@ -24,6 +24,7 @@ int statusOf(ErrorCode code) {
         case ErrorCode::InvalidGrant:
             return 401;
         case ErrorCode::RegistrationClosed:
+        case ErrorCode::InsufficientScope:
             return 403;
         case ErrorCode::NotFound:
             return 404;
@@ -60,6 +61,8 @@ const char* errorCodeName(ErrorCode code) {
             return "invalid_grant";
         case ErrorCode::RegistrationClosed:
             return "registration_closed";
+        case ErrorCode::InsufficientScope:
+            return "insufficient_scope";
         case ErrorCode::NotFound:
             return "not_found";
         case ErrorCode::MethodNotAllowed:
@@ -100,6 +103,9 @@ HttpResponse errorResponse(const models::Error& error) {
         case ErrorCode::InvalidToken:
             r.header("WWW-Authenticate",
                      bearerChallenge(verify::ErrorCode::InvalidToken, error.message));
+            break;
+        case ErrorCode::InsufficientScope:
+            r.header("WWW-Authenticate", bearerChallenge(verify::ErrorCode::InsufficientScope));
             break;
         case ErrorCode::TooManyRequests:
         case ErrorCode::Unavailable:

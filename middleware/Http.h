@@ -29,6 +29,16 @@ struct HttpRequest {
     // The last segment of a path like "/api/sessions/{id}" as sent (not percent-decoded);
     // empty for routes with a fixed path.
     std::string pathParam;
+    // The query string's parameters as Pistache parsed them (not percent-decoded; a name
+    // given twice keeps one value).
+    std::vector<std::pair<std::string, std::string>> query;
+
+    const std::string* queryParam(std::string_view name) const {
+        for (const auto& [k, v] : query) {
+            if (k == name) return &v;
+        }
+        return nullptr;
+    }
 };
 
 // Handed to handlers of Bearer routes only: its presence is checked by the compiler.

@@ -16,9 +16,17 @@ models::Result<middleware::AuthContext> RequireAuth::authenticate(
         case verify::ErrorCode::InvalidRequest:
             return makeError(ErrorCode::BearerMalformed, std::move(v.error.description));
         case verify::ErrorCode::InvalidToken:
+        case verify::ErrorCode::InsufficientScope:  // not a verification outcome
             break;
     }
     return makeError(ErrorCode::InvalidToken, std::move(v.error.description));
+}
+
+std::optional<models::Error> missingRole(const middleware::AuthContext& ctx,
+                                         const std::string& role) {
+    if (role.empty() || ctx.claims().hasRole(role)) return std::nullopt;
+    return makeError(ErrorCode::InsufficientScope,
+                     "This resource requires the role '" + role + "'");
 }
 
 }  // namespace authsvc::middleware

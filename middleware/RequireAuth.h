@@ -1,7 +1,8 @@
 // RequireAuth: the Bearer check of RFC 6750 in front of protected routes, through the
 // verify library's Verifier (the same path other services link). No header:
 // 401 missing_token; not "Bearer <b64token>": 400 invalid_request; a token that fails
-// verification: 401 invalid_token. Never touches the database. Thread-safe.
+// verification: 401 invalid_token; then a route's required role (missingRole):
+// 403 insufficient_scope. Never touches the database. Thread-safe.
 #pragma once
 
 #include <optional>
@@ -22,5 +23,10 @@ class RequireAuth {
   private:
     const verify::Verifier& verifier_;
 };
+
+// The role check of a Bearer route, after authenticate(): nullopt when `role` is empty or
+// the token's roles list it, else InsufficientScope (403 with error="insufficient_scope").
+std::optional<models::Error> missingRole(const middleware::AuthContext& ctx,
+                                         const std::string& role);
 
 }  // namespace authsvc::middleware

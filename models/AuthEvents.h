@@ -8,7 +8,8 @@
 
 namespace authsvc::models {
 
-enum class RefreshOutcome { Rotated, Retried, Reused, Invalid };
+// Renewed: an access token (not a refresh token) was traded for a new access token.
+enum class RefreshOutcome { Rotated, Retried, Reused, Invalid, Renewed };
 
 // Notified of security-relevant events (metrics and logs live in app/).
 class AuthObserver {

@@ -1,5 +1,6 @@
 #include "models/AuthService.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "models/Validation.h"
@@ -27,7 +28,13 @@ struct RotationResult {
     std::string familyId;
     int64_t userId = 0;
     int64_t familyExpiresMs = 0;
+    std::vector<std::string> roles;
 };
+
+// A JWS compact serialization has exactly two dots; a refresh token (base64url) none.
+bool looksLikeJws(const std::string& token) {
+    return std::count(token.begin(), token.end(), '.') == 2;
+}
 
 }  // namespace
 
@@ -40,7 +47,8 @@ bool isWellFormedRefreshToken(const std::string& token) {
 AuthService::AuthService(Database& db, const UserRepository& users,
                          const RefreshTokenRepository& tokens, const PasswordHasher& hasher,
                          const TokenService& tokenService, const verify::Clock& clock,
-                         AuthSettings settings, AuthObserver& observer)
+                         AuthSettings settings, AuthObserver& observer,
+                         const verify::Verifier* accessTokens)
     : db_(db),
       users_(users),
       tokens_(tokens),
@@ -49,7 +57,8 @@ AuthService::AuthService(Database& db, const UserRepository& users,
       clock_(clock),
       settings_(std::move(settings)),
       observer_(observer),
-      successorMac_(crypto::sha256("authsvc refresh successor v1\n" + settings_.successorKey)) {}
+      successorMac_(crypto::sha256("authsvc refresh successor v1\n" + settings_.successorKey)),
+      accessTokens_(accessTokens) {}
 
 Result<User> AuthService::registerUser(const std::string& rawEmail, const std::string& password,
                                        bool operatorOverride) {
@@ -87,12 +96,14 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
     std::string refresh = crypto::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
     const int64_t now = clock_.nowMs();
     const int64_t expires = now + settings_.refreshTtlMs;
+    std::vector<std::string> roles;
     db_.write([&](Connection& s) {
         if (!rehashed.empty()) users_.updatePasswordHash(s, user->id, rehashed);
         tokens_.createFamily(s, familyId, user->id, now, expires, userAgent, client.ip);
         tokens_.insertToken(s, familyId, crypto::sha256(refresh), std::nullopt, now);
+        roles = users_.roles(s, user->id);
     });
-    return issuePair(user->id, familyId, std::move(refresh), expires, now);
+    return issuePair(user->id, familyId, roles, std::move(refresh), expires, now);
 }
 
 std::string AuthService::deriveSuccessor(const std::string& presented) const {
@@ -101,6 +112,7 @@ std::string AuthService::deriveSuccessor(const std::string& presented) const {
 
 Result<TokenPair> AuthService::refresh(const std::string& presented) {
     if (!isWellFormedRefreshToken(presented)) {
+        if (accessTokens_ && looksLikeJws(presented)) return renew(presented);
         observer_.onRefresh(RefreshOutcome::Invalid);
         return invalidGrant("Malformed refresh token");
     }
@@ -117,7 +129,7 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
             [&](Connection& s) { return tokens_.rotateIfFresh(s, hash, successorHash, now); });
         if (rotated) {
             observer_.onRefresh(RefreshOutcome::Rotated);
-            return issuePair(rotated->userId, rotated->familyId, successor,
+            return issuePair(rotated->userId, rotated->familyId, rotated->roles, successor,
                              rotated->familyExpiresMs, now);
         }
     }
@@ -134,6 +146,7 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
         out.familyId = rec->familyId;
         out.userId = rec->userId;
         out.familyExpiresMs = rec->familyExpiresMs;
+        out.roles = std::move(rec->roles);
         if (rec->familyRevokedMs) return refuse("Refresh token has been revoked");
         if (now >= rec->familyExpiresMs) return refuse("Refresh token has expired");
 
@@ -176,15 +189,36 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
     switch (r.outcome) {
         case RefreshOutcome::Rotated:
         case RefreshOutcome::Retried:
-            return issuePair(r.userId, r.familyId, successor, r.familyExpiresMs, now);
+            return issuePair(r.userId, r.familyId, r.roles, successor, r.familyExpiresMs, now);
         case RefreshOutcome::Reused:
             observer_.onReuseDetected(r.familyId, r.userId);
             observer_.onFamiliesRevoked(1, "reuse");
             return invalidGrant(r.reason);
         case RefreshOutcome::Invalid:
+        case RefreshOutcome::Renewed:  // not an outcome of a rotation
             break;
     }
     return invalidGrant(r.reason);
+}
+
+Result<TokenPair> AuthService::renew(const std::string& presented) {
+    auto refuse = [this](std::string why) -> Result<TokenPair> {
+        observer_.onRefresh(RefreshOutcome::Invalid);
+        return invalidGrant(std::move(why));
+    };
+    const verify::Verified verified = accessTokens_->verifyToken(presented);
+    if (!verified) return refuse("Invalid access token: " + verified.error.description);
+    const verify::AccessClaims& claims = *verified.claims;
+    const int64_t now = clock_.nowMs();
+    // The verifier allows the clock leeway past exp; a renewal never does.
+    if (now / 1000 >= claims.exp) return refuse("Access token has expired");
+    if (claims.sid.empty()) return refuse("Access token without a session");
+    auto family = db_.read([&](Connection& c) { return tokens_.liveFamily(c, claims.sid, now); });
+    if (!family || std::to_string(family->userId) != claims.sub) {
+        return refuse("The session has ended");
+    }
+    observer_.onRefresh(RefreshOutcome::Renewed);
+    return issuePair(family->userId, claims.sid, family->roles, "", family->expiresMs, now);
 }
 
 void AuthService::logout(const std::string& presented) {
@@ -232,10 +266,10 @@ int64_t AuthService::purgeBatch(int64_t limit) {
 }
 
 TokenPair AuthService::issuePair(int64_t userId, const std::string& familyId,
-                                 std::string refreshToken, int64_t familyExpiresMs,
-                                 int64_t nowMs) const {
+                                 const std::vector<std::string>& roles, std::string refreshToken,
+                                 int64_t familyExpiresMs, int64_t nowMs) const {
     TokenPair p;
-    p.accessToken = tokenService_.issue(std::to_string(userId), familyId);
+    p.accessToken = tokenService_.issue(std::to_string(userId), familyId, roles);
     p.expiresIn = tokenService_.accessTtlSeconds();
     p.refreshToken = std::move(refreshToken);
     p.refreshExpiresIn = std::max<int64_t>(0, (familyExpiresMs - nowMs) / 1000);

@@ -11,10 +11,16 @@
 // token revokes the whole family. On SQLite, concurrent rotations share one transaction
 // (Database::writeTogether: group commit, each isolated in a savepoint); a rotation is
 // answered only after its transaction committed.
+//
+// Access tokens carry the user's roles as read from the database when they are issued
+// (login, every refresh): a role granted or removed shows from the next refresh on.
+// With an access-token verifier (refresh.accept_access_token), refresh() also renews a
+// still-valid access token of a live family: a new access token, no refresh token.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/AuthEvents.h"
 #include "models/Crypto.h"
@@ -25,6 +31,7 @@
 #include "models/TokenService.h"
 #include "models/UserRepository.h"
 #include "verify/Clock.h"
+#include "verify/Verifier.h"
 
 namespace authsvc::models {
 
@@ -40,7 +47,7 @@ struct AuthSettings {
 struct TokenPair {
     std::string accessToken;
     int64_t expiresIn = 0;
-    std::string refreshToken;
+    std::string refreshToken;  // empty when an access token was renewed
     int64_t refreshExpiresIn = 0;
 };
 
@@ -55,7 +62,8 @@ class AuthService {
   public:
     AuthService(Database& db, const UserRepository& users, const RefreshTokenRepository& tokens,
                 const PasswordHasher& hasher, const TokenService& tokenService,
-                const verify::Clock& clock, AuthSettings settings, AuthObserver& observer);
+                const verify::Clock& clock, AuthSettings settings, AuthObserver& observer,
+                const verify::Verifier* accessTokens = nullptr);
 
     // operatorOverride: an operator adds the user even while registration is closed.
     Result<User> registerUser(const std::string& rawEmail, const std::string& password,
@@ -68,6 +76,8 @@ class AuthService {
     // new hash of the password, in the family's transaction: that login costs one more hash.
     Result<TokenPair> login(const std::string& rawEmail, const std::string& password,
                             const LoginClient& client = {});
+    // `presented`: a refresh token; or, with an access-token verifier, an access token (a
+    // JWS: two dots, which a refresh token never has) to renew.
     Result<TokenPair> refresh(const std::string& presented);
     // Revokes the token's family if the token is known; silent otherwise (idempotent).
     void logout(const std::string& presented);
@@ -81,8 +91,12 @@ class AuthService {
 
   private:
     // nowMs: the time the operation was decided at, so refresh_expires_in is exact.
-    TokenPair issuePair(int64_t userId, const std::string& familyId, std::string refreshToken,
+    TokenPair issuePair(int64_t userId, const std::string& familyId,
+                        const std::vector<std::string>& roles, std::string refreshToken,
                         int64_t familyExpiresMs, int64_t nowMs) const;
+    // A new access token of the family of the access token `presented`: the token fully
+    // verified and unexpired (exp is not stretched by the leeway), its family live.
+    Result<TokenPair> renew(const std::string& presented);
     std::string deriveSuccessor(const std::string& presented) const;
 
     Database& db_;
@@ -94,6 +108,7 @@ class AuthService {
     AuthSettings settings_;
     AuthObserver& observer_;
     crypto::HmacSha256 successorMac_;
+    const verify::Verifier* accessTokens_;  // null: access tokens are not renewed
 };
 
 // True for a string that has the shape of our refresh tokens (43 base64url chars).

@@ -19,6 +19,7 @@ enum class ErrorCode {
     InvalidCredentials,    // 401 invalid_credentials
     InvalidGrant,          // 401 invalid_grant
     RegistrationClosed,    // 403 registration_closed
+    InsufficientScope,     // 403 insufficient_scope + WWW-Authenticate (a required role)
     NotFound,              // 404 not_found
     MethodNotAllowed,      // 405 method_not_allowed
     EmailTaken,            // 409 email_taken

@@ -1,6 +1,7 @@
 #include "models/RefreshTokenRepository.h"
 
 #include "models/Crypto.h"
+#include "models/UserRepository.h"
 
 namespace authsvc::models {
 namespace {
@@ -17,14 +18,24 @@ constexpr const char* kInsertTokenSqlite =
 constexpr const char* kInsertTokenPg =
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
     "VALUES (:f, decode(:h, 'hex'), :p, :t)";
-constexpr const char* kFindByHashSqlite =
+// The user's roles ride along with a token or family (a rotation issues an access token
+// with them), aggregated in the same statement: no extra round trip. rolesOf() writes the
+// aggregate for the dialect. Role names have no spaces.
+constexpr const char* kFindByHashHeadSqlite =
     "SELECT t.id, t.family_id, t.used_ms, t.successor_hash, f.user_id, f.expires_ms, "
-    "f.revoked_ms FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+    "f.revoked_ms, ";
+constexpr const char* kFindByHashTailSqlite =
+    " FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
     "WHERE t.token_hash = CAST(:h AS BLOB)";
-constexpr const char* kFindByHashPg =
+constexpr const char* kFindByHashHeadPg =
     "SELECT t.id, t.family_id, t.used_ms, encode(t.successor_hash, 'hex'), f.user_id, "
-    "f.expires_ms, f.revoked_ms FROM refresh_tokens t JOIN refresh_families f "
+    "f.expires_ms, f.revoked_ms, ";
+constexpr const char* kFindByHashTailPg =
+    " FROM refresh_tokens t JOIN refresh_families f "
     "ON f.id = t.family_id WHERE t.token_hash = decode(:h, 'hex')";
+constexpr const char* kLiveFamilyHead = "SELECT f.user_id, f.expires_ms, ";
+constexpr const char* kLiveFamilyTail =
+    " FROM refresh_families f WHERE f.id = :id AND f.revoked_ms IS NULL AND f.expires_ms > :now";
 constexpr const char* kMarkUsedSqlite =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = CAST(:s AS BLOB) "
     "WHERE id = :id AND used_ms IS NULL";
@@ -43,7 +54,9 @@ constexpr const char* kRotateIfFresh =
     "successor AS ("
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
     "SELECT family_id, decode(:s2, 'hex'), id, :now3 FROM used) "
-    "SELECT id, family_id, user_id, expires_ms FROM used";
+    "SELECT id, family_id, user_id, expires_ms, "
+    "(SELECT string_agg(r.role, ' ') FROM user_roles r WHERE r.user_id = used.user_id) "
+    "FROM used";
 constexpr const char* kSetExpiry = "UPDATE refresh_families SET expires_ms = :e WHERE id = :id";
 constexpr const char* kRevokeFamily =
     "UPDATE refresh_families SET revoked_ms = :now, revoke_reason = :r "
@@ -94,28 +107,55 @@ struct InsertToken {
               soci::use(tokenHash), soci::use(parent, parentInd), soci::use(issued))) {}
 };
 
+// The roles of the user in `userColumn` as one space-separated string (NULL for none).
+std::string rolesOf(soci::session& s, const char* userColumn) {
+    const bool sqlite = s.get_backend_name() == "sqlite3";
+    return std::string("(SELECT ") + (sqlite ? "group_concat" : "string_agg") +
+           "(r.role, ' ') FROM user_roles r WHERE r.user_id = " + userColumn + ")";
+}
+std::vector<std::string> rolesOf(const std::string& list, soci::indicator ind) {
+    if (ind != soci::i_ok) return {};
+    return splitRoleList(list);
+}
+
 struct FindByHash {
     const bool sqlite;
-    std::string hash, familyId, successor;
+    std::string hash, familyId, successor, roles;
     long long id = 0, used = 0, user = 0, expires = 0, revoked = 0;
-    soci::indicator usedInd = soci::i_null, succInd = soci::i_null, revokedInd = soci::i_null;
+    soci::indicator usedInd = soci::i_null, succInd = soci::i_null, revokedInd = soci::i_null,
+                    rolesInd = soci::i_null;
     soci::statement st;
     explicit FindByHash(soci::session& s)
         : sqlite(isSqlite(s)),
-          st((s.prepare << (sqlite ? kFindByHashSqlite : kFindByHashPg), soci::use(hash),
-              soci::into(id), soci::into(familyId), soci::into(used, usedInd),
+          st((s.prepare << std::string(sqlite ? kFindByHashHeadSqlite : kFindByHashHeadPg) +
+                               rolesOf(s, "f.user_id") +
+                               (sqlite ? kFindByHashTailSqlite : kFindByHashTailPg),
+              soci::use(hash), soci::into(id), soci::into(familyId), soci::into(used, usedInd),
               soci::into(successor, succInd), soci::into(user), soci::into(expires),
-              soci::into(revoked, revokedInd))) {}
+              soci::into(revoked, revokedInd), soci::into(roles, rolesInd))) {}
 };
 
 struct RotateIfFresh {
     long long now = 0, id = 0, user = 0, expires = 0;
-    std::string hash, successorHash, familyId;
+    std::string hash, successorHash, familyId, roles;
+    soci::indicator rolesInd = soci::i_null;
     soci::statement st;
     explicit RotateIfFresh(soci::session& s)
         : st((s.prepare << kRotateIfFresh, soci::use(now), soci::use(successorHash),
               soci::use(hash), soci::use(now), soci::use(successorHash), soci::use(now),
-              soci::into(id), soci::into(familyId), soci::into(user), soci::into(expires))) {}
+              soci::into(id), soci::into(familyId), soci::into(user), soci::into(expires),
+              soci::into(roles, rolesInd))) {}
+};
+
+struct LiveFamily {
+    std::string familyId, roles;
+    long long now = 0, user = 0, expires = 0;
+    soci::indicator rolesInd = soci::i_null;
+    soci::statement st;
+    explicit LiveFamily(soci::session& s)
+        : st((s.prepare << kLiveFamilyHead + rolesOf(s, "f.user_id") + kLiveFamilyTail,
+              soci::use(familyId), soci::use(now), soci::into(user), soci::into(expires),
+              soci::into(roles, rolesInd))) {}
 };
 
 struct MarkUsed {
@@ -186,6 +226,7 @@ std::optional<RefreshTokenRecord> RefreshTokenRepository::findByHash(
         r.userId = q.user;
         r.familyExpiresMs = q.expires;
         if (q.revokedInd == soci::i_ok) r.familyRevokedMs = q.revoked;
+        r.roles = rolesOf(q.roles, q.rolesInd);
     });
     if (!found) return std::nullopt;
     return r;
@@ -203,8 +244,25 @@ std::optional<RefreshTokenRecord> RefreshTokenRepository::rotateIfFresh(
         r.familyId = q.familyId;
         r.userId = q.user;
         r.familyExpiresMs = q.expires;
+        r.roles = rolesOf(q.roles, q.rolesInd);
     });
     if (!rotated) return std::nullopt;
+    return r;
+}
+
+std::optional<LiveFamilyRecord> RefreshTokenRepository::liveFamily(Connection& c,
+                                                                   const std::string& familyId,
+                                                                   int64_t nowMs) const {
+    auto& q = c.prepared<LiveFamily>();
+    q.familyId = familyId;
+    q.now = nowMs;
+    LiveFamilyRecord r;
+    const bool found = c.queryOne(q.st, [&] {
+        r.userId = q.user;
+        r.expiresMs = q.expires;
+        r.roles = rolesOf(q.roles, q.rolesInd);
+    });
+    if (!found) return std::nullopt;
     return r;
 }
 

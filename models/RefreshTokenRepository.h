@@ -23,6 +23,13 @@ struct RefreshTokenRecord {
     int64_t userId = 0;
     int64_t familyExpiresMs = 0;
     std::optional<int64_t> familyRevokedMs;
+    std::vector<std::string> roles;  // the user's roles now, sorted
+};
+
+struct LiveFamilyRecord {
+    int64_t userId = 0;
+    int64_t expiresMs = 0;
+    std::vector<std::string> roles;  // the user's roles now, sorted
 };
 
 // A live family as its owner sees it (GET /api/sessions).
@@ -45,12 +52,17 @@ class RefreshTokenRepository {
     // pooled session.
     void insertToken(Connection& c, const std::string& familyId, const std::string& tokenHash,
                      std::optional<int64_t> parentId, int64_t nowMs) const;
+    // The token with its family and its user's roles (one statement).
     std::optional<RefreshTokenRecord> findByHash(Connection& c, const std::string& hash) const;
+    // The family if it is live (not revoked, expiresMs > nowMs), with its user's roles (one
+    // statement); nullopt otherwise.
+    std::optional<LiveFamilyRecord> liveFamily(Connection& c, const std::string& familyId,
+                                               int64_t nowMs) const;
     // PostgreSQL only, one statement (so one round trip, in a transaction of its own): if
     // the token with this hash is unused and its family live (not revoked, expiresMs >
     // nowMs), marks it used with successorHash (the same compare-and-set as markUsed) and
     // inserts the successor. Returns the rotated token's record then (as findByHash found
-    // it before), nullopt when it was not fresh and nothing changed.
+    // it before, with the user's roles), nullopt when it was not fresh and nothing changed.
     std::optional<RefreshTokenRecord> rotateIfFresh(Connection& c, const std::string& hash,
                                                     const std::string& successorHash,
                                                     int64_t nowMs) const;

@@ -27,7 +27,8 @@ TokenService::TokenService(TokenSettings settings, const KeyRing& keys, const ve
 
 // The claims in the order libjwt writes them (sorted keys, compact), so that tokens are
 // byte for byte what jwt_encode_str would give (TokenServiceTest checks it).
-std::string TokenService::issue(const std::string& sub, const std::string& sid) const {
+std::string TokenService::issue(const std::string& sub, const std::string& sid,
+                                const std::vector<std::string>& roles) const {
     const int64_t now = clock_.nowSeconds();
     const std::string jti = crypto::base64UrlEncode(crypto::randomBytes(16));
     std::string claims;
@@ -38,6 +39,14 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid) 
     claims.append(",\"iss\":").append(issuerJson_);
     claims.append(",\"jti\":");
     appendJsonString(claims, jti, InvalidUtf8::Replace);
+    if (!roles.empty()) {
+        claims.append(",\"roles\":[");
+        for (size_t i = 0; i < roles.size(); ++i) {
+            if (i > 0) claims.push_back(',');
+            appendJsonString(claims, roles[i], InvalidUtf8::Replace);
+        }
+        claims.push_back(']');
+    }
     if (!sid.empty()) {
         claims.append(",\"sid\":");
         appendJsonString(claims, sid, InvalidUtf8::Replace);

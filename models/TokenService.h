@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/KeyRing.h"
 #include "verify/Clock.h"
@@ -22,8 +23,10 @@ class TokenService {
     // `keys` and `clock` must outlive the service.
     TokenService(TokenSettings settings, const KeyRing& keys, const verify::Clock& clock);
 
-    // A signed access token for user `sub` in refresh family `sid`.
-    std::string issue(const std::string& sub, const std::string& sid) const;
+    // A signed access token for user `sub` in refresh family `sid` with a `roles` claim
+    // listing `roles` (absent when there are none).
+    std::string issue(const std::string& sub, const std::string& sid,
+                      const std::vector<std::string>& roles = {}) const;
     int64_t accessTtlSeconds() const { return settings_.accessTtlMs / 1000; }
 
   private:

@@ -1,5 +1,7 @@
 #include "models/UserRepository.h"
 
+#include <algorithm>
+
 namespace authsvc::models {
 namespace {
 constexpr const char* kInsert =
@@ -13,6 +15,16 @@ constexpr const char* kUpdateHash = "UPDATE users SET password_hash = :h WHERE i
 constexpr const char* kDelete = "DELETE FROM users WHERE id = :id";
 constexpr const char* kListAfter =
     "SELECT id, email, created_at FROM users WHERE id > :after ORDER BY id LIMIT :n";
+constexpr const char* kRoles = "SELECT role FROM user_roles WHERE user_id = :u ORDER BY role";
+constexpr const char* kAddRole =
+    "INSERT INTO user_roles (user_id, role) VALUES (:u, :r) ON CONFLICT DO NOTHING";
+constexpr const char* kRemoveRole = "DELETE FROM user_roles WHERE user_id = :u AND role = :r";
+// Keyset pagination: the primary key's range scan, no OFFSET.
+constexpr const char* kPage =
+    "SELECT id, email, created_at FROM users WHERE id > :a ORDER BY id LIMIT :n";
+constexpr const char* kRolesBetween =
+    "SELECT user_id, role FROM user_roles WHERE user_id >= :a AND user_id <= :b "
+    "ORDER BY user_id, role";
 
 std::optional<User> fetchOne(soci::session& s, const char* sql, auto key) {
     User u;
@@ -65,6 +77,70 @@ std::vector<User> UserRepository::listAfter(soci::session& s, int64_t afterId, i
     st.execute();
     std::vector<User> out;
     while (st.fetch()) out.push_back(User{id, email, "", created});
+    return out;
+}
+
+std::vector<std::string> UserRepository::roles(soci::session& s, int64_t userId) const {
+    long long u = userId;
+    std::string role;
+    soci::statement st = (s.prepare << kRoles, soci::use(u), soci::into(role));
+    st.execute();
+    std::vector<std::string> out;
+    while (st.fetch()) out.push_back(role);
+    return out;
+}
+
+bool UserRepository::addRole(soci::session& s, int64_t userId, const std::string& role) const {
+    long long u = userId;
+    soci::statement st = (s.prepare << kAddRole, soci::use(u), soci::use(role));
+    st.execute(true);
+    return st.get_affected_rows() == 1;
+}
+
+bool UserRepository::removeRole(soci::session& s, int64_t userId, const std::string& role) const {
+    long long u = userId;
+    soci::statement st = (s.prepare << kRemoveRole, soci::use(u), soci::use(role));
+    st.execute(true);
+    return st.get_affected_rows() == 1;
+}
+
+std::vector<ListedUser> UserRepository::page(soci::session& s, int64_t afterId,
+                                             int64_t limit) const {
+    std::vector<ListedUser> out;
+    {
+        long long after = afterId, n = limit, id = 0, created = 0;
+        std::string email;
+        soci::statement st = (s.prepare << kPage, soci::use(after), soci::use(n), soci::into(id),
+                              soci::into(email), soci::into(created));
+        st.execute();
+        while (st.fetch()) out.push_back({User{id, email, "", created}, {}});
+    }
+    if (out.empty()) return out;
+    long long first = out.front().user.id, last = out.back().user.id, user = 0;
+    std::string role;
+    soci::statement st = (s.prepare << kRolesBetween, soci::use(first), soci::use(last),
+                          soci::into(user), soci::into(role));
+    st.execute();
+    auto it = out.begin();
+    while (st.fetch()) {
+        while (it != out.end() && it->user.id < user) ++it;
+        if (it == out.end()) break;
+        if (it->user.id == user) it->roles.push_back(role);
+    }
+    return out;
+}
+
+std::vector<std::string> splitRoleList(const std::string& list) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < list.size()) {
+        size_t end = list.find(' ', start);
+        if (end == std::string::npos) end = list.size();
+        if (end > start) out.emplace_back(list, start, end - start);
+        start = end + 1;
+    }
+    // Usually sorted already (the primary key's order): then this costs one pass.
+    if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());
     return out;
 }
 

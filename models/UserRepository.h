@@ -19,6 +19,12 @@ struct User {
     int64_t createdAt = 0;  // epoch seconds
 };
 
+// A user as listed for admins: no password hash; roles sorted.
+struct ListedUser {
+    User user;
+    std::vector<std::string> roles;
+};
+
 class UserRepository {
   public:
     // The new id, or nullopt when the email is taken.
@@ -33,6 +39,20 @@ class UserRepository {
     // Up to `limit` users with an id above `afterId`, by id, without their password hashes
     // (keyset pagination: pass the last id seen).
     std::vector<User> listAfter(soci::session& s, int64_t afterId, int limit) const;
+
+    // The user's roles, sorted (one indexed query on user_roles' primary key).
+    std::vector<std::string> roles(soci::session& s, int64_t userId) const;
+    // True if the role was added (false: the user already had it).
+    bool addRole(soci::session& s, int64_t userId, const std::string& role) const;
+    // True if the role was removed (false: the user did not have it).
+    bool removeRole(soci::session& s, int64_t userId, const std::string& role) const;
+    // Up to `limit` users with id > afterId in id order, with their roles (email, created_at
+    // and roles; no password hash): one query for the page and one for its roles.
+    std::vector<ListedUser> page(soci::session& s, int64_t afterId, int64_t limit) const;
 };
+
+// A space-separated role list as the repositories aggregate it in SQL (role names have no
+// spaces), sorted.
+std::vector<std::string> splitRoleList(const std::string& list);
 
 }  // namespace authsvc::models

@@ -105,4 +105,14 @@ std::string sanitizeUserAgent(std::string_view raw, size_t maxChars) {
     return out;
 }
 
+std::optional<std::string> roleProblem(std::string_view role) {
+    if (role.empty() || role.size() > kMaxRoleLength) return "a role has 1 to 64 characters";
+    const bool allowed = std::all_of(role.begin(), role.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ':' ||
+               c == '.' || c == '-';
+    });
+    if (!allowed) return "a role consists of a-z, 0-9, '_', ':', '.' and '-'";
+    return std::nullopt;
+}
+
 }  // namespace authsvc::models

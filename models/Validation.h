@@ -1,5 +1,5 @@
 // Input rules of API.md shared by the model layer: email normalisation, password
-// length, the User-Agent a session records. Pure functions; thread-safe.
+// length, the User-Agent a session records, role names. Pure functions; thread-safe.
 #pragma once
 
 #include <optional>
@@ -25,6 +25,10 @@ std::optional<std::string> passwordProblem(std::string_view password, int minLen
 // U+FFFD; the text is then cut after `maxChars` code points, never inside a sequence.
 std::string sanitizeUserAgent(std::string_view raw, size_t maxChars = 200);
 
+// nullopt when `role` is a role name ([a-z0-9_:.-]{1,64}), else the reason.
+std::optional<std::string> roleProblem(std::string_view role);
+
+constexpr size_t kMaxRoleLength = 64;
 constexpr size_t kMaxEmailLength = 254;
 constexpr size_t kMaxPasswordBytes = 1024;
 

@@ -3,7 +3,16 @@
 namespace authsvc::verify {
 
 int httpStatus(ErrorCode code) {
-    return code == ErrorCode::InvalidRequest ? 400 : 401;
+    switch (code) {
+        case ErrorCode::InvalidRequest:
+            return 400;
+        case ErrorCode::InsufficientScope:
+            return 403;
+        case ErrorCode::MissingToken:
+        case ErrorCode::InvalidToken:
+            break;
+    }
+    return 401;
 }
 
 const char* rfc6750Code(ErrorCode code) {
@@ -14,6 +23,8 @@ const char* rfc6750Code(ErrorCode code) {
             return "invalid_request";
         case ErrorCode::InvalidToken:
             return "invalid_token";
+        case ErrorCode::InsufficientScope:
+            return "insufficient_scope";
     }
     return "invalid_token";
 }

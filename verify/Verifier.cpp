@@ -66,6 +66,19 @@ const std::string* stringClaim(const nlohmann::json& obj, const char* name) {
     return it->get_ptr<const std::string*>();
 }
 
+// The `roles` claim: absent is no roles; anything but an array of strings is refused.
+bool readRoles(const nlohmann::json& payload, std::vector<std::string>& out) {
+    auto it = payload.find("roles");
+    if (it == payload.end()) return true;
+    if (!it->is_array()) return false;
+    out.reserve(it->size());
+    for (const auto& role : *it) {
+        if (!role.is_string()) return false;
+        out.push_back(role.get<std::string>());
+    }
+    return true;
+}
+
 bool audienceMatches(const nlohmann::json& payload, const std::string& audience) {
     auto it = payload.find("aud");
     if (it == payload.end()) return false;
@@ -244,6 +257,7 @@ Verified Verifier::verifyInFull(std::string_view token, uint64_t keysVersion) co
     if (!sub || sub->empty()) return invalid("Missing subject");
 
     AccessClaims claims;
+    if (!readRoles(*payload, claims.roles)) return invalid("Malformed roles claim");
     claims.sub = *sub;
     if (const std::string* sid = stringClaim(*payload, "sid")) claims.sid = *sid;
     if (const std::string* jti = stringClaim(*payload, "jti")) claims.jti = *jti;

@@ -7,7 +7,8 @@
 //   header refuse it; `jku`, `x5u`, `jwk` and `x5c` are never followed;
 // - `typ`, if present, is "JWT"; `iss` equals the issuer; `aud` (string or array)
 //   contains the audience; `exp` is required; `exp`, `nbf` and `iat` hold against the
-//   clock with the leeway; `sub` is a non-empty string.
+//   clock with the leeway; `sub` is a non-empty string; `roles`, if present, is an array
+//   of strings.
 // Tokens that passed are remembered in a bounded cache (VerifiedTokenCache), so a token
 // presented again costs a lookup; their times are checked again on every call, and a
 // change of key set (a reload, a JWKS refresh) checks them again in full.

@@ -171,6 +171,8 @@ const std::vector<KeyDef>& schema() {
         durationKey("refresh.reuse_grace", Millis{0}, Millis{300000},
                     [](C& c, Millis v) { c.refresh.reuseGrace = v; }),
         boolKey("refresh.sliding", [](C& c, bool v) { c.refresh.sliding = v; }),
+        boolKey("refresh.accept_access_token",
+                [](C& c, bool v) { c.refresh.acceptAccessToken = v; }),
         durationKey("refresh.purge_interval", Millis{1000}, day,
                     [](C& c, Millis v) { c.refresh.purgeInterval = v; }),
         enumKey("auth.registration", {"open", "closed"},

@@ -55,6 +55,10 @@ struct RefreshConfig {
     Millis reuseGrace{10 * 1000};
     bool sliding = false;
     Millis purgeInterval{10 * 60 * 1000};
+    // The seed's clients: POST /refresh-token {"token": <access token>} renews a still-valid
+    // access token of a live session (weaker: a stolen access token renews until the
+    // session ends).
+    bool acceptAccessToken = false;
 };
 
 struct Argon2Config {
@@ -93,9 +97,10 @@ struct FixedPaths {
     static constexpr const char* kReadyz = "/readyz";
     static constexpr const char* kMetrics = "/metrics";
     static constexpr const char* kJwks = "/.well-known/jwks.json";
+    static constexpr const char* kAdminUsers = "/api/admin/users";
     static constexpr const char* kAll[] = {kRegister, kLogout,   kLogoutAll, kMe,
                                            kPassword, kSessions, kSession,   kHealthz,
-                                           kReadyz,   kMetrics,  kJwks};
+                                           kReadyz,   kMetrics,  kJwks,      kAdminUsers};
 };
 
 struct RoutesConfig {

@@ -144,7 +144,7 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
                              const AuthContext* auth) const {
     try {
         if (auto* h = std::get_if<PublicHandler>(&route.handler)) return (*h)(req);
-        return std::get<BearerHandler>(route.handler)(req, *auth);
+        return std::get<BearerRoute>(route.handler).handler(req, *auth);
     } catch (const models::DatabaseUnavailable& e) {
         deps_.log->warn("database unavailable rid={} route={}: {}", req.requestId, route.name,
                         logSafe(e.what()));
@@ -233,6 +233,9 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     HttpRequest req;
     req.method = Http::methodString(preq.method());
     req.path = preq.resource();
+    const auto& query = preq.query();
+    if (query.parameters_begin() != query.parameters_end())
+        req.query.assign(query.parameters_begin(), query.parameters_end());
     if (auto authz = headers.tryGet<Http::Header::Authorization>())
         req.authorization = authz->value();
     std::optional<std::string> incomingId;
@@ -281,10 +284,14 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
         return;
     }
     std::optional<AuthContext> auth;
-    if (found.route->needsBearer()) {
+    if (const auto* bearer = std::get_if<BearerRoute>(&found.route->handler)) {
         auto ctx = deps_.requireAuth.authenticate(req.authorization);
         if (!ctx) {
             reply(found.index, controllers::errorResponse(ctx.error()));
+            return;
+        }
+        if (auto denied = middleware::missingRole(*ctx, bearer->requiredRole.name)) {
+            reply(found.index, controllers::errorResponse(*denied));
             return;
         }
         auth = std::move(ctx.value());

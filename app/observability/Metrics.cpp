@@ -1,5 +1,6 @@
 #include "app/observability/Metrics.h"
 
+#include <iterator>
 #include <sstream>
 
 namespace authsvc::app {
@@ -84,7 +85,8 @@ std::string Metrics::render() const {
       << "authsvc_registrations_throttled_total " << registrationThrottled_ << "\n";
     o << "# HELP authsvc_refreshes_total Refresh requests by outcome.\n"
          "# TYPE authsvc_refreshes_total counter\n";
-    const char* names[] = {"rotated", "retried", "reused", "invalid"};
+    const char* names[] = {"rotated", "retried", "reused", "invalid", "renewed"};
+    static_assert(std::size(names) == std::tuple_size_v<decltype(refresh_)>);
     for (size_t i = 0; i < refresh_.size(); ++i) {
         o << "authsvc_refreshes_total{outcome=\"" << names[i] << "\"} " << refresh_[i] << "\n";
     }

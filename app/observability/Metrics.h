@@ -46,7 +46,7 @@ class Metrics {
     std::atomic<uint64_t> loginSuccess_{0}, loginFailure_{0}, loginThrottled_{0};
     std::atomic<uint64_t> keyReloadSuccess_{0}, keyReloadFailure_{0};
     std::atomic<uint64_t> registrationThrottled_{0};
-    std::array<std::atomic<uint64_t>, 4> refresh_{};
+    std::array<std::atomic<uint64_t>, 5> refresh_{};  // by models::RefreshOutcome
     std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
     std::atomic<uint64_t> revokedPasswordChange_{0}, revokedByUser_{0};
 };

@@ -52,9 +52,11 @@
 #include "app/observability/Metrics.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
+#include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
+#include "models/UserAdminService.h"
 
 namespace {
 
@@ -107,6 +109,8 @@ struct HttpWorld {
     app::Metrics metrics;
     controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); }};
     controllers::KeysController keysController{service.keys, 300};
+    models::UserAdminService userAdmin{*service.db, service.users};
+    controllers::AdminController adminController{userAdmin};
     middleware::RequireAuth requireAuth{service.verifier};
     middleware::TrustedProxies trustedProxies;
     std::shared_ptr<spdlog::logger> log =
@@ -129,7 +133,7 @@ struct HttpWorld {
         app::RoutesConfig paths;
         dispatcher = std::make_shared<app::Dispatcher>(
             app::routeTable(paths, *service.authController, *service.userController,
-                            *service.accountController, ops, keysController),
+                            *service.accountController, ops, keysController, adminController),
             app::DispatcherDeps{requireAuth, metrics, log, databasePool, hashingPool,
                                 [&reactors] { reactors.addCurrentThread(); }, kMaxBodyBytes,
                                 trustedProxies});

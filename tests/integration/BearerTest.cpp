@@ -231,14 +231,14 @@ TEST_F(MeTest, DeletedUserIsInvalidToken) {
     ASSERT_EQ(client->getWithToken("/api/me", t.access).status, 200);
     try {
         if (pgMode()) {
-            auto users = server->pgFindTable("user", "refresh");
+            auto users = server->pgFindTable("users", "refresh");
             if (!users) GTEST_SKIP() << "no users table found in the schema";
             // As a superuser, "replica" skips the foreign keys' triggers.
             pgExec(server->pgDsn(), "SET session_replication_role = replica; DELETE FROM " +
                                         *users + " WHERE id = " + std::to_string(id));
         } else {
             SqliteAdmin db(server->dbPath());
-            auto users = db.findTable("user", "refresh");
+            auto users = db.findTable("users", "refresh");
             if (!users) GTEST_SKIP() << "no users table found in the schema";
             db.exec("PRAGMA foreign_keys = OFF");
             db.exec("DELETE FROM " + *users + " WHERE id = " + std::to_string(id));

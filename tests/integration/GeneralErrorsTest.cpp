@@ -206,12 +206,12 @@ TEST_F(GeneralErrorsTest, UnexpectedFailureIs500WithoutInternals) {
     const Tokens t = login(*client, email, kPassword);
     try {
         if (pgMode()) {
-            auto users = server->pgFindTable("user", "refresh");
+            auto users = server->pgFindTable("users", "refresh");
             if (!users) GTEST_SKIP() << "no users table found in the schema";
             pgExec(server->pgDsn(), "DROP TABLE " + *users + " CASCADE");
         } else {
             SqliteAdmin db(server->dbPath());
-            auto users = db.findTable("user", "refresh");
+            auto users = db.findTable("users", "refresh");
             if (!users) GTEST_SKIP() << "no users table found in the schema";
             db.exec("PRAGMA foreign_keys = OFF");
             db.exec("DROP TABLE " + *users);

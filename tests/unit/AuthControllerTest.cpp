@@ -320,8 +320,18 @@ TEST_F(AuthControllerTest, TokenResponseIsExactlyTheJsonDumpAndNotCached) {
                                 {"token_type", "Bearer"},
                                 {"expires_in", 900},
                                 {"refresh_token", pair.refreshToken},
-                                {"refresh_expires_in", 1209599}})
+                                {"refresh_expires_in", 1209599},
+                                {"token", pair.accessToken}})
                               .dump());
+        // A renewed access token: no refresh token, no refresh_expires_in.
+        authsvc::models::TokenPair renewed = pair;
+        renewed.refreshToken.clear();
+        EXPECT_EQ(authsvc::controllers::tokenResponse(renewed).body,
+                  (json{{"access_token", pair.accessToken},
+                        {"token_type", "Bearer"},
+                        {"expires_in", 900},
+                        {"token", pair.accessToken}})
+                      .dump());
         EXPECT_EQ(r.status, 200);
         EXPECT_EQ(headerOf(r, "Cache-Control"), "no-store");
     }
