@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages authsvc needs that are missing, and nothing else.
-# Usage: scripts/setup.sh [--test] [--bench] [--fuzz]
+# Usage: scripts/setup.sh [--test] [--bench] [--fuzz] [--package]
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoci-dev
   libsqlite3-dev libpq-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libcurl4-openssl-dev)
+# The Debian package (scripts/package.sh: dpkg-shlibdeps) and its check
+# (scripts/check-package.sh: systemd-analyze, curl); the test suite runs that check.
+package=(dpkg-dev systemd curl)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev postgresql openssl) ;;
+    --test) packages+=(libgtest-dev postgresql openssl "${package[@]}") ;;
     --bench) packages+=(wrk postgresql gnuplot-nox) ;;
     --fuzz) packages+=(clang-15 libfuzzer-15-dev) ;;  # scripts/fuzz.sh
-    *) echo "usage: $0 [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
+    --package) packages+=("${package[@]}") ;;
+    *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;
   esac
 done
 
