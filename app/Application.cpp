@@ -11,6 +11,7 @@
 #include "app/HttpServer.h"
 #include "app/KeysCommand.h"
 #include "app/Metrics.h"
+#include "app/OpenApiDocument.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
 #include "controllers/AuthController.h"
@@ -305,7 +306,7 @@ int Application::serve(const sigset_t& signals) {
     controllers::UserController userController(p.auth);
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
-        [&p] { return p.metrics.render(); });
+        [&p] { return p.metrics.render(); }, openApiJson());
     auto routes =
         routeTable(config_.routes, authController, userController, opsController, keysController);
 
@@ -319,8 +320,8 @@ int Application::serve(const sigset_t& signals) {
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
         std::move(routes),
-        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool,
-                       reactors, config_.server.maxBodyBytes, trustedProxies});
+        DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool, hashingPool, reactors,
+                       config_.server.maxBodyBytes, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);

@@ -91,8 +91,9 @@ struct FixedPaths {
     static constexpr const char* kReadyz = "/readyz";
     static constexpr const char* kMetrics = "/metrics";
     static constexpr const char* kJwks = "/.well-known/jwks.json";
-    static constexpr const char* kAll[] = {kRegister, kLogout, kLogoutAll, kMe,
-                                           kHealthz,  kReadyz, kMetrics,   kJwks};
+    static constexpr const char* kOpenApi = "/openapi.json";
+    static constexpr const char* kAll[] = {kRegister, kLogout,  kLogoutAll, kMe,     kHealthz,
+                                           kReadyz,   kMetrics, kJwks,      kOpenApi};
 };
 
 struct RoutesConfig {

@@ -35,6 +35,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
         {"readyz",     "GET",  {FixedPaths::kReadyz},     DatabasePool, pub(&OpsController::readyz, ops)},
         {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},
         {"jwks",       "GET",  {FixedPaths::kJwks},        Reactor,      pub(&KeysController::jwks, keys)},
+        {"openapi",    "GET",  {FixedPaths::kOpenApi},     Reactor,      pub(&OpsController::openapi, ops)},
     };
     // clang-format on
 }

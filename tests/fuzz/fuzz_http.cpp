@@ -49,6 +49,7 @@
 #include "app/HashingGovernor.h"
 #include "app/HttpServer.h"
 #include "app/Metrics.h"
+#include "app/OpenApiDocument.h"
 #include "app/ProtocolHandler.h"
 #include "app/Routes.h"
 #include "app/WorkerPool.h"
@@ -105,7 +106,8 @@ struct HttpWorld {
     // (fuzz_json_body covers the throttle).
     fuzz::ServiceWorld service{1'000'000, 1'000'000};
     app::Metrics metrics;
-    controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); }};
+    controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); },
+                                   app::openApiJson()};
     controllers::KeysController keysController{service.keys, 300};
     middleware::RequireAuth requireAuth{service.verifier};
     middleware::TrustedProxies trustedProxies;
