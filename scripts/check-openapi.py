@@ -31,6 +31,7 @@ import re
 import sys
 
 import jsonschema
+import jsonschema.exceptions
 import yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -73,6 +74,18 @@ def _media_type(value):
     if not parts:
         return "", ""
     return parts[0], "; ".join(parts)
+
+
+def _describe(error):
+    """One line for a validation error; the same line for the same drift in any response
+    (a oneOf/anyOf error names the closest alternative's error instead of the instance)."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        where = "/".join(str(p) for p in best.absolute_path) or "(body)"
+        return f"no {error.validator} alternative matches; closest: {where}: " \
+               f"{best.message[:200]}"
+    where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+    return f"{where}: {error.message[:200]}"
 
 
 def _decode_jwt_payload(token):
@@ -206,7 +219,7 @@ class Checker:
                     problems.append(f"header {name}: {value!r} is not an integer")
                     continue
             for error in self.validator(sptr).iter_errors(instance):
-                problems.append(f"header {name}: {error.message}")
+                problems.append(f"header {name}: {error.message[:200]}")
         return problems
 
     def check_body(self, response, rptr, headers, body):
@@ -244,8 +257,7 @@ class Checker:
         _, sptr = self.deref(content[media]["schema"], mptr + "/schema")
         problems = []
         for error in self.validator(sptr).iter_errors(instance):
-            where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-            problems.append(f"{where}: {error.message}")
+            problems.append(_describe(error))
         if not problems:
             problems += self.check_jwts(content[media]["schema"], mptr + "/schema", instance)
         return problems
@@ -264,8 +276,7 @@ class Checker:
             except (ValueError, UnicodeDecodeError) as e:
                 return [f"JWT: {e}"]
             for error in self.validator(cptr).iter_errors(payload):
-                where = "/".join(str(p) for p in error.absolute_path) or "(claims)"
-                problems.append(f"JWT claims {where}: {error.message}")
+                problems.append("JWT claims " + _describe(error).replace("(body)", "(claims)"))
         if isinstance(instance, dict):
             for name, sub in schema.get("properties", {}).items():
                 if name in instance:

@@ -8,7 +8,7 @@ packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoc
   libspdlog-dev libcurl4-openssl-dev)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev postgresql openssl) ;;
+    --test) packages+=(libgtest-dev postgresql openssl python3-yaml python3-jsonschema) ;;
     --bench) packages+=(wrk postgresql gnuplot-nox) ;;
     --fuzz) packages+=(clang-15 libfuzzer-15-dev) ;;  # scripts/fuzz.sh
     *) echo "usage: $0 [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
