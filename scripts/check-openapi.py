@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validates recorded HTTP responses against docs/openapi.yaml.
 
-Usage: check-openapi.py [--spec docs/openapi.yaml] LOG [LOG...]
+Usage: check-openapi.py [--spec FILE (default: docs/openapi.yaml beside scripts/)] LOG...
 
 Each LOG holds JSON lines written by the integration tests' HTTP client when
 AUTHSVC_TEST_RESPONSE_LOG is set: {"method", "path", "status", "headers": [[name, value]...],
@@ -27,6 +27,7 @@ import base64
 import collections
 import datetime
 import json
+import os
 import re
 import sys
 
@@ -327,7 +328,8 @@ def read_records(paths):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--spec", default="docs/openapi.yaml")
+    parser.add_argument("--spec", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "docs", "openapi.yaml"))
     parser.add_argument("--quiet", action="store_true", help="no coverage listing")
     parser.add_argument("logs", nargs="+")
     args = parser.parse_args(argv)
