@@ -9,6 +9,7 @@
 
 #include "app/KeysCommand.h"
 #include "app/Maintenance.h"
+#include "app/OpenApiDocument.h"
 #include "app/Routes.h"
 #include "app/http/HttpServer.h"
 #include "app/observability/Metrics.h"
@@ -203,7 +204,7 @@ int Application::serve(const sigset_t& signals) {
                                                      [&p] { p.metrics.loginThrottled(); });
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
-        [&p] { return p.metrics.render(); });
+        [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
     auto routes = routeTable(config_.routes, authController, userController, accountController,
                              opsController, keysController, adminController);

@@ -48,6 +48,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
         {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},
         {"jwks",       "GET",  {FixedPaths::kJwks},        Reactor,      pub(&KeysController::jwks, keys)},
         {"admin_users", "GET", {FixedPaths::kAdminUsers},  DatabasePool, bearer(&AdminController::users, admin, Role{"admin"})},
+        {"openapi",    "GET",  {FixedPaths::kOpenApi},     Reactor,      pub(&OpsController::openapi, ops)},
     };
     // clang-format on
 }

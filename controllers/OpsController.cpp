@@ -23,4 +23,12 @@ HttpResponse OpsController::metrics(const HttpRequest& /*req*/) {
     return r;
 }
 
+HttpResponse OpsController::openapi(const HttpRequest& /*req*/) {
+    HttpResponse r;
+    r.body = openApiJson_;
+    // The document changes only with the binary.
+    r.header("Cache-Control", "public, max-age=3600");
+    return r;
+}
+
 }  // namespace authsvc::controllers

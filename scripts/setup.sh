@@ -11,7 +11,7 @@ packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoc
 package=(dpkg-dev systemd curl)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev postgresql openssl "${package[@]}") ;;
+    --test) packages+=(libgtest-dev postgresql openssl python3-yaml python3-jsonschema "${package[@]}") ;;
     --bench) packages+=(wrk postgresql gnuplot-nox) ;;
     --fuzz) packages+=(clang-15 libfuzzer-15-dev) ;;  # scripts/fuzz.sh
     --package) packages+=("${package[@]}") ;;

@@ -98,9 +98,10 @@ struct FixedPaths {
     static constexpr const char* kMetrics = "/metrics";
     static constexpr const char* kJwks = "/.well-known/jwks.json";
     static constexpr const char* kAdminUsers = "/api/admin/users";
-    static constexpr const char* kAll[] = {kRegister, kLogout,   kLogoutAll, kMe,
-                                           kPassword, kSessions, kSession,   kHealthz,
-                                           kReadyz,   kMetrics,  kJwks,      kAdminUsers};
+    static constexpr const char* kOpenApi = "/openapi.json";
+    static constexpr const char* kAll[] = {kRegister, kLogout,     kLogoutAll, kMe,     kPassword,
+                                           kSessions, kSession,    kHealthz,   kReadyz, kMetrics,
+                                           kJwks,     kAdminUsers, kOpenApi};
 };
 
 struct RoutesConfig {

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "ServiceWorld.h"
+#include "app/OpenApiDocument.h"
 #include "app/Routes.h"
 #include "app/http/HttpServer.h"
 #include "app/http/ProtocolHandler.h"
@@ -107,7 +108,8 @@ struct HttpWorld {
     // (fuzz_json_body covers the throttle).
     fuzz::ServiceWorld service{1'000'000, 1'000'000};
     app::Metrics metrics;
-    controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); }};
+    controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); },
+                                   app::openApiJson()};
     controllers::KeysController keysController{service.keys, 300};
     models::UserAdminService userAdmin{*service.db, service.users};
     controllers::AdminController adminController{userAdmin};

@@ -22,7 +22,7 @@ TEST_F(AccessLogTest, OneLinePerRequestWithRequestIdAndStatus) {
     rs.emplace_back("GET", client->getWithToken("/api/protected", access));
     rs.emplace_back("GET", client->get("/api/protected"));
     rs.emplace_back("GET", client->get("/no-such-path"));
-    rs.emplace_back("DELETE", client->request("DELETE", "/api/me"));
+    rs.emplace_back("PUT", client->request("PUT", "/api/me"));
     rs.emplace_back("POST", client->postRaw("/api/register", "{", "application/json"));
 
     // Lines may be written just after the response went out: wait for each (bounded).

@@ -75,9 +75,16 @@ struct HttpResponse {
 
 std::ostream& operator<<(std::ostream& os, const HttpResponse& r);
 
+// Whose answers a client receives. authsvc's are recorded for scripts/check-openapi.py
+// when AUTHSVC_TEST_RESPONSE_LOG names a file: one JSON line per response (method, path as
+// requested, status, headers, body, the current test), appended under an exclusive flock so
+// that threads and the parallel test processes never interleave lines. Raw TCP
+// (RawConnection) is never recorded: its requests are often not HTTP a path can be read from.
+enum class Peer { Authsvc, OtherService };
+
 class HttpClient {
   public:
-    explicit HttpClient(int port);
+    explicit HttpClient(int port, Peer peer = Peer::Authsvc);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
@@ -98,6 +105,7 @@ class HttpClient {
   private:
     void* curl_;
     int port_;
+    Peer peer_;
     long timeoutMs_ = 15000;
 };
 

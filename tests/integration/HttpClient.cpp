@@ -1,15 +1,19 @@
 // The HTTP client (libcurl, one easy handle so connections are reused) and raw TCP connections.
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_set>
 
 #include "Harness.h"
 
@@ -73,9 +77,77 @@ size_t onHeader(char* ptr, size_t size, size_t n, void* user) {
     }
     return size * n;
 }
+
+// The file named by AUTHSVC_TEST_RESPONSE_LOG, opened once per process. A response that
+// repeats one already recorded by this process (the same method, path, status, headers and
+// body; only the request id differs: a stress loop's thousands of identical answers) is
+// written once: checking it again could not find anything new.
+class ResponseLog {
+  public:
+    // nullptr when responses are not recorded.
+    static ResponseLog* instance() {
+        static const std::unique_ptr<ResponseLog> log = []() -> std::unique_ptr<ResponseLog> {
+            const char* path = std::getenv("AUTHSVC_TEST_RESPONSE_LOG");
+            if (!path || !*path) return nullptr;
+            return std::unique_ptr<ResponseLog>(new ResponseLog(path));
+        }();
+        return log.get();
+    }
+
+    // One line, written by one write() under an exclusive flock: lines of other threads and
+    // of the parallel test processes never interleave. A failure to record fails the test.
+    void record(const std::string& method, const std::string& path, const HttpResponse& r) {
+        json headers = json::array();
+        std::string key = method + ' ' + path + ' ' + std::to_string(r.status) + '\n';
+        for (const auto& [name, value] : r.headers) {
+            headers.push_back({name, value});
+            key += name + ':' + (name == "x-request-id" ? std::to_string(value.empty()) : value);
+            key += '\n';
+        }
+        key += r.body;
+        std::lock_guard lock(mu_);
+        if (!seen_.insert(std::move(key)).second) return;
+        const json record = {{"method", method},   {"path", path},   {"status", r.status},
+                             {"headers", headers}, {"body", r.body}, {"test", currentTest()}};
+        const std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+        if (fd_ < 0) {
+            ADD_FAILURE() << "cannot open " << path_ << ": " << std::strerror(openErrno_);
+            return;
+        }
+        while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+        }
+        std::string_view rest = line;
+        while (!rest.empty()) {
+            const ssize_t n = ::write(fd_, rest.data(), rest.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ADD_FAILURE() << "cannot write " << path_ << ": " << std::strerror(errno);
+                break;
+            }
+            rest.remove_prefix(static_cast<size_t>(n));
+        }
+        ::flock(fd_, LOCK_UN);
+    }
+
+  private:
+    explicit ResponseLog(std::string path) : path_(std::move(path)) {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        openErrno_ = errno;
+    }
+    static std::string currentTest() {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        return info ? std::string(info->test_suite_name()) + "." + info->name() : "";
+    }
+
+    std::string path_;
+    int fd_ = -1;
+    int openErrno_ = 0;
+    std::mutex mu_;
+    std::unordered_set<std::string> seen_;
+};
 }  // namespace
 
-HttpClient::HttpClient(int port) : curl_(curl_easy_init()), port_(port) {}
+HttpClient::HttpClient(int port, Peer peer) : curl_(curl_easy_init()), port_(port), peer_(peer) {}
 
 HttpClient::~HttpClient() {
     curl_easy_cleanup(static_cast<CURL*>(curl_));
@@ -134,6 +206,9 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& p
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r.newConnections);
+    if (peer_ == Peer::Authsvc) {
+        if (auto* log = ResponseLog::instance()) log->record(method, path, r);
+    }
     return r;
 }
 

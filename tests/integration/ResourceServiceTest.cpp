@@ -76,7 +76,7 @@ class ResourceServiceTest : public ::testing::Test {
         return p;
     }
     HttpResponse callExample(const ResourceServiceProcess& example, const std::string& token) {
-        HttpClient c(example.port());
+        HttpClient c(example.port(), Peer::OtherService);
         return c.getWithToken(kPath, token);
     }
     // A registered user's access token from authsvc, and the user's id.
@@ -147,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(Keys, ResourceServiceAlgorithmTest, ::testing::Values("
 TEST_F(ResourceServiceTest, AnswersLikeAuthsvcWithoutAValidBearerToken) {
     ASSERT_NO_FATAL_FAILURE(startAuthsvc("ES256"));
     auto example = startExample();
-    HttpClient c(example->port());
+    HttpClient c(example->port(), Peer::OtherService);
 
     HttpResponse r = c.get(kPath);
     expectError(r, 401, "missing_token");
