@@ -46,8 +46,9 @@ def record(method, path, status, body="", headers=None, content_type="applicatio
 
 
 def token_pair(**extra):
-    body = {"access_token": jwt(), "expires_in": 900, "refresh_expires_in": 1209600,
-            "refresh_token": "r" * 43, "token_type": "Bearer"}
+    access = jwt()
+    body = {"access_token": access, "token": access, "expires_in": 900,
+            "refresh_expires_in": 1209600, "refresh_token": "r" * 43, "token_type": "Bearer"}
     body.update(extra)
     return body
 

@@ -10,8 +10,12 @@
 
 #include "TestSupport.h"
 #include "app/Routes.h"
+#include "controllers/AccountController.h"
+#include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "models/AccountService.h"
+#include "models/UserAdminService.h"
 
 namespace {
 
@@ -138,17 +142,21 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     settings.successorKey = authsvc::testing::kSecret;
     models::AuthService auth(db, users, tokens, hasher, kit.tokenService, clock, settings,
                              observer);
-    middleware::LoginThrottle throttle{20, 3, clock};
-    middleware::RegistrationLimit registrations{3, clock};
+    models::LoginThrottle throttle{20, 3, clock};
+    models::RegistrationLimit registrations{3, clock};
     controllers::AuthController authController(auth, throttle, registrations,
                                                [](controllers::Throttled) {});
     controllers::UserController userController(auth);
     controllers::OpsController ops([] { return true; }, [] { return std::string(); }, "{}");
     controllers::KeysController keys(kit.keys, 300);
+    models::AccountService accountService(db, users, tokens, hasher, clock, 8, observer);
+    controllers::AccountController accountController(auth, accountService, throttle, [] {});
+    models::UserAdminService userAdmin(db, users);
+    controllers::AdminController adminController(userAdmin);
 
     const json doc = json::parse(app::openApiJson());
-    const auto routes =
-        app::routeTable(app::RoutesConfig{}, authController, userController, ops, keys);
+    const auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
+                                        accountController, ops, keys, adminController);
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
