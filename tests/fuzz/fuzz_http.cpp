@@ -137,7 +137,7 @@ struct HttpWorld {
             app::routeTable(paths, *service.authController, *service.userController,
                             *service.accountController, ops, keysController, adminController),
             app::DispatcherDeps{requireAuth, metrics, log, databasePool, hashingPool,
-                                [&reactors] { reactors.addCurrentThread(); }, kMaxBodyBytes,
+                                [this] { reactors.addCurrentThread(); }, kMaxBodyBytes,
                                 trustedProxies});
         // As ConnectionServer::start sets up each reactor thread's handler and transport.
         auto handler = std::make_shared<app::RequestHandler>(dispatcher);
