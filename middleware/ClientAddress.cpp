@@ -6,15 +6,9 @@ namespace authsvc::middleware {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // An X-Forwarded-For entry: a bare address, "[v6]", "[v6]:port" or "v4:port".
 std::optional<IpAddress> parseEntry(std::string_view entry) {
-    entry = trim(entry);
+    entry = models::trimBlanks(entry);
     if (!entry.empty() && entry.front() == '[') {
         const size_t close = entry.find(']');
         if (close == std::string_view::npos) return std::nullopt;
@@ -45,7 +39,7 @@ std::string TrustedProxies::clientAddress(std::string_view peer,
     // is not a proxy of ours is the client as our proxies saw it.
     std::optional<IpAddress> leftmost;
     std::string_view rest = *forwardedFor;
-    while (!trim(rest).empty()) {
+    while (!models::trimBlanks(rest).empty()) {
         const size_t comma = rest.rfind(',');
         const std::string_view entry =
             comma == std::string_view::npos ? rest : rest.substr(comma + 1);

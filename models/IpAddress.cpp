@@ -11,13 +11,13 @@ namespace {
 
 constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-std::string_view trim(std::string_view s) {
+}  // namespace
+
+std::string_view trimBlanks(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
 }
-
-}  // namespace
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     if (!text.empty() && text.front() == '[' && text.back() == ']') {
@@ -44,7 +44,7 @@ std::string IpAddress::toString() const {
 }
 
 std::optional<Cidr> Cidr::parse(std::string_view text) {
-    text = trim(text);
+    text = trimBlanks(text);
     const size_t slash = text.find('/');
     auto address = IpAddress::parse(text.substr(0, slash));
     if (!address) return std::nullopt;

@@ -33,6 +33,10 @@ struct Cidr {
     bool contains(const IpAddress& address) const;
 };
 
+// `s` without the spaces and tabs at either end (list entries in headers such as
+// X-Forwarded-For, CIDR blocks in the configuration).
+std::string_view trimBlanks(std::string_view s);
+
 // The throttles' key for an address given as text: IPv4 as it is, IPv6 as its /64
 // ("2001:db8:1:2::/64"). Text that is not an address is kept as it is.
 std::string addressKey(std::string_view address);

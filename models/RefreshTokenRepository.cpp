@@ -109,8 +109,7 @@ struct InsertToken {
 
 // The roles of the user in `userColumn` as one space-separated string (NULL for none).
 std::string rolesOf(soci::session& s, const char* userColumn) {
-    const bool sqlite = s.get_backend_name() == "sqlite3";
-    return std::string("(SELECT ") + (sqlite ? "group_concat" : "string_agg") +
+    return std::string("(SELECT ") + (isSqlite(s) ? "group_concat" : "string_agg") +
            "(r.role, ' ') FROM user_roles r WHERE r.user_id = " + userColumn + ")";
 }
 std::vector<std::string> rolesOf(const std::string& list, soci::indicator ind) {
