@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <stdexcept>
+#include <streambuf>
 #include <utility>
 
 namespace authsvc::app {
@@ -22,7 +24,6 @@ namespace {
 constexpr size_t kHeaderRoom = 32 * 1024;
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr auto kTickInterval = std::chrono::milliseconds(500);
-constexpr uint64_t kConfirmEvery = 8;
 
 // `text` equals `lower` (lower-case) in ASCII letters of either case; locale-free.
 bool equalsIgnoringAsciiCase(std::string_view text, std::string_view lower) {
@@ -41,6 +42,25 @@ std::string_view trim(std::string_view s) {
     }
     return s;
 }
+
+// Appends whatever an ostream writes to a string (the typed headers write themselves to one).
+class AppendBuf : public std::streambuf {
+  public:
+    explicit AppendBuf(std::string& out) : out_(out) {}
+
+  protected:
+    int_type overflow(int_type ch) override {
+        if (ch != traits_type::eof()) out_.push_back(char(ch));
+        return ch;
+    }
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+        out_.append(s, size_t(n));
+        return n;
+    }
+
+  private:
+    std::string& out_;
+};
 
 // The end of a chunked body starting at `pos` (RFC 9112 7.1), as a RequestFrame.
 RequestFrame frameChunked(std::string_view input, size_t pos, size_t limit) {
@@ -181,6 +201,7 @@ struct Connection {
     uint64_t nextSeq = 0;              // given to the next request
     uint64_t nextToWrite = 0;          // the request whose answer is written next
     uint64_t written = 0;              // every answer before this one is written
+    uint64_t queuedWrites = 0;         // answers (or parts) waiting in Pistache's write queue
     struct Parked {
         Http::ResponseWriter writer;
         Http::Code code;
@@ -243,6 +264,36 @@ class CompletionQueue {
     std::mutex mu_;
     std::vector<Task> tasks_;
 };
+
+std::string serializeResponse(const Http::Header::Collection& headers, Http::Code code,
+                              std::string_view body) {
+    std::string out;
+    out.reserve(160 + body.size());
+    out.append("HTTP/1.1 ");
+    out.append(std::to_string(int(code)));
+    out.push_back(' ');
+    out.append(Http::codeString(code));
+    out.append("\r\n");
+    AppendBuf buf(out);
+    std::ostream os(&buf);
+    for (const auto& header : headers.list()) {
+        out.append(header->name());
+        out.append(": ");
+        header->write(os);
+        out.append("\r\n");
+    }
+    // 1xx, 204 and 304 answers have no body and no Content-Length (RFC 9110 8.6, 15.3.5).
+    const int status = int(code);
+    if (status < 200 || status == 204 || status == 304) {
+        out.append("\r\n");
+        return out;
+    }
+    out.append("Content-Length: ");
+    out.append(std::to_string(body.size()));
+    out.append("\r\n\r\n");
+    out.append(body);
+    return out;
+}
 
 // ---------------------------------------------------------------- Turn
 
@@ -420,23 +471,50 @@ void ProtocolHandler::refuse(Connection& c, int status) {
 
 void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
                             Http::Code code, const std::string& body) {
-    auto sent = writer.send(code, body);
+    if (c.gone) return;
+    std::string wire = serializeResponse(writer.headers(), code, body);
     c.lastActivity = Clock::now();
-    // Every kConfirmEvery-th answer reports when it is written (Pistache writes a peer's
-    // answers in order, so the ones before it are too): a client that does not read its
-    // answers is not read either once maxOutstanding are unwritten. Only every few answers,
-    // as a continuation costs allocations; the at most kConfirmEvery - 1 unconfirmed ones
-    // count against the bound, and a pause always waits on a confirming answer.
-    if (seq % kConfirmEvery != kConfirmEvery - 1) return;
+    if (c.queuedWrites == 0) {
+        // The common case: the socket takes the whole answer now, on this thread, without
+        // a trip through Pistache's write queue (its eventfd and EPOLLOUT round).
+        size_t sent = 0;
+        while (sent < wire.size()) {
+            const ssize_t n = ::send(c.peer->fd(), wire.data() + sent, wire.size() - sent,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                sent += size_t(n);
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                break;
+            } else {  // the client is gone (reset, or both directions shut)
+                drop(c);
+                return;
+            }
+        }
+        if (sent == wire.size()) {
+            c.written = std::max(c.written, seq + 1);
+            return;
+        }
+        wire.erase(0, sent);
+    }
+    // The client does not read fast enough: the rest waits in Pistache's write queue, which
+    // writes a peer's buffers in order; later answers queue behind it until it is written.
+    ++c.queuedWrites;
     std::weak_ptr<Connection> weak = c.self;
-    sent.then(
-        [this, weak, seq](ssize_t) {
-            auto conn = weak.lock();
-            if (!conn || conn->gone) return;
-            conn->written = std::max(conn->written, seq + 1);
-            afterAnswers(*conn);
-        },
-        [](std::exception_ptr) {});  // the connection is failing; it ends on its own
+    const size_t size = wire.size();
+    c.peer->send(Pistache::RawBuffer(std::move(wire), size))
+        .then(
+            [this, weak, seq](ssize_t) {
+                auto conn = weak.lock();
+                if (!conn || conn->gone) return;
+                --conn->queuedWrites;
+                conn->written = std::max(conn->written, seq + 1);
+                afterAnswers(*conn);
+            },
+            [weak](std::exception_ptr) {  // the connection is failing; it ends on its own
+                if (auto conn = weak.lock()) --conn->queuedWrites;
+            });
 }
 
 void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
@@ -476,29 +554,36 @@ void ProtocolHandler::afterAnswers(Connection& c) {
     if (c.closing && c.outstanding() == 0 && !c.closeQueued) closeWhenWritten(c);
 }
 
-// Once everything queued for the peer is written (Pistache writes a peer's buffers in order,
-// so an empty write queued now completes after them): the connection ends.
+// Once every answer is written: the connection ends. When some wait in Pistache's write
+// queue, an empty write queued behind them completes after them.
 void ProtocolHandler::closeWhenWritten(Connection& c) {
     c.closeQueued = true;
     c.closingSince = Clock::now();
+    if (c.queuedWrites == 0) {
+        finishClose(c);
+        return;
+    }
     std::weak_ptr<Connection> weak = c.self;
     auto finish = [this, weak] {
         auto conn = weak.lock();
-        if (!conn || conn->gone) return;
-        if (conn->readClosed) {
-            drop(*conn);
-            return;
-        }
-        // Shut our side: the client reads the answers, then EOF. Closing the socket while
-        // its input is unread would reset the connection, and the client could lose them.
-        ::shutdown(conn->peer->fd(), SHUT_WR);
-        conn->lingering = true;
-        conn->closingSince = Clock::now();
-        readFrom(*conn);  // discards input; drops at EOF
+        if (conn && !conn->gone) finishClose(*conn);
     };
     // On the reactor thread, where chaining on a send promise is safe (LIBRARIES.md 1).
     c.peer->send(Pistache::RawBuffer("", 0))
         .then([finish](ssize_t) { finish(); }, [finish](std::exception_ptr) { finish(); });
+}
+
+void ProtocolHandler::finishClose(Connection& c) {
+    if (c.readClosed) {
+        drop(c);
+        return;
+    }
+    // Shut our side: the client reads the answers, then EOF. Closing the socket while its
+    // input is unread would reset the connection, and the client could lose them.
+    ::shutdown(c.peer->fd(), SHUT_WR);
+    c.lingering = true;
+    c.closingSince = Clock::now();
+    readFrom(c);  // discards input; drops at EOF
 }
 
 void ProtocolHandler::drop(Connection& c) {

@@ -25,7 +25,10 @@
 // Pistache's own Http::Endpoint transport drops a peer on the first recv() of 0, resets the
 // parser (dropping pipelined bytes) after each request and never closes after "Connection:
 // close"; its Transport is extensible (virtual onReady, protected peers/removePeer), so
-// ConnectionTransport takes over reading and timeouts and leaves writing to Pistache.
+// ConnectionTransport takes over reading and timeouts. Answers are written with send(2) on
+// the reactor thread as they are ready; only what the socket does not take at once goes
+// through Pistache's write queue (which wakes the reactor through an eventfd and an EPOLLOUT
+// round: three times the system calls of a direct write).
 // Everything here runs on Pistache's reactor threads (each has its own handler and transport),
 // except Turn::Detached::post().
 #pragma once
@@ -129,6 +132,7 @@ class ProtocolHandler : public Pistache::Http::Handler {
                 Pistache::Http::Code code, const std::string& body);
     void afterAnswers(Connection& c);
     void closeWhenWritten(Connection& c);
+    void finishClose(Connection& c);
     void drop(Connection& c);
 
     ConnectionLimits limits_;
@@ -181,6 +185,13 @@ class ConnectionServer {
   private:
     Pistache::Tcp::Listener listener_;
 };
+
+// What an answer puts on the wire: "HTTP/1.1 <code> <reason>" (the highest version we
+// conform to, RFC 9110 6.2, also to an HTTP/1.0 request), the typed `headers` (Pistache 0.0.5
+// serialises no raw response headers; cookies are not written), Content-Length, `body`;
+// for 1xx, 204 and 304 neither Content-Length nor a body.
+std::string serializeResponse(const Pistache::Http::Header::Collection& headers,
+                              Pistache::Http::Code code, std::string_view body);
 
 // 0, or the status for a chunk of input whose header block declares a Content-Length
 // that is not a plain number (400) or exceeds `limit` (413).

@@ -18,6 +18,7 @@ namespace {
 using authsvc::app::declaredLengthProblem;
 using authsvc::app::frameRequest;
 using authsvc::app::RequestFrame;
+using authsvc::app::serializeResponse;
 using authsvc::controllers::errorCodeName;
 using authsvc::controllers::errorResponse;
 using authsvc::controllers::jsonResponse;
@@ -488,6 +489,30 @@ TEST_F(RequireAuthTest, ASecondPresentationGivesTheSameClaimsAndSyntaxStillCount
     auto late = auth.authenticate("Bearer " + t);
     ASSERT_FALSE(late);
     EXPECT_EQ(late.error().message, "Access token has expired");
+}
+
+// ---- serializeResponse ----------------------------------------------------------------
+
+TEST(SerializeResponseTest, StatusLineTypedHeadersLengthAndBody) {
+    Pistache::Http::Header::Collection headers;
+    headers.add<Pistache::Http::Header::Connection>(Pistache::Http::ConnectionControl::Close);
+    const std::string wire =
+        serializeResponse(headers, Pistache::Http::Code::Unauthorized, R"({"error":"x"})");
+    EXPECT_EQ(wire,
+              "HTTP/1.1 401 Unauthorized\r\nConnection: Close\r\nContent-Length: 13\r\n\r\n"
+              R"({"error":"x"})");
+}
+
+TEST(SerializeResponseTest, AnEmptyBodyStillSaysItsLength) {
+    Pistache::Http::Header::Collection headers;
+    EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::Ok, ""),
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(SerializeResponseTest, A204HasNeitherLengthNorBody) {  // RFC 9110 8.6
+    Pistache::Http::Header::Collection headers;
+    EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::No_Content, "ignored"),
+              "HTTP/1.1 204 No Content\r\n\r\n");
 }
 
 // ---- RequestIds ------------------------------------------------------------------------
