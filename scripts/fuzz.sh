@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz: clang-15, AddressSanitizer + UndefinedBehavior-
-# Sanitizer, in build-fuzz/) and runs each one for SECONDS (default 60), one after another,
-# starting from its committed seed corpus (tests/fuzz/corpus/<name>/). What a run adds to
-# the corpus stays in build-fuzz/corpus/<name>/. Fails if any target finds a crash, a
+# Sanitizer, in build-fuzz/ or AUTHSVC_FUZZ_BUILD) and runs each one for SECONDS (default
+# 60), one after another, starting from its committed seed corpus (tests/fuzz/corpus/<name>/). What a run adds to
+# the corpus stays in <build>/corpus/<name>/. Fails if any target finds a crash, a
 # leak, a sanitizer report or an input that runs over 60 s (a hang; the limit leaves room
-# for a machine shared with builds); the input is kept in build-fuzz/artifacts/<name>/.
+# for a machine shared with builds); the input is kept in <build>/artifacts/<name>/.
 # Usage: scripts/fuzz.sh [SECONDS] [NAME...]   (NAME: bearer, http, ...; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +12,15 @@ seconds=${1:-60}
 shift $(($# > 0 ? 1 : 0))
 scripts/setup.sh --fuzz
 
-echo "=== building build-fuzz"
-cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DAUTHSVC_FUZZ=ON -DAUTHSVC_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
+# AUTHSVC_FUZZ_BUILD: an existing build directory configured with AUTHSVC_FUZZ=ON (as
+# scripts/test.sh's sanitizer build is) to build and run the targets in instead.
+build=${AUTHSVC_FUZZ_BUILD:-build-fuzz}
+echo "=== building $build"
+if [ -z "${AUTHSVC_FUZZ_BUILD:-}" ]; then
+  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DAUTHSVC_FUZZ=ON -DAUTHSVC_TESTS=OFF >/dev/null
+fi
+cmake --build "$build" -j"$(nproc)" --target fuzz_targets
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
@@ -31,13 +36,13 @@ fi
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=()
 for name in "${names[@]}"; do
-  corpus=build-fuzz/corpus/$name artifacts=build-fuzz/artifacts/$name
-  log=build-fuzz/fuzz-$name.log
+  corpus=$build/corpus/$name artifacts=$build/artifacts/$name
+  log=$build/fuzz-$name.log
   mkdir -p "$corpus" "$artifacts"
   dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   echo "=== fuzz_$name for ${seconds}s"
-  if build-fuzz/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" -timeout=60 \
+  if "$build"/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" -timeout=60 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" \
       "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

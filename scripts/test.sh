@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs what is missing, starts a throwaway PostgreSQL, builds the test suite twice
-# (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test
-# in both: unit tests, and the integration suite once on SQLite and once on PostgreSQL
-# (the first build also packages and checks the Debian package, ctest package.deb); then
-# builds the fuzz targets and runs each for a few seconds (scripts/fuzz.sh).
+# Installs what is missing, starts a throwaway PostgreSQL, builds the test suite twice and
+# runs every test in both: unit tests, and the integration suite once on SQLite and once
+# on PostgreSQL.
+# - build-test: GCC, optimised, warnings as errors, everything (the bench programs and the
+#   examples too); it also packages and checks the Debian package (ctest package.deb).
+# - build-asan: clang-15 with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer's
+#   coverage (AUTHSVC_FUZZ), which also builds the fuzz targets: after the suite each runs
+#   for a few seconds from its seeds (scripts/fuzz.sh).
+# The test binaries are unity builds (AUTHSVC_UNITY_TESTS): the suite's time is mostly
+# compiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test --fuzz
@@ -32,12 +37,14 @@ run_suite() {  # build dir, targets ("" for all), extra cmake args...
   (cd "$dir" && ctest -j"$jobs" --output-on-failure --timeout 180)
 }
 
-# The first build compiles everything (the bench programs too); the sanitizer build only
-# what the tests run.
-run_suite build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTHSVC_WERROR=ON
+# Debug information: function names (-g1) and line tables, enough for stack traces; full
+# -g would cost a third more compile time.
+run_suite build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DAUTHSVC_WERROR=ON -DAUTHSVC_UNITY_TESTS=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-asan "authsvc unit_tests integration_tests" -DCMAKE_BUILD_TYPE=Debug \
-  -DAUTHSVC_SANITIZE=ON -DAUTHSVC_WERROR=ON
-# The fuzz targets keep building and run briefly from their seeds (scripts/fuzz.sh 60+
-# for a real search).
-scripts/fuzz.sh 5
+  run_suite build-asan "authsvc unit_tests integration_tests fuzz_targets" \
+  -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DAUTHSVC_FUZZ=ON \
+  -DAUTHSVC_UNITY_TESTS=ON
+# scripts/fuzz.sh 60 (or more) for a real search.
+AUTHSVC_FUZZ_BUILD=build-asan scripts/fuzz.sh 5

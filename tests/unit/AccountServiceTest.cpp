@@ -15,8 +15,8 @@ using namespace authsvc::models;
 using authsvc::testing::kSecret;
 using authsvc::testing::TempDir;
 
-const std::string kEmail = "alice@example.com";
-const std::string kPassword = "correct horse battery";
+using authsvc::testing::kEmail;
+using authsvc::testing::kPassword;
 const std::string kNewPassword = "a brand new passphrase";
 
 class AccountServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {

@@ -24,8 +24,8 @@ using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
 using nlohmann::json;
 
-const std::string kEmail = "alice@example.com";
-const std::string kPassword = "correct horse battery";
+using authsvc::testing::kEmail;
+using authsvc::testing::kPassword;
 
 std::optional<std::string> headerOf(const HttpResponse& r, const std::string& name) {
     for (const auto& [n, v] : r.headers) {

@@ -24,8 +24,8 @@ using authsvc::verify::ManualClock;
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr int64_t kTtlMs = 14 * kDayMs;
 constexpr int64_t kGraceMs = 10'000;
-const std::string kEmail = "alice@example.com";
-const std::string kPassword = "correct horse battery";
+using authsvc::testing::kEmail;
+using authsvc::testing::kPassword;
 
 class AuthServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {
   protected:

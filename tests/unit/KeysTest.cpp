@@ -30,7 +30,7 @@ using authsvc::verify::ManualClock;
 using authsvc::verify::Verifier;
 using nlohmann::json;
 
-constexpr int64_t kStartMs = 1'800'000'000'000;
+using authsvc::testing::kStartMs;
 constexpr int64_t kNow = kStartMs / 1000;
 
 std::string readAll(const std::string& path) {

@@ -21,10 +21,10 @@ namespace {
 
 using authsvc::app::YamlConversionError;
 using authsvc::app::yamlToJson;
-using json = nlohmann::ordered_json;
+using ojson = nlohmann::ordered_json;
 
 TEST(YamlToJsonTest, PlainScalarsResolveAsYaml12CoreSchema) {
-    const json j = yamlToJson(R"(
+    const ojson j = yamlToJson(R"(
 int: 42
 negative: -7
 plus: +3
@@ -65,7 +65,7 @@ text: hello world
 }
 
 TEST(YamlToJsonTest, QuotedAndTaggedStringsStayStrings) {
-    const json j = yamlToJson(R"(
+    const ojson j = yamlToJson(R"(
 double: "200"
 single: '1.5'
 bool_text: "true"
@@ -86,7 +86,7 @@ block: |
 }
 
 TEST(YamlToJsonTest, CollectionsFlowStyleAndAliases) {
-    const json j = yamlToJson(R"(
+    const ojson j = yamlToJson(R"(
 list: [1, "1", true, {a: b}]
 nested:
   - x: &shared {k: 1}
@@ -95,8 +95,8 @@ empty_map: {}
 empty_list: []
 float_tag: !!float 2
 )");
-    EXPECT_EQ(j["list"], json::parse(R"([1, "1", true, {"a": "b"}])"));
-    EXPECT_EQ(j["nested"][1]["y"], json({{"k", 1}}));
+    EXPECT_EQ(j["list"], ojson::parse(R"([1, "1", true, {"a": "b"}])"));
+    EXPECT_EQ(j["nested"][1]["y"], ojson({{"k", 1}}));
     EXPECT_TRUE(j["empty_map"].is_object() && j["empty_map"].empty());
     EXPECT_TRUE(j["empty_list"].is_array() && j["empty_list"].empty());
     EXPECT_TRUE(j["float_tag"].is_number_float());
@@ -112,10 +112,10 @@ TEST(YamlToJsonTest, RefusesWhatJsonCannotHold) {
 }
 
 TEST(OpenApiDocumentTest, EmbeddedDocumentConvertsWithItsTypes) {
-    const json doc = json::parse(authsvc::app::openApiJson());
+    const ojson doc = ojson::parse(authsvc::app::openApiJson());
     EXPECT_EQ(doc["openapi"], "3.1.0");
     EXPECT_TRUE(doc["info"]["version"].is_string());
-    const json& limit = doc["paths"]["/api/admin/users"]["get"]["parameters"][0]["schema"];
+    const ojson& limit = doc["paths"]["/api/admin/users"]["get"]["parameters"][0]["schema"];
     EXPECT_TRUE(limit["maximum"].is_number_integer()) << limit;
     EXPECT_TRUE(doc["paths"]["/api/register"]["post"]["responses"].contains("201"));
 }
@@ -154,17 +154,17 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::UserAdminService userAdmin(db, users);
     controllers::AdminController adminController(userAdmin);
 
-    const json doc = json::parse(app::openApiJson());
+    const ojson doc = ojson::parse(app::openApiJson());
     const auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
                                         accountController, ops, keys, adminController);
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
             ASSERT_TRUE(doc["paths"].contains(path)) << "not in docs/openapi.yaml: " << path;
-            const json& item = doc["paths"][path];
+            const ojson& item = doc["paths"][path];
             ASSERT_TRUE(item.contains(lowered(route.method)))
                 << "not in docs/openapi.yaml: " << route.method << " " << path;
-            const json& op = item[lowered(route.method)];
+            const ojson& op = item[lowered(route.method)];
             EXPECT_EQ(op.contains("security"), route.needsBearer())
                 << route.method << " " << path << ": Bearer in the route table and "
                 << "`security` in the document disagree";

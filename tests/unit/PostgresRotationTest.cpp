@@ -91,9 +91,10 @@ TEST_F(PostgresRotationTest, RevokedOrExpiredFamiliesAreNotRotated) {
     TokenPair revoked = registerAndLogin(*auth);
     auth->logout(revoked.refreshToken);
     TokenPair expiring = *auth->login("alice@example.com", "correct horse battery");
-    for (const auto& [token, at] :
+    for (const auto& [token, when] :
          {std::pair{revoked.refreshToken, clock.nowMs()},
           std::pair{expiring.refreshToken, clock.nowMs() + settings.refreshTtlMs}}) {
+        const int64_t at = when;  // clang 15 cannot capture a structured binding
         const std::string hash = crypto::sha256(token);
         EXPECT_FALSE(a_->autocommit(
             [&](Connection& c) { return tokens.rotateIfFresh(c, hash, "s-" + hash, at); }));

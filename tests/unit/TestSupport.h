@@ -111,6 +111,10 @@ inline nlohmann::json jwtSegment(const std::string& token, int index) {
 }
 
 inline const std::string kSecret = "0123456789abcdef0123456789abcdef-unit-tests";
+// The account the service tests register, and the instant their injected clocks start at.
+inline const std::string kEmail = "alice@example.com";
+inline const std::string kPassword = "correct horse battery";
+inline constexpr int64_t kStartMs = 1'800'000'000'000;
 
 class RecordingObserver : public models::AuthObserver {
   public:

@@ -20,7 +20,7 @@ using authsvc::testing::TokenKit;
 using authsvc::verify::ManualClock;
 using nlohmann::json;
 
-constexpr int64_t kStartMs = 1'800'000'000'000;
+using authsvc::testing::kStartMs;
 constexpr int64_t kNow = kStartMs / 1000;
 
 class TokenServiceTest : public ::testing::Test {

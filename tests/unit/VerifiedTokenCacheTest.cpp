@@ -6,13 +6,15 @@
 
 #include <thread>
 
+#include "TestSupport.h"
+
 namespace {
 
 using authsvc::verify::AccessClaims;
 using authsvc::verify::ManualClock;
 using authsvc::verify::VerifiedTokenCache;
 
-constexpr int64_t kStartMs = 1'800'000'000'000;
+using authsvc::testing::kStartMs;
 constexpr int64_t kLeeway = 30'000;
 
 AccessClaims claimsFor(const std::string& sub) {
