@@ -106,7 +106,10 @@ std::string Dispatcher::clientAddress(const Http::Request& preq) const {
         peer, forwarded ? std::optional<std::string_view>(forwarded->value()) : std::nullopt);
 }
 
-Dispatcher::Lookup Dispatcher::lookup(const std::string& path, const std::string& method) const {
+Dispatcher::Lookup Dispatcher::lookup(const std::string& path, const std::string& requested) const {
+    // HEAD is GET without the body (RFC 9110 9.3.2; ProtocolHandler leaves the body out).
+    static const std::string kGet = "GET";
+    const std::string& method = requested == "HEAD" ? kGet : requested;
     auto it = byPath_.find(path);
     if (it != byPath_.end()) return choose(it->second, method);
     for (const auto& r : byPrefix_) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -202,6 +203,7 @@ struct Connection {
     uint64_t nextToWrite = 0;          // the request whose answer is written next
     uint64_t written = 0;              // every answer before this one is written
     uint64_t queuedWrites = 0;         // answers (or parts) waiting in Pistache's write queue
+    std::deque<bool> heads;            // per request not yet written, from nextToWrite: HEAD?
     struct Parked {
         Http::ResponseWriter writer;
         Http::Code code;
@@ -266,7 +268,7 @@ class CompletionQueue {
 };
 
 std::string serializeResponse(const Http::Header::Collection& headers, Http::Code code,
-                              std::string_view body) {
+                              std::string_view body, bool headRequest) {
     std::string out;
     out.reserve(160 + body.size());
     out.append("HTTP/1.1 ");
@@ -291,7 +293,7 @@ std::string serializeResponse(const Http::Header::Collection& headers, Http::Cod
     out.append("Content-Length: ");
     out.append(std::to_string(body.size()));
     out.append("\r\n\r\n");
-    out.append(body);
+    if (!headRequest) out.append(body);
     return out;
 }
 
@@ -442,6 +444,7 @@ void ProtocolHandler::parseFrame(Connection& c, const char* data, size_t len) {
     c.served = true;
     auto& request = parser.request;
     const uint64_t seq = c.nextSeq++;
+    c.heads.push_back(request.method() == Http::Method::Head);
     Http::ResponseWriter response(request.version(), transport(), this, c.peer);
     request.copyAddress(c.peer->address());
     bool close = false;
@@ -463,6 +466,7 @@ void ProtocolHandler::refuse(Connection& c, int status) {
     c.closing = true;
     c.pending.clear();
     const uint64_t seq = c.nextSeq++;
+    c.heads.push_back(false);
     Http::ResponseWriter response(Http::Version::Http11, transport(), this, c.peer);
     response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
     Turn turn(*this, c, seq);
@@ -472,7 +476,9 @@ void ProtocolHandler::refuse(Connection& c, int status) {
 void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
                             Http::Code code, const std::string& body) {
     if (c.gone) return;
-    std::string wire = serializeResponse(writer.headers(), code, body);
+    const bool head = c.heads.front();
+    c.heads.pop_front();
+    std::string wire = serializeResponse(writer.headers(), code, body, head);
     c.lastActivity = Clock::now();
     if (c.queuedWrites == 0) {
         // The common case: the socket takes the whole answer now, on this thread, without

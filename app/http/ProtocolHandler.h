@@ -189,9 +189,11 @@ class ConnectionServer {
 // What an answer puts on the wire: "HTTP/1.1 <code> <reason>" (the highest version we
 // conform to, RFC 9110 6.2, also to an HTTP/1.0 request), the typed `headers` (Pistache 0.0.5
 // serialises no raw response headers; cookies are not written), Content-Length, `body`;
-// for 1xx, 204 and 304 neither Content-Length nor a body.
+// for 1xx, 204 and 304 neither Content-Length nor a body; for a HEAD request the
+// Content-Length of `body` without the body (RFC 9110 9.3.2).
 std::string serializeResponse(const Pistache::Http::Header::Collection& headers,
-                              Pistache::Http::Code code, std::string_view body);
+                              Pistache::Http::Code code, std::string_view body,
+                              bool headRequest = false);
 
 // 0, or the status for a chunk of input whose header block declares a Content-Length
 // that is not a plain number (400) or exceeds `limit` (413).

@@ -6,7 +6,8 @@
 //   order, "Connection: close") -> app::RequestHandler -> app::Dispatcher (request id, route
 //   lookup, 404/405, body checks, Bearer check, the real controllers (JWKS too) over ServiceWorld's
 //   SQLite, on real worker pools whose answers come back through the completion queue) ->
-//   Pistache's write queue -> the client end.
+//   send(2) on the reactor thread (Pistache's write queue for what the socket does not take)
+//   -> the client end.
 // What is not the server's own: accepting the connection (the peer is handed to the
 // transport with Transport::handleNewPeer, as Tcp::Listener does) and the server settings
 // beyond the body limit (app::serverSettings with a small body limit, one reactor thread).
@@ -171,8 +172,11 @@ bool startsWithIgnoringCase(std::string_view s, std::string_view prefix) {
 }
 
 // Parses the complete responses at the start of `out` into `responses`; returns how many
-// bytes they take. Fails (abort) on bytes that cannot start a response.
-size_t parseResponses(const std::string& out, std::vector<Response>& responses) {
+// bytes they take. Fails (abort) on bytes that cannot start a response. `heads[i]`: the
+// i-th request was a HEAD, so its answer has a Content-Length but no body; 1xx, 204 and
+// 304 answers have neither (RFC 9110 8.6, 9.3.2).
+size_t parseResponses(const std::string& out, std::vector<Response>& responses,
+                      const std::vector<bool>& heads) {
     responses.clear();
     size_t pos = 0;
     while (pos < out.size()) {
@@ -200,7 +204,10 @@ size_t parseResponses(const std::string& out, std::vector<Response>& responses) 
                 r.close = startsWithIgnoringCase(value, "close");
             }
         }
-        if (!hasLength) fail("an answer without Content-Length", out);
+        const bool noBody = r.status < 200 || r.status == 204 || r.status == 304;
+        if (noBody && hasLength) fail("a Content-Length on a 1xx, 204 or 304", out);
+        if (!noBody && !hasLength) fail("an answer without Content-Length", out);
+        if (responses.size() < heads.size() && heads[responses.size()]) length = 0;
         if (rest.size() < headerEnd + 4 + length) break;
         responses.push_back(r);
         pos += headerEnd + 4 + length;
@@ -251,8 +258,22 @@ bool sendAll(int fd, std::string_view bytes, std::string& out, Clock::time_point
 
 // The requests the server frames in `bytes`: how many are complete, whether the framing
 // refuses one (the server answers it, then closes), whether bytes of a request are left.
+// The request in `frame` is one Pistache's parser accepts (as ProtocolHandler::parseFrame
+// feeds it) and its method is HEAD: its answer has no body.
+bool parsesAsHead(std::string_view frame, size_t limit) {
+    Http::RequestParser parser(limit);
+    try {
+        return parser.feed(frame.data(), frame.size()) &&
+               parser.parse() == Http::Private::State::Done &&
+               parser.request.method() == Http::Method::Head;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 struct Framing {
     size_t complete = 0;
+    std::vector<bool> heads;  // per complete request: a HEAD
     bool refused = false;
     bool partial = false;
 };
@@ -269,6 +290,7 @@ Framing frame(std::string_view bytes, size_t limit) {
             break;
         }
         ++f.complete;
+        f.heads.push_back(parsesAsHead(bytes.substr(0, r.length), limit));
         bytes.remove_prefix(r.length);
     }
     return f;
@@ -307,7 +329,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (open) open = sendAll(client, bytes.substr(split), out, deadline);
     if (open && !halfClose && !expected.refused && !expected.partial) {
         // Keep-alive: every request is answered without the client closing anything.
-        while (open && parseResponses(out, responses) == out.size() &&
+        while (open && parseResponses(out, responses, expected.heads) == out.size() &&
                responses.size() < expected.complete &&
                (responses.empty() || !responses.back().close)) {
             if (!waitFor(client, POLLIN, deadline)) fail("answers missing (keep-alive)", out);
@@ -328,7 +350,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     static const bool echo = std::getenv("FUZZ_HTTP_ECHO") != nullptr;
     if (echo) std::fprintf(stderr, "--- %zu bytes back:\n%s\n---\n", out.size(), out.c_str());
-    if (parseResponses(out, responses) != out.size()) fail("an incomplete answer", out);
+    if (parseResponses(out, responses, expected.heads) != out.size())
+        fail("an incomplete answer", out);
     size_t closeAt = responses.size();
     for (size_t i = 0; i < responses.size(); ++i) {
         if (responses[i].status == 500) fail("a 500", out);

@@ -79,6 +79,24 @@ TEST_F(SocketTest, TwoRequestsOnOneRawSocket) {
     }
 }
 
+// HEAD is answered as GET without the body (RFC 9110 9.3.2): the next answer on the
+// connection starts right after its header block.
+TEST_F(SocketTest, HeadIsGetWithoutTheBodyAndTheNextAnswerFollows) {
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(
+        conn.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const RawResponse r = conn.readUntilClosed(1s);  // both answers; the connection stays
+    const size_t headEnd = r.raw.find("\r\n\r\n");
+    ASSERT_NE(headEnd, std::string::npos) << r.raw;
+    EXPECT_EQ(r.raw.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r.raw;
+    EXPECT_NE(r.raw.find("Content-Length: "), std::string::npos) << r.raw;
+    EXPECT_EQ(r.raw.compare(headEnd + 4, 9, "HTTP/1.1 "), 0) << r.raw;
+    EXPECT_EQ(r.raw.find("HTTP/1.1 200", headEnd), headEnd + 4) << r.raw;
+    EXPECT_NE(r.raw.find("\"status\""), std::string::npos) << "no body on the GET: " << r.raw;
+}
+
 TEST_F(SocketTest, GarbageOnTheSocket) {
     std::string binary(3000, '\0');
     for (auto& ch : binary) {

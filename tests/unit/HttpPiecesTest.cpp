@@ -509,6 +509,12 @@ TEST(SerializeResponseTest, AnEmptyBodyStillSaysItsLength) {
               "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 }
 
+TEST(SerializeResponseTest, AHeadAnswerHasTheLengthButNotTheBody) {  // RFC 9110 9.3.2
+    Pistache::Http::Header::Collection headers;
+    EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::Ok, "12345", true),
+              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+}
+
 TEST(SerializeResponseTest, A204HasNeitherLengthNorBody) {  // RFC 9110 8.6
     Pistache::Http::Header::Collection headers;
     EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::No_Content, "ignored"),
