@@ -24,6 +24,7 @@ namespace {
 
 const std::string kBody = R"({"status":"ok"})";
 const std::string kError = R"({"error":"invalid_request"})";
+const authsvc::app::HeaderFields kJson = {{"Content-Type", "application/json"}};
 
 class CeilingHandler : public authsvc::app::ProtocolHandler {
   public:
@@ -32,11 +33,10 @@ class CeilingHandler : public authsvc::app::ProtocolHandler {
   private:
     void handleRequest(const Http::Request& /*req*/, Http::ResponseWriter&& writer,
                        Turn& turn) override {
-        writer.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-        turn.answer(writer, Http::Code::Ok, kBody);
+        turn.answer(writer, Http::Code::Ok, kBody, kJson);
     }
     void handleProtocolError(Http::ResponseWriter&& writer, int status, Turn& turn) override {
-        turn.answer(writer, static_cast<Http::Code>(status), kError);
+        turn.answer(writer, static_cast<Http::Code>(status), kError, kJson);
     }
 };
 

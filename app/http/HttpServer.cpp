@@ -18,21 +18,6 @@ using models::makeError;
 
 namespace {
 
-// Pistache 0.0.5 serialises only typed response headers; this one carries any name.
-class NamedHeader : public Http::Header::Header {
-  public:
-    NamedHeader(std::string name, std::string value)
-        : name_(std::move(name)), value_(std::move(value)) {}
-    const char* name() const override { return name_.c_str(); }
-    void parse(const std::string& data) override { value_ = data; }
-    void write(std::ostream& os) const override { os << value_; }
-    uint64_t hash() const override { return 0x61757468737663ULL; }  // never cast to
-
-  private:
-    std::string name_;
-    std::string value_;
-};
-
 // Keeps log lines on one line and free of quotes (they may be JSON-formatted), and the
 // fields a client chooses at most kLogSafeMax bytes.
 constexpr size_t kLogSafeMax = 200;
@@ -73,14 +58,10 @@ void appendAccessLine(spdlog::memory_buf_t& out, const HttpRequest& req, int sta
     append_string_view(req.requestId, out);
 }
 
-constexpr std::string_view kJson = "application/json";
-
 }  // namespace
 
 Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
-    : routes_(std::move(routes)),
-      deps_(std::move(deps)),
-      jsonContentType_(std::make_shared<NamedHeader>("Content-Type", std::string(kJson))) {
+    : routes_(std::move(routes)), deps_(std::move(deps)) {
     for (size_t i = 0; i < routes_.size(); ++i) {
         metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
         for (const auto& p : routes_[i].paths) {
@@ -98,8 +79,7 @@ Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
     }
 }
 
-std::string Dispatcher::clientAddress(const Http::Request& preq) const {
-    std::string peer = preq.address().host();
+std::string Dispatcher::clientAddress(const std::string& peer, const Http::Request& preq) const {
     if (deps_.trustedProxies.empty()) return peer;
     const auto forwarded = preq.headers().tryGetRaw("X-Forwarded-For");
     return deps_.trustedProxies.clientAddress(
@@ -165,22 +145,18 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
 void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
                       const HttpResponse& resp, std::chrono::steady_clock::time_point start,
                       Turn& turn) const {
-    prepare(writer, req, routeIndex, resp, start);
-    turn.answer(writer, static_cast<Http::Code>(resp.status), resp.body);
+    turn.answer(writer, static_cast<Http::Code>(resp.status), resp.body,
+                prepare(req, routeIndex, resp, start));
 }
 
-void Dispatcher::prepare(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
-                         const HttpResponse& resp,
-                         std::chrono::steady_clock::time_point start) const {
-    auto& headers = writer.headers();
-    headers.add(std::make_shared<NamedHeader>("X-Request-Id", req.requestId));
-    for (const auto& [name, value] : resp.headers) {
-        headers.add(std::make_shared<NamedHeader>(name, value));
-    }
-    // Almost every response is JSON: one immutable header object serves them all.
-    headers.add(resp.contentType == kJson
-                    ? jsonContentType_
-                    : std::make_shared<NamedHeader>("Content-Type", std::string(resp.contentType)));
+HeaderFields Dispatcher::prepare(const HttpRequest& req, size_t routeIndex,
+                                 const HttpResponse& resp,
+                                 std::chrono::steady_clock::time_point start) const {
+    HeaderFields fields;
+    fields.reserve(resp.headers.size() + 2);
+    fields.emplace_back("X-Request-Id", req.requestId);
+    for (const auto& [name, value] : resp.headers) fields.emplace_back(name, value);
+    fields.emplace_back("Content-Type", std::string(resp.contentType));
     // Counted and logged before the answer is written: once the client has the response, a
     // /metrics it sends next includes it.
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -192,6 +168,7 @@ void Dispatcher::prepare(Http::ResponseWriter& writer, const HttpRequest& req, s
         appendAccessLine(line, req, resp.status, micros);
         deps_.log->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
     }
+    return fields;
 }
 
 void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& turn) {
@@ -199,7 +176,7 @@ void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& 
     req.method = "-";
     req.path = "-";
     req.requestId = requestIds_.next(std::nullopt);
-    if (auto peer = writer.getPeer()) req.clientIp = peer->address().host();
+    req.clientIp = turn.peerHost();
     ErrorCode code = ErrorCode::InvalidRequest;
     std::string message = "Malformed HTTP request";
     if (status == 413) {
@@ -246,7 +223,9 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     req.requestId = requestIds_.next(incomingId);
     // The client's address is for the access line and the routes on a pool (the
     // throttles): reactor routes pay for it only when the access log is on.
-    if (deps_.log->should_log(spdlog::level::info)) req.clientIp = clientAddress(preq);
+    if (deps_.log->should_log(spdlog::level::info)) {
+        req.clientIp = clientAddress(turn.peerHost(), preq);
+    }
 
     auto reply = [&](size_t index, const HttpResponse& resp) {
         send(writer, req, index, resp, start, turn);
@@ -308,7 +287,7 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     // Blocking work goes to a worker pool; its answer goes back to this reactor thread
     // (Pistache 0.0.5 is not safe to write from other threads, LIBRARIES.md 1), which writes
     // it in the connection's request order.
-    if (req.clientIp.empty()) req.clientIp = clientAddress(preq);
+    if (req.clientIp.empty()) req.clientIp = clientAddress(turn.peerHost(), preq);
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
     const bool hashing =
         route.runsOn == RunsOn::HashingPool || route.runsOn == RunsOn::HashingPoolDeferred;
@@ -321,9 +300,9 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
         HttpResponse resp = run(route, req, auth ? &*auth : nullptr);  // never throws
         try {
             // Built, counted and logged here; only the write is the reactor's.
-            prepare(*shared, req, index, resp, start);
             back.post([shared, code = static_cast<Http::Code>(resp.status),
-                       body = std::move(resp.body)](Turn& t) { t.answer(*shared, code, body); });
+                       body = std::move(resp.body), fields = prepare(req, index, resp, start)](
+                          Turn& t) { t.answer(*shared, code, body, fields); });
         } catch (const std::exception& e) {
             // An exception escaping a worker would end the process.
             deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));

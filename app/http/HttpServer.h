@@ -79,12 +79,13 @@ class Dispatcher {
     // Fixed paths first (one hash lookup); only when none matches, the few parameter paths.
     Lookup lookup(const std::string& path, const std::string& method) const;
     Lookup choose(const std::vector<size_t>& candidates, const std::string& method) const;
-    // The peer's address, or the one its X-Forwarded-For names when the peer is trusted.
-    std::string clientAddress(const Pistache::Http::Request& req) const;
+    // The peer's address (`peer`, as text), or the one the request's X-Forwarded-For names
+    // when the peer is trusted.
+    std::string clientAddress(const std::string& peer, const Pistache::Http::Request& req) const;
     HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
-    // Adds the response's headers to `writer`, counts and logs it (any thread).
-    void prepare(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
-                 const HttpResponse& resp, std::chrono::steady_clock::time_point start) const;
+    // The response's header fields; counts and logs the response (any thread).
+    HeaderFields prepare(const HttpRequest& req, size_t routeIndex, const HttpResponse& resp,
+                         std::chrono::steady_clock::time_point start) const;
     // prepare(), then answers `turn` with it (on the turn's reactor thread).
     void send(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
               const HttpResponse& resp, std::chrono::steady_clock::time_point start,
@@ -97,8 +98,6 @@ class Dispatcher {
     DispatcherDeps deps_;
     middleware::RequestIds requestIds_;
     std::atomic<bool> draining_{false};
-    // "Content-Type: application/json", shared by the responses (never changed once built).
-    std::shared_ptr<Pistache::Http::Header::Header> jsonContentType_;
 };
 
 // The service's handler: requests and protocol errors go to the dispatcher. Pistache gives

@@ -204,10 +204,12 @@ struct Connection {
     uint64_t written = 0;              // every answer before this one is written
     uint64_t queuedWrites = 0;         // answers (or parts) waiting in Pistache's write queue
     std::deque<bool> heads;            // per request not yet written, from nextToWrite: HEAD?
+    std::string peerHost;              // the peer's address as text
     struct Parked {
         Http::ResponseWriter writer;
         Http::Code code;
         std::string body;
+        HeaderFields fields;
     };
     std::map<uint64_t, Parked> parked;  // answers ready before their turn
     bool served = false;                // a request has arrived
@@ -267,8 +269,8 @@ class CompletionQueue {
     std::vector<Task> tasks_;
 };
 
-std::string serializeResponse(const Http::Header::Collection& headers, Http::Code code,
-                              std::string_view body, bool headRequest) {
+std::string serializeResponse(const Http::Header::Collection& headers, const HeaderFields& fields,
+                              Http::Code code, std::string_view body, bool headRequest) {
     std::string out;
     out.reserve(160 + body.size());
     out.append("HTTP/1.1 ");
@@ -282,6 +284,12 @@ std::string serializeResponse(const Http::Header::Collection& headers, Http::Cod
         out.append(header->name());
         out.append(": ");
         header->write(os);
+        out.append("\r\n");
+    }
+    for (const auto& [name, value] : fields) {
+        out.append(name);
+        out.append(": ");
+        out.append(value);
         out.append("\r\n");
     }
     // 1xx, 204 and 304 answers have no body and no Content-Length (RFC 9110 8.6, 15.3.5).
@@ -300,8 +308,12 @@ std::string serializeResponse(const Http::Header::Collection& headers, Http::Cod
 // ---------------------------------------------------------------- Turn
 
 void ProtocolHandler::Turn::answer(Http::ResponseWriter& writer, Http::Code code,
-                                   const std::string& body) {
-    handler_->answer(*connection_, seq_, writer, code, body);
+                                   const std::string& body, const HeaderFields& fields) {
+    handler_->answer(*connection_, seq_, writer, code, body, fields);
+}
+
+const std::string& ProtocolHandler::Turn::peerHost() const {
+    return connection_->peerHost;
 }
 
 ProtocolHandler::Turn::Detached ProtocolHandler::Turn::detach() const {
@@ -332,6 +344,7 @@ void ProtocolHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& p
     if (fd >= connections_.size()) connections_.resize(fd + 64);
     auto c = std::make_shared<Connection>(peer, getMaxRequestSize(), Clock::now());
     c->self = c;
+    c->peerHost = peer->address().host();
     connections_[fd] = std::move(c);
 }
 
@@ -474,11 +487,11 @@ void ProtocolHandler::refuse(Connection& c, int status) {
 }
 
 void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
-                            Http::Code code, const std::string& body) {
+                            Http::Code code, const std::string& body, const HeaderFields& fields) {
     if (c.gone) return;
     const bool head = c.heads.front();
     c.heads.pop_front();
-    std::string wire = serializeResponse(writer.headers(), code, body, head);
+    std::string wire = serializeResponse(writer.headers(), fields, code, body, head);
     c.lastActivity = Clock::now();
     if (c.queuedWrites == 0) {
         // The common case: the socket takes the whole answer now, on this thread, without
@@ -524,17 +537,18 @@ void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& w
 }
 
 void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& writer,
-                             Http::Code code, const std::string& body) {
+                             Http::Code code, const std::string& body, const HeaderFields& fields) {
     if (c.gone) return;
     if (seq != c.nextToWrite) {
-        c.parked.emplace(seq, Connection::Parked{std::move(writer), code, body});
+        c.parked.emplace(seq, Connection::Parked{std::move(writer), code, body, fields});
         return;
     }
-    write(c, seq, writer, code, body);
+    write(c, seq, writer, code, body, fields);
     ++c.nextToWrite;
     while (!c.parked.empty() && c.parked.begin()->first == c.nextToWrite) {
         auto node = c.parked.extract(c.parked.begin());
-        write(c, node.key(), node.mapped().writer, node.mapped().code, node.mapped().body);
+        auto& p = node.mapped();
+        write(c, node.key(), p.writer, p.code, p.body, p.fields);
         ++c.nextToWrite;
     }
     afterAnswers(c);

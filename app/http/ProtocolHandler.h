@@ -43,6 +43,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace authsvc::app {
@@ -57,6 +58,10 @@ struct ConnectionLimits {
 
 struct Connection;
 class CompletionQueue;
+
+// Response header fields written as given (name, value), after the writer's own headers:
+// cheaper than Pistache's header objects (an allocation and a lower-cased map entry each).
+using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 class ConnectionTransport;
 
 class ProtocolHandler : public Pistache::Http::Handler {
@@ -65,11 +70,14 @@ class ProtocolHandler : public Pistache::Http::Handler {
     // handleProtocolError(); used on the reactor thread during that call or in a posted task.
     class Turn {
       public:
-        // Writes the answer (status `code`, `body`, the headers already on `writer`) once
-        // every earlier request of the connection is answered: now in the common case,
-        // else `writer` is moved into the connection and written later. Once per Turn.
+        // Writes the answer (status `code`, the headers already on `writer`, `fields`,
+        // `body`) once every earlier request of the connection is answered: now in the
+        // common case, else `writer` is moved into the connection and written later. Once
+        // per Turn.
         void answer(Pistache::Http::ResponseWriter& writer, Pistache::Http::Code code,
-                    const std::string& body);
+                    const std::string& body, const HeaderFields& fields = {});
+        // The TCP peer's address as text, formatted once per connection.
+        const std::string& peerHost() const;
 
         // A Turn that can leave the reactor thread.
         class Detached {
@@ -127,9 +135,9 @@ class ProtocolHandler : public Pistache::Http::Handler {
     void parseFrame(Connection& c, const char* data, size_t len);
     void refuse(Connection& c, int status);
     void write(Connection& c, uint64_t seq, Pistache::Http::ResponseWriter& writer,
-               Pistache::Http::Code code, const std::string& body);
+               Pistache::Http::Code code, const std::string& body, const HeaderFields& fields);
     void answer(Connection& c, uint64_t seq, Pistache::Http::ResponseWriter& writer,
-                Pistache::Http::Code code, const std::string& body);
+                Pistache::Http::Code code, const std::string& body, const HeaderFields& fields);
     void afterAnswers(Connection& c);
     void closeWhenWritten(Connection& c);
     void finishClose(Connection& c);
@@ -188,12 +196,13 @@ class ConnectionServer {
 
 // What an answer puts on the wire: "HTTP/1.1 <code> <reason>" (the highest version we
 // conform to, RFC 9110 6.2, also to an HTTP/1.0 request), the typed `headers` (Pistache 0.0.5
-// serialises no raw response headers; cookies are not written), Content-Length, `body`;
+// serialises no raw response headers; cookies are not written), `fields`, Content-Length,
+// `body`;
 // for 1xx, 204 and 304 neither Content-Length nor a body; for a HEAD request the
 // Content-Length of `body` without the body (RFC 9110 9.3.2).
 std::string serializeResponse(const Pistache::Http::Header::Collection& headers,
-                              Pistache::Http::Code code, std::string_view body,
-                              bool headRequest = false);
+                              const HeaderFields& fields, Pistache::Http::Code code,
+                              std::string_view body, bool headRequest = false);
 
 // 0, or the status for a chunk of input whose header block declares a Content-Length
 // that is not a plain number (400) or exceeds `limit` (413).

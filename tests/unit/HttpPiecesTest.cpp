@@ -496,28 +496,29 @@ TEST_F(RequireAuthTest, ASecondPresentationGivesTheSameClaimsAndSyntaxStillCount
 TEST(SerializeResponseTest, StatusLineTypedHeadersLengthAndBody) {
     Pistache::Http::Header::Collection headers;
     headers.add<Pistache::Http::Header::Connection>(Pistache::Http::ConnectionControl::Close);
-    const std::string wire =
-        serializeResponse(headers, Pistache::Http::Code::Unauthorized, R"({"error":"x"})");
+    const std::string wire = serializeResponse(
+        headers, {{"X-Request-Id", "r1"}}, Pistache::Http::Code::Unauthorized, R"({"error":"x"})");
     EXPECT_EQ(wire,
-              "HTTP/1.1 401 Unauthorized\r\nConnection: Close\r\nContent-Length: 13\r\n\r\n"
+              "HTTP/1.1 401 Unauthorized\r\nConnection: Close\r\nX-Request-Id: r1\r\n"
+              "Content-Length: 13\r\n\r\n"
               R"({"error":"x"})");
 }
 
 TEST(SerializeResponseTest, AnEmptyBodyStillSaysItsLength) {
     Pistache::Http::Header::Collection headers;
-    EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::Ok, ""),
+    EXPECT_EQ(serializeResponse(headers, {}, Pistache::Http::Code::Ok, ""),
               "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 }
 
 TEST(SerializeResponseTest, AHeadAnswerHasTheLengthButNotTheBody) {  // RFC 9110 9.3.2
     Pistache::Http::Header::Collection headers;
-    EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::Ok, "12345", true),
+    EXPECT_EQ(serializeResponse(headers, {}, Pistache::Http::Code::Ok, "12345", true),
               "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
 }
 
 TEST(SerializeResponseTest, A204HasNeitherLengthNorBody) {  // RFC 9110 8.6
     Pistache::Http::Header::Collection headers;
-    EXPECT_EQ(serializeResponse(headers, Pistache::Http::Code::No_Content, "ignored"),
+    EXPECT_EQ(serializeResponse(headers, {}, Pistache::Http::Code::No_Content, "ignored"),
               "HTTP/1.1 204 No Content\r\n\r\n");
 }
 
