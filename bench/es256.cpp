@@ -48,9 +48,9 @@ int rates(double seconds) {
     t = bench::runFor(1, seconds / 4, [&] {
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-        const bool ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()),
-                                         sigLen, reinterpret_cast<const unsigned char*>(msg.data()),
-                                         msg.size()) == 1;
+        const bool ok =
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sigLen,
+                             reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
         EVP_MD_CTX_free(ctx);
         ++verifies;
         return ok;
@@ -81,9 +81,9 @@ int rates(double seconds) {
     long decoded = 0;
     t = bench::runFor(1, seconds / 4, [&] {
         jwt_t* j = nullptr;
-        const bool ok = jwt_decode(&j, tokens[next++ % tokens.size()].c_str(),
-                                   reinterpret_cast<const unsigned char*>(pem.data()),
-                                   int(pem.size())) == 0;
+        const bool ok =
+            jwt_decode(&j, tokens[next++ % tokens.size()].c_str(),
+                       reinterpret_cast<const unsigned char*>(pem.data()), int(pem.size())) == 0;
         jwt_free(j);
         ++decoded;
         return ok;
@@ -100,7 +100,8 @@ int mint(const std::string& dir, const std::string& kid, long count, const std::
     verify::SystemClock clock;
     models::TokenService issuer({"authsvc", "authsvc-clients", 3600'000}, ring, clock);
     std::ofstream file(out);
-    for (long i = 0; i < count; ++i) file << issuer.issue(sub, "bench-" + std::to_string(i)) << "\n";
+    for (long i = 0; i < count; ++i)
+        file << issuer.issue(sub, "bench-" + std::to_string(i)) << "\n";
     return file ? 0 : 1;
 }
 

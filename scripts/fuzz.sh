@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz: clang-15, AddressSanitizer + UndefinedBehavior-
 # Sanitizer, in build-fuzz/ or AUTHSVC_FUZZ_BUILD) and runs each one for SECONDS (default
-# 60), one after another, starting from its committed seed corpus (tests/fuzz/corpus/<name>/). What a run adds to
-# the corpus stays in <build>/corpus/<name>/. Fails if any target finds a crash, a
+# 60), one after another, starting from its committed seed corpus
+# (tests/fuzz/corpus/<name>/). What a run adds to the corpus stays in
+# <build>/corpus/<name>/. Fails if any target finds a crash, a
 # leak, a sanitizer report or an input that runs over 60 s (a hang; the limit leaves room
 # for a machine shared with builds); the input is kept in <build>/artifacts/<name>/.
 # Usage: scripts/fuzz.sh [SECONDS] [NAME...]   (NAME: bearer, http, ...; default all)

@@ -58,11 +58,11 @@ struct ConnectionLimits {
 
 struct Connection;
 class CompletionQueue;
+class ConnectionTransport;
 
 // Response header fields written as given (name, value), after the writer's own headers:
 // cheaper than Pistache's header objects (an allocation and a lower-cased map entry each).
 using HeaderFields = std::vector<std::pair<std::string, std::string>>;
-class ConnectionTransport;
 
 class ProtocolHandler : public Pistache::Http::Handler {
   public:
@@ -197,8 +197,7 @@ class ConnectionServer {
 // What an answer puts on the wire: "HTTP/1.1 <code> <reason>" (the highest version we
 // conform to, RFC 9110 6.2, also to an HTTP/1.0 request), the typed `headers` (Pistache 0.0.5
 // serialises no raw response headers; cookies are not written), `fields`, Content-Length,
-// `body`;
-// for 1xx, 204 and 304 neither Content-Length nor a body; for a HEAD request the
+// `body`. For 1xx, 204 and 304 neither Content-Length nor a body; for a HEAD request the
 // Content-Length of `body` without the body (RFC 9110 9.3.2).
 std::string serializeResponse(const Pistache::Http::Header::Collection& headers,
                               const HeaderFields& fields, Pistache::Http::Code code,
