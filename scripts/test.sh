@@ -8,8 +8,8 @@
 #   for a few seconds from its seeds (scripts/fuzz.sh). Its integration suite runs on
 #   SQLite only; the PostgreSQL storage code runs under the sanitizers in the unit tests
 #   (PostgresRotationTest and others, on the same throwaway server).
-# The test binaries are unity builds (AUTHSVC_UNITY_TESTS): the suite's time is mostly
-# compiling.
+# The core library and the test binaries are unity builds (AUTHSVC_UNITY): the suite's
+# time is mostly compiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test --fuzz
@@ -41,11 +41,11 @@ run_suite() {  # build dir, targets ("" for all), tests to leave out ("" for non
 # Debug information: function names (-g1) and line tables, enough for stack traces; full
 # -g costs 35% to 110% more compile time per file here.
 run_suite build-test "" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DAUTHSVC_WERROR=ON -DAUTHSVC_UNITY_TESTS=ON
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DAUTHSVC_WERROR=ON -DAUTHSVC_UNITY=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan "authsvc unit_tests integration_tests fuzz_targets" "^postgresql[.]" \
   -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DAUTHSVC_FUZZ=ON \
-  -DAUTHSVC_UNITY_TESTS=ON
+  -DAUTHSVC_UNITY=ON
 # scripts/fuzz.sh 60 (or more) for a real search.
 AUTHSVC_FUZZ_BUILD=build-asan scripts/fuzz.sh 5
