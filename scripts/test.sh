@@ -43,7 +43,7 @@ run_suite() {  # build dir, targets ("" for all), tests to leave out ("" for non
 run_suite build-test "" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DAUTHSVC_WERROR=ON -DAUTHSVC_UNITY=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-asan "authsvc unit_tests integration_tests fuzz_targets" "^postgresql[.]" \
+  run_suite build-asan test_binaries "^postgresql[.]" \
   -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DAUTHSVC_FUZZ=ON \
   -DAUTHSVC_UNITY=ON
