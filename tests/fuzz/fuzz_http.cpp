@@ -256,8 +256,6 @@ bool sendAll(int fd, std::string_view bytes, std::string& out, Clock::time_point
     return true;
 }
 
-// The requests the server frames in `bytes`: how many are complete, whether the framing
-// refuses one (the server answers it, then closes), whether bytes of a request are left.
 // The request in `frame` is one Pistache's parser accepts (as ProtocolHandler::parseFrame
 // feeds it) and its method is HEAD: its answer has no body.
 bool parsesAsHead(std::string_view frame, size_t limit) {
@@ -271,6 +269,9 @@ bool parsesAsHead(std::string_view frame, size_t limit) {
     }
 }
 
+// The requests the server frames in `bytes`: how many are complete (and which of them are
+// HEADs), whether the framing refuses one (the server answers it, then closes), whether
+// bytes of a request are left.
 struct Framing {
     size_t complete = 0;
     std::vector<bool> heads;  // per complete request: a HEAD
