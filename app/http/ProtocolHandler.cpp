@@ -278,13 +278,17 @@ std::string serializeResponse(const Http::Header::Collection& headers, const Hea
     out.push_back(' ');
     out.append(Http::codeString(code));
     out.append("\r\n");
-    AppendBuf buf(out);
-    std::ostream os(&buf);
-    for (const auto& header : headers.list()) {
-        out.append(header->name());
-        out.append(": ");
-        header->write(os);
-        out.append("\r\n");
+    // Pistache's typed headers (at most the Connection header the parser's side adds) write
+    // themselves to an ostream: one is set up only for an answer that has any.
+    if (const auto typed = headers.list(); !typed.empty()) {
+        AppendBuf buf(out);
+        std::ostream os(&buf);
+        for (const auto& header : typed) {
+            out.append(header->name());
+            out.append(": ");
+            header->write(os);
+            out.append("\r\n");
+        }
     }
     for (const auto& [name, value] : fields) {
         out.append(name);
