@@ -14,6 +14,8 @@
 namespace {
 
 using namespace authsvc::models;
+using authsvc::testing::kEmail;
+using authsvc::testing::kPassword;
 using authsvc::testing::kSecret;
 using authsvc::testing::RecordingObserver;
 
@@ -53,8 +55,8 @@ class PostgresRotationTest : public ::testing::Test, protected authsvc::testing:
                                              settings, observer);
     }
     TokenPair registerAndLogin(AuthService& auth) {
-        EXPECT_TRUE(auth.registerUser("alice@example.com", "correct horse battery"));
-        auto p = auth.login("alice@example.com", "correct horse battery");
+        EXPECT_TRUE(auth.registerUser(kEmail, kPassword));
+        auto p = auth.login(kEmail, kPassword);
         EXPECT_TRUE(p);
         return p ? *p : TokenPair{};
     }
@@ -90,7 +92,7 @@ TEST_F(PostgresRotationTest, RevokedOrExpiredFamiliesAreNotRotated) {
     auto auth = service(*a_);
     TokenPair revoked = registerAndLogin(*auth);
     auth->logout(revoked.refreshToken);
-    TokenPair expiring = *auth->login("alice@example.com", "correct horse battery");
+    TokenPair expiring = *auth->login(kEmail, kPassword);
     for (const auto& [token, when] :
          {std::pair{revoked.refreshToken, clock.nowMs()},
           std::pair{expiring.refreshToken, clock.nowMs() + settings.refreshTtlMs}}) {

@@ -18,6 +18,8 @@ using namespace authsvc::models;
 using authsvc::controllers::errorResponse;
 using authsvc::middleware::AuthContext;
 using authsvc::testing::jwtSegment;
+using authsvc::testing::kEmail;
+using authsvc::testing::kPassword;
 using authsvc::testing::kSecret;
 using authsvc::testing::TempDir;
 using authsvc::testing::TokenKit;
@@ -123,10 +125,10 @@ class RolesServiceTest : public ::testing::Test, protected authsvc::testing::Ser
         return *service;
     }
     TokenPair aliceLogin() {
-        if (!auth().userForEmail("alice@example.com")) {
-            EXPECT_TRUE(auth().registerUser("alice@example.com", "correct horse battery"));
+        if (!auth().userForEmail(kEmail)) {
+            EXPECT_TRUE(auth().registerUser(kEmail, kPassword));
         }
-        auto p = auth().login("alice@example.com", "correct horse battery");
+        auto p = auth().login(kEmail, kPassword);
         EXPECT_TRUE(p) << p.error().message;
         return p ? *p : TokenPair{};
     }
@@ -146,8 +148,8 @@ TEST_F(RolesServiceTest, RolesAreReadAtLoginAndAtEveryRefresh) {
     auto granted = roles.grantRole("Alice@Example.com ", "admin");
     ASSERT_TRUE(granted) << granted.error().message;
     EXPECT_TRUE(*granted);
-    EXPECT_FALSE(*roles.grantRole("alice@example.com", "admin")) << "already had it";
-    ASSERT_TRUE(roles.grantRole("alice@example.com", "a:b"));
+    EXPECT_FALSE(*roles.grantRole(kEmail, "admin")) << "already had it";
+    ASSERT_TRUE(roles.grantRole(kEmail, "a:b"));
 
     auto rotated = auth().refresh(first.refreshToken);
     ASSERT_TRUE(rotated) << rotated.error().message;
@@ -158,13 +160,13 @@ TEST_F(RolesServiceTest, RolesAreReadAtLoginAndAtEveryRefresh) {
     EXPECT_EQ(rolesOf(retried->accessToken), json::array({"a:b", "admin"}));
     EXPECT_EQ(rolesOf(aliceLogin().accessToken), json::array({"a:b", "admin"}));
 
-    EXPECT_TRUE(*roles.removeRole("alice@example.com", "admin"));
-    EXPECT_FALSE(*roles.removeRole("alice@example.com", "admin"));
+    EXPECT_TRUE(*roles.removeRole(kEmail, "admin"));
+    EXPECT_FALSE(*roles.removeRole(kEmail, "admin"));
     auto again = auth().refresh(rotated->refreshToken);
     ASSERT_TRUE(again);
     EXPECT_EQ(rolesOf(again->accessToken), json::array({"a:b"}));
 
-    EXPECT_FALSE(roles.grantRole("alice@example.com", "Admin"));
+    EXPECT_FALSE(roles.grantRole(kEmail, "Admin"));
     EXPECT_FALSE(roles.grantRole("bob@example.com", "admin"));
 }
 
