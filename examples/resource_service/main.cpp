@@ -53,6 +53,13 @@ class Handler : public Http::Handler {
         : verifier_(std::move(verifier)) {}
 
     void onRequest(const Http::Request& req, Http::ResponseWriter resp) override {
+        // HTTP/1.1 is keep-alive unless the client says otherwise (RFC 9112 9.3); Pistache
+        // 0.0.5 answers "Connection: Close" to a request without a Connection header yet
+        // keeps the socket open, so clients would reconnect for every request.
+        if (req.version() == Http::Version::Http11 &&
+            !req.headers().has<Http::Header::Connection>()) {
+            resp.headers().remove<Http::Header::Connection>();
+        }
         try {
             route(req, resp);
         } catch (const std::exception& e) {

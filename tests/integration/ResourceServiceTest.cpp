@@ -169,6 +169,26 @@ TEST_F(ResourceServiceTest, AnswersLikeAuthsvcWithoutAValidBearerToken) {
     expectError(r, 405, "method_not_allowed");
 }
 
+// A client that sends no Connection header (curl, Go, wrk) keeps one connection for
+// several requests: HTTP/1.1's default is keep-alive.
+TEST_F(ResourceServiceTest, KeepsAnHttp11ConnectionWithoutAConnectionHeader) {
+    startAuthsvc("ES256");
+    const std::string token = loginNewUser().first;
+    auto example = startExample();
+    RawConnection conn(example->port());
+    ASSERT_TRUE(conn.ok());
+    const std::string request = "GET " + kPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                                "Authorization: Bearer " + token + "\r\n\r\n";
+    for (int i = 0; i < 2; ++i) {
+        SCOPED_TRACE(i);
+        ASSERT_TRUE(conn.send(request));
+        const RawResponse r = conn.readResponse(std::chrono::seconds(5));
+        EXPECT_EQ(r.status, 200) << r.raw;
+        EXPECT_EQ(r.raw.find("Connection: Close"), std::string::npos) << r.raw;
+        EXPECT_FALSE(r.closed);
+    }
+}
+
 TEST_F(ResourceServiceTest, RefusesForgedExpiredAndForeignTokens) {
     ASSERT_NO_FATAL_FAILURE(startAuthsvc("ES256"));
     auto example = startExample();
