@@ -127,10 +127,10 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
       ok=$(awk -v r="$r" -v m="$4" 'BEGIN { print (r >= m) }')
       echo "| $1$label | $(printf '%.0f' "$a") / $(printf '%.0f' "$b") = $r × | $(verdict "$ok") |"
     }
-    ratio_row "ES256 a: protected ES256, same token ≥ 0.90 × protected HS256" "protected ES256" protected 0.90
-    ratio_row "ES256 b: protected ES256, distinct tokens ≥ 0.80 × raw OpenSSL verify" \
+    ratio_row "12a | protected ES256, same token ≥ 0.90 × protected HS256" "protected ES256" protected 0.90
+    ratio_row "12b | protected ES256, distinct tokens ≥ 0.80 × raw OpenSSL verify" \
       "protected ES256 distinct" "raw ES256 verify" 0.80
-    ratio_row "ES256 c: refresh ES256 ≥ 0.90 × refresh HS256 (SQLite)" "refresh ES256 (SQLite)" \
+    ratio_row "12c | refresh ES256 ≥ 0.90 × refresh HS256 (SQLite)" "refresh ES256 (SQLite)" \
       "refresh (SQLite)" 0.90
   done
   if [ -f "$here/REGFLOOD.md" ]; then  # bench/regflood.sh, measured on its own
