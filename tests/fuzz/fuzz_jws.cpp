@@ -3,7 +3,7 @@
 // clock. Random bytes almost never carry a valid signature, so fuzz_bearer rarely gets
 // past the signature check; here the target signs whatever header and payload the input
 // holds, and checks that the verifier's verdict is exactly the one docs/API.md's rules
-// give ("Verification" under Keys, and the claim checks of "Access tokens").
+// give ("The access token": its Verification item).
 // Input: byte 0 picks the signer (0 ES256 "ec1", 1 RS256 "rsa1", 2 HS256 secret, 3 a
 // signature of 64 random bytes); the rest is the header's JSON text, a newline, and the
 // payload's JSON text. Each part is base64url-encoded as it is, so any bytes, JSON or
@@ -13,14 +13,15 @@
 // no crit, typ JWT if present; iss, aud, exp, nbf, iat, sub and roles as documented);
 // the same verdict from the verified-token cache; a token with one signature bit
 // flipped is refused.
-#include <unistd.h>
+#include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <optional>
+#include <memory>
 #include <sstream>
 #include <string>
 
