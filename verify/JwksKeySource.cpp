@@ -158,7 +158,14 @@ JwksKeySource::JwksKeySource(std::string url, JwksOptions options)
     start();
 }
 
-JwksKeySource::~JwksKeySource() = default;
+JwksKeySource::~JwksKeySource() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (refresher_.joinable()) refresher_.join();
+}
 
 void JwksKeySource::start() {
     {
@@ -166,6 +173,30 @@ void JwksKeySource::start() {
         fetching_ = true;
     }
     fetchAndInstall();
+    if (options_.refreshInBackground) refresher_ = std::thread([this] { runRefresher(); });
+}
+
+void JwksKeySource::runRefresher() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+        wake_.wait(lock, [&] { return stop_ || refreshWanted_; });
+        if (stop_) return;
+        refreshWanted_ = false;
+        lock.unlock();
+        try {
+            fetchAndInstall();
+        } catch (...) {
+            // Out of memory while installing: keep the set in force, try again later.
+            std::lock_guard<std::mutex> relock(mu_);
+            nextRefreshMs_.store(
+                clock_.nowMs() + std::chrono::milliseconds(options_.minRefresh).count(),
+                std::memory_order_relaxed);
+            fetching_ = false;
+            ++fetches_;
+            fetched_.notify_all();
+        }
+        lock.lock();
+    }
 }
 
 std::shared_ptr<const KeySet> JwksKeySource::keys() const {
@@ -192,6 +223,11 @@ void JwksKeySource::refreshIfDue() const {
         std::lock_guard<std::mutex> lock(mu_);
         if (fetching_ || clock_.nowMs() < nextRefreshMs_.load(std::memory_order_relaxed)) return;
         fetching_ = true;
+        if (options_.refreshInBackground) {
+            refreshWanted_ = true;
+            wake_.notify_one();
+            return;
+        }
     }
     fetchAndInstall();
 }

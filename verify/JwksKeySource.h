@@ -4,11 +4,14 @@
 //   first fetch leaves an empty set (every token is refused as "Unknown signing key") and
 //   is retried by the rules below: on the first token with an unknown kid, and on the
 //   next keys()/version() call 30 s (minRefresh) later.
-// - Refreshed lazily: the first keys()/version() call after the refresh time fetches, in
-//   that calling thread; at most one thread fetches at a time, every other caller keeps
-//   the current set without waiting. The refresh time is the response's Cache-Control
-//   max-age bounded to [minRefresh, maxRefresh] (30 s .. 1 h), defaultRefresh (5 min)
-//   when the response has none; after a failed fetch, minRefresh.
+// - Refreshed when due: the first keys()/version() call after the refresh time starts a
+//   fetch, on the source's own thread (refreshInBackground, the default), so that no
+//   verification waits for the network; the set in force stays until the fetch is done.
+//   With refreshInBackground false, that caller fetches in its own thread instead. At
+//   most one fetch runs at a time; every other caller keeps the current set without
+//   waiting. The refresh time is the response's Cache-Control max-age bounded to
+//   [minRefresh, maxRefresh] (30 s .. 1 h), defaultRefresh (5 min) when the response has
+//   none; after a failed fetch, minRefresh.
 // - keysForUnknownKid(kid): refetches at most once per unknownKidInterval (30 s).
 //   Callers that arrive while a fetch is in progress wait for that fetch and share its
 //   result; inside the interval it returns at once. It returns the new set when that set
@@ -36,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "verify/Clock.h"
 #include "verify/KeySource.h"
@@ -86,6 +90,9 @@ struct JwksOptions {
     std::chrono::seconds maxRefresh{3600};
     std::chrono::seconds defaultRefresh{300};
     std::chrono::seconds unknownKidInterval{30};
+    // A due refresh runs on a thread of the source's own (started with it, stopped by its
+    // destructor, which waits for a fetch in progress); false: in the calling thread.
+    bool refreshInBackground = true;
     // Told about each failed fetch and each skipped JWK, outside any lock; may be empty.
     std::function<void(const std::string&)> log;
 };
@@ -108,10 +115,13 @@ class JwksKeySource final : public KeySource {
 
   private:
     void start();
-    // Starts a refresh in this thread when one is due and none is running.
+    // When a refresh is due and none is running: starts one (on the refresher thread, or
+    // in this thread without refreshInBackground).
     void refreshIfDue() const;
-    // Fetches and installs the result; the caller has set fetching_ (and clears nothing).
+    // Fetches and installs the result; the caller has set fetching_, which this clears.
     void fetchAndInstall() const;
+    // The background thread: runs the refreshes refreshIfDue() asks for until stop_.
+    void runRefresher();
 
     std::string url_;
     std::shared_ptr<Fetcher> fetcher_;
@@ -129,6 +139,10 @@ class JwksKeySource final : public KeySource {
     mutable std::optional<int64_t> lastUnknownKidFetchMs_;
     mutable std::atomic<int64_t> nextRefreshMs_{0};
     mutable std::atomic<uint64_t> version_{1};
+    mutable bool refreshWanted_ = false;  // for the background thread
+    bool stop_ = false;
+    mutable std::condition_variable wake_;
+    std::thread refresher_;
 };
 
 }  // namespace authsvc::verify

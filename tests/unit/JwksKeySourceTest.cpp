@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -100,7 +101,13 @@ class JwksKeySourceTest : public ::testing::Test {
         for (const auto* k : keys) list.push_back(authsvc::verify::publicJwk(*k));
         return json{{"keys", list}};
     }
-    std::unique_ptr<JwksKeySource> source(JwksOptions options = {}) {
+    // Refreshes in the calling thread (deterministic) unless a test asks for the background.
+    static JwksOptions inCallingThread() {
+        JwksOptions options;
+        options.refreshInBackground = false;
+        return options;
+    }
+    std::unique_ptr<JwksKeySource> source(JwksOptions options = inCallingThread()) {
         options.log = [this](const std::string& line) {
             std::lock_guard<std::mutex> lock(logMu);
             logLines.push_back(line);
@@ -366,6 +373,38 @@ TEST_F(JwksKeySourceTest, OnlyOneThreadRefreshesOthersKeepTheCurrentSet) {
     fetcher->hold(false);
     refresher.join();
     EXPECT_NE(src->keys()->find("b"), nullptr);
+}
+
+// The default: a due refresh runs on the source's own thread. A caller never waits for
+// the network (here: a fetch held until released); the set in force stays until the
+// fetch is done, and a caller that needs the new set (an unknown kid) shares that fetch.
+TEST_F(JwksKeySourceTest, ABackgroundRefreshNeverMakesAVerificationWait) {
+    const auto a = newKey("a");
+    fetcher->respondJwks(jwksOf({&a}), 60);
+    auto src = source(JwksOptions{});
+    const uint64_t before = src->version();
+    const auto b = newKey("b");
+    fetcher->respondJwks(jwksOf({&a, &b}), 60);
+    fetcher->hold(true);
+    clock.advanceMs(60 * kSecond);
+
+    auto call = std::async(std::launch::async, [&] { return src->version(); });
+    const bool answered = call.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+    EXPECT_TRUE(answered) << "version() waited for the JWKS fetch";
+    ASSERT_TRUE(fetcher->waitForCalls(2));  // the refresh runs meanwhile
+    if (answered) {
+        EXPECT_EQ(call.get(), before);
+    }
+    EXPECT_EQ(src->keys()->find("b"), nullptr);
+    EXPECT_EQ(src->version(), before);
+
+    auto shared = std::async(std::launch::async, [&] { return src->keysForUnknownKid("b"); });
+    fetcher->hold(false);
+    const auto fresh = shared.get();
+    ASSERT_NE(fresh, nullptr);
+    EXPECT_NE(fresh->find("b"), nullptr);
+    EXPECT_NE(src->version(), before);
+    EXPECT_EQ(fetcher->calls(), 2);  // one fetch, shared
 }
 
 TEST_F(JwksKeySourceTest, VersionChangesOnlyWhenTheKeysChange) {
