@@ -12,6 +12,9 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "verify/Base64Url.h"
 #include "verify/Bearer.h"
@@ -88,11 +91,29 @@ bool audienceMatches(const nlohmann::json& payload, const std::string& audience)
                        [&](const nlohmann::json& a) { return a.is_string() && a == audience; });
 }
 
+// The JSON object a base64url segment holds; nullopt for anything else, and for an object
+// (at any depth) that names a member twice: RFC 7515 5.2 and RFC 7519 7.2 let a recipient
+// either refuse those or take the last one, and two readers of one token that chose
+// differently would see different claims.
 std::optional<nlohmann::json> jsonObject(std::string_view b64) {
     auto bytes = base64UrlDecode(b64);
     if (!bytes) return std::nullopt;
-    auto parsed = nlohmann::json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_object()) return std::nullopt;
+    std::vector<std::set<std::string, std::less<>>> names;  // per open object
+    bool repeated = false;
+    const nlohmann::json::parser_callback_t check = [&](int, nlohmann::json::parse_event_t event,
+                                                        nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) {
+            names.emplace_back();
+        } else if (event == Event::object_end) {
+            if (!names.empty()) names.pop_back();
+        } else if (event == Event::key && !names.empty() && parsed.is_string()) {
+            if (!names.back().insert(parsed.get_ref<const std::string&>()).second) repeated = true;
+        }
+        return true;
+    };
+    auto parsed = nlohmann::json::parse(*bytes, check, /*allow_exceptions=*/false);
+    if (repeated || !parsed.is_object()) return std::nullopt;
     return parsed;
 }
 

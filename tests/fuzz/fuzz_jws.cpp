@@ -10,9 +10,9 @@
 // not, reach the verifier.
 // Beyond sanitizer findings it checks: accepted if and only if the rules say so (the
 // header's alg is the signer's, its kid names the signing key and no kid for HS256,
-// no crit, typ JWT if present; iss, aud, exp, nbf, iat, sub and roles as documented);
-// the same verdict from the verified-token cache; a token with one signature bit
-// flipped is refused.
+// no crit, typ JWT if present, no member named twice; iss, aud, exp, nbf, iat, sub and
+// roles as documented); the same verdict from the verified-token cache; a token with
+// one signature bit flipped is refused.
 #include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
@@ -22,8 +22,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "models/Crypto.h"
 #include "models/KeyRing.h"
@@ -83,6 +85,42 @@ int64_t seconds(const json& v) {
     return 0;
 }
 
+// True when some object in `text` (valid JSON) names a member twice. A SAX pass of its own,
+// apart from the verifier's parser callback.
+struct RepeatedNames : nlohmann::json_sax<json> {
+    std::vector<std::set<std::string>> open;
+    bool found = false;
+    bool start_object(std::size_t) override {
+        open.emplace_back();
+        return true;
+    }
+    bool key(string_t& name) override {
+        if (!open.empty() && !open.back().insert(name).second) found = true;
+        return true;
+    }
+    bool end_object() override {
+        if (!open.empty()) open.pop_back();
+        return true;
+    }
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
+};
+bool namesAMemberTwice(const std::string& text) {
+    RepeatedNames sax;
+    json::sax_parse(text, &sax);
+    return sax.found;
+}
+
 bool isString(const json& obj, const char* name) {
     return obj.contains(name) && obj[name].is_string();
 }
@@ -94,6 +132,7 @@ bool shouldAccept(const std::string& headerText, const std::string& payloadText,
     const json header = json::parse(headerText, nullptr, false);
     const json payload = json::parse(payloadText, nullptr, false);
     if (!header.is_object() || !payload.is_object()) return false;
+    if (namesAMemberTwice(headerText) || namesAMemberTwice(payloadText)) return false;
     if (!isString(header, "alg") || header["alg"] != verify::algorithmName(signer->algorithm())) {
         return false;
     }

@@ -132,6 +132,20 @@ TEST_F(BearerTest, WrongTypIsRejected) {
     }
 }
 
+// A member named twice in the header or the claims: refused, not "the last one wins"
+// (RFC 7515 5.2, RFC 7519 7.2 allow either; another verifier might read the first).
+TEST_F(BearerTest, RepeatedMemberNamesAreRejected) {
+    std::string claims = validClaims("4242").dump();
+    ASSERT_EQ(
+        callProtected(signHs256Text(defaultJwtHeader().dump(), claims, server->secret())).status,
+        200);
+    claims.pop_back();  // reopen the object
+    expectInvalidToken(callProtected(
+        signHs256Text(defaultJwtHeader().dump(), claims + R"(,"sub":"1"})", server->secret())));
+    expectInvalidToken(callProtected(signHs256Text(R"({"alg":"none","typ":"JWT","alg":"HS256"})",
+                                                   validClaims("4242").dump(), server->secret())));
+}
+
 TEST_F(BearerTest, WrongOrMissingIssuerIsRejected) {
     expectInvalidToken(callProtected(forge([](json&, json& c) { c["iss"] = "evil"; })));
     expectInvalidToken(callProtected(forge([](json&, json& c) { c.erase("iss"); })));

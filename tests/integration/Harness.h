@@ -43,6 +43,10 @@ std::optional<std::string> base64UrlDecode(std::string_view text);
 
 // header.payload.signature with HMAC-SHA256 over `secret` (whatever header["alg"] says).
 std::string signHs256(const json& header, const json& payload, std::string_view secret);
+// The same over header and payload given as text (JSON no json object can hold, e.g. a
+// member named twice).
+std::string signHs256Text(std::string_view header, std::string_view payload,
+                          std::string_view secret);
 // header.payload.signature signed with the private key in `privatePem` (EC P-256: ES256 as
 // JOSE R||S; RSA: RS256), whatever header["alg"] says.
 std::string signWithPem(const json& header, const json& payload, const std::string& privatePem);

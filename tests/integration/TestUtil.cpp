@@ -122,8 +122,12 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
 }  // namespace
 
 std::string signHs256(const json& header, const json& payload, std::string_view secret) {
-    const std::string input =
-        base64UrlEncode(header.dump()) + "." + base64UrlEncode(payload.dump());
+    return signHs256Text(header.dump(), payload.dump(), secret);
+}
+
+std::string signHs256Text(std::string_view header, std::string_view payload,
+                          std::string_view secret) {
+    const std::string input = base64UrlEncode(header) + "." + base64UrlEncode(payload);
     return input + "." + base64UrlEncode(hmacSha256(secret, input));
 }
 

@@ -250,6 +250,33 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
     EXPECT_NE(rejection(v, tampered), "");
 }
 
+// A header or claims set that names a member twice is refused, at any depth and whichever
+// value comes last (RFC 7515 5.2, RFC 7519 7.2: refuse, or take the last one; two readers
+// that chose differently would see different claims).
+TEST_F(AsymmetricTest, RepeatedMemberNamesAreRefused) {
+    KeyRing keys(config("ec1", kSecret));
+    Verifier v({"authsvc", "authsvc-clients"}, keys.source(), clock);
+    const auto signedText = [](const std::string& header, const std::string& payload) {
+        const std::string input =
+            authsvc::testing::b64url(header) + "." + authsvc::testing::b64url(payload);
+        return input + "." + authsvc::testing::b64url(authsvc::testing::hmacSha256(kSecret, input));
+    };
+    const std::string header = R"({"alg":"HS256","typ":"JWT"})";
+    std::string payload = claims().dump();
+    ASSERT_EQ(rejection(v, signedText(header, payload)), "");  // the same token, once each
+
+    payload.pop_back();  // "...}" -> "...": append a second sub
+    EXPECT_EQ(rejection(v, signedText(header, payload + R"(,"sub":"1"})")), "Malformed token");
+    EXPECT_EQ(
+        rejection(v, signedText(R"({"alg":"none","typ":"JWT","alg":"HS256"})", claims().dump())),
+        "Malformed token");
+    EXPECT_EQ(rejection(v, signedText(header, payload + R"(,"x":{"a":1,"a":2}})")),
+              "Malformed token");
+    // The same name in two different objects is no repetition.
+    EXPECT_EQ(
+        rejection(v, signedText(header, payload + R"(,"x":{"sub":1},"y":[{"a":1},{"a":2}]})")), "");
+}
+
 TEST_F(AsymmetricTest, WithKeysAnHs256TokenVerifiesOnlyWhenTheSecretIsKept) {
     const std::string hs = forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}}, claims(), kSecret);
     KeyRing migrating(config("ec1", kSecret));
