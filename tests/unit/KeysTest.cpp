@@ -257,9 +257,7 @@ TEST_F(AsymmetricTest, RepeatedMemberNamesAreRefused) {
     KeyRing keys(config("ec1", kSecret));
     Verifier v({"authsvc", "authsvc-clients"}, keys.source(), clock);
     const auto signedText = [](const std::string& header, const std::string& payload) {
-        const std::string input =
-            authsvc::testing::b64url(header) + "." + authsvc::testing::b64url(payload);
-        return input + "." + authsvc::testing::b64url(authsvc::testing::hmacSha256(kSecret, input));
+        return authsvc::testing::forgeJwtText(header, payload, "HS256", kSecret);
     };
     const std::string header = R"({"alg":"HS256","typ":"JWT"})";
     std::string payload = claims().dump();

@@ -90,16 +90,23 @@ inline std::string hmacSha512(const std::string& key, const std::string& data) {
     return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
-// header.payload.signature with the signature computed as the header's alg says
-// (HS256 or HS512 under `key`); any other alg gets `rawSignature` as is.
-inline std::string forgeJwt(const nlohmann::json& header, const nlohmann::json& payload,
-                            const std::string& key, const std::string& rawSignature = "") {
-    const std::string signingInput = b64url(header.dump()) + "." + b64url(payload.dump());
-    const std::string alg = header.value("alg", "");
+// header.payload.signature over header and payload given as JSON text (which may hold
+// what no json object can, e.g. a member named twice), with the signature computed as
+// `alg` says (HS256 or HS512 under `key`); any other alg gets `rawSignature` as is.
+inline std::string forgeJwtText(const std::string& headerText, const std::string& payloadText,
+                                const std::string& alg, const std::string& key,
+                                const std::string& rawSignature = "") {
+    const std::string signingInput = b64url(headerText) + "." + b64url(payloadText);
     std::string sig = rawSignature;
     if (alg == "HS256") sig = hmacSha256(key, signingInput);
     if (alg == "HS512") sig = hmacSha512(key, signingInput);
     return signingInput + "." + b64url(sig);
+}
+
+// The same for JSON objects, signed as the header's alg says.
+inline std::string forgeJwt(const nlohmann::json& header, const nlohmann::json& payload,
+                            const std::string& key, const std::string& rawSignature = "") {
+    return forgeJwtText(header.dump(), payload.dump(), header.value("alg", ""), key, rawSignature);
 }
 
 // The decoded JSON of one segment (0 = header, 1 = payload) of a compact JWS.
