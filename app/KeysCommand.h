@@ -5,7 +5,7 @@
 #include <string>
 
 #include "app/config/Config.h"
-#include "models/KeyRing.h"
+#include "services/KeyRing.h"
 
 namespace authsvc::app {
 

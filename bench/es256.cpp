@@ -20,8 +20,8 @@
 #include <string>
 
 #include "bench/run_for.h"
-#include "models/KeyRing.h"
-#include "models/TokenService.h"
+#include "services/KeyRing.h"
+#include "services/TokenService.h"
 #include "verify/Verifier.h"
 
 using namespace authsvc;

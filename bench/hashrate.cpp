@@ -10,7 +10,7 @@
 #include <string>
 
 #include "bench/run_for.h"
-#include "models/PasswordHasher.h"
+#include "services/PasswordHasher.h"
 
 using authsvc::models::Argon2Params;
 using authsvc::models::PasswordHasher;

@@ -23,13 +23,13 @@
 #include <vector>
 
 #include "bench/run_for.h"
-#include "models/AuthService.h"
-#include "models/Crypto.h"
+#include "services/AuthService.h"
+#include "common/Crypto.h"
 #include "models/Database.h"
-#include "models/KeyRing.h"
-#include "models/PasswordHasher.h"
+#include "services/KeyRing.h"
+#include "services/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
-#include "models/TokenService.h"
+#include "services/TokenService.h"
 #include "models/UserRepository.h"
 #include "verify/Clock.h"
 

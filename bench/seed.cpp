@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 #include "models/Database.h"
 #include "models/Migrator.h"
-#include "models/PasswordHasher.h"
+#include "services/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
 #include "verify/Clock.h"

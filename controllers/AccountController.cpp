@@ -2,7 +2,7 @@
 
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
-#include "models/JsonText.h"
+#include "common/JsonText.h"
 
 namespace authsvc::controllers {
 

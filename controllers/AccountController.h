@@ -8,9 +8,9 @@
 #include <functional>
 
 #include "middleware/Http.h"
-#include "models/AccountService.h"
-#include "models/AuthService.h"
-#include "models/LoginThrottle.h"
+#include "services/AccountService.h"
+#include "services/AuthService.h"
+#include "services/LoginThrottle.h"
 
 namespace authsvc::controllers {
 

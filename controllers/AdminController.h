@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "middleware/Http.h"
-#include "models/UserAdminService.h"
+#include "services/UserAdminService.h"
 
 namespace authsvc::controllers {
 

@@ -2,8 +2,8 @@
 
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
-#include "models/JsonText.h"
-#include "models/Validation.h"
+#include "common/JsonText.h"
+#include "common/Validation.h"
 
 namespace authsvc::controllers {
 

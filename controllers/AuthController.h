@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "middleware/Http.h"
-#include "models/AuthService.h"
-#include "models/LoginThrottle.h"
-#include "models/RegistrationLimit.h"
+#include "services/AuthService.h"
+#include "services/LoginThrottle.h"
+#include "services/RegistrationLimit.h"
 
 namespace authsvc::controllers {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "middleware/Http.h"
-#include "models/Error.h"
+#include "common/Error.h"
 
 namespace authsvc::controllers {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "models/Error.h"
+#include "common/Error.h"
 
 namespace authsvc::controllers {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "middleware/Http.h"
-#include "models/KeyRing.h"
+#include "services/KeyRing.h"
 
 namespace authsvc::controllers {
 

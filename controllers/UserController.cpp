@@ -2,7 +2,7 @@
 
 #include "controllers/AuthController.h"
 #include "controllers/ErrorMapper.h"
-#include "models/JsonText.h"
+#include "common/JsonText.h"
 
 namespace authsvc::controllers {
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "middleware/Http.h"
-#include "models/AuthService.h"
+#include "services/AuthService.h"
 
 namespace authsvc::controllers {
 

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "middleware/Http.h"
-#include "models/Error.h"
+#include "common/Error.h"
 
 namespace authsvc::middleware {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "models/IpAddress.h"
+#include "common/IpAddress.h"
 
 namespace authsvc::middleware {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 
 namespace authsvc::middleware {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "middleware/Http.h"
-#include "models/Error.h"
+#include "common/Error.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::middleware {

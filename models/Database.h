@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "models/Connection.h"
-#include "models/Error.h"
+#include "common/Error.h"
 #include "models/Soci.h"
 
 namespace authsvc::models {

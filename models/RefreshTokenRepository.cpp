@@ -1,6 +1,6 @@
 #include "models/RefreshTokenRepository.h"
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 #include "models/UserRepository.h"
 
 namespace authsvc::models {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 
 namespace authsvc::models {
 namespace {

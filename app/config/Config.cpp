@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 
 namespace authsvc::app {
 namespace {

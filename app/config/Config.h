@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "models/IpAddress.h"
+#include "common/IpAddress.h"
 
 namespace authsvc::app {
 

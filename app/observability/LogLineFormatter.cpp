@@ -7,7 +7,7 @@
 
 #include <spdlog/details/fmt_helper.h>
 
-#include "models/JsonText.h"
+#include "common/JsonText.h"
 
 namespace authsvc::app {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/AuthEvents.h"
+#include "services/AuthEvents.h"
 
 namespace authsvc::app {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "middleware/RequireAuth.h"
-#include "models/KeyRing.h"
+#include "services/KeyRing.h"
 #include "verify/Bearer.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"

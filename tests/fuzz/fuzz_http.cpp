@@ -58,7 +58,7 @@
 #include "controllers/KeysController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
-#include "models/UserAdminService.h"
+#include "services/UserAdminService.h"
 
 namespace {
 

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "models/Crypto.h"
-#include "models/KeyRing.h"
+#include "common/Crypto.h"
+#include "services/KeyRing.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"
 

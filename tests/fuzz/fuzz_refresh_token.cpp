@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "models/AuthService.h"
-#include "models/Crypto.h"
+#include "services/AuthService.h"
+#include "common/Crypto.h"
 
 namespace crypto = authsvc::models::crypto;
 

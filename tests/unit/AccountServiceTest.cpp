@@ -2,7 +2,7 @@
 // session kept, every other revoked), account deletion, the session list (live families
 // only, newest first, last use derived from the newest token, bounded), revoking one
 // session, the operator's set-password and list; and the login's re-hash.
-#include "models/AccountService.h"
+#include "services/AccountService.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // AuthService on a real SQLite file (fresh temp dir per test) with a ManualClock:
 // register, login, and every branch of refresh-token families: rotation, idempotent
 // retry, reuse detection, expiry, revocation, sliding, purge.
-#include "models/AuthService.h"
+#include "services/AuthService.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // models::crypto helpers against published test vectors.
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // appendJsonString writes exactly what nlohmann::json(s).dump() writes, on its fast path
 // and off it, and handles invalid UTF-8 the way each caller asked.
-#include "models/JsonText.h"
+#include "common/JsonText.h"
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "TestSupport.h"
-#include "models/KeyRing.h"
+#include "services/KeyRing.h"
 #include "verify/Base64Url.h"
 #include "verify/JwksKeySource.h"
 #include "verify/Verifier.h"

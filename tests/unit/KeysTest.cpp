@@ -1,4 +1,4 @@
-// verify/ keys and the Verifier with asymmetric keys; models/KeyRing loading, signing and
+// verify/ keys and the Verifier with asymmetric keys; services/KeyRing loading, signing and
 // reloading. Keys are generated into temporary directories by the tests.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "TestSupport.h"
-#include "models/KeyRing.h"
-#include "models/TokenService.h"
+#include "services/KeyRing.h"
+#include "services/TokenService.h"
 #include "verify/Base64Url.h"
 #include "verify/Keys.h"
 #include "verify/Verifier.h"

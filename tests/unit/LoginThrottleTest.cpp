@@ -1,5 +1,5 @@
 // LoginThrottle: sliding minute per IP and per email, Retry-After, memory bound.
-#include "models/LoginThrottle.h"
+#include "services/LoginThrottle.h"
 
 #include <gtest/gtest.h>
 

@@ -14,8 +14,8 @@
 #include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
-#include "models/AccountService.h"
-#include "models/UserAdminService.h"
+#include "services/AccountService.h"
+#include "services/UserAdminService.h"
 
 namespace {
 

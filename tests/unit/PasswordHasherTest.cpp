@@ -1,5 +1,5 @@
 // PasswordHasher with tiny argon2id parameters (1 iteration, 8 KiB) to stay fast.
-#include "models/PasswordHasher.h"
+#include "services/PasswordHasher.h"
 
 #include <gtest/gtest.h>
 

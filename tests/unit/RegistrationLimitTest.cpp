@@ -1,5 +1,5 @@
 // RegistrationLimit: attempts per client address in a sliding hour, IPv6 by /64, 0 = off.
-#include "models/RegistrationLimit.h"
+#include "services/RegistrationLimit.h"
 
 #include <gtest/gtest.h>
 

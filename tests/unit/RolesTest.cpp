@@ -7,10 +7,10 @@
 #include "TestSupport.h"
 #include "controllers/ErrorMapper.h"
 #include "middleware/RequireAuth.h"
-#include "models/AuthService.h"
+#include "services/AuthService.h"
 #include "models/Migrator.h"
-#include "models/UserAdminService.h"
-#include "models/Validation.h"
+#include "services/UserAdminService.h"
+#include "common/Validation.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // SlidingWindowCounter: the mechanism of both throttles. The window, and the bound in bytes:
 // what it counts, that it holds for big keys, that stale keys go before live ones, and that
 // the count matches what the heap really holds (mallinfo2).
-#include "models/SlidingWindow.h"
+#include "services/SlidingWindow.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>

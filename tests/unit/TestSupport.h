@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "models/AuthService.h"
-#include "models/KeyRing.h"
+#include "services/AuthService.h"
+#include "services/KeyRing.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::testing {

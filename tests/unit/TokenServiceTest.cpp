@@ -1,6 +1,6 @@
 // TokenService (issuing) and verify::Verifier (HS256): every rejection of API.md. Tokens
 // are forged with libsodium; issued tokens are compared with libjwt's bytes.
-#include "models/TokenService.h"
+#include "services/TokenService.h"
 
 #include <gtest/gtest.h>
 #include <jwt.h>

@@ -1,5 +1,5 @@
 // Email normalisation and the input rules of API.md.
-#include "models/Validation.h"
+#include "common/Validation.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-#include "models/RegistrationLimit.h"
+#include "services/RegistrationLimit.h"
 
-#include "models/IpAddress.h"
-#include "models/LoginThrottle.h"
+#include "common/IpAddress.h"
+#include "services/LoginThrottle.h"
 
 namespace authsvc::models {
 

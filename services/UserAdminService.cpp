@@ -1,6 +1,6 @@
-#include "models/UserAdminService.h"
+#include "services/UserAdminService.h"
 
-#include "models/Validation.h"
+#include "common/Validation.h"
 
 namespace authsvc::models {
 

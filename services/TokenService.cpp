@@ -1,7 +1,7 @@
-#include "models/TokenService.h"
+#include "services/TokenService.h"
 
-#include "models/Crypto.h"
-#include "models/JsonText.h"
+#include "common/Crypto.h"
+#include "common/JsonText.h"
 
 namespace authsvc::models {
 namespace {

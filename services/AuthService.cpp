@@ -1,9 +1,9 @@
-#include "models/AuthService.h"
+#include "services/AuthService.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "models/Validation.h"
+#include "common/Validation.h"
 
 namespace authsvc::models {
 namespace {

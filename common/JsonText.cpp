@@ -1,4 +1,4 @@
-#include "models/JsonText.h"
+#include "common/JsonText.h"
 
 #include <ctime>
 #include <nlohmann/json.hpp>

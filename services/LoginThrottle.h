@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "models/Error.h"
-#include "models/SlidingWindow.h"
+#include "common/Error.h"
+#include "services/SlidingWindow.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {

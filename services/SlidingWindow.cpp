@@ -1,4 +1,4 @@
-#include "models/SlidingWindow.h"
+#include "services/SlidingWindow.h"
 
 #include <algorithm>
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "models/SlidingWindow.h"
+#include "services/SlidingWindow.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {

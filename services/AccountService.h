@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "models/AuthService.h"
+#include "services/AuthService.h"
 #include "models/Database.h"
-#include "models/Error.h"
-#include "models/PasswordHasher.h"
+#include "common/Error.h"
+#include "services/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
 #include "verify/Clock.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/KeyRing.h"
+#include "services/KeyRing.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {

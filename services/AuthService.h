@@ -22,13 +22,13 @@
 #include <string>
 #include <vector>
 
-#include "models/AuthEvents.h"
-#include "models/Crypto.h"
+#include "services/AuthEvents.h"
+#include "common/Crypto.h"
 #include "models/Database.h"
-#include "models/Error.h"
-#include "models/PasswordHasher.h"
+#include "common/Error.h"
+#include "services/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
-#include "models/TokenService.h"
+#include "services/TokenService.h"
 #include "models/UserRepository.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"

@@ -1,8 +1,8 @@
-#include "models/AccountService.h"
+#include "services/AccountService.h"
 
 #include <algorithm>
 
-#include "models/Validation.h"
+#include "common/Validation.h"
 
 namespace authsvc::models {
 namespace {

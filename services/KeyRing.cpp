@@ -1,4 +1,4 @@
-#include "models/KeyRing.h"
+#include "services/KeyRing.h"
 
 #include <fcntl.h>
 #include <openssl/bio.h>

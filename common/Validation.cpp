@@ -1,4 +1,4 @@
-#include "models/Validation.h"
+#include "common/Validation.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "models/IpAddress.h"
+#include "common/IpAddress.h"
 
 #include <arpa/inet.h>
 

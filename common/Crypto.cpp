@@ -1,4 +1,4 @@
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 
 #include <sodium.h>
 

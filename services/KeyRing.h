@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 #include "verify/KeySource.h"
 #include "verify/Keys.h"
 

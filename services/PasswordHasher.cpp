@@ -1,10 +1,10 @@
-#include "models/PasswordHasher.h"
+#include "services/PasswordHasher.h"
 
 #include <sodium.h>
 
 #include <stdexcept>
 
-#include "models/Crypto.h"
+#include "common/Crypto.h"
 
 namespace authsvc::models {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "models/Database.h"
-#include "models/Error.h"
+#include "common/Error.h"
 #include "models/UserRepository.h"
 
 namespace authsvc::models {

@@ -1,8 +1,8 @@
-#include "models/LoginThrottle.h"
+#include "services/LoginThrottle.h"
 
 #include <algorithm>
 
-#include "models/IpAddress.h"
+#include "common/IpAddress.h"
 
 namespace authsvc::models {
 
