@@ -1,129 +1,18 @@
 // HttpServer: Pistache's listener and reactors with our connection layer (ProtocolHandler)
-// and request handler. The request flow:
-//   reactor thread: parse (ProtocolHandler) -> request id -> route lookup (404/405) ->
-//   body checks (413, 415) -> Bearer check for Bearer routes -> handler inline, or
-//   on a worker pool for blocking work -> (back on the reactor thread) access log +
-//   metrics -> answer, in the connection's request order.
+// and the Dispatcher (app/http/Dispatcher.h), which takes each request to its answer.
 // We route ourselves instead of using Pistache 0.0.5's Rest::Router: its route
 // insertion races between reactor threads (fixed upstream in 2024), it has no 405,
 // and its middleware cannot see the response for the access log.
 // start() and stop() from one thread; the dispatcher is called by reactor threads.
 #pragma once
 
-#include <pistache/http.h>
-#include <spdlog/logger.h>
-
-#include <atomic>
-#include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <unordered_map>
-#include <vector>
 
+#include "app/http/Dispatcher.h"
 #include "app/http/ProtocolHandler.h"
-#include "app/http/Route.h"
-#include "app/observability/Metrics.h"
-#include "app/scheduling/WorkerPool.h"
-#include "middleware/ClientAddress.h"
-#include "middleware/RequestId.h"
-#include "middleware/RequireAuth.h"
 
 namespace authsvc::app {
-
-struct DispatcherDeps {
-    const middleware::RequireAuth& requireAuth;
-    Metrics& metrics;
-    std::shared_ptr<spdlog::logger> log;
-    WorkerPool& databasePool;
-    WorkerPool& hashingPool;
-    // Called once from each reactor thread, on its first request (e.g. so that a scheduler
-    // can watch how busy the reactors are); may be empty.
-    std::function<void()> onReactorThread;
-    int64_t maxBodyBytes;
-    const middleware::TrustedProxies& trustedProxies;
-};
-
-class Dispatcher {
-  public:
-    Dispatcher(std::vector<Route> routes, DispatcherDeps deps);
-    using Turn = ProtocolHandler::Turn;
-    // Answers `req` through `turn` (on a worker pool for blocking work; the answer is then
-    // written by the reactor thread). Never throws: failures become 500 responses. The
-    // writer is taken by reference and moved only by a route that runs on a worker pool.
-    void handle(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
-                Turn& turn);
-    // Answers a request that the parser refused (400, 408, 413, ...) with our envelope.
-    void protocolError(Pistache::Http::ResponseWriter&& writer, int status, Turn& turn);
-    // Called once by each reactor thread's handler, from that thread.
-    void reactorThreadSeen() {
-        if (deps_.onReactorThread) deps_.onReactorThread();
-    }
-    // From now on every new request is answered 503 (graceful shutdown).
-    void startDraining() { draining_ = true; }
-
-  private:
-    struct Lookup {
-        const Route* route = nullptr;
-        size_t index = 0;
-        std::string allow;       // non-empty: the path exists with these methods
-        std::string_view param;  // the parameter segment of a "/prefix/{name}" route's path
-    };
-    // The routes of one "/prefix/{name}" path: they match "/prefix/<one segment>".
-    struct ParamRoutes {
-        std::string prefix;  // with its trailing '/'
-        std::vector<size_t> routes;
-    };
-    void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
-                  Turn& turn);
-    // Fixed paths first (one hash lookup); only when none matches, the few parameter paths.
-    Lookup lookup(const std::string& path, const std::string& method) const;
-    Lookup choose(const std::vector<size_t>& candidates, const std::string& method) const;
-    // The peer's address (`peer`, as text), or the one the request's X-Forwarded-For names
-    // when the peer is trusted.
-    std::string clientAddress(const std::string& peer, const Pistache::Http::Request& req) const;
-    HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
-    // The response's header fields; counts and logs the response (any thread).
-    HeaderFields prepare(const HttpRequest& req, size_t routeIndex, const HttpResponse& resp,
-                         std::chrono::steady_clock::time_point start) const;
-    // prepare(), then answers `turn` with it (on the turn's reactor thread).
-    void send(Pistache::Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
-              const HttpResponse& resp, std::chrono::steady_clock::time_point start,
-              Turn& turn) const;
-
-    std::vector<Route> routes_;
-    std::vector<size_t> metricIndex_;  // per route
-    std::unordered_map<std::string, std::vector<size_t>> byPath_;
-    std::vector<ParamRoutes> byPrefix_;
-    DispatcherDeps deps_;
-    middleware::RequestIds requestIds_;
-    std::atomic<bool> draining_{false};
-};
-
-// The service's handler: requests and protocol errors go to the dispatcher. Pistache gives
-// every reactor thread a clone; each tells the dispatcher its thread on its first request.
-class RequestHandler : public ProtocolHandler {
-  public:
-    HTTP_PROTOTYPE(RequestHandler)
-    explicit RequestHandler(std::shared_ptr<Dispatcher> d) : dispatcher_(std::move(d)) {}
-
-  private:
-    void handleRequest(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
-                       Turn& turn) override {
-        if (!reactorSeen_) {
-            reactorSeen_ = true;
-            dispatcher_->reactorThreadSeen();
-        }
-        dispatcher_->handle(req, std::move(writer), turn);
-    }
-    void handleProtocolError(Pistache::Http::ResponseWriter&& writer, int status,
-                             Turn& turn) override {
-        dispatcher_->protocolError(std::move(writer), status, turn);
-    }
-
-    std::shared_ptr<Dispatcher> dispatcher_;
-    bool reactorSeen_ = false;
-};
 
 struct ServerOptions {
     std::string host;

@@ -1,0 +1,318 @@
+#include "app/http/Dispatcher.h"
+
+#include <pistache/peer.h>
+#include <spdlog/details/fmt_helper.h>
+
+#include <algorithm>
+#include <string_view>
+
+#include "app/http/ProtocolHandler.h"
+#include "controllers/ErrorMapper.h"
+#include "middleware/BodyChecks.h"
+
+namespace authsvc::app {
+
+namespace Http = Pistache::Http;
+using models::ErrorCode;
+using models::makeError;
+
+namespace {
+
+// Keeps log lines on one line and free of quotes (they may be JSON-formatted), and the
+// fields a client chooses at most kLogSafeMax bytes.
+constexpr size_t kLogSafeMax = 200;
+
+char logSafeChar(char c) {
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '?' : c;
+}
+
+std::string logSafe(std::string_view s, size_t max = kLogSafeMax) {
+    std::string out(s.substr(0, max));
+    for (char& c : out) c = logSafeChar(c);
+    return out;
+}
+
+// spdlog's own buffer helpers (its pattern_formatter writes with them).
+using spdlog::details::fmt_helper::append_int;
+using spdlog::details::fmt_helper::append_string_view;
+
+// The access-log message: "127.0.0.1 GET /api/protected 200 81us rid=...", starting with
+// the client's address ("-" when unknown). Built by hand, without fmt's run-time format
+// string or a copy of the path: every request writes one.
+void appendAccessLine(spdlog::memory_buf_t& out, const HttpRequest& req, int status,
+                      long long micros) {
+    if (req.clientIp.empty()) out.push_back('-');
+    for (const char c : std::string_view(req.clientIp).substr(0, kLogSafeMax)) {
+        out.push_back(logSafeChar(c));
+    }
+    out.push_back(' ');
+    append_string_view(req.method, out);
+    out.push_back(' ');
+    const std::string_view path = std::string_view(req.path).substr(0, kLogSafeMax);
+    for (const char c : path) out.push_back(logSafeChar(c));
+    out.push_back(' ');
+    append_int(status, out);
+    out.push_back(' ');
+    append_int(micros, out);
+    append_string_view("us rid=", out);
+    append_string_view(req.requestId, out);
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
+    : routes_(std::move(routes)), deps_(std::move(deps)) {
+    for (size_t i = 0; i < routes_.size(); ++i) {
+        metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
+        for (const auto& p : routes_[i].paths) {
+            const size_t slash = p.rfind('/');
+            if (!p.ends_with('}') || p.compare(slash + 1, 1, "{") != 0) {
+                byPath_[p].push_back(i);
+                continue;
+            }
+            const std::string prefix = p.substr(0, slash + 1);
+            auto it = std::find_if(byPrefix_.begin(), byPrefix_.end(),
+                                   [&](const ParamRoutes& r) { return r.prefix == prefix; });
+            if (it == byPrefix_.end()) it = byPrefix_.insert(byPrefix_.end(), {prefix, {}});
+            it->routes.push_back(i);
+        }
+    }
+}
+
+std::string Dispatcher::clientAddress(const std::string& peer, const Http::Request& preq) const {
+    if (deps_.trustedProxies.empty()) return peer;
+    const auto forwarded = preq.headers().tryGetRaw("X-Forwarded-For");
+    return deps_.trustedProxies.clientAddress(
+        peer, forwarded ? std::optional<std::string_view>(forwarded->value()) : std::nullopt);
+}
+
+Dispatcher::Lookup Dispatcher::lookup(const std::string& path, const std::string& requested) const {
+    // HEAD is GET without the body (RFC 9110 9.3.2; ProtocolHandler leaves the body out).
+    static const std::string kGet = "GET";
+    const std::string& method = requested == "HEAD" ? kGet : requested;
+    auto it = byPath_.find(path);
+    if (it != byPath_.end()) return choose(it->second, method);
+    for (const auto& r : byPrefix_) {
+        if (path.size() > r.prefix.size() && path.starts_with(r.prefix) &&
+            path.find('/', r.prefix.size()) == std::string::npos) {
+            Lookup out = choose(r.routes, method);
+            out.param = std::string_view(path).substr(r.prefix.size());
+            return out;
+        }
+    }
+    Lookup out;
+    out.index = Metrics::kUnmatched;
+    return out;
+}
+
+Dispatcher::Lookup Dispatcher::choose(const std::vector<size_t>& candidates,
+                                      const std::string& method) const {
+    Lookup out;
+    out.index = Metrics::kUnmatched;
+    for (size_t i : candidates) {
+        if (routes_[i].method == method) {
+            out.route = &routes_[i];
+            out.index = metricIndex_[i];
+            return out;
+        }
+        if (!out.allow.empty()) out.allow += ", ";
+        out.allow += routes_[i].method;
+    }
+    return out;
+}
+
+// The error boundary: expected failures are already responses; anything thrown here
+// is logged with the request id and answered without internals.
+HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
+                             const AuthContext* auth) const {
+    try {
+        if (auto* h = std::get_if<PublicHandler>(&route.handler)) return (*h)(req);
+        return std::get<BearerRoute>(route.handler).handler(req, *auth);
+    } catch (const models::DatabaseUnavailable& e) {
+        deps_.log->warn("database unavailable rid={} route={}: {}", req.requestId, route.name,
+                        logSafe(e.what()));
+        return controllers::errorResponse(
+            makeError(ErrorCode::Unavailable, "The service is temporarily unavailable", 1));
+    } catch (const std::exception& e) {
+        deps_.log->error("unexpected failure rid={} route={}: {}", req.requestId, route.name,
+                         logSafe(e.what()));
+    } catch (...) {
+        deps_.log->error("unexpected failure rid={} route={}", req.requestId, route.name);
+    }
+    return controllers::errorResponse(makeError(ErrorCode::Internal, "Internal server error"));
+}
+
+void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
+                      const HttpResponse& resp, std::chrono::steady_clock::time_point start,
+                      Turn& turn) const {
+    turn.answer(writer, static_cast<Http::Code>(resp.status), resp.body,
+                prepare(req, routeIndex, resp, start));
+}
+
+HeaderFields Dispatcher::prepare(const HttpRequest& req, size_t routeIndex,
+                                 const HttpResponse& resp,
+                                 std::chrono::steady_clock::time_point start) const {
+    HeaderFields fields;
+    fields.reserve(resp.headers.size() + 2);
+    fields.emplace_back("X-Request-Id", req.requestId);
+    for (const auto& [name, value] : resp.headers) fields.emplace_back(name, value);
+    fields.emplace_back("Content-Type", std::string(resp.contentType));
+    // Counted and logged before the answer is written: once the client has the response, a
+    // /metrics it sends next includes it.
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    deps_.metrics.observeRequest(routeIndex, resp.status, micros);
+    if (deps_.log->should_log(spdlog::level::info)) {
+        spdlog::memory_buf_t line;
+        appendAccessLine(line, req, resp.status, micros);
+        deps_.log->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
+    }
+    return fields;
+}
+
+void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& turn) {
+    HttpRequest req;
+    req.method = "-";
+    req.path = "-";
+    req.requestId = requestIds_.next(std::nullopt);
+    req.clientIp = turn.peerHost();
+    ErrorCode code = ErrorCode::InvalidRequest;
+    std::string message = "Malformed HTTP request";
+    if (status == 413) {
+        code = ErrorCode::PayloadTooLarge;
+        message = "Request exceeds the size limit";
+    } else if (status == 415) {
+        code = ErrorCode::UnsupportedMediaType;
+        message = "Unreadable Content-Type";
+    } else if (status == 408) {
+        message = "The request was not completed in time";
+    }
+    HttpResponse resp = controllers::errorResponse(makeError(code, message));
+    if (status >= 400 && status < 600) resp.status = status;
+    try {
+        // The writer says "Connection: close"; ProtocolHandler closes after this answer.
+        send(writer, req, Metrics::kUnmatched, resp, std::chrono::steady_clock::now(), turn);
+    } catch (const std::exception& e) {
+        deps_.log->warn("could not answer a malformed request: {}", logSafe(e.what()));
+    }
+}
+
+void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter&& writer, Turn& turn) {
+    try {
+        dispatch(preq, std::move(writer), turn);
+    } catch (const std::exception& e) {
+        // Only reachable if building or sending a response failed (e.g. out of memory).
+        deps_.log->error("request dropped: {}", logSafe(e.what()));
+    }
+}
+
+void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writer, Turn& turn) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto& headers = preq.headers();
+    HttpRequest req;
+    req.method = Http::methodString(preq.method());
+    req.path = preq.resource();
+    const auto& query = preq.query();
+    if (query.parameters_begin() != query.parameters_end())
+        req.query.assign(query.parameters_begin(), query.parameters_end());
+    if (auto authz = headers.tryGet<Http::Header::Authorization>())
+        req.authorization = authz->value();
+    std::optional<std::string> incomingId;
+    if (auto raw = headers.tryGetRaw("X-Request-Id")) incomingId = raw->value();
+    req.requestId = requestIds_.next(incomingId);
+    // The client's address is for the access line and the routes on a pool (the
+    // throttles): reactor routes pay for it only when the access log is on.
+    if (deps_.log->should_log(spdlog::level::info)) {
+        req.clientIp = clientAddress(turn.peerHost(), preq);
+    }
+
+    auto reply = [&](size_t index, const HttpResponse& resp) {
+        send(writer, req, index, resp, start, turn);
+    };
+    if (draining_) {
+        reply(Metrics::kUnmatched, controllers::errorResponse(makeError(
+                                       ErrorCode::Unavailable, "The server is shutting down", 1)));
+        return;
+    }
+    Lookup found = lookup(req.path, req.method);
+    if (!found.route) {
+        if (found.allow.empty()) {
+            reply(found.index,
+                  controllers::errorResponse(
+                      makeError(ErrorCode::NotFound, "No resource at " + logSafe(req.path, 100))));
+        } else {
+            auto resp = controllers::errorResponse(
+                makeError(ErrorCode::MethodNotAllowed, "Method " + req.method + " is not allowed"));
+            reply(found.index, resp.header("Allow", found.allow));
+        }
+        return;
+    }
+    if (!found.param.empty()) req.pathParam = found.param;
+    if (found.route->readsUserAgent) {
+        if (auto ua = headers.tryGet<Http::Header::UserAgent>()) req.userAgent = ua->agent();
+    }
+    req.body = preq.body();
+    // The media type matters only for a body (checkBody: 415); a header lookup is not free.
+    if (!req.body.empty()) {
+        if (auto ct = headers.tryGet<Http::Header::ContentType>()) {
+            const auto& mime = ct->mime();
+            req.jsonContentType = mime.top() == Http::Mime::Type::Application &&
+                                  mime.sub() == Http::Mime::Subtype::Json;
+        }
+    }
+    if (auto bad = middleware::checkBody(req, deps_.maxBodyBytes)) {
+        reply(found.index, controllers::errorResponse(*bad));
+        return;
+    }
+    std::optional<AuthContext> auth;
+    if (const auto* bearer = std::get_if<BearerRoute>(&found.route->handler)) {
+        auto ctx = deps_.requireAuth.authenticate(req.authorization);
+        if (!ctx) {
+            reply(found.index, controllers::errorResponse(ctx.error()));
+            return;
+        }
+        if (auto denied = middleware::missingRole(*ctx, bearer->requiredRole.name)) {
+            reply(found.index, controllers::errorResponse(*denied));
+            return;
+        }
+        auth = std::move(ctx.value());
+    }
+
+    const Route& route = *found.route;
+    if (route.runsOn == RunsOn::Reactor) {
+        reply(found.index, run(route, req, auth ? &*auth : nullptr));
+        return;
+    }
+    // Blocking work goes to a worker pool; its answer goes back to this reactor thread
+    // (Pistache 0.0.5 is not safe to write from other threads, LIBRARIES.md 1), which writes
+    // it in the connection's request order.
+    if (req.clientIp.empty()) req.clientIp = clientAddress(turn.peerHost(), preq);
+    auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
+    const bool hashing =
+        route.runsOn == RunsOn::HashingPool || route.runsOn == RunsOn::HashingPoolDeferred;
+    WorkerPool& pool = hashing ? deps_.hashingPool : deps_.databasePool;
+    const auto order = route.runsOn == RunsOn::HashingPoolDeferred ? WorkerPool::Order::Deferred
+                                                                   : WorkerPool::Order::Normal;
+    const size_t index = found.index;
+    auto job = [this, shared, req, auth = std::move(auth), &route, index, start,
+                back = turn.detach()]() {
+        HttpResponse resp = run(route, req, auth ? &*auth : nullptr);  // never throws
+        try {
+            // Built, counted and logged here; only the write is the reactor's.
+            back.post([shared, code = static_cast<Http::Code>(resp.status),
+                       body = std::move(resp.body), fields = prepare(req, index, resp, start)](
+                          Turn& t) { t.answer(*shared, code, body, fields); });
+        } catch (const std::exception& e) {
+            // An exception escaping a worker would end the process.
+            deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
+        }
+    };
+    if (!pool.trySubmit(std::move(job), order)) {
+        send(*shared, req, index,
+             controllers::errorResponse(makeError(ErrorCode::Unavailable, "The server is busy", 1)),
+             start, turn);
+    }
+}
+
+}  // namespace authsvc::app
