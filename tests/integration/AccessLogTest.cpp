@@ -2,7 +2,7 @@
 #include <map>
 #include <regex>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -2,7 +2,7 @@
 // session, throttled like a login) and DELETE /api/me (the user and every family gone, the
 // email free again); the re-hash of a stored password on login after the argon2id
 // parameters changed.
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

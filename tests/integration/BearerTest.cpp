@@ -1,7 +1,7 @@
 // Bearer authentication (RFC 6750 table of API.md), /api/protected on both paths, /api/me.
 #include <functional>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -1,7 +1,7 @@
 // The command line: --version, --help, migrate [status], user add, config errors, env overrides.
 #include <regex>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -26,7 +26,7 @@
 #include <sstream>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

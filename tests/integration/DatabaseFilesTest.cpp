@@ -3,7 +3,7 @@
 // existing one is readable by other users.
 #include <sys/stat.h>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -1,7 +1,7 @@
 // API.md's "general rules for every request": 413, 415, 400, 404, 405, 500, X-Request-Id.
 #include <set>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -1,7 +1,7 @@
 // POST /api/login (and /login): response shape, the access token's claims, aliases, 401s.
 #include <algorithm>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -1,5 +1,5 @@
 // POST /api/logout (revokes one family) and POST /api/logout_all (revokes all of the user's).
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

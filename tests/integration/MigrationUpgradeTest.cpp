@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -3,7 +3,7 @@
 #include <regex>
 #include <set>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

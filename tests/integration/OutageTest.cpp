@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

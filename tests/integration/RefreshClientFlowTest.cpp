@@ -2,7 +2,7 @@
 // refreshes once and retries. Also checks that rotation does not extend the family's lifetime.
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

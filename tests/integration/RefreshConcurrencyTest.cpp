@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

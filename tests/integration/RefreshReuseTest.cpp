@@ -1,7 +1,7 @@
 // Idempotent retry inside refresh.reuse_grace, reuse detection and family revocation.
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -1,5 +1,5 @@
 // POST /api/refresh_token: rotation, paths and field alias, invalid grants.
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

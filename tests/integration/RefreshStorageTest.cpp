@@ -1,5 +1,5 @@
 // Refresh tokens across restarts, and what the SQLite file holds (never a token or password).
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

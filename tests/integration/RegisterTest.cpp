@@ -2,7 +2,7 @@
 #include <regex>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

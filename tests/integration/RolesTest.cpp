@@ -3,7 +3,7 @@
 // RFC 6750 challenge), and GET /api/admin/users (role admin, keyset pagination).
 #include <set>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

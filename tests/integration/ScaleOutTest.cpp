@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

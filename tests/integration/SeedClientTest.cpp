@@ -3,7 +3,7 @@
 // still-valid access token of a live session (no refresh token in the answer).
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -2,7 +2,7 @@
 // address seen at login and the caller's own marked) and DELETE /api/sessions/{id}.
 #include <regex>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 #include "verify/Keys.h"
 
 namespace it {

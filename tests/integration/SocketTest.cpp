@@ -9,7 +9,7 @@
 
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

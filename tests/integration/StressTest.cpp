@@ -3,7 +3,7 @@
 #include <mutex>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

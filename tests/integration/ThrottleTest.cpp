@@ -1,7 +1,7 @@
 // Login throttling: failed attempts per email and per client IP in a sliding minute.
 #include <sodium.h>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

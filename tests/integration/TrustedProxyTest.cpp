@@ -1,6 +1,6 @@
 // server.trusted_proxies: X-Forwarded-For names the client only when the peer (here the test
 // client on 127.0.0.1) is a trusted proxy; the throttles and the access log use that address.
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -3,7 +3,7 @@
 // serving instance on the same database.
 #include <regex>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

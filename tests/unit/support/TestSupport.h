@@ -122,6 +122,7 @@ inline const std::string kSecret = "0123456789abcdef0123456789abcdef-unit-tests"
 inline const std::string kEmail = "alice@example.com";
 inline const std::string kPassword = "correct horse battery";
 inline constexpr int64_t kStartMs = 1'800'000'000'000;
+inline constexpr int64_t kNow = kStartMs / 1000;  // the same instant, in seconds
 
 class RecordingObserver : public models::AuthObserver {
   public:

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "models/Migrator.h"
 
 namespace {

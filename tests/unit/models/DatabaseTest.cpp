@@ -12,7 +12,7 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "models/Migrator.h"
 #include "models/RefreshTokenRepository.h"
 

@@ -6,7 +6,7 @@
 
 #include <thread>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 
 namespace {
 
@@ -20,8 +20,8 @@ using authsvc::testing::TokenKit;
 using authsvc::verify::ManualClock;
 using nlohmann::json;
 
+using authsvc::testing::kNow;
 using authsvc::testing::kStartMs;
-constexpr int64_t kNow = kStartMs / 1000;
 
 class TokenServiceTest : public ::testing::Test {
   protected:

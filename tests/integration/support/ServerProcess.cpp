@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 // SOCI only through this guard: Debian's soci-config.h wants Boost, which is not a dependency.
 #include <soci/soci-config.h>

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "app/Routes.h"
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"

@@ -14,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "services/KeyRing.h"
 #include "verify/Base64Url.h"
 #include "verify/JwksKeySource.h"

@@ -15,7 +15,7 @@
 #include <mutex>
 #include <unordered_set>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "models/Migrator.h"
 
 namespace {

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "app/http/ProtocolHandler.h"
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"

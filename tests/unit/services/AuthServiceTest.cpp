@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "models/Migrator.h"
 
 namespace {

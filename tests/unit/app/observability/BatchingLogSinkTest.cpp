@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 
 namespace {
 

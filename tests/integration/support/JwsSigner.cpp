@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "Harness.h"
+#include "support/Harness.h"
 
 namespace it {
 namespace {

@@ -4,7 +4,7 @@
 // access tokens (refresh.accept_access_token) and the admin listing.
 #include <gtest/gtest.h>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "controllers/ErrorMapper.h"
 #include "middleware/RequireAuth.h"
 #include "services/AuthService.h"

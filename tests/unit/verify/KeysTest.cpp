@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "TestSupport.h"
+#include "support/TestSupport.h"
 #include "services/KeyRing.h"
 #include "services/TokenService.h"
 #include "verify/Base64Url.h"
@@ -30,8 +30,8 @@ using authsvc::verify::ManualClock;
 using authsvc::verify::Verifier;
 using nlohmann::json;
 
+using authsvc::testing::kNow;
 using authsvc::testing::kStartMs;
-constexpr int64_t kNow = kStartMs / 1000;
 
 std::string readAll(const std::string& path) {
     std::ifstream in(path);
