@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [--test] [--bench] [--fuzz] [--package]
 set -euo pipefail
 
-packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoci-dev
+packages=(g++ cmake make pkg-config libpistache-dev libssl-dev libsoci-dev
   libsqlite3-dev libpq-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libcurl4-openssl-dev)
 # The Debian package (scripts/package.sh: dpkg-shlibdeps) and its check
@@ -11,8 +11,8 @@ packages=(g++ cmake make pkg-config libpistache-dev libjwt-dev libssl-dev libsoc
 package=(dpkg-dev systemd curl)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev postgresql openssl python3-yaml python3-jsonschema "${package[@]}") ;;
-    --bench) packages+=(wrk postgresql gnuplot-nox) ;;
+    --test) packages+=(libgtest-dev libjwt-dev postgresql openssl python3-yaml python3-jsonschema "${package[@]}") ;;
+    --bench) packages+=(wrk libjwt-dev postgresql gnuplot-nox) ;;
     --fuzz) packages+=(clang-15 libfuzzer-15-dev) ;;  # scripts/fuzz.sh
     --package) packages+=("${package[@]}") ;;
     *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;
