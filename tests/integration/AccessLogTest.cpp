@@ -9,9 +9,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class AccessLogTest : public ServiceTest {};
+class AccessLogAnyBackendTest : public ServiceTest {};
 
-TEST_F(AccessLogTest, OneLinePerRequestWithRequestIdAndStatus) {
+TEST_F(AccessLogAnyBackendTest, OneLinePerRequestWithRequestIdAndStatus) {
     const std::string email = uniqueEmail();
     std::vector<std::pair<std::string, HttpResponse>> rs;  // method, response
     rs.emplace_back("GET", client->get("/healthz"));
@@ -48,7 +48,7 @@ TEST_F(AccessLogTest, OneLinePerRequestWithRequestIdAndStatus) {
     }
 }
 
-TEST_F(AccessLogTest, NeverContainsPasswordsOrTokens) {
+TEST_F(AccessLogAnyBackendTest, NeverContainsPasswordsOrTokens) {
     const std::string email = uniqueEmail();
     const std::string password = "Zebra-Unicorn-" + randomString(12);
     const std::string wrong = "Wrong-Walrus-" + randomString(12);
@@ -100,7 +100,7 @@ TEST_F(AccessLogTest, NeverContainsPasswordsOrTokens) {
 
 // Access lines are written in batches (at most ~100 ms late); a SIGTERM right after the
 // requests must still leave every line, whole, in the log.
-TEST_F(AccessLogTest, EveryLineIsWrittenWholeBeforeTheProcessExitsOnSigterm) {
+TEST_F(AccessLogAnyBackendTest, EveryLineIsWrittenWholeBeforeTheProcessExitsOnSigterm) {
     const auto [email, id] = newUser();
     const Tokens t = login(*client, email, kPassword);
     ASSERT_FALSE(t.access.empty());
@@ -125,12 +125,12 @@ TEST_F(AccessLogTest, EveryLineIsWrittenWholeBeforeTheProcessExitsOnSigterm) {
     EXPECT_NE(server->log().find("stopped"), std::string::npos) << "the last line is missing";
 }
 
-class JsonLogTest : public ServiceTest {
+class JsonLogAnyBackendTest : public ServiceTest {
   protected:
     json overrides() const override { return {{"log", {{"format", "json"}}}}; }
 };
 
-TEST_F(JsonLogTest, EveryLogLineIsAJsonObject) {
+TEST_F(JsonLogAnyBackendTest, EveryLogLineIsAJsonObject) {
     const auto [email, id] = newUser();
     EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200);
     EXPECT_EQ(loginRaw(*client, email, "wrong password").status, 401);

@@ -18,7 +18,7 @@ void expectInvalidToken(const HttpResponse& r) {
     EXPECT_EQ(www.back(), '"') << www;
 }
 
-class BearerTest : public ServiceTest {
+class BearerAnyBackendTest : public ServiceTest {
   protected:
     // A token the service must accept, except for what `mutate` changes.
     std::string forge(const std::function<void(json& header, json& claims)>& mutate,
@@ -33,7 +33,7 @@ class BearerTest : public ServiceTest {
     }
 };
 
-TEST_F(BearerTest, NoAuthorizationHeaderIs401MissingToken) {
+TEST_F(BearerAnyBackendTest, NoAuthorizationHeaderIs401MissingToken) {
     for (const std::string path : {"/api/protected", "/api/protected-resource", "/api/me"}) {
         const HttpResponse r = client->get(path);
         expectError(r, 401, "missing_token");
@@ -41,7 +41,7 @@ TEST_F(BearerTest, NoAuthorizationHeaderIs401MissingToken) {
     }
 }
 
-TEST_F(BearerTest, AuthorizationThatIsNotBearerIs400InvalidRequest) {
+TEST_F(BearerAnyBackendTest, AuthorizationThatIsNotBearerIs400InvalidRequest) {
     const std::string valid = forge([](json&, json&) {});
     for (const std::string& value : std::vector<std::string>{
              "Basic dXNlcjpwYXNzd29yZA==", "Token " + valid, "Bearer", valid}) {
@@ -54,7 +54,7 @@ TEST_F(BearerTest, AuthorizationThatIsNotBearerIs400InvalidRequest) {
     }
 }
 
-TEST_F(BearerTest, RealAccessTokenWorksOnBothProtectedPaths) {
+TEST_F(BearerAnyBackendTest, RealAccessTokenWorksOnBothProtectedPaths) {
     const auto [email, id] = newUser();
     const Tokens t = login(*client, email, kPassword);
     for (const std::string path : {"/api/protected", "/api/protected-resource"}) {
@@ -67,19 +67,19 @@ TEST_F(BearerTest, RealAccessTokenWorksOnBothProtectedPaths) {
     }
 }
 
-TEST_F(BearerTest, AnyTokenSignedWithTheKeyThatPassesTheChecksIsAccepted) {
+TEST_F(BearerAnyBackendTest, AnyTokenSignedWithTheKeyThatPassesTheChecksIsAccepted) {
     // Verified from the token alone: a user id the database has never seen is fine here.
     const HttpResponse r = callProtected(forge([](json&, json&) {}));
     ASSERT_EQ(r.status, 200) << r;
     EXPECT_EQ(r.jsonBody()["sub"], "4242");
 }
 
-TEST_F(BearerTest, TypMayBeAbsent) {
+TEST_F(BearerAnyBackendTest, TypMayBeAbsent) {
     const HttpResponse r = callProtected(forge([](json& h, json&) { h.erase("typ"); }));
     EXPECT_EQ(r.status, 200) << r;
 }
 
-TEST_F(BearerTest, BadSignatureIsInvalidToken) {
+TEST_F(BearerAnyBackendTest, BadSignatureIsInvalidToken) {
     expectInvalidToken(callProtected(forge([](json&, json&) {}, randomString(48))));
     // Flip the last signature character of a real token.
     // (A middle character: the last one of a base64url HMAC carries 2 unused bits.)
@@ -92,7 +92,7 @@ TEST_F(BearerTest, BadSignatureIsInvalidToken) {
     expectInvalidToken(callProtected(t.substr(0, t.rfind('.') + 1)));
 }
 
-TEST_F(BearerTest, MalformedTokensAreInvalidToken) {
+TEST_F(BearerAnyBackendTest, MalformedTokensAreInvalidToken) {
     const std::string valid = forge([](json&, json&) {});
     for (const std::string& bad :
          {std::string("abc"), std::string("a.b.c"), std::string("..."), valid + ".extra",
@@ -102,7 +102,7 @@ TEST_F(BearerTest, MalformedTokensAreInvalidToken) {
     }
 }
 
-TEST_F(BearerTest, AlgNoneIsRejected) {
+TEST_F(BearerAnyBackendTest, AlgNoneIsRejected) {
     json h{{"alg", "none"}, {"typ", "JWT"}};
     const std::string unsigned_ =
         base64UrlEncode(h.dump()) + "." + base64UrlEncode(validClaims("1").dump()) + ".";
@@ -111,7 +111,7 @@ TEST_F(BearerTest, AlgNoneIsRejected) {
     expectInvalidToken(callProtected(forge([](json& hh, json&) { hh["alg"] = "none"; })));
 }
 
-TEST_F(BearerTest, OtherAlgorithmsAreRejectedEvenWithTheRightKey) {
+TEST_F(BearerAnyBackendTest, OtherAlgorithmsAreRejectedEvenWithTheRightKey) {
     // The HMAC is valid HS256 under the right secret; only the header's alg differs.
     for (const char* alg : {"HS384", "HS512", "RS256", "ES256", "PS256", ""}) {
         expectInvalidToken(callProtected(forge([alg](json& h, json&) { h["alg"] = alg; })));
@@ -119,14 +119,14 @@ TEST_F(BearerTest, OtherAlgorithmsAreRejectedEvenWithTheRightKey) {
     expectInvalidToken(callProtected(forge([](json& h, json&) { h.erase("alg"); })));
 }
 
-TEST_F(BearerTest, AlgNameIsCaseSensitive) {
+TEST_F(BearerAnyBackendTest, AlgNameIsCaseSensitive) {
     // RFC 7515: "alg" values are case-sensitive; "hs256" is not the configured HS256.
     for (const char* alg : {"hs256", "Hs256"}) {
         expectInvalidToken(callProtected(forge([alg](json& h, json&) { h["alg"] = alg; })));
     }
 }
 
-TEST_F(BearerTest, WrongTypIsRejected) {
+TEST_F(BearerAnyBackendTest, WrongTypIsRejected) {
     for (const char* typ : {"at+jwt", "JWE", "xyz"}) {
         expectInvalidToken(callProtected(forge([typ](json& h, json&) { h["typ"] = typ; })));
     }
@@ -134,7 +134,7 @@ TEST_F(BearerTest, WrongTypIsRejected) {
 
 // A member named twice in the header or the claims: refused, not "the last one wins"
 // (RFC 7515 5.2, RFC 7519 7.2 allow either; another verifier might read the first).
-TEST_F(BearerTest, RepeatedMemberNamesAreRejected) {
+TEST_F(BearerAnyBackendTest, RepeatedMemberNamesAreRejected) {
     std::string claims = validClaims("4242").dump();
     ASSERT_EQ(
         callProtected(signHs256Text(defaultJwtHeader().dump(), claims, server->secret())).status,
@@ -146,24 +146,24 @@ TEST_F(BearerTest, RepeatedMemberNamesAreRejected) {
                                                    validClaims("4242").dump(), server->secret())));
 }
 
-TEST_F(BearerTest, WrongOrMissingIssuerIsRejected) {
+TEST_F(BearerAnyBackendTest, WrongOrMissingIssuerIsRejected) {
     expectInvalidToken(callProtected(forge([](json&, json& c) { c["iss"] = "evil"; })));
     expectInvalidToken(callProtected(forge([](json&, json& c) { c.erase("iss"); })));
 }
 
-TEST_F(BearerTest, WrongOrMissingAudienceIsRejected) {
+TEST_F(BearerAnyBackendTest, WrongOrMissingAudienceIsRejected) {
     expectInvalidToken(callProtected(forge([](json&, json& c) { c["aud"] = "someone-else"; })));
     expectInvalidToken(callProtected(forge([](json&, json& c) { c.erase("aud"); })));
 }
 
-TEST_F(BearerTest, HugeBearerTokenIsRejectedCleanly) {
+TEST_F(BearerAnyBackendTest, HugeBearerTokenIsRejectedCleanly) {
     const HttpResponse r = callProtected(std::string(12000, 'a'));
     EXPECT_TRUE(r.status == 400 || r.status == 401 || r.status == 413 || r.status == 431) << r;
     EXPECT_NE(r.status, 200);
     EXPECT_EQ(client->get("/healthz").status, 200);
 }
 
-TEST_F(BearerTest, NotYetValidIsRejectedBeyondLeeway) {
+TEST_F(BearerAnyBackendTest, NotYetValidIsRejectedBeyondLeeway) {
     expectInvalidToken(
         callProtected(forge([](json&, json& c) { c["nbf"] = nowSeconds() + 3600; })));
     // Inside the 30 s default leeway it is accepted.
@@ -172,7 +172,7 @@ TEST_F(BearerTest, NotYetValidIsRejectedBeyondLeeway) {
     EXPECT_EQ(r.status, 200) << r;
 }
 
-TEST_F(BearerTest, ExpiredBeyondLeewayIs401WithExpiredMessage) {
+TEST_F(BearerAnyBackendTest, ExpiredBeyondLeewayIs401WithExpiredMessage) {
     const HttpResponse r = callProtected(forge([](json&, json& c) {
         c["iat"] = nowSeconds() - 7200;
         c["exp"] = nowSeconds() - 3600;
@@ -183,18 +183,18 @@ TEST_F(BearerTest, ExpiredBeyondLeewayIs401WithExpiredMessage) {
     expectInvalidToken(callProtected(forge([](json&, json& c) { c["exp"] = nowSeconds() - 40; })));
 }
 
-TEST_F(BearerTest, ExpiredWithinLeewayIsAccepted) {
+TEST_F(BearerAnyBackendTest, ExpiredWithinLeewayIsAccepted) {
     const HttpResponse r =
         callProtected(forge([](json&, json& c) { c["exp"] = nowSeconds() - 5; }));
     EXPECT_EQ(r.status, 200) << r;
 }
 
-TEST_F(BearerTest, TokenWithoutExpIsRejected) {
+TEST_F(BearerAnyBackendTest, TokenWithoutExpIsRejected) {
     expectInvalidToken(callProtected(forge([](json&, json& c) { c.erase("exp"); })));
     expectInvalidToken(callProtected(forge([](json&, json& c) { c["exp"] = "tomorrow"; })));
 }
 
-TEST_F(BearerTest, SecretPrefixOrEmptyKeyDoesNotVerify) {
+TEST_F(BearerAnyBackendTest, SecretPrefixOrEmptyKeyDoesNotVerify) {
     // Signed with an empty key / a truncated key: libjwt's classic pitfalls.
     expectInvalidToken(callProtected(forge([](json&, json&) {}, std::string(1, '\0'))));
     expectInvalidToken(callProtected(forge([](json&, json&) {}, server->secret().substr(0, 32))));

@@ -143,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfigCase{"BadAlgorithm", {{"jwt", {{"algorithm", "none"}}}}, "algorithm"}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST(CliConfigFileTest, MissingConfigFileIsAnError) {
+TEST(CliConfigFileAnyBackendTest, MissingConfigFileIsAnError) {
     ServerProcess server;
     const std::string missing = (server.dir() / "does-not-exist.yaml").string();
     const CommandResult r = runAuthsvc({"serve", "--config", missing}, server.dir(), "", {}, 10s);
@@ -171,7 +171,7 @@ TEST_F(EnvOverrideTest, EnvironmentOverridesTheFile) {
     EXPECT_EQ(r.jsonBody()["expires_in"], 60);
 }
 
-TEST(EnvOverridePortTest, ServerPortFromEnvironment) {
+TEST(EnvOverridePortAnyBackendTest, ServerPortFromEnvironment) {
     const int envPort = freePort();
     ServerProcess server({}, {{"AUTHSVC_SERVER_PORT", std::to_string(envPort)}});
     server.probeOn(envPort);

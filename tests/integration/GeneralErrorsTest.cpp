@@ -6,7 +6,7 @@
 namespace it {
 namespace {
 
-class GeneralErrorsTest : public ServiceTest {};
+class GeneralErrorsAnyBackendTest : public ServiceTest {};
 
 std::set<std::string> allowSet(const HttpResponse& r) {
     std::set<std::string> methods;
@@ -31,7 +31,7 @@ std::string paddedRegisterBody(const std::string& email, size_t size) {
     return body;
 }
 
-TEST_F(GeneralErrorsTest, OversizeBodyIs413BeforeContentTypeIsChecked) {
+TEST_F(GeneralErrorsAnyBackendTest, OversizeBodyIs413BeforeContentTypeIsChecked) {
     const std::string email = uniqueEmail();
     const std::string body = paddedRegisterBody(email, 20000);
     // Wrong content type AND too large: 413 wins.
@@ -46,18 +46,19 @@ TEST_F(GeneralErrorsTest, OversizeBodyIs413BeforeContentTypeIsChecked) {
     EXPECT_EQ(client->get("/healthz").status, 200);
 }
 
-TEST_F(GeneralErrorsTest, FarOversizeBodyIsAlsoAJson413) {
+TEST_F(GeneralErrorsAnyBackendTest, FarOversizeBodyIsAlsoAJson413) {
     // Beyond Pistache's own request-size limit too: still the service's JSON error.
     const std::string body = paddedRegisterBody(uniqueEmail(), 100000);
     const HttpResponse r = client->postRaw("/api/register", body, "application/json");
     expectError(r, 413, "payload_too_large");
     EXPECT_TRUE(r.hasHeader("X-Request-Id")) << r;
-    // (A fresh connection: reusing this one is SocketTest.OversizeBodyDoesNotDesyncTheConnection.)
+    // (A fresh connection: reusing this one is
+    // SocketAnyBackendTest.OversizeBodyDoesNotDesyncTheConnection.)
     HttpClient fresh(server->port());
     EXPECT_EQ(fresh.get("/healthz").status, 200);
 }
 
-TEST_F(GeneralErrorsTest, BodyJustUnderTheLimitIsServed) {
+TEST_F(GeneralErrorsAnyBackendTest, BodyJustUnderTheLimitIsServed) {
     // Pistache's own default limit is 4 KiB for headers + body; the service must raise it.
     const std::string email = uniqueEmail();
     const HttpResponse r =
@@ -65,7 +66,7 @@ TEST_F(GeneralErrorsTest, BodyJustUnderTheLimitIsServed) {
     EXPECT_EQ(r.status, 201) << r;
 }
 
-TEST_F(GeneralErrorsTest, MissingOrWrongContentTypeIs415AndCreatesNothing) {
+TEST_F(GeneralErrorsAnyBackendTest, MissingOrWrongContentTypeIs415AndCreatesNothing) {
     const std::string email = uniqueEmail();
     const std::string body = json{{"email", email}, {"password", kPassword}}.dump();
     for (const std::string ct : {"text/plain", "", "application/x-www-form-urlencoded",
@@ -78,7 +79,7 @@ TEST_F(GeneralErrorsTest, MissingOrWrongContentTypeIs415AndCreatesNothing) {
     EXPECT_EQ(registerUser(*client, email, kPassword).status, 201);
 }
 
-TEST_F(GeneralErrorsTest, JsonWithCharsetParameterIsAccepted) {
+TEST_F(GeneralErrorsAnyBackendTest, JsonWithCharsetParameterIsAccepted) {
     const std::string body = json{{"email", uniqueEmail()}, {"password", kPassword}}.dump();
     const HttpResponse r =
         client->postRaw("/api/register", body, "application/json; charset=utf-8");
@@ -89,13 +90,13 @@ TEST_F(GeneralErrorsTest, JsonWithCharsetParameterIsAccepted) {
     EXPECT_EQ(r2.status, 201) << r2;
 }
 
-TEST_F(GeneralErrorsTest, PostWithoutBodyNeedsNoContentType) {
+TEST_F(GeneralErrorsAnyBackendTest, PostWithoutBodyNeedsNoContentType) {
     // No body and no Content-Type: not a 415; the missing fields make it a 400.
     const HttpResponse r = client->request("POST", "/api/login");
     expectError(r, 400, "invalid_request");
 }
 
-TEST_F(GeneralErrorsTest, BodyThatIsNotJsonIs400) {
+TEST_F(GeneralErrorsAnyBackendTest, BodyThatIsNotJsonIs400) {
     for (const std::string& body :
          {std::string("{bad json"), std::string("{\"email\": \"a@example.com\", "),
           std::string("{\"email\":\"a@example.com\",\"password\":\"12345678\"} trailing"),
@@ -105,23 +106,23 @@ TEST_F(GeneralErrorsTest, BodyThatIsNotJsonIs400) {
     }
 }
 
-TEST_F(GeneralErrorsTest, EmptyJsonBodyIs400) {
+TEST_F(GeneralErrorsAnyBackendTest, EmptyJsonBodyIs400) {
     expectError(client->postRaw("/api/register", "", "application/json"), 400, "invalid_request");
 }
 
-TEST_F(GeneralErrorsTest, InvalidUtf8InsideAStringIs400) {
+TEST_F(GeneralErrorsAnyBackendTest, InvalidUtf8InsideAStringIs400) {
     const std::string body = "{\"email\":\"a\xff\xfe@example.com\",\"password\":\"12345678\"}";
     expectError(client->postRaw("/api/register", body, "application/json"), 400, "invalid_request");
 }
 
-TEST_F(GeneralErrorsTest, JsonThatIsNotAnObjectIs400) {
+TEST_F(GeneralErrorsAnyBackendTest, JsonThatIsNotAnObjectIs400) {
     for (const std::string body : {"[1,2]", "\"a string\"", "42", "null", "true", "[]"}) {
         const HttpResponse r = client->postRaw("/api/register", body, "application/json");
         expectError(r, 400, "invalid_request");
     }
 }
 
-TEST_F(GeneralErrorsTest, WrongTypeOrMissingFieldIs400NamingTheField) {
+TEST_F(GeneralErrorsAnyBackendTest, WrongTypeOrMissingFieldIs400NamingTheField) {
     HttpResponse r = client->postJson("/api/register", {{"email", true}, {"password", kPassword}});
     expectError(r, 400, "invalid_request");
     EXPECT_TRUE(containsI(r.message(), "email")) << r;
@@ -133,7 +134,7 @@ TEST_F(GeneralErrorsTest, WrongTypeOrMissingFieldIs400NamingTheField) {
     EXPECT_TRUE(containsI(r.message(), "email") || containsI(r.message(), "password")) << r;
 }
 
-TEST_F(GeneralErrorsTest, DeeplyNestedJsonIs400AndTheServerSurvives) {
+TEST_F(GeneralErrorsAnyBackendTest, DeeplyNestedJsonIs400AndTheServerSurvives) {
     const std::string arrays = std::string(7000, '[') + std::string(7000, ']');
     expectError(client->postRaw("/api/register", arrays, "application/json"), 400,
                 "invalid_request");
@@ -144,7 +145,7 @@ TEST_F(GeneralErrorsTest, DeeplyNestedJsonIs400AndTheServerSurvives) {
     EXPECT_EQ(client->get("/healthz").status, 200);
 }
 
-TEST_F(GeneralErrorsTest, UnknownPathIsJson404) {
+TEST_F(GeneralErrorsAnyBackendTest, UnknownPathIsJson404) {
     for (const auto& [method, path] :
          std::vector<std::pair<std::string, std::string>>{{"GET", "/nope"},
                                                           {"GET", "/api/registerx"},
@@ -159,7 +160,7 @@ TEST_F(GeneralErrorsTest, UnknownPathIsJson404) {
     }
 }
 
-TEST_F(GeneralErrorsTest, KnownPathWrongMethodIs405WithAllow) {
+TEST_F(GeneralErrorsAnyBackendTest, KnownPathWrongMethodIs405WithAllow) {
     struct Case {
         std::string method, path, allowed;
     };
@@ -181,7 +182,7 @@ TEST_F(GeneralErrorsTest, KnownPathWrongMethodIs405WithAllow) {
     }
 }
 
-TEST_F(GeneralErrorsTest, EveryResponseCarriesADistinctRequestId) {
+TEST_F(GeneralErrorsAnyBackendTest, EveryResponseCarriesADistinctRequestId) {
     std::set<std::string> ids;
     const std::vector<HttpResponse> rs = {
         client->get("/healthz"),
@@ -201,7 +202,7 @@ TEST_F(GeneralErrorsTest, EveryResponseCarriesADistinctRequestId) {
     EXPECT_EQ(ids.size(), rs.size());
 }
 
-TEST_F(GeneralErrorsTest, UnexpectedFailureIs500WithoutInternals) {
+TEST_F(GeneralErrorsAnyBackendTest, UnexpectedFailureIs500WithoutInternals) {
     const auto [email, id] = newUser();
     const Tokens t = login(*client, email, kPassword);
     try {
@@ -238,12 +239,12 @@ TEST_F(GeneralErrorsTest, UnexpectedFailureIs500WithoutInternals) {
     EXPECT_EQ(client->get("/healthz").status, 200);
 }
 
-class SmallBodyLimitTest : public ServiceTest {
+class SmallBodyLimitAnyBackendTest : public ServiceTest {
   protected:
     json overrides() const override { return {{"server", {{"max_body_bytes", 1024}}}}; }
 };
 
-TEST_F(SmallBodyLimitTest, MaxBodyBytesComesFromConfig) {
+TEST_F(SmallBodyLimitAnyBackendTest, MaxBodyBytesComesFromConfig) {
     const std::string email = uniqueEmail();
     expectError(
         client->postRaw("/api/register", paddedRegisterBody(email, 1500), "application/json"), 413,

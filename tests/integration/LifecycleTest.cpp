@@ -10,9 +10,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class LifecycleTest : public ServiceTest {};
+class LifecycleAnyBackendTest : public ServiceTest {};
 
-TEST_F(LifecycleTest, DataSurvivesRestart) {
+TEST_F(LifecycleAnyBackendTest, DataSurvivesRestart) {
     const auto [email, id] = newUser();
     const Tokens before = login(*client, email, kPassword);
     int stopStatus = -2;
@@ -32,7 +32,7 @@ TEST_F(LifecycleTest, DataSurvivesRestart) {
     EXPECT_NE(id2, id);
 }
 
-TEST_F(LifecycleTest, SigtermExitsZero) {
+TEST_F(LifecycleAnyBackendTest, SigtermExitsZero) {
     ASSERT_EQ(client->get("/healthz").status, 200);
     EXPECT_EQ(server->stop(SIGTERM), 0) << server->logTail();
     // And it no longer serves.
@@ -41,13 +41,13 @@ TEST_F(LifecycleTest, SigtermExitsZero) {
     EXPECT_EQ(c.get("/healthz").status, 0);
 }
 
-TEST_F(LifecycleTest, SigintExitsZero) {
+TEST_F(LifecycleAnyBackendTest, SigintExitsZero) {
     const auto user = newUser();
     (void)user;
     EXPECT_EQ(server->stop(SIGINT), 0) << server->logTail();
 }
 
-TEST_F(LifecycleTest, SigtermWithIdleAndHalfSentConnectionsExitsPromptly) {
+TEST_F(LifecycleAnyBackendTest, SigtermWithIdleAndHalfSentConnectionsExitsPromptly) {
     HttpClient idle(server->port());  // keep-alive connection left idle
     ASSERT_EQ(idle.get("/healthz").status, 200);
     RawConnection half(server->port());  // headers never finished
@@ -59,7 +59,7 @@ TEST_F(LifecycleTest, SigtermWithIdleAndHalfSentConnectionsExitsPromptly) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "idle connections held up shutdown";
 }
 
-TEST_F(LifecycleTest, FirstRequestsAfterStartSucceed) {
+TEST_F(LifecycleAnyBackendTest, FirstRequestsAfterStartSucceed) {
     // The first requests after a start open the database connections; none may fail.
     for (int round = 0; round < 8; ++round) {
         if (round > 0) {
@@ -79,7 +79,7 @@ TEST_F(LifecycleTest, FirstRequestsAfterStartSucceed) {
     }
 }
 
-class SlowHashLifecycleTest : public ServiceTest {
+class SlowHashLifecycleAnyBackendTest : public ServiceTest {
   protected:
     // A few hundred ms per hash on one hash thread: when SIGTERM arrives one login is being
     // hashed and the others are received and queued behind it.
@@ -89,7 +89,7 @@ class SlowHashLifecycleTest : public ServiceTest {
     }
 };
 
-TEST_F(SlowHashLifecycleTest, SigtermFinishesInFlightRequests) {
+TEST_F(SlowHashLifecycleAnyBackendTest, SigtermFinishesInFlightRequests) {
     const auto [email, id] = newUser();
     const std::string body = json{{"email", email}, {"password", kPassword}}.dump();
     const std::string request =

@@ -8,7 +8,7 @@
 namespace it {
 namespace {
 
-class OpenApiTest : public ServiceTest {};
+class OpenApiAnyBackendTest : public ServiceTest {};
 
 // The path keys of docs/openapi.yaml's `paths:` (the lines "  /path:" below it).
 std::set<std::string> documentedPaths() {
@@ -24,7 +24,7 @@ std::set<std::string> documentedPaths() {
     return paths;
 }
 
-TEST_F(OpenApiTest, ServesTheDocumentAsJsonWithoutAToken) {
+TEST_F(OpenApiAnyBackendTest, ServesTheDocumentAsJsonWithoutAToken) {
     const HttpResponse r = client->get("/openapi.json");
     ASSERT_EQ(r.status, 200) << r;
     EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json") << r;
@@ -46,7 +46,7 @@ TEST_F(OpenApiTest, ServesTheDocumentAsJsonWithoutAToken) {
     EXPECT_EQ(served, documentedPaths()) << "the binary serves another docs/openapi.yaml";
 }
 
-TEST_F(OpenApiTest, AnswersTheSameBytesEveryTime) {
+TEST_F(OpenApiAnyBackendTest, AnswersTheSameBytesEveryTime) {
     const HttpResponse first = client->get("/openapi.json");
     const HttpResponse second = client->get("/openapi.json");
     ASSERT_EQ(first.status, 200) << first;
@@ -54,7 +54,7 @@ TEST_F(OpenApiTest, AnswersTheSameBytesEveryTime) {
     EXPECT_EQ(first.body, second.body);
 }
 
-TEST_F(OpenApiTest, OtherMethodsAre405) {
+TEST_F(OpenApiAnyBackendTest, OtherMethodsAre405) {
     const HttpResponse r = client->postJson("/openapi.json", json::object());
     expectError(r, 405, "method_not_allowed");
     EXPECT_EQ(r.header("Allow").value_or(""), "GET") << r;

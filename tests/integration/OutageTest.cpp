@@ -51,7 +51,7 @@ const json kGenerousThrottle = {
     {"auth",
      {{"login_rate_limit", {{"per_ip_per_minute", 100000}, {"per_account_per_minute", 100000}}}}}};
 
-class PgOutageTest : public ::testing::Test {
+class PgOutageAnyBackendTest : public ::testing::Test {
   protected:
     void SetUp() override {
         pg = std::make_unique<TempPostgres>();
@@ -201,7 +201,7 @@ class ProtectedCaller {
 // PostgreSQL taken away by `down` (a clean stop, or SIGKILL) while logins, refreshes and
 // /api/me run: 503 + Retry-After meanwhile, never a 500; /api/protected 200 throughout; then
 // pg.sh starts it again and authsvc recovers without a restart.
-void PgOutageTest::outageUnderLoad(const std::function<bool()>& down, const char* how) {
+void PgOutageAnyBackendTest::outageUnderLoad(const std::function<bool()>& down, const char* how) {
     server = std::make_unique<ServerProcess>(overrides());
     ASSERT_TRUE(server->start()) << server->logTail();
     HttpClient c(server->port());
@@ -292,17 +292,17 @@ void PgOutageTest::outageUnderLoad(const std::function<bool()>& down, const char
     EXPECT_EQ(registerUser(c, uniqueEmail(), kPassword).status, 201);
 }
 
-TEST_F(PgOutageTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
+TEST_F(PgOutageAnyBackendTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
     outageUnderLoad([this] { return pg->stop(); }, "stopped");
 }
 
 // SIGKILL of the postmaster and its backends: connections reset mid-query, no shutdown
 // message, crash recovery at the next start.
-TEST_F(PgOutageTest, KilledUnderLoadGives503ThenRecoversWithoutRestart) {
+TEST_F(PgOutageAnyBackendTest, KilledUnderLoadGives503ThenRecoversWithoutRestart) {
     outageUnderLoad([this] { return pg->kill9(); }, "killed");
 }
 
-TEST_F(PgOutageTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItComes) {
+TEST_F(PgOutageAnyBackendTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItComes) {
     ASSERT_TRUE(pg->stop());
     server = std::make_unique<ServerProcess>(overrides());
     ASSERT_TRUE(server->startLive()) << "authsvc did not start with PostgreSQL down:\n"

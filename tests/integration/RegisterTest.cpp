@@ -73,10 +73,10 @@ void PrintTo(const BadRegisterCase& c, std::ostream* os) {
     *os << c.name;
 }
 
-class RegisterValidationTest : public ServiceTest,
-                               public ::testing::WithParamInterface<BadRegisterCase> {};
+class RegisterValidationAnyBackendTest : public ServiceTest,
+                                         public ::testing::WithParamInterface<BadRegisterCase> {};
 
-TEST_P(RegisterValidationTest, Rejects400AndCreatesNothing) {
+TEST_P(RegisterValidationAnyBackendTest, Rejects400AndCreatesNothing) {
     const BadRegisterCase& c = GetParam();
     const HttpResponse r = client->postJson("/api/register", c.body);
     expectError(r, 400, "invalid_request");
@@ -94,7 +94,7 @@ std::string repeat(const std::string& s, size_t n) {
 const std::string kGood = "good@example.com";
 
 INSTANTIATE_TEST_SUITE_P(
-    BadFields, RegisterValidationTest,
+    BadFields, RegisterValidationAnyBackendTest,
     ::testing::Values(
         BadRegisterCase{"MissingEmail", json{{"password", kPassword}}, "email"},
         BadRegisterCase{"MissingPassword", json{{"email", kGood}}, "password"},

@@ -35,7 +35,7 @@ size_t count(const std::string& text, const std::string& needle) {
 
 // authsvc with a keys directory and one generated key that signs (jwt.secret empty), and
 // the example service pointed at its JWKS.
-class ResourceServiceTest : public ::testing::Test {
+class ResourceServiceAnyBackendTest : public ::testing::Test {
   protected:
     void startAuthsvc(const std::string& algorithm, const json& extra = json::object()) {
         json overrides = {{"jwt", {{"secret", ""}, {"keys_dir", keysDir().string()}}}};
@@ -110,10 +110,10 @@ class ResourceServiceTest : public ::testing::Test {
     std::string signingKid;
 };
 
-class ResourceServiceAlgorithmTest : public ResourceServiceTest,
-                                     public ::testing::WithParamInterface<std::string> {};
+class ResourceServiceAlgorithmAnyBackendTest : public ResourceServiceAnyBackendTest,
+                                               public ::testing::WithParamInterface<std::string> {};
 
-TEST_P(ResourceServiceAlgorithmTest, AcceptsAuthsvcTokensThroughTheJwks) {
+TEST_P(ResourceServiceAlgorithmAnyBackendTest, AcceptsAuthsvcTokensThroughTheJwks) {
     ASSERT_NO_FATAL_FAILURE(startAuthsvc(GetParam()));
     const HttpResponse jwks = client->get("/.well-known/jwks.json");
     ASSERT_EQ(jwks.status, 200) << jwks;
@@ -142,9 +142,10 @@ TEST_P(ResourceServiceAlgorithmTest, AcceptsAuthsvcTokensThroughTheJwks) {
     EXPECT_EQ(own.jsonBody()["sub"], "by-hand");
 }
 
-INSTANTIATE_TEST_SUITE_P(Keys, ResourceServiceAlgorithmTest, ::testing::Values("ES256", "RS256"));
+INSTANTIATE_TEST_SUITE_P(Keys, ResourceServiceAlgorithmAnyBackendTest,
+                         ::testing::Values("ES256", "RS256"));
 
-TEST_F(ResourceServiceTest, AnswersLikeAuthsvcWithoutAValidBearerToken) {
+TEST_F(ResourceServiceAnyBackendTest, AnswersLikeAuthsvcWithoutAValidBearerToken) {
     ASSERT_NO_FATAL_FAILURE(startAuthsvc("ES256"));
     auto example = startExample();
     HttpClient c(example->port(), Peer::OtherService);
@@ -171,7 +172,7 @@ TEST_F(ResourceServiceTest, AnswersLikeAuthsvcWithoutAValidBearerToken) {
 
 // A client that sends no Connection header (curl, Go, wrk) keeps one connection for
 // several requests: HTTP/1.1's default is keep-alive.
-TEST_F(ResourceServiceTest, KeepsAnHttp11ConnectionWithoutAConnectionHeader) {
+TEST_F(ResourceServiceAnyBackendTest, KeepsAnHttp11ConnectionWithoutAConnectionHeader) {
     startAuthsvc("ES256");
     const std::string token = loginNewUser().first;
     auto example = startExample();
@@ -189,7 +190,7 @@ TEST_F(ResourceServiceTest, KeepsAnHttp11ConnectionWithoutAConnectionHeader) {
     }
 }
 
-TEST_F(ResourceServiceTest, RefusesForgedExpiredAndForeignTokens) {
+TEST_F(ResourceServiceAnyBackendTest, RefusesForgedExpiredAndForeignTokens) {
     ASSERT_NO_FATAL_FAILURE(startAuthsvc("ES256"));
     auto example = startExample();
     const auto [token, id] = loginNewUser();
@@ -269,7 +270,7 @@ TEST_F(ResourceServiceTest, RefusesForgedExpiredAndForeignTokens) {
 // The three rotation steps of the README at the example service: a new key is published,
 // then signs (the example learns it through its unknown-kid refetch), then the old key is
 // removed (the example drops it at its next JWKS refresh, at least 30 s later).
-TEST_F(ResourceServiceTest, FollowsAKeyRotationWithoutRestart) {
+TEST_F(ResourceServiceAnyBackendTest, FollowsAKeyRotationWithoutRestart) {
     ASSERT_NO_FATAL_FAILURE(startAuthsvc("ES256", {{"jwt", {{"jwks_max_age", "1s"}}}}));
     auto example = startExample();
     const std::string oldKid = signingKid;

@@ -18,7 +18,7 @@ std::string signedBy(const std::string& pem, const json& header, const json& pay
     return signWithPem(header, payload, pem);
 }
 
-class SigningKeysTest : public ::testing::Test {
+class SigningKeysAnyBackendTest : public ::testing::Test {
   protected:
     // A server whose keys live in <dir>/keys, with `secret` as jwt.secret ("" for none).
     void makeServer(const std::string& secret) {
@@ -88,7 +88,7 @@ class SigningKeysTest : public ::testing::Test {
     fs::path keysDir;
 };
 
-TEST_F(SigningKeysTest, Es256AndRs256TokensCarryTheirKidAndTheJwksHasOnlyPublicParts) {
+TEST_F(SigningKeysAnyBackendTest, Es256AndRs256TokensCarryTheirKidAndTheJwksHasOnlyPublicParts) {
     for (const std::string alg : {"ES256", "RS256"}) {
         makeServer("");
         auto gen = generate(alg, "");
@@ -134,7 +134,7 @@ TEST_F(SigningKeysTest, Es256AndRs256TokensCarryTheirKidAndTheJwksHasOnlyPublicP
     }
 }
 
-TEST_F(SigningKeysTest, ForgedAndConfusedTokensAreRefused) {
+TEST_F(SigningKeysAnyBackendTest, ForgedAndConfusedTokensAreRefused) {
     makeServer("");
     ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
     ASSERT_EQ(generate("RS256", "rsa1").exitCode, 0);
@@ -213,7 +213,7 @@ TEST_F(SigningKeysTest, ForgedAndConfusedTokensAreRefused) {
     EXPECT_EQ(protectedStatus(signedBy(pem("ec1"), header, claims)), 200);
 }
 
-TEST_F(SigningKeysTest, RotationInThreeStepsWithoutRestartOrARefusedToken) {
+TEST_F(SigningKeysAnyBackendTest, RotationInThreeStepsWithoutRestartOrARefusedToken) {
     makeServer("");
     ASSERT_EQ(generate("ES256", "old").exitCode, 0);
     useKeys("old");
@@ -259,7 +259,7 @@ TEST_F(SigningKeysTest, RotationInThreeStepsWithoutRestartOrARefusedToken) {
     EXPECT_TRUE(server->running());
 }
 
-TEST_F(SigningKeysTest, MovingFromHs256KeepsTheSecretUntilItsTokensExpire) {
+TEST_F(SigningKeysAnyBackendTest, MovingFromHs256KeepsTheSecretUntilItsTokensExpire) {
     makeServer(std::string(40, 's'));
     ASSERT_TRUE(server->start()) << server->logTail();
     const std::string hs = login()["access_token"];
@@ -277,7 +277,7 @@ TEST_F(SigningKeysTest, MovingFromHs256KeepsTheSecretUntilItsTokensExpire) {
     EXPECT_EQ(protectedStatus(es), 200);
 }
 
-TEST_F(SigningKeysTest, AFailedReloadKeepsServingWithTheKeysInForce) {
+TEST_F(SigningKeysAnyBackendTest, AFailedReloadKeepsServingWithTheKeysInForce) {
     makeServer("");
     ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
     useKeys("ec1");
@@ -296,7 +296,7 @@ TEST_F(SigningKeysTest, AFailedReloadKeepsServingWithTheKeysInForce) {
     EXPECT_EQ(decodeJwt(login()["access_token"])->first["kid"], "ec1");
 }
 
-TEST_F(SigningKeysTest, BadKeysStopStartUpAndKeysNeverOverwrite) {
+TEST_F(SigningKeysAnyBackendTest, BadKeysStopStartUpAndKeysNeverOverwrite) {
     makeServer("");
     ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
     const std::string before = pem("ec1");

@@ -16,7 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class SocketTest : public ServiceTest {
+class SocketAnyBackendTest : public ServiceTest {
   protected:
     void expectStillServing() {
         HttpClient fresh(server->port());
@@ -42,7 +42,7 @@ class SocketTest : public ServiceTest {
     }
 };
 
-TEST_F(SocketTest, KeepAliveWithoutConnectionHeader) {
+TEST_F(SocketAnyBackendTest, KeepAliveWithoutConnectionHeader) {
     HttpClient c(server->port());  // curl sends no Connection header
     const HttpResponse first = c.get("/healthz");
     ASSERT_EQ(first.status, 200) << first;
@@ -68,7 +68,7 @@ TEST_F(SocketTest, KeepAliveWithoutConnectionHeader) {
     EXPECT_EQ(c.get("/healthz").newConnections, 0);
 }
 
-TEST_F(SocketTest, TwoRequestsOnOneRawSocket) {
+TEST_F(SocketAnyBackendTest, TwoRequestsOnOneRawSocket) {
     RawConnection conn(server->port());
     ASSERT_TRUE(conn.ok());
     for (int i = 0; i < 2; ++i) {
@@ -81,7 +81,7 @@ TEST_F(SocketTest, TwoRequestsOnOneRawSocket) {
 
 // HEAD is answered as GET without the body (RFC 9110 9.3.2): the next answer on the
 // connection starts right after its header block.
-TEST_F(SocketTest, HeadIsGetWithoutTheBodyAndTheNextAnswerFollows) {
+TEST_F(SocketAnyBackendTest, HeadIsGetWithoutTheBodyAndTheNextAnswerFollows) {
     RawConnection conn(server->port());
     ASSERT_TRUE(conn.ok());
     ASSERT_TRUE(
@@ -97,7 +97,7 @@ TEST_F(SocketTest, HeadIsGetWithoutTheBodyAndTheNextAnswerFollows) {
     EXPECT_NE(r.raw.find("\"status\""), std::string::npos) << "no body on the GET: " << r.raw;
 }
 
-TEST_F(SocketTest, GarbageOnTheSocket) {
+TEST_F(SocketAnyBackendTest, GarbageOnTheSocket) {
     std::string binary(3000, '\0');
     for (auto& ch : binary) {
         do {
@@ -139,7 +139,7 @@ TEST_F(SocketTest, GarbageOnTheSocket) {
     EXPECT_EQ(server->stop(), 0);
 }
 
-TEST_F(SocketTest, NegativeContentLength) {
+TEST_F(SocketAnyBackendTest, NegativeContentLength) {
     expectAnsweredOrClosed(
         "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         "Content-Length: -5\r\n\r\n{}",
@@ -148,7 +148,7 @@ TEST_F(SocketTest, NegativeContentLength) {
     EXPECT_EQ(server->stop(), 0);
 }
 
-TEST_F(SocketTest, HugeContentLengthIs413WithoutWaitingForTheBody) {
+TEST_F(SocketAnyBackendTest, HugeContentLengthIs413WithoutWaitingForTheBody) {
     RawConnection conn(server->port());
     ASSERT_TRUE(conn.ok());
     conn.send(
@@ -163,7 +163,7 @@ TEST_F(SocketTest, HugeContentLengthIs413WithoutWaitingForTheBody) {
     EXPECT_EQ(server->stop(), 0);
 }
 
-TEST_F(SocketTest, OversizeBodyDoesNotDesyncTheConnection) {
+TEST_F(SocketAnyBackendTest, OversizeBodyDoesNotDesyncTheConnection) {
     // A 100 KB body is answered 413 before it is read; the rest of it must not then be parsed as
     // further requests on the same connection: either the server closes the connection, or the
     // next request on it gets its own answer.
@@ -187,7 +187,7 @@ TEST_F(SocketTest, OversizeBodyDoesNotDesyncTheConnection) {
     }
 }
 
-TEST_F(SocketTest, SlowClientTricklingARequestIsServed) {
+TEST_F(SocketAnyBackendTest, SlowClientTricklingARequestIsServed) {
     RawConnection conn(server->port());
     ASSERT_TRUE(conn.ok());
     const std::string req = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: yes\r\n\r\n";
@@ -199,7 +199,7 @@ TEST_F(SocketTest, SlowClientTricklingARequestIsServed) {
     EXPECT_EQ(r.status, 200) << r.raw;
 }
 
-TEST_F(SocketTest, SlowlorisDoesNotBlockOtherClients) {
+TEST_F(SocketAnyBackendTest, SlowlorisDoesNotBlockOtherClients) {
     std::vector<std::unique_ptr<RawConnection>> slow;
     for (int i = 0; i < 40; ++i) {
         auto c = std::make_unique<RawConnection>(server->port());
@@ -229,7 +229,7 @@ TEST_F(SocketTest, SlowlorisDoesNotBlockOtherClients) {
     EXPECT_EQ(server->stop(), 0);
 }
 
-TEST_F(SocketTest, ClientHangingUpMidResponseIsHarmless) {
+TEST_F(SocketAnyBackendTest, ClientHangingUpMidResponseIsHarmless) {
     const auto [email, id] = newUser();
     for (int i = 0; i < 20; ++i) {
         RawConnection conn(server->port());
@@ -265,7 +265,7 @@ std::string getRequest(const std::string& path, const std::string& extra = "") {
     return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n";
 }
 
-TEST_F(SocketTest, KeepAliveClientCarriesOnAfterA413) {
+TEST_F(SocketAnyBackendTest, KeepAliveClientCarriesOnAfterA413) {
     // A pooled keep-alive client (axios, Dio, curl's connection cache) must learn that the
     // connection ends with the 413, or it sends its next request on a dead socket.
     HttpClient c(server->port());
@@ -283,7 +283,7 @@ TEST_F(SocketTest, KeepAliveClientCarriesOnAfterA413) {
     EXPECT_EQ(c.get("/healthz").status, 200);
 }
 
-TEST_F(SocketTest, Http10ClientReadsToEofRightAfterTheAnswer) {
+TEST_F(SocketAnyBackendTest, Http10ClientReadsToEofRightAfterTheAnswer) {
     RawConnection conn(server->port());
     ASSERT_TRUE(conn.ok());
     const auto start = std::chrono::steady_clock::now();
@@ -295,7 +295,7 @@ TEST_F(SocketTest, Http10ClientReadsToEofRightAfterTheAnswer) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
-TEST_F(SocketTest, ConnectionCloseClientReadsToEofRightAfterTheAnswer) {
+TEST_F(SocketAnyBackendTest, ConnectionCloseClientReadsToEofRightAfterTheAnswer) {
     for (const std::string path : {"/healthz", "/readyz", "/nope"}) {  // reactor, pool, 404
         RawConnection conn(server->port());
         ASSERT_TRUE(conn.ok());
@@ -315,7 +315,7 @@ TEST_F(SocketTest, ConnectionCloseClientReadsToEofRightAfterTheAnswer) {
     EXPECT_EQ(c.get("/healthz").newConnections, 1) << "the closed connection was reused";
 }
 
-TEST_F(SocketTest, HalfClosingClientGetsItsAnswers) {
+TEST_F(SocketAnyBackendTest, HalfClosingClientGetsItsAnswers) {
     // nc -N and some health checkers shut their sending side after the request.
     for (const std::string path : {"/healthz", "/readyz"}) {  // reactor, pool
         RawConnection conn(server->port());
@@ -348,7 +348,7 @@ std::vector<RawResponse> readAnswers(RawConnection& conn, size_t n) {
     return out;
 }
 
-TEST_F(SocketTest, PipelinedRequestsAreAllAnswered) {
+TEST_F(SocketAnyBackendTest, PipelinedRequestsAreAllAnswered) {
     for (const size_t n : {2, 50}) {
         RawConnection conn(server->port());
         ASSERT_TRUE(conn.ok());
@@ -363,7 +363,7 @@ TEST_F(SocketTest, PipelinedRequestsAreAllAnswered) {
     }
 }
 
-TEST_F(SocketTest, PipelinedPoolAndReactorRoutesAnswerInRequestOrder) {
+TEST_F(SocketAnyBackendTest, PipelinedPoolAndReactorRoutesAnswerInRequestOrder) {
     // /readyz runs on the database pool, a login on the hashing pool, /healthz and a
     // rejected /api/protected on the reactor: their answers must still come back in order.
     const std::string login = json{{"email", "nobody@example.com"}, {"password", "wrong"}}.dump();
@@ -401,7 +401,7 @@ TEST_F(SocketTest, PipelinedPoolAndReactorRoutesAnswerInRequestOrder) {
     }
 }
 
-TEST_F(SocketTest, DeepPipelineBehindSlowAnswersIsAnsweredInOrder) {
+TEST_F(SocketAnyBackendTest, DeepPipelineBehindSlowAnswersIsAnsweredInOrder) {
     // More requests than the server keeps unanswered per connection (it stops reading the
     // connection meanwhile), with pool routes among them.
     constexpr int kRequests = 300;
@@ -426,7 +426,7 @@ TEST_F(SocketTest, DeepPipelineBehindSlowAnswersIsAnsweredInOrder) {
     expectStillServing();
 }
 
-TEST_F(SocketTest, ClientThatDoesNotReadItsAnswersIsNotReadEither) {
+TEST_F(SocketAnyBackendTest, ClientThatDoesNotReadItsAnswersIsNotReadEither) {
     // A pipelining client that never reads: once its answers pile up, the server must stop
     // reading its requests (bounded memory), so the client's sending stalls.
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -248,6 +248,13 @@ class ResourceServiceProcess {
 
 // ---------------------------------------------------------------- backends
 
+// The suite runs once per backend (AUTHSVC_TEST_BACKEND: sqlite, postgresql). A suite whose
+// servers behave the same on either backend (it tests the connection layer, tokens and keys,
+// configuration or logging; or it brings its own database, as PgOutageAnyBackendTest) says so
+// in its name: it ends in "AnyBackendTest" (for a parameterized suite, the fixture's name:
+// Keys/ResourceServiceAlgorithmAnyBackendTest). The PostgreSQL run leaves out
+// *AnyBackendTest.* (tests/CMakeLists.txt); every other suite runs on both backends.
+
 // True when AUTHSVC_TEST_BACKEND=postgresql: every ServerProcess whose overrides do not name a
 // database.backend gets a fresh database t_<random> on the server of AUTHSVC_TEST_PG_DSN.
 bool pgMode();
