@@ -15,6 +15,8 @@
 #include "app/observability/Metrics.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
+#include "common/JsonText.h"
+#include "common/Validation.h"
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
@@ -23,16 +25,14 @@
 #include "controllers/UserController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
+#include "models/Database.h"
+#include "models/Migrator.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
-#include "models/Database.h"
-#include "common/JsonText.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
-#include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
-#include "common/Validation.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::app {
@@ -82,9 +82,10 @@ class ObservingMetrics : public models::AuthObserver {
 
 // Everything the commands need, in construction order (destroyed in reverse).
 struct Application::Parts {
-    explicit Parts(const Config& c, std::shared_ptr<spdlog::logger> log)
+    Parts(const Config& c, std::shared_ptr<spdlog::logger> log,
+          std::vector<models::EmbeddedMigration> extraMigrations)
         : db(databaseSettings(c.database)),
-          migrator(db, clock),
+          migrator(db, clock, std::move(extraMigrations)),
           hasher({static_cast<unsigned long long>(c.auth.argon2id.iterations),
                   size_t(c.auth.argon2id.memoryKib)}),
           keys(keyConfig(c.jwt)),
@@ -112,8 +113,10 @@ struct Application::Parts {
     models::UserAdminService userAdmin;
 };
 
-Application::Application(Config config, bool server)
-    : config_(std::move(config)), logging_(makeLogging(config_.log, server)) {
+Application::Application(Config config, bool server, Extension extension)
+    : config_(std::move(config)),
+      extension_(std::move(extension)),
+      logging_(makeLogging(config_.log, server)) {
     if (config_.jwt.secretGenerated && server) {
         logging_.logger->warn(
             "jwt.secret is empty: using a random secret for this run only. Tokens will not "
@@ -127,7 +130,7 @@ Application::Application(Config config, bool server)
             "instances. Set AUTHSVC_REFRESH_SECRET (at least 32 bytes) in production.");
     }
     try {
-        parts_ = std::make_unique<Parts>(config_, logging_.logger);
+        parts_ = std::make_unique<Parts>(config_, logging_.logger, extension_.migrations);
     } catch (const verify::KeyError& e) {
         throw ConfigError(config_.source + ": jwt: " + e.what());
     }
@@ -208,6 +211,9 @@ int Application::serve(const sigset_t& signals) {
     controllers::AdminController adminController(p.userAdmin);
     auto routes = routeTable(config_.routes, authController, userController, accountController,
                              opsController, keysController, adminController);
+    if (extension_.routes) {
+        for (auto& route : extension_.routes(p.db, p.clock)) routes.push_back(std::move(route));
+    }
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a

@@ -4,17 +4,32 @@
 // Used from the main thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/config/Config.h"
+#include "app/http/Route.h"
 #include "app/observability/Logging.h"
+#include "models/Database.h"
+#include "models/Migrator.h"
+#include "verify/Clock.h"
 
 namespace authsvc::app {
 
+// What a program built on authsvc adds to it (docs/EXTENDING.md, examples/extending/): its
+// migrations, applied with authsvc's own (models::Migrator), and its routes, served after
+// authsvc's. serve() calls `routes` once, before it listens, with the database and the
+// clock; what the handlers use must live as long as they do (capture it by shared_ptr).
+struct Extension {
+    std::vector<models::EmbeddedMigration> migrations;
+    std::function<std::vector<Route>(models::Database&, const verify::Clock&)> routes;
+};
+
 class Application {
   public:
-    Application(Config config, bool server);
+    Application(Config config, bool server, Extension extension = {});
     ~Application();
 
     // Runs until SIGTERM or SIGINT (which the caller has blocked in every thread, with
@@ -40,6 +55,7 @@ class Application {
     void reloadKeys();
     struct Parts;
     Config config_;
+    Extension extension_;
     Logging logging_;
     std::unique_ptr<Parts> parts_;
 };

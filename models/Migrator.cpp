@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "models/SqliteFunctions.h"
 
@@ -38,13 +39,25 @@ std::vector<std::string> splitStatements(const std::string& sql) {
     return out;
 }
 
-Migrator::Migrator(Database& db, const verify::Clock& clock) : db_(db), clock_(clock) {}
+Migrator::Migrator(Database& db, const verify::Clock& clock, std::vector<EmbeddedMigration> extra)
+    : db_(db), clock_(clock), extra_(std::move(extra)) {
+    for (const auto& e : extra_) {
+        for (const auto& m : embeddedMigrations()) {
+            if (e.version == m.version) {
+                throw std::invalid_argument("migration " + std::string(e.name) +
+                                            " has the version of authsvc's " + m.name);
+            }
+        }
+    }
+}
 
 std::vector<EmbeddedMigration> Migrator::mine() const {
     const std::string dialect = db_.dialect() == Dialect::Sqlite ? "sqlite" : "postgresql";
     std::vector<EmbeddedMigration> out;
-    for (const auto& m : embeddedMigrations()) {
-        if (dialect == m.dialect) out.push_back(m);
+    for (const auto* all : {&embeddedMigrations(), &extra_}) {
+        for (const auto& m : *all) {
+            if (dialect == m.dialect) out.push_back(m);
+        }
     }
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a.version < b.version; });

@@ -35,7 +35,10 @@ struct MigrationStatus {
 
 class Migrator {
   public:
-    Migrator(Database& db, const verify::Clock& clock);
+    // `extra`: the migrations of a program built on authsvc (app::Extension), applied with
+    // authsvc's own in version order. Their versions must not be authsvc's: a clash throws
+    // std::invalid_argument (number them from 1001, as examples/extending does).
+    Migrator(Database& db, const verify::Clock& clock, std::vector<EmbeddedMigration> extra = {});
     std::vector<MigrationStatus> status();
     // Applies what is pending; returns how many were applied.
     int migrate();
@@ -46,6 +49,7 @@ class Migrator {
 
     Database& db_;
     const verify::Clock& clock_;
+    std::vector<EmbeddedMigration> extra_;
 };
 
 }  // namespace authsvc::models
