@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: check-build-refuses.sh BUILD_DIR CONTROL_PROBE [PROBE HEADER]...
 # Builds CONTROL_PROBE, which must compile; then each PROBE, which must fail with the
-# compiler not finding HEADER (a header of the layer above the probe's). Prints what went
+# compiler (GCC or clang) not finding HEADER (a header of the layer above the probe's). Prints what went
 # wrong and exits 1 if a probe compiled or failed for another reason.
 set -uo pipefail
 build=$1 control=$2
@@ -19,7 +19,7 @@ while [ $# -ge 2 ]; do
   if out=$(cmake --build "$build" --target "$probe" 2>&1); then
     echo "$probe: an upward include of $header compiled" >&2
     bad=1
-  elif ! grep -qF "$header: No such file or directory" <<<"$out"; then
+  elif ! grep -qF -e "$header: No such file or directory" -e "'$header' file not found" <<<"$out"; then
     echo "$probe: failed, but not for the include of $header:" >&2
     echo "$out" >&2
     bad=1
