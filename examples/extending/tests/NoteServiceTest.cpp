@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <stdexcept>
 
 #include "extending/NoteService.h"
 #include "extending/NotesExtension.h"
@@ -81,12 +80,6 @@ TEST_F(NoteServiceAnyBackendTest, RefusesASubjectThatNamesNoUserAndStoresNothing
         EXPECT_EQ(note.error().code, ErrorCode::InvalidToken) << subject;
     }
     EXPECT_EQ(stored(), 0u);
-}
-
-TEST_F(NoteServiceAnyBackendTest, AMigrationWithTheVersionOfOneOfAuthsvcsIsRefused) {
-    const std::vector<authsvc::models::EmbeddedMigration> clash = {
-        {"sqlite", 1, "0001_clash", "SELECT 1"}};
-    EXPECT_THROW(authsvc::models::Migrator(*db_, clock_, clash), std::invalid_argument);
 }
 
 }  // namespace

@@ -179,6 +179,36 @@ TEST_F(MigratorTest, AHashThatIsNotHexFailsTheMigrationAndKeepsTheRows) {
     EXPECT_EQ(hash, "xyz");
 }
 
+// app::Extension's migrations: applied with authsvc's own, in version order, only those of
+// the database's dialect; a version of authsvc's is refused before anything runs.
+TEST_F(MigratorTest, ExtraMigrationsOfTheDialectAreAppliedAfterAuthsvcsOwn) {
+    const std::vector<authsvc::models::EmbeddedMigration> extra = {
+        {"postgresql", 1001, "1001_extra", "CREATE TABLE never_here (id BIGSERIAL)"},
+        {"sqlite", 1001, "1001_extra",
+         "CREATE TABLE extra (user_id INTEGER REFERENCES users(id));"},
+    };
+    Migrator m(*db, clock, extra);
+    const auto pending = m.status();
+    ASSERT_FALSE(pending.empty());
+    EXPECT_EQ(pending.back().version, 1001);
+    EXPECT_EQ(pending.back().name, "1001_extra");
+    EXPECT_EQ(m.migrate(), int(pending.size()));
+    EXPECT_EQ(m.migrate(), 0);
+    const long long tables = db->read([](soci::session& s) {
+        long long n = 0;
+        s << "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('extra', 'never_here')",
+            soci::into(n);
+        return n;
+    });
+    EXPECT_EQ(tables, 1);
+}
+
+TEST_F(MigratorTest, AnExtraMigrationWithTheVersionOfOneOfAuthsvcsIsRefused) {
+    const std::vector<authsvc::models::EmbeddedMigration> clash = {
+        {"postgresql", 2, "0002_mine", "SELECT 1"}};
+    EXPECT_THROW(Migrator(*db, clock, clash), std::invalid_argument);
+}
+
 TEST_F(MigratorTest, SecondDatabaseObjectSeesTheMigrationsApplied) {
     Migrator(*db, clock).migrate();
     DatabaseSettings s;
