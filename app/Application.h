@@ -20,8 +20,9 @@ namespace authsvc::app {
 
 // What a program built on authsvc adds to it (docs/EXTENDING.md, examples/extending/): its
 // migrations, applied with authsvc's own (models::Migrator), and its routes, served after
-// authsvc's. serve() calls `routes` once, before it listens, with the database and the
-// clock; what the handlers use must live as long as they do (capture it by shared_ptr).
+// authsvc's. serve() calls `routes` once on its own (the main) thread, before it listens,
+// with the database and the clock; the handlers then run on the threads their rows name, so
+// what they use must be thread-safe and live as long as they do (capture it by shared_ptr).
 struct Extension {
     std::vector<models::EmbeddedMigration> migrations;
     std::function<std::vector<Route>(models::Database&, const verify::Clock&)> routes;
