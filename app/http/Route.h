@@ -52,8 +52,6 @@ struct Route {
     // Set for the routes whose handler reads HttpRequest::userAgent (a header lookup the
     // other routes do not pay for).
     bool readsUserAgent = false;
-
-    bool needsBearer() const { return std::holds_alternative<BearerRoute>(handler); }
 };
 
 }  // namespace authsvc::app
