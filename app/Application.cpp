@@ -15,6 +15,8 @@
 #include "app/observability/Metrics.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
+#include "common/JsonText.h"
+#include "common/Validation.h"
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
@@ -23,16 +25,14 @@
 #include "controllers/UserController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
+#include "models/Database.h"
+#include "models/Migrator.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
-#include "models/Database.h"
-#include "common/JsonText.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
-#include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
-#include "common/Validation.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::app {
@@ -94,7 +94,7 @@ struct Application::Parts {
           auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
                c.refresh.acceptAccessToken ? &verifier : nullptr),
           accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer),
-          userAdmin(db, userRepo) {}
+          userAdmin(db, userRepo, auth, accounts) {}
 
     verify::SystemClock clock;
     models::Database db;
@@ -291,7 +291,7 @@ int refused(const models::Error& error) {
 int Application::addUser(const std::string& email, const std::string& password) {
     auto& p = *parts_;
     return userCommand(p.migrator, "add", [&] {
-        auto user = p.auth.registerUser(email, password, /*operatorOverride=*/true);
+        auto user = p.userAdmin.addUser(email, password);
         if (!user) return refused(user.error());
         std::cout << "created user " << user->id << " " << user->email << "\n";
         return 0;
@@ -301,9 +301,8 @@ int Application::addUser(const std::string& email, const std::string& password) 
 int Application::revokeUser(const std::string& email) {
     auto& p = *parts_;
     return userCommand(p.migrator, "revoke", [&] {
-        auto user = p.auth.userForEmail(email);
+        auto user = p.userAdmin.revokeSessions(email);
         if (!user) return refused(user.error());
-        p.auth.logoutAll(user->id);
         std::cout << "revoked every session of " << user->email << "\n";
         return 0;
     });
@@ -312,7 +311,7 @@ int Application::revokeUser(const std::string& email) {
 int Application::deleteUser(const std::string& email) {
     auto& p = *parts_;
     return userCommand(p.migrator, "delete", [&] {
-        auto user = p.accounts.deleteUser(email);
+        auto user = p.userAdmin.deleteUser(email);
         if (!user) return refused(user.error());
         std::cout << "deleted user " << user->id << " " << user->email << "\n";
         return 0;
@@ -322,7 +321,7 @@ int Application::deleteUser(const std::string& email) {
 int Application::setPassword(const std::string& email, const std::string& password) {
     auto& p = *parts_;
     return userCommand(p.migrator, "set-password", [&] {
-        auto revoked = p.accounts.setPassword(email, password);
+        auto revoked = p.userAdmin.setPassword(email, password);
         if (!revoked) return refused(revoked.error());
         std::cout << "password of " << models::normalizeEmail(email) << " set; revoked " << *revoked
                   << " session(s)\n";
@@ -333,14 +332,22 @@ int Application::setPassword(const std::string& email, const std::string& passwo
 int Application::listUsers(int limit) {
     auto& p = *parts_;
     return userCommand(p.migrator, "list", [&] {
-        // One more than asked for tells whether there are more.
-        auto users = p.accounts.listUsers(0, limit + 1);
-        const bool more = users.size() > size_t(limit);
-        if (more) users.pop_back();
-        for (const auto& u : users) {
-            std::cout << u.id << " " << u.email << " " << models::rfc3339Utc(u.createdAt) << "\n";
+        // The admins' pages, one after another, until `limit` users are out.
+        int64_t after = 0;
+        for (int64_t left = limit; left > 0;) {
+            auto page = p.userAdmin.listUsers(
+                after, std::min(left, models::UserAdminService::kMaxPageSize));
+            if (!page) return refused(page.error());
+            for (const auto& listed : page->users) {
+                const auto& u = listed.user;
+                std::cout << u.id << " " << u.email << " " << models::rfc3339Utc(u.createdAt)
+                          << "\n";
+            }
+            left -= int64_t(page->users.size());
+            if (!page->next) return 0;
+            after = *page->next;
         }
-        if (more) std::cerr << "authsvc: more users than --limit " << limit << "\n";
+        std::cerr << "authsvc: more users than --limit " << limit << "\n";
         return 0;
     });
 }

@@ -121,12 +121,11 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
     const std::string successorHash = crypto::sha256(successor);
     const int64_t now = clock_.nowMs();
 
-    // PostgreSQL: the common case, a fresh token, in one statement and one round trip
-    // (instead of BEGIN, lookup, compare-and-set, insert, COMMIT); anything else takes the
-    // full path below, which judges the token as it is then.
-    if (db_.dialect() == Dialect::Postgresql && !settings_.sliding) {
-        auto rotated = db_.autocommit(
-            [&](Connection& s) { return tokens_.rotateIfFresh(s, hash, successorHash, now); });
+    // The common case, a fresh token, at once where the store can (one statement and one
+    // round trip on PostgreSQL); anything else takes the full path below, which judges the
+    // token as it is then. Sliding expiry moves the family's expiry: always the full path.
+    if (!settings_.sliding) {
+        auto rotated = tokens_.rotateFreshAtOnce(db_, hash, successorHash, now);
         if (rotated) {
             observer_.onRefresh(RefreshOutcome::Rotated);
             return issuePair(rotated->userId, rotated->familyId, rotated->roles, successor,

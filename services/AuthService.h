@@ -22,14 +22,14 @@
 #include <string>
 #include <vector>
 
-#include "services/AuthEvents.h"
 #include "common/Crypto.h"
-#include "models/Database.h"
 #include "common/Error.h"
-#include "services/PasswordHasher.h"
+#include "models/Database.h"
 #include "models/RefreshTokenRepository.h"
-#include "services/TokenService.h"
 #include "models/UserRepository.h"
+#include "services/AuthEvents.h"
+#include "services/PasswordHasher.h"
+#include "services/TokenService.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"
 
@@ -68,7 +68,8 @@ class AuthService {
     // operatorOverride: an operator adds the user even while registration is closed.
     Result<User> registerUser(const std::string& rawEmail, const std::string& password,
                               bool operatorOverride = false);
-    // The user with this email (operator tasks), or InvalidRequest.
+    // The user with this email (UserAdminService's operator tasks find users by it), or
+    // InvalidRequest.
     Result<User> userForEmail(const std::string& rawEmail);
     // Unknown email and wrong password give the same error after about the same time.
     // The new family records the client (the User-Agent cut by sanitizeUserAgent()). A

@@ -112,7 +112,8 @@ struct HttpWorld {
     controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); },
                                    app::openApiJson()};
     controllers::KeysController keysController{service.keys, 300};
-    models::UserAdminService userAdmin{*service.db, service.users};
+    models::UserAdminService userAdmin{*service.db, service.users, *service.auth,
+                                       *service.accounts};
     controllers::AdminController adminController{userAdmin};
     middleware::RequireAuth requireAuth{service.verifier};
     middleware::TrustedProxies trustedProxies;

@@ -151,7 +151,7 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     controllers::KeysController keys(kit.keys, 300);
     models::AccountService accountService(db, users, tokens, hasher, clock, 8, observer);
     controllers::AccountController accountController(auth, accountService, throttle, [] {});
-    models::UserAdminService userAdmin(db, users);
+    models::UserAdminService userAdmin(db, users, auth, accountService);
     controllers::AdminController adminController(userAdmin);
 
     const ojson doc = ojson::parse(app::openApiJson());

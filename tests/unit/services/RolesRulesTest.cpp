@@ -4,13 +4,13 @@
 // access tokens (refresh.accept_access_token) and the admin listing.
 #include <gtest/gtest.h>
 
-#include "support/TestSupport.h"
+#include "common/Validation.h"
 #include "controllers/ErrorMapper.h"
 #include "middleware/RequireAuth.h"
-#include "services/AuthService.h"
 #include "models/Migrator.h"
+#include "services/AuthService.h"
 #include "services/UserAdminService.h"
-#include "common/Validation.h"
+#include "support/TestSupport.h"
 
 namespace {
 
@@ -142,7 +142,8 @@ class RolesServiceTest : public ::testing::Test, protected authsvc::testing::Ser
 };
 
 TEST_F(RolesServiceTest, RolesAreReadAtLoginAndAtEveryRefresh) {
-    UserAdminService roles(*db, users);
+    AccountService accounts(*db, users, tokens, hasher, clock, 8, observer);
+    UserAdminService roles(*db, users, auth(), accounts);
     const TokenPair first = aliceLogin();
     EXPECT_TRUE(rolesOf(first.accessToken).is_null());
     auto granted = roles.grantRole("Alice@Example.com ", "admin");
@@ -203,7 +204,8 @@ TEST_F(RolesServiceTest, AccessTokenIsRefusedWithoutTheOption) {
 }
 
 TEST_F(RolesServiceTest, ListingPagesByIdWithRoles) {
-    UserAdminService roles(*db, users);
+    AccountService accounts(*db, users, tokens, hasher, clock, 8, observer);
+    UserAdminService roles(*db, users, auth(), accounts);
     for (int i = 0; i < 5; ++i) {
         ASSERT_TRUE(auth().registerUser("u" + std::to_string(i) + "@example.com", "password123"));
     }
