@@ -23,6 +23,7 @@
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "middleware/BodyChecks.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
 #include "models/Database.h"
@@ -206,8 +207,10 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
-    auto routes = routeTable(config_.routes, authController, userController, accountController,
-                             opsController, keysController, adminController);
+    const RouteChecks checks{std::make_shared<middleware::BodyRules>(config_.server.maxBodyBytes),
+                             std::make_shared<middleware::RequireBearer>(requireAuth), p.auth};
+    auto routes = routeTable(config_.routes, checks, authController, userController,
+                             accountController, opsController, keysController, adminController);
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
@@ -218,9 +221,9 @@ int Application::serve(const sigset_t& signals) {
     HashingGovernor governor(hashingPool, reactors, logging_.logger);
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
-        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
-                                          hashingPool, [&reactors] { reactors.addCurrentThread(); },
-                                          config_.server.maxBodyBytes, trustedProxies});
+        std::move(routes),
+        DispatcherDeps{p.metrics, logging_.logger, databasePool, hashingPool,
+                       [&reactors] { reactors.addCurrentThread(); }, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include "services/AuthEvents.h"
 #include "services/PasswordHasher.h"
 #include "services/TokenService.h"
+#include "verify/AccessClaims.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"
 
@@ -85,6 +87,13 @@ class AuthService {
     void logoutAll(int64_t userId);
     // The user named by an access token's subject, or InvalidToken.
     Result<User> userForSubject(const std::string& sub);
+    // The roles the user of an access token holds now, when the token's session (its
+    // `sid` family) is live and the token's subject's: for the routes that require a role
+    // (middleware/AuthChecks.h, LiveSession), so that a revoked or expired session, a
+    // deleted user or a removed role counts at once, not at the token's exp. Else
+    // InvalidToken ("The session has ended"; a token without a session has none to show).
+    // One statement.
+    Result<std::vector<std::string>> liveSessionRoles(const verify::AccessClaims& claims);
     // One bounded purge batch of expired and long-revoked families; returns rows deleted.
     int64_t purgeBatch(int64_t limit);
 
@@ -99,6 +108,8 @@ class AuthService {
     // verified and unexpired (exp is not stretched by the leeway), its family live.
     Result<TokenPair> renew(const std::string& presented);
     std::string deriveSuccessor(const std::string& presented) const;
+    // The family of the token's sid when it is live and the token's subject's.
+    std::optional<LiveFamilyRecord> liveFamilyOf(const verify::AccessClaims& claims, int64_t nowMs);
 
     Database& db_;
     const UserRepository& users_;

@@ -13,6 +13,7 @@
 #include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "middleware/BodyChecks.h"
 #include "services/AccountService.h"
 #include "services/UserAdminService.h"
 #include "support/TestSupport.h"
@@ -155,7 +156,10 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     controllers::AdminController adminController(userAdmin);
 
     const ojson doc = ojson::parse(app::openApiJson());
-    const auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
+    middleware::RequireAuth requireAuth(kit.verifier);
+    const app::RouteChecks checks{std::make_shared<middleware::BodyRules>(16384),
+                                  std::make_shared<middleware::RequireBearer>(requireAuth), auth};
+    const auto routes = app::routeTable(app::RoutesConfig{}, checks, authController, userController,
                                         accountController, ops, keys, adminController);
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
@@ -166,7 +170,7 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
                 << "not in docs/openapi.yaml: " << route.method << " " << path;
             const ojson& op = item[lowered(route.method)];
             EXPECT_EQ(op.contains("security"),
-                      std::holds_alternative<app::BearerRoute>(route.handler))
+                      std::holds_alternative<app::BearerHandler>(route.handler.handler()))
                 << route.method << " " << path << ": Bearer in the route table and "
                 << "`security` in the document disagree";
         }

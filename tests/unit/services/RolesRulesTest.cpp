@@ -6,6 +6,7 @@
 
 #include "common/Validation.h"
 #include "controllers/ErrorMapper.h"
+#include "middleware/AuthChecks.h"
 #include "middleware/RequireAuth.h"
 #include "models/Migrator.h"
 #include "services/AuthService.h"
@@ -169,6 +170,50 @@ TEST_F(RolesServiceTest, RolesAreReadAtLoginAndAtEveryRefresh) {
 
     EXPECT_FALSE(roles.grantRole(kEmail, "Admin"));
     EXPECT_FALSE(roles.grantRole("bob@example.com", "admin"));
+}
+
+TEST_F(RolesServiceTest, LiveSessionReadsTheSessionAndTheRolesAsTheyAreNow) {
+    using authsvc::middleware::Admitted;
+    using authsvc::middleware::LiveSession;
+    AccountService accounts(*db, users, tokens, hasher, clock, 8, observer);
+    UserAdminService admin(*db, users, auth(), accounts);
+    const LiveSession needsAdmin(auth(), "admin");
+    const LiveSession sessionOnly(auth(), "");
+    EXPECT_EQ(needsAdmin.runs(), authsvc::middleware::Admission::Runs::OnWorker);
+    auto check = [](const LiveSession& c, const AccessClaims& claims) {
+        Admitted admitted;
+        admitted.auth = AuthContext(claims);
+        return c.admit({}, admitted);
+    };
+    auto codeOf = [](const std::optional<Error>& e) { return e ? e->code : ErrorCode::Internal; };
+
+    const TokenPair pair = aliceLogin();
+    ASSERT_TRUE(admin.grantRole(kEmail, "admin"));
+    auto claims = kit.verify(pair.accessToken);
+    ASSERT_TRUE(claims);
+    EXPECT_FALSE(claims->hasRole("admin")) << "granted after the login";
+    EXPECT_EQ(check(needsAdmin, *claims), std::nullopt) << "the role as it is now";
+    ASSERT_TRUE(admin.removeRole(kEmail, "admin"));
+    EXPECT_EQ(codeOf(check(needsAdmin, *claims)), ErrorCode::InsufficientScope);
+    EXPECT_EQ(check(sessionOnly, *claims), std::nullopt);
+
+    AccessClaims noSession = *claims;
+    noSession.sid.clear();
+    EXPECT_EQ(codeOf(check(sessionOnly, noSession)), ErrorCode::InvalidToken);
+    AccessClaims otherUser = *claims;
+    otherUser.sub = "999999";
+    EXPECT_EQ(codeOf(check(sessionOnly, otherUser)), ErrorCode::InvalidToken);
+
+    auth().logout(pair.refreshToken);
+    EXPECT_EQ(codeOf(check(sessionOnly, *claims)), ErrorCode::InvalidToken);
+    EXPECT_EQ(codeOf(check(needsAdmin, *claims)), ErrorCode::InvalidToken);
+
+    const TokenPair again = aliceLogin();
+    auto live = kit.verify(again.accessToken);
+    ASSERT_TRUE(live);
+    EXPECT_EQ(check(sessionOnly, *live), std::nullopt);
+    ASSERT_TRUE(admin.deleteUser(kEmail));
+    EXPECT_EQ(codeOf(check(sessionOnly, *live)), ErrorCode::InvalidToken);
 }
 
 TEST_F(RolesServiceTest, AccessTokenRenewalNeverPassesExpAndNeedsALiveFamily) {
