@@ -2,8 +2,8 @@
 
 namespace authsvc::middleware {
 
-std::optional<models::Error> admit(const AdmissionList& list, Admission::Runs where,
-                                   const HttpRequest& req, Admitted& admitted) {
+std::optional<Refusal> admit(const AdmissionList& list, Admission::Runs where,
+                             const HttpRequest& req, Admitted& admitted) {
     for (const auto& check : list) {
         if (check->runs() != where) continue;
         if (auto refused = check->admit(req, admitted)) return refused;

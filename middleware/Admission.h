@@ -1,7 +1,8 @@
 // Admission: the checks a route's row lists (app/http/Route.h), which the Dispatcher runs
 // in order before the route's handler, as Drogon attaches filters per route. A check is a
-// small type with one method, admit(): nullopt lets the request go on, an Error answers it
-// (controllers/ErrorMapper makes the HTTP answer) and no later check or handler runs.
+// small type with one method, admit(): nullopt lets the request go on, a Refusal (a
+// models::Error or a controllers::HttpError) answers it (controllers/ErrorMapper makes the
+// HTTP answer) and no later check or handler runs.
 // Adding a check to a route is a line in the route table; the Dispatcher does not change.
 //
 // Where a check runs: on the reactor thread that read the request (the default: no
@@ -19,10 +20,15 @@
 #include <string>
 #include <vector>
 
-#include "common/Error.h"
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 
 namespace authsvc::middleware {
+
+// The checks before a handler see the request as the controllers do.
+using controllers::AuthContext;
+using controllers::HttpRequest;
+using controllers::HttpResponse;
+using controllers::Refusal;
 
 // What the checks of one request found, for the checks after them and the handler.
 struct Admitted {
@@ -40,10 +46,9 @@ class Admission {
     Admission(const Admission&) = delete;
     Admission& operator=(const Admission&) = delete;
 
-    // nullopt: admitted (the check may record what it found in `admitted`); else the
-    // error that answers the request.
-    virtual std::optional<models::Error> admit(const HttpRequest& req,
-                                               Admitted& admitted) const = 0;
+    // nullopt: admitted (the check may record what it found in `admitted`); else why the
+    // request is refused (a models::Error converts to it).
+    virtual std::optional<Refusal> admit(const HttpRequest& req, Admitted& admitted) const = 0;
 
     Runs runs() const { return runs_; }
 
@@ -54,9 +59,9 @@ class Admission {
 using AdmissionList = std::vector<std::shared_ptr<const Admission>>;
 
 // Runs the checks of `list` that run `where`, in their order, until one refuses; returns
-// its error, or nullopt when all admitted the request. Exceptions pass through.
-std::optional<models::Error> admit(const AdmissionList& list, Admission::Runs where,
-                                   const HttpRequest& req, Admitted& admitted);
+// its refusal, or nullopt when all admitted the request. Exceptions pass through.
+std::optional<Refusal> admit(const AdmissionList& list, Admission::Runs where,
+                             const HttpRequest& req, Admitted& admitted);
 
 // Why `list` cannot be a route's (a reactor check after a worker one, a null check, or a
 // worker check on a route that runs on the reactor: `onWorker` false); nullopt when it can.

@@ -9,22 +9,19 @@ models::Error withoutBearer() {
 }
 }  // namespace
 
-std::optional<models::Error> RequireBearer::admit(const HttpRequest& req,
-                                                  Admitted& admitted) const {
+std::optional<Refusal> RequireBearer::admit(const HttpRequest& req, Admitted& admitted) const {
     auto ctx = auth_.authenticate(req.authorization);
     if (!ctx) return ctx.error();
     admitted.auth = std::move(ctx.value());
     return std::nullopt;
 }
 
-std::optional<models::Error> RequireRole::admit(const HttpRequest& /*req*/,
-                                                Admitted& admitted) const {
+std::optional<Refusal> RequireRole::admit(const HttpRequest& /*req*/, Admitted& admitted) const {
     if (!admitted.auth) return withoutBearer();
     return missingRole(*admitted.auth, role_);
 }
 
-std::optional<models::Error> LiveSession::admit(const HttpRequest& /*req*/,
-                                                Admitted& admitted) const {
+std::optional<Refusal> LiveSession::admit(const HttpRequest& /*req*/, Admitted& admitted) const {
     if (!admitted.auth) return withoutBearer();
     auto roles = sessions_.liveSessionRoles(admitted.auth->claims());
     if (!roles) return roles.error();

@@ -22,7 +22,7 @@ namespace authsvc::middleware {
 class RequireBearer final : public Admission {
   public:
     explicit RequireBearer(const RequireAuth& auth) : auth_(auth) {}
-    std::optional<models::Error> admit(const HttpRequest& req, Admitted& admitted) const override;
+    std::optional<Refusal> admit(const HttpRequest& req, Admitted& admitted) const override;
 
   private:
     const RequireAuth& auth_;
@@ -31,7 +31,7 @@ class RequireBearer final : public Admission {
 class RequireRole final : public Admission {
   public:
     explicit RequireRole(std::string role) : role_(std::move(role)) {}
-    std::optional<models::Error> admit(const HttpRequest& req, Admitted& admitted) const override;
+    std::optional<Refusal> admit(const HttpRequest& req, Admitted& admitted) const override;
 
   private:
     std::string role_;
@@ -42,7 +42,7 @@ class LiveSession final : public Admission {
     // `role` empty: the session only.
     LiveSession(models::AuthService& sessions, std::string role)
         : Admission(Runs::OnWorker), sessions_(sessions), role_(std::move(role)) {}
-    std::optional<models::Error> admit(const HttpRequest& req, Admitted& admitted) const override;
+    std::optional<Refusal> admit(const HttpRequest& req, Admitted& admitted) const override;
 
   private:
     models::AuthService& sessions_;

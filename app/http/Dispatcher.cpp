@@ -210,18 +210,16 @@ void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& 
     req.path = "-";
     req.requestId = requestIds_.next(std::nullopt);
     req.clientIp = turn.peerHost();
-    ErrorCode code = ErrorCode::InvalidRequest;
-    std::string message = "Malformed HTTP request";
+    controllers::Refusal refusal = makeError(ErrorCode::InvalidRequest, "Malformed HTTP request");
     if (status == 413) {
-        code = ErrorCode::PayloadTooLarge;
-        message = "Request exceeds the size limit";
+        refusal = controllers::HttpError{controllers::HttpErrorCode::PayloadTooLarge,
+                                         "Request exceeds the size limit"};
     } else if (status == 415) {
-        code = ErrorCode::UnsupportedMediaType;
-        message = "Unreadable Content-Type";
+        refusal = makeError(ErrorCode::UnsupportedMediaType, "Unreadable Content-Type");
     } else if (status == 408) {
-        message = "The request was not completed in time";
+        refusal = makeError(ErrorCode::InvalidRequest, "The request was not completed in time");
     }
-    HttpResponse resp = controllers::errorResponse(makeError(code, message));
+    HttpResponse resp = controllers::errorResponse(refusal);
     if (status >= 400 && status < 600) resp.status = status;
     try {
         // The writer says "Connection: close"; ProtocolHandler closes after this answer.
@@ -298,7 +296,8 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
                       makeError(ErrorCode::NotFound, "No resource at " + logSafe(req.path, 100))));
         } else {
             auto resp = controllers::errorResponse(
-                makeError(ErrorCode::MethodNotAllowed, "Method " + req.method + " is not allowed"));
+                controllers::HttpError{controllers::HttpErrorCode::MethodNotAllowed,
+                                       "Method " + req.method + " is not allowed"});
             reply(found.index, resp.header("Allow", found.allow));
         }
         return;

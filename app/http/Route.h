@@ -16,15 +16,15 @@
 #include <variant>
 #include <vector>
 
+#include "controllers/HttpTypes.h"
 #include "middleware/Admission.h"
 #include "middleware/AuthChecks.h"
-#include "middleware/Http.h"
 
 namespace authsvc::app {
 
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
+using controllers::AuthContext;
+using controllers::HttpRequest;
+using controllers::HttpResponse;
 
 using PublicHandler = std::function<HttpResponse(const HttpRequest&)>;
 using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthContext&)>;

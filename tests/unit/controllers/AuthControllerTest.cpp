@@ -12,12 +12,12 @@
 namespace {
 
 using namespace authsvc::models;
+using authsvc::controllers::AuthContext;
 using authsvc::controllers::AuthController;
+using authsvc::controllers::HttpRequest;
+using authsvc::controllers::HttpResponse;
 using authsvc::controllers::UserController;
 using authsvc::controllers::userJson;
-using authsvc::middleware::AuthContext;
-using authsvc::middleware::HttpRequest;
-using authsvc::middleware::HttpResponse;
 using authsvc::models::LoginThrottle;
 using authsvc::models::RegistrationLimit;
 using authsvc::testing::kSecret;

@@ -10,12 +10,13 @@
 
 namespace {
 
+using authsvc::controllers::HttpRequest;
+using authsvc::controllers::Refusal;
 using authsvc::middleware::Admission;
 using authsvc::middleware::AdmissionList;
 using authsvc::middleware::admissionProblem;
 using authsvc::middleware::admit;
 using authsvc::middleware::Admitted;
-using authsvc::middleware::HttpRequest;
 using authsvc::models::Error;
 using authsvc::models::ErrorCode;
 using authsvc::models::makeError;
@@ -27,7 +28,8 @@ class Recording final : public Admission {
     Recording(std::vector<std::string>& log, std::string name, bool refuse = false,
               Runs runs = Runs::OnReactor)
         : Admission(runs), log_(log), name_(std::move(name)), refuse_(refuse) {}
-    std::optional<Error> admit(const HttpRequest& /*req*/, Admitted& /*admitted*/) const override {
+    std::optional<Refusal> admit(const HttpRequest& /*req*/,
+                                 Admitted& /*admitted*/) const override {
         log_.push_back(name_);
         if (refuse_) return makeError(ErrorCode::NotFound, name_ + " refused");
         return std::nullopt;
@@ -47,7 +49,7 @@ TEST(AdmissionTest, ChecksRunInTheirOrderUntilTheFirstRefusal) {
     Admitted admitted;
     auto refused = admit(list, Runs::OnReactor, HttpRequest{}, admitted);
     ASSERT_TRUE(refused);
-    EXPECT_EQ(refused->message, "b refused");
+    EXPECT_EQ(std::get<Error>(*refused).message, "b refused");
     EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
 }
 

@@ -16,8 +16,8 @@
 namespace {
 
 using namespace authsvc::models;
+using authsvc::controllers::AuthContext;
 using authsvc::controllers::errorResponse;
-using authsvc::middleware::AuthContext;
 using authsvc::testing::jwtSegment;
 using authsvc::testing::kEmail;
 using authsvc::testing::kPassword;
@@ -185,7 +185,10 @@ TEST_F(RolesServiceTest, LiveSessionReadsTheSessionAndTheRolesAsTheyAreNow) {
         admitted.auth = AuthContext(claims);
         return c.admit({}, admitted);
     };
-    auto codeOf = [](const std::optional<Error>& e) { return e ? e->code : ErrorCode::Internal; };
+    auto codeOf = [](const std::optional<authsvc::controllers::Refusal>& e) {
+        return e && std::holds_alternative<Error>(*e) ? std::get<Error>(*e).code
+                                                      : ErrorCode::Internal;
+    };
 
     const TokenPair pair = aliceLogin();
     ASSERT_TRUE(admin.grantRole(kEmail, "admin"));
