@@ -23,6 +23,7 @@
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "middleware/BodyChecks.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
 #include "models/Database.h"
@@ -95,7 +96,7 @@ struct Application::Parts {
           auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
                c.refresh.acceptAccessToken ? &verifier : nullptr),
           accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer),
-          userAdmin(db, userRepo) {}
+          userAdmin(db, userRepo, auth, accounts) {}
 
     verify::SystemClock clock;
     models::Database db;
@@ -209,10 +210,15 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
-    auto routes = routeTable(config_.routes, authController, userController, accountController,
-                             opsController, keysController, adminController);
+    const RouteChecks checks{std::make_shared<middleware::BodyRules>(config_.server.maxBodyBytes),
+                             std::make_shared<middleware::RequireBearer>(requireAuth), p.auth};
+    auto routes = routeTable(config_.routes, checks, authController, userController,
+                             accountController, opsController, keysController, adminController);
     if (extension_.routes) {
-        for (auto& route : extension_.routes(p.db, p.clock)) routes.push_back(std::move(route));
+        for (auto& route : extension_.routes(p.db, p.clock, checks)) {
+            route.handler.admitFirst(checks.body);  // as on every row of the table
+            routes.push_back(std::move(route));
+        }
     }
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
@@ -224,9 +230,9 @@ int Application::serve(const sigset_t& signals) {
     HashingGovernor governor(hashingPool, reactors, logging_.logger);
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
-        std::move(routes), DispatcherDeps{requireAuth, p.metrics, logging_.logger, databasePool,
-                                          hashingPool, [&reactors] { reactors.addCurrentThread(); },
-                                          config_.server.maxBodyBytes, trustedProxies});
+        std::move(routes),
+        DispatcherDeps{p.metrics, logging_.logger, databasePool, hashingPool,
+                       [&reactors] { reactors.addCurrentThread(); }, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
                        config_.server.maxBodyBytes},
                       dispatcher);
@@ -297,7 +303,7 @@ int refused(const models::Error& error) {
 int Application::addUser(const std::string& email, const std::string& password) {
     auto& p = *parts_;
     return userCommand(p.migrator, "add", [&] {
-        auto user = p.auth.registerUser(email, password, /*operatorOverride=*/true);
+        auto user = p.userAdmin.addUser(email, password);
         if (!user) return refused(user.error());
         std::cout << "created user " << user->id << " " << user->email << "\n";
         return 0;
@@ -307,9 +313,8 @@ int Application::addUser(const std::string& email, const std::string& password) 
 int Application::revokeUser(const std::string& email) {
     auto& p = *parts_;
     return userCommand(p.migrator, "revoke", [&] {
-        auto user = p.auth.userForEmail(email);
+        auto user = p.userAdmin.revokeSessions(email);
         if (!user) return refused(user.error());
-        p.auth.logoutAll(user->id);
         std::cout << "revoked every session of " << user->email << "\n";
         return 0;
     });
@@ -318,7 +323,7 @@ int Application::revokeUser(const std::string& email) {
 int Application::deleteUser(const std::string& email) {
     auto& p = *parts_;
     return userCommand(p.migrator, "delete", [&] {
-        auto user = p.accounts.deleteUser(email);
+        auto user = p.userAdmin.deleteUser(email);
         if (!user) return refused(user.error());
         std::cout << "deleted user " << user->id << " " << user->email << "\n";
         return 0;
@@ -328,7 +333,7 @@ int Application::deleteUser(const std::string& email) {
 int Application::setPassword(const std::string& email, const std::string& password) {
     auto& p = *parts_;
     return userCommand(p.migrator, "set-password", [&] {
-        auto revoked = p.accounts.setPassword(email, password);
+        auto revoked = p.userAdmin.setPassword(email, password);
         if (!revoked) return refused(revoked.error());
         std::cout << "password of " << models::normalizeEmail(email) << " set; revoked " << *revoked
                   << " session(s)\n";
@@ -339,14 +344,22 @@ int Application::setPassword(const std::string& email, const std::string& passwo
 int Application::listUsers(int limit) {
     auto& p = *parts_;
     return userCommand(p.migrator, "list", [&] {
-        // One more than asked for tells whether there are more.
-        auto users = p.accounts.listUsers(0, limit + 1);
-        const bool more = users.size() > size_t(limit);
-        if (more) users.pop_back();
-        for (const auto& u : users) {
-            std::cout << u.id << " " << u.email << " " << models::rfc3339Utc(u.createdAt) << "\n";
+        // The admins' pages, one after another, until `limit` users are out.
+        int64_t after = 0;
+        for (int64_t left = limit; left > 0;) {
+            auto page = p.userAdmin.listUsers(
+                after, std::min(left, models::UserAdminService::kMaxPageSize));
+            if (!page) return refused(page.error());
+            for (const auto& listed : page->users) {
+                const auto& u = listed.user;
+                std::cout << u.id << " " << u.email << " " << models::rfc3339Utc(u.createdAt)
+                          << "\n";
+            }
+            left -= int64_t(page->users.size());
+            if (!page->next) return 0;
+            after = *page->next;
         }
-        if (more) std::cerr << "authsvc: more users than --limit " << limit << "\n";
+        std::cerr << "authsvc: more users than --limit " << limit << "\n";
         return 0;
     });
 }

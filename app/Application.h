@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/Routes.h"
 #include "app/config/Config.h"
 #include "app/http/Route.h"
 #include "app/observability/Logging.h"
@@ -21,11 +22,14 @@ namespace authsvc::app {
 // What a program built on authsvc adds to it (docs/EXTENDING.md, examples/extending/): its
 // migrations, applied with authsvc's own (models::Migrator), and its routes, served after
 // authsvc's. serve() calls `routes` once on its own (the main) thread, before it listens,
-// with the database and the clock; the handlers then run on the threads their rows name, so
+// with the database, the clock and the table's checks (a Bearer row's handler is
+// app::bearerHandler(checks, ...), as in app/Routes.cpp; the body rules are put first on
+// every row it returns); the handlers then run on the threads their rows name, so
 // what they use must be thread-safe and live as long as they do (capture it by shared_ptr).
 struct Extension {
     std::vector<models::EmbeddedMigration> migrations;
-    std::function<std::vector<Route>(models::Database&, const verify::Clock&)> routes;
+    std::function<std::vector<Route>(models::Database&, const verify::Clock&, const RouteChecks&)>
+        routes;
 };
 
 class Application {

@@ -3,21 +3,27 @@
 namespace authsvc::app {
 
 namespace {
+// A public route; `more`: checks of its own (after the body rules).
 template <typename C>
-PublicHandler pub(HttpResponse (C::*fn)(const HttpRequest&), C& c) {
-    return [fn, &c](const HttpRequest& r) { return (c.*fn)(r); };
-}
-// A Bearer route; with a role, only tokens listing it reach the handler.
-template <typename C>
-BearerRoute bearer(HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c,
-                   Role role = {}) {
-    return {[fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); },
-            std::move(role)};
+GuardedHandler pub(HttpResponse (C::*fn)(const HttpRequest&), C& c,
+                   middleware::AdmissionList more = {}) {
+    return {[fn, &c](const HttpRequest& r) { return (c.*fn)(r); }, std::move(more)};
 }
 }  // namespace
 
-std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users,
+GuardedHandler bearerHandler(const RouteChecks& checks, BearerHandler handler, Role role,
+                             middleware::AdmissionList more) {
+    middleware::AdmissionList guards;
+    if (!role.name.empty()) {
+        guards.push_back(std::make_shared<middleware::RequireRole>(role.name));
+        guards.push_back(std::make_shared<middleware::LiveSession>(checks.sessions, role.name));
+    }
+    guards.insert(guards.end(), more.begin(), more.end());
+    return GuardedHandler(std::move(handler), checks.bearer, std::move(guards));
+}
+
+std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& checks,
+                              controllers::AuthController& auth, controllers::UserController& users,
                               controllers::AccountController& accounts,
                               controllers::OpsController& ops, controllers::KeysController& keys,
                               controllers::AdminController& admin) {
@@ -29,8 +35,15 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
     using controllers::UserController;
     using enum RunsOn;
     constexpr bool kUserAgent = true;
+    const auto bearer = [&checks]<typename C>(
+                            HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c,
+                            Role role = {}) {
+        return bearerHandler(
+            checks, [fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); },
+            std::move(role));
+    };
     // clang-format off
-    return {
+    std::vector<Route> table = {
         // name        method  paths                  runs on       handler (bearer = needs a token, with a role if named)
         {"register",   "POST", {FixedPaths::kRegister},     HashingPoolDeferred, pub(&AuthController::registerUser, auth)},
         {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth), kUserAgent},
@@ -51,6 +64,8 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
         {"openapi",    "GET",  {FixedPaths::kOpenApi},     Reactor,      pub(&OpsController::openapi, ops)},
     };
     // clang-format on
+    for (auto& route : table) route.handler.admitFirst(checks.body);
+    return table;
 }
 
 }  // namespace authsvc::app

@@ -1,8 +1,10 @@
-// The route table: every route the service serves, wired to its controller (the types,
-// how a path parameter such as "/api/sessions/{id}" matches, and how a route requires a
-// role, are in app/http/Route.h).
+// The route table: every route the service serves, wired to its controller and guarded
+// by its admission checks (the types, how a path parameter such as "/api/sessions/{id}"
+// matches, and how checks guard a handler, are in app/http/Route.h; the checks in
+// middleware/).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "app/config/Config.h"
@@ -13,11 +15,29 @@
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "middleware/AuthChecks.h"
+#include "services/AuthService.h"
 
 namespace authsvc::app {
 
-std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthController& auth,
-                              controllers::UserController& users,
+// The checks the table puts on its rows: `body` first on every route, `bearer` first
+// after it on every Bearer route; a Bearer route with a role checks the role in the token
+// (RequireRole) and, on its worker, the live session and the role as it is now
+// (LiveSession over `sessions`).
+struct RouteChecks {
+    std::shared_ptr<const middleware::Admission> body;
+    std::shared_ptr<const middleware::RequireBearer> bearer;
+    models::AuthService& sessions;
+};
+
+// A Bearer route's handler: `checks.bearer` first; with a role, only a token listing it, of a
+// live session whose user holds the role now, reaches the handler; then `more`. The route
+// table's rows use it, and so do an Extension's (app/Application.h).
+GuardedHandler bearerHandler(const RouteChecks& checks, BearerHandler handler, Role role = {},
+                             middleware::AdmissionList more = {});
+
+std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& checks,
+                              controllers::AuthController& auth, controllers::UserController& users,
                               controllers::AccountController& accounts,
                               controllers::OpsController& ops, controllers::KeysController& keys,
                               controllers::AdminController& admin);

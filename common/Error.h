@@ -1,5 +1,6 @@
-// Expected failures as values: every error the service can answer with has a code here,
-// and controllers/ErrorMapper turns a code into status, body and headers in one place.
+// Expected failures as values: every error the services can answer with has a code here
+// (the errors only HTTP has are controllers::HttpError), and controllers/ErrorMapper turns
+// a code into status, body and headers in one place.
 // Types are plain values; safe to copy between threads.
 #pragma once
 
@@ -21,9 +22,7 @@ enum class ErrorCode {
     RegistrationClosed,    // 403 registration_closed
     InsufficientScope,     // 403 insufficient_scope + WWW-Authenticate (a required role)
     NotFound,              // 404 not_found
-    MethodNotAllowed,      // 405 method_not_allowed
     EmailTaken,            // 409 email_taken
-    PayloadTooLarge,       // 413 payload_too_large
     UnsupportedMediaType,  // 415 unsupported_media_type
     TooManyRequests,       // 429 too_many_requests
     Internal,              // 500 internal_error

@@ -7,16 +7,12 @@
 
 #include <functional>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
 #include "services/LoginThrottle.h"
 
 namespace authsvc::controllers {
-
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class AccountController {
   public:

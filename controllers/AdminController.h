@@ -5,14 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 #include "services/UserAdminService.h"
 
 namespace authsvc::controllers {
-
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class AdminController {
   public:

@@ -5,16 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 #include "services/AuthService.h"
 #include "services/LoginThrottle.h"
 #include "services/RegistrationLimit.h"
 
 namespace authsvc::controllers {
-
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 // Which limit refused a request (for the metrics).
 enum class Throttled { Login, Registration };

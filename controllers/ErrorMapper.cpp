@@ -28,12 +28,8 @@ int statusOf(ErrorCode code) {
             return 403;
         case ErrorCode::NotFound:
             return 404;
-        case ErrorCode::MethodNotAllowed:
-            return 405;
         case ErrorCode::EmailTaken:
             return 409;
-        case ErrorCode::PayloadTooLarge:
-            return 413;
         case ErrorCode::UnsupportedMediaType:
             return 415;
         case ErrorCode::TooManyRequests:
@@ -65,12 +61,8 @@ const char* errorCodeName(ErrorCode code) {
             return "insufficient_scope";
         case ErrorCode::NotFound:
             return "not_found";
-        case ErrorCode::MethodNotAllowed:
-            return "method_not_allowed";
         case ErrorCode::EmailTaken:
             return "email_taken";
-        case ErrorCode::PayloadTooLarge:
-            return "payload_too_large";
         case ErrorCode::UnsupportedMediaType:
             return "unsupported_media_type";
         case ErrorCode::TooManyRequests:
@@ -115,6 +107,24 @@ HttpResponse errorResponse(const models::Error& error) {
             break;
     }
     return r;
+}
+
+HttpResponse errorResponse(const HttpError& error) {
+    int status = 413;
+    const char* name = "payload_too_large";
+    switch (error.code) {
+        case HttpErrorCode::MethodNotAllowed:
+            status = 405;
+            name = "method_not_allowed";
+            break;
+        case HttpErrorCode::PayloadTooLarge:
+            break;
+    }
+    return jsonResponse(status, {{"error", name}, {"message", error.message}});
+}
+
+HttpResponse errorResponse(const Refusal& refusal) {
+    return std::visit([](const auto& error) { return errorResponse(error); }, refusal);
 }
 
 }  // namespace authsvc::controllers

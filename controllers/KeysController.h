@@ -5,13 +5,10 @@
 
 #include <cstdint>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 #include "services/KeyRing.h"
 
 namespace authsvc::controllers {
-
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class KeysController {
   public:

@@ -5,12 +5,9 @@
 #include <functional>
 #include <string>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 
 namespace authsvc::controllers {
-
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class OpsController {
   public:

@@ -3,14 +3,10 @@
 // user (worker thread). Thread-safe.
 #pragma once
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 #include "services/AuthService.h"
 
 namespace authsvc::controllers {
-
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class UserController {
   public:

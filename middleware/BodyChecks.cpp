@@ -2,11 +2,12 @@
 
 namespace authsvc::middleware {
 
-std::optional<models::Error> checkBody(const middleware::HttpRequest& req, int64_t maxBodyBytes) {
+std::optional<Refusal> checkBody(const HttpRequest& req, int64_t maxBodyBytes) {
     using models::ErrorCode;
     if (int64_t(req.body.size()) > maxBodyBytes) {
-        return models::makeError(ErrorCode::PayloadTooLarge,
-                                 "Request body exceeds " + std::to_string(maxBodyBytes) + " bytes");
+        return controllers::HttpError{
+            controllers::HttpErrorCode::PayloadTooLarge,
+            "Request body exceeds " + std::to_string(maxBodyBytes) + " bytes"};
     }
     if (!req.body.empty() && !req.jsonContentType) {
         return models::makeError(ErrorCode::UnsupportedMediaType,

@@ -6,11 +6,24 @@
 #include <cstdint>
 #include <optional>
 
-#include "middleware/Http.h"
 #include "common/Error.h"
+#include "controllers/HttpTypes.h"
+#include "middleware/Admission.h"
 
 namespace authsvc::middleware {
 
-std::optional<models::Error> checkBody(const middleware::HttpRequest& req, int64_t maxBodyBytes);
+std::optional<Refusal> checkBody(const HttpRequest& req, int64_t maxBodyBytes);
+
+// checkBody() as an admission check: the route table puts it first on every route.
+class BodyRules final : public Admission {
+  public:
+    explicit BodyRules(int64_t maxBodyBytes) : maxBodyBytes_(maxBodyBytes) {}
+    std::optional<Refusal> admit(const HttpRequest& req, Admitted& /*admitted*/) const override {
+        return checkBody(req, maxBodyBytes_);
+    }
+
+  private:
+    int64_t maxBodyBytes_;
+};
 
 }  // namespace authsvc::middleware

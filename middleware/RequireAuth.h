@@ -8,11 +8,13 @@
 #include <optional>
 #include <string>
 
-#include "middleware/Http.h"
 #include "common/Error.h"
+#include "controllers/HttpTypes.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::middleware {
+
+using controllers::AuthContext;
 
 class RequireAuth {
   public:

@@ -182,11 +182,6 @@ std::exception_ptr Database::mapped(const soci::soci_error& e) const {
     return std::make_exception_ptr(std::runtime_error("database error: " + e.get_error_message()));
 }
 
-size_t Database::waitingTogether() {
-    std::lock_guard<std::mutex> lock(groupMu_);
-    return groupQueue_.size();
-}
-
 void Database::runTogether(GroupJob& job) {
     std::unique_lock<std::mutex> lock(groupMu_);
     groupQueue_.push_back(&job);

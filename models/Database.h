@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "models/Connection.h"
 #include "common/Error.h"
+#include "models/Connection.h"
 #include "models/Soci.h"
 
 namespace authsvc::models {
@@ -117,8 +117,6 @@ class Database {
         }
     }
     static constexpr size_t kMaxGroup = 64;  // f per transaction at most
-    // How many writeTogether() calls wait for a batch to take them (for tests).
-    size_t waitingTogether();
 
     // True when the database answers within the timeout (for SQLite: and can be written).
     bool ping();
@@ -149,6 +147,7 @@ class Database {
     static constexpr int64_t kJournalSizeLimitBytes = 64LL << 20;
 
   private:
+    friend struct DatabaseTestPeer;  // tests/unit/support/TestPeers.h
     class Lease {
       public:
         explicit Lease(Database& db);

@@ -231,6 +231,13 @@ std::optional<RefreshTokenRecord> RefreshTokenRepository::findByHash(
     return r;
 }
 
+std::optional<RefreshTokenRecord> RefreshTokenRepository::rotateFreshAtOnce(
+    Database& db, const std::string& hash, const std::string& successorHash, int64_t nowMs) const {
+    if (db.dialect() != Dialect::Postgresql) return std::nullopt;
+    return db.autocommit(
+        [&](Connection& c) { return rotateIfFresh(c, hash, successorHash, nowMs); });
+}
+
 std::optional<RefreshTokenRecord> RefreshTokenRepository::rotateIfFresh(
     Connection& c, const std::string& hash, const std::string& successorHash, int64_t nowMs) const {
     auto& q = c.prepared<RotateIfFresh>();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/Connection.h"
+#include "models/Database.h"
 #include "models/Soci.h"
 
 namespace authsvc::models {
@@ -58,6 +59,13 @@ class RefreshTokenRepository {
     // statement); nullopt otherwise.
     std::optional<LiveFamilyRecord> liveFamily(Connection& c, const std::string& familyId,
                                                int64_t nowMs) const;
+    // A rotation's common case, a fresh token, at once where the database can: on
+    // PostgreSQL rotateIfFresh() in a transaction of its own; on SQLite nothing (nullopt),
+    // where a transaction costs no round trips. nullopt: nothing changed; the caller takes
+    // the general path (findByHash, markUsed, insertToken in one transaction).
+    std::optional<RefreshTokenRecord> rotateFreshAtOnce(Database& db, const std::string& hash,
+                                                        const std::string& successorHash,
+                                                        int64_t nowMs) const;
     // PostgreSQL only, one statement (so one round trip, in a transaction of its own): if
     // the token with this hash is unused and its family live (not revoked, expiresMs >
     // nowMs), marks it used with successorHash (the same compare-and-set as markUsed) and

@@ -13,8 +13,6 @@ constexpr const char* kById =
     "SELECT id, email, password_hash, created_at FROM users WHERE id = :id";
 constexpr const char* kUpdateHash = "UPDATE users SET password_hash = :h WHERE id = :id";
 constexpr const char* kDelete = "DELETE FROM users WHERE id = :id";
-constexpr const char* kListAfter =
-    "SELECT id, email, created_at FROM users WHERE id > :after ORDER BY id LIMIT :n";
 constexpr const char* kRoles = "SELECT role FROM user_roles WHERE user_id = :u ORDER BY role";
 constexpr const char* kAddRole =
     "INSERT INTO user_roles (user_id, role) VALUES (:u, :r) ON CONFLICT DO NOTHING";
@@ -67,17 +65,6 @@ bool UserRepository::remove(soci::session& s, int64_t id) const {
     soci::statement st = (s.prepare << kDelete, soci::use(key));
     st.execute(true);
     return st.get_affected_rows() > 0;
-}
-
-std::vector<User> UserRepository::listAfter(soci::session& s, int64_t afterId, int limit) const {
-    long long after = afterId, n = limit, id = 0, created = 0;
-    std::string email;
-    soci::statement st = (s.prepare << kListAfter, soci::use(after), soci::use(n), soci::into(id),
-                          soci::into(email), soci::into(created));
-    st.execute();
-    std::vector<User> out;
-    while (st.fetch()) out.push_back(User{id, email, "", created});
-    return out;
 }
 
 std::vector<std::string> UserRepository::roles(soci::session& s, int64_t userId) const {

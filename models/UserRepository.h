@@ -36,9 +36,6 @@ class UserRepository {
     // Deletes the user and, by ON DELETE CASCADE, their refresh families and tokens.
     // True if there was such a user.
     bool remove(soci::session& s, int64_t id) const;
-    // Up to `limit` users with an id above `afterId`, by id, without their password hashes
-    // (keyset pagination: pass the last id seen).
-    std::vector<User> listAfter(soci::session& s, int64_t afterId, int limit) const;
 
     // The user's roles, sorted (one indexed query on user_roles' primary key).
     std::vector<std::string> roles(soci::session& s, int64_t userId) const;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Checks that includes between the project's folders go one way only, in this order (a
 # folder may include itself and any folder to its right, never one to its left):
-#   app app/http app/scheduling app/observability app/config controllers middleware services models common verify
+#   app app/http app/scheduling app/observability app/config middleware controllers services models common verify
 # Prints every include that goes the wrong way and exits 1 if there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-order=(app app/http app/scheduling app/observability app/config controllers middleware services models common verify)
+order=(app app/http app/scheduling app/observability app/config middleware controllers services models common verify)
 rank() {  # rank FOLDER -> its position in $order, or nothing
   local i
   for i in "${!order[@]}"; do [ "${order[$i]}" = "$1" ] && { echo "$i"; return; }; done

@@ -19,9 +19,6 @@ Error wrongPassword() {
 Error noSuchSession() {
     return makeError(ErrorCode::NotFound, "No such session");
 }
-Error noSuchEmail(const std::string& email) {
-    return makeError(ErrorCode::InvalidRequest, "No user with email " + email);
-}
 
 }  // namespace
 
@@ -109,31 +106,11 @@ Result<Unit> AccountService::revokeSession(int64_t userId, const std::string& fa
     return Unit{};
 }
 
-Result<User> AccountService::deleteUser(const std::string& rawEmail) {
-    const std::string email = normalizeEmail(rawEmail);
-    auto user = db_.write([&](Connection& s) -> std::optional<User> {
-        auto found = users_.findByEmail(s, email);
-        if (found && users_.remove(s, found->id)) return found;
-        return std::nullopt;
-    });
-    if (!user) return noSuchEmail(email);
-    user->passwordHash.clear();
-    return *user;
-}
-
-Result<int64_t> AccountService::setPassword(const std::string& rawEmail,
-                                            const std::string& password) {
-    const std::string email = normalizeEmail(rawEmail);
+Result<int64_t> AccountService::setPassword(int64_t userId, const std::string& password) {
     if (auto why = passwordProblem(password, passwordMinLength_)) {
         return makeError(ErrorCode::InvalidRequest, "Invalid password: " + *why);
     }
-    auto user = db_.read([&](Connection& s) { return users_.findByEmail(s, email); });
-    if (!user) return noSuchEmail(email);
-    return storePassword(user->id, password, /*keepFamilyId=*/"");
-}
-
-std::vector<User> AccountService::listUsers(int64_t afterId, int limit) {
-    return db_.read([&](Connection& s) { return users_.listAfter(s, afterId, limit); });
+    return storePassword(userId, password, /*keepFamilyId=*/"");
 }
 
 }  // namespace authsvc::models

@@ -1,7 +1,7 @@
 // AccountService: what a signed-in user does to their own account and sessions (change the
-// password, delete the account, list and end sessions), and the operator's equivalents for
-// the command line. Blocking (argon2id and database round trips): call it from worker
-// threads. Thread-safe. Expected failures are Results; DatabaseUnavailable is thrown.
+// password, delete the account, list and end sessions); the operator's commands reach the
+// same rules through UserAdminService. Blocking (argon2id and database round trips): call it from
+// worker threads. Thread-safe. Expected failures are Results; DatabaseUnavailable is thrown.
 //
 // A session is a refresh family. The methods for a signed-in user take the user id that
 // AuthService::userForSubject() found for the access token (whose InvalidToken answers a
@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "services/AuthService.h"
-#include "models/Database.h"
 #include "common/Error.h"
-#include "services/PasswordHasher.h"
+#include "models/Database.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
+#include "services/AuthService.h"
+#include "services/PasswordHasher.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {
@@ -52,12 +52,10 @@ class AccountService {
     // another user's, already revoked or expired: the answer does not tell which.
     Result<Unit> revokeSession(int64_t userId, const std::string& familyId);
 
-    // Operator tasks (the command line), by email: InvalidRequest for an unknown email.
-    Result<User> deleteUser(const std::string& rawEmail);
-    // Sets the password (registration rules) and revokes every session; returns how many.
-    Result<int64_t> setPassword(const std::string& rawEmail, const std::string& password);
-    // Up to `limit` users with an id above `afterId`, by id, without password hashes.
-    std::vector<User> listUsers(int64_t afterId, int limit);
+    // Sets the user's password (the registration rules: InvalidRequest) without the
+    // current one, and revokes every session; returns how many (UserAdminService, for the
+    // operator).
+    Result<int64_t> setPassword(int64_t userId, const std::string& password);
 
     static constexpr int kMaxSessionsListed = 100;
 

@@ -121,12 +121,11 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
     const std::string successorHash = crypto::sha256(successor);
     const int64_t now = clock_.nowMs();
 
-    // PostgreSQL: the common case, a fresh token, in one statement and one round trip
-    // (instead of BEGIN, lookup, compare-and-set, insert, COMMIT); anything else takes the
-    // full path below, which judges the token as it is then.
-    if (db_.dialect() == Dialect::Postgresql && !settings_.sliding) {
-        auto rotated = db_.autocommit(
-            [&](Connection& s) { return tokens_.rotateIfFresh(s, hash, successorHash, now); });
+    // The common case, a fresh token, at once where the store can (one statement and one
+    // round trip on PostgreSQL); anything else takes the full path below, which judges the
+    // token as it is then. Sliding expiry moves the family's expiry: always the full path.
+    if (!settings_.sliding) {
+        auto rotated = tokens_.rotateFreshAtOnce(db_, hash, successorHash, now);
         if (rotated) {
             observer_.onRefresh(RefreshOutcome::Rotated);
             return issuePair(rotated->userId, rotated->familyId, rotated->roles, successor,
@@ -213,12 +212,27 @@ Result<TokenPair> AuthService::renew(const std::string& presented) {
     // The verifier allows the clock leeway past exp; a renewal never does.
     if (now / 1000 >= claims.exp) return refuse("Access token has expired");
     if (claims.sid.empty()) return refuse("Access token without a session");
-    auto family = db_.read([&](Connection& c) { return tokens_.liveFamily(c, claims.sid, now); });
-    if (!family || std::to_string(family->userId) != claims.sub) {
-        return refuse("The session has ended");
-    }
+    auto family = liveFamilyOf(claims, now);
+    if (!family) return refuse("The session has ended");
     observer_.onRefresh(RefreshOutcome::Renewed);
     return issuePair(family->userId, claims.sid, family->roles, "", family->expiresMs, now);
+}
+
+std::optional<LiveFamilyRecord> AuthService::liveFamilyOf(const verify::AccessClaims& claims,
+                                                          int64_t nowMs) {
+    if (claims.sid.empty()) return std::nullopt;
+    auto family = db_.read([&](Connection& c) { return tokens_.liveFamily(c, claims.sid, nowMs); });
+    if (!family || std::to_string(family->userId) != claims.sub) return std::nullopt;
+    return family;
+}
+
+Result<std::vector<std::string>> AuthService::liveSessionRoles(const verify::AccessClaims& claims) {
+    if (claims.sid.empty()) {
+        return makeError(ErrorCode::InvalidToken, "Access token without a session");
+    }
+    auto family = liveFamilyOf(claims, clock_.nowMs());
+    if (!family) return makeError(ErrorCode::InvalidToken, "The session has ended");
+    return std::move(family->roles);
 }
 
 void AuthService::logout(const std::string& presented) {

@@ -19,17 +19,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "services/AuthEvents.h"
 #include "common/Crypto.h"
-#include "models/Database.h"
 #include "common/Error.h"
-#include "services/PasswordHasher.h"
+#include "models/Database.h"
 #include "models/RefreshTokenRepository.h"
-#include "services/TokenService.h"
 #include "models/UserRepository.h"
+#include "services/AuthEvents.h"
+#include "services/PasswordHasher.h"
+#include "services/TokenService.h"
+#include "verify/AccessClaims.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"
 
@@ -68,7 +70,8 @@ class AuthService {
     // operatorOverride: an operator adds the user even while registration is closed.
     Result<User> registerUser(const std::string& rawEmail, const std::string& password,
                               bool operatorOverride = false);
-    // The user with this email (operator tasks), or InvalidRequest.
+    // The user with this email (UserAdminService's operator tasks find users by it), or
+    // InvalidRequest.
     Result<User> userForEmail(const std::string& rawEmail);
     // Unknown email and wrong password give the same error after about the same time.
     // The new family records the client (the User-Agent cut by sanitizeUserAgent()). A
@@ -84,6 +87,13 @@ class AuthService {
     void logoutAll(int64_t userId);
     // The user named by an access token's subject, or InvalidToken.
     Result<User> userForSubject(const std::string& sub);
+    // The roles the user of an access token holds now, when the token's session (its
+    // `sid` family) is live and the token's subject's: for the routes that require a role
+    // (middleware/AuthChecks.h, LiveSession), so that a revoked or expired session, a
+    // deleted user or a removed role counts at once, not at the token's exp. Else
+    // InvalidToken ("The session has ended"; a token without a session has none to show).
+    // One statement.
+    Result<std::vector<std::string>> liveSessionRoles(const verify::AccessClaims& claims);
     // One bounded purge batch of expired and long-revoked families; returns rows deleted.
     int64_t purgeBatch(int64_t limit);
 
@@ -98,6 +108,8 @@ class AuthService {
     // verified and unexpired (exp is not stretched by the leeway), its family live.
     Result<TokenPair> renew(const std::string& presented);
     std::string deriveSuccessor(const std::string& presented) const;
+    // The family of the token's sid when it is live and the token's subject's.
+    std::optional<LiveFamilyRecord> liveFamilyOf(const verify::AccessClaims& claims, int64_t nowMs);
 
     Database& db_;
     const UserRepository& users_;

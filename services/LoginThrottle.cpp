@@ -31,14 +31,6 @@ void LoginThrottle::recordFailure(const std::string& ip, const std::string& emai
     email_.record(email, now);
 }
 
-size_t LoginThrottle::trackedKeys() {
-    return ip_.keys() + email_.keys();
-}
-
-size_t LoginThrottle::trackedBytes() {
-    return ip_.bytes() + email_.bytes();
-}
-
 Error tooManyFailedLogins(int seconds) {
     return makeError(ErrorCode::TooManyRequests, "Too many failed login attempts; try again later",
                      seconds);

@@ -24,13 +24,12 @@ class LoginThrottle {
     // Seconds to wait when the next attempt must be refused; nullopt when allowed.
     std::optional<int> retryAfter(const std::string& ip, const std::string& email);
     void recordFailure(const std::string& ip, const std::string& email);
-    size_t trackedKeys();
-    size_t trackedBytes();
 
     static constexpr size_t kMaxBytesPerDimension = 16 << 20;
     static constexpr int64_t kWindowMs = 60000;
 
   private:
+    friend struct LoginThrottleTestPeer;  // tests/unit/support/TestPeers.h
     SlidingWindowCounter ip_, email_;
     const verify::Clock& clock_;
 };

@@ -4,6 +4,41 @@
 
 namespace authsvc::models {
 
+namespace {
+Error noSuchEmail(const std::string& email) {
+    return makeError(ErrorCode::InvalidRequest, "No user with email " + email);
+}
+}  // namespace
+
+Result<User> UserAdminService::addUser(const std::string& rawEmail, const std::string& password) {
+    return auth_.registerUser(rawEmail, password, /*operatorOverride=*/true);
+}
+
+Result<User> UserAdminService::revokeSessions(const std::string& rawEmail) {
+    auto user = auth_.userForEmail(rawEmail);
+    if (user) auth_.logoutAll(user->id);
+    return user;
+}
+
+Result<User> UserAdminService::deleteUser(const std::string& rawEmail) {
+    const std::string email = normalizeEmail(rawEmail);
+    auto user = db_.write([&](Connection& s) -> std::optional<User> {
+        auto found = users_.findByEmail(s, email);
+        if (found && users_.remove(s, found->id)) return found;
+        return std::nullopt;
+    });
+    if (!user) return noSuchEmail(email);
+    user->passwordHash.clear();
+    return *user;
+}
+
+Result<int64_t> UserAdminService::setPassword(const std::string& rawEmail,
+                                              const std::string& password) {
+    auto user = auth_.userForEmail(rawEmail);
+    if (!user) return user.error();
+    return accounts_.setPassword(user->id, password);
+}
+
 Result<bool> UserAdminService::grantRole(const std::string& rawEmail, const std::string& role) {
     return changeRole(rawEmail, role, true);
 }
@@ -23,7 +58,7 @@ Result<bool> UserAdminService::changeRole(const std::string& rawEmail, const std
         if (!user) return std::nullopt;
         return grant ? users_.addRole(s, user->id, role) : users_.removeRole(s, user->id, role);
     });
-    if (!changed) return makeError(ErrorCode::InvalidRequest, "No user with email " + email);
+    if (!changed) return noSuchEmail(email);
     return *changed;
 }
 

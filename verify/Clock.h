@@ -3,7 +3,6 @@
 // thread-safe.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -24,18 +23,6 @@ class SystemClock final : public Clock {
                    std::chrono::system_clock::now().time_since_epoch())
             .count();
     }
-};
-
-// A clock that moves only when told to; for tests.
-class ManualClock final : public Clock {
-  public:
-    explicit ManualClock(int64_t startMs = 1'800'000'000'000) : now_(startMs) {}
-    int64_t nowMs() const override { return now_.load(); }
-    void advanceMs(int64_t ms) { now_ += ms; }
-    void setMs(int64_t ms) { now_ = ms; }
-
-  private:
-    std::atomic<int64_t> now_;
 };
 
 }  // namespace authsvc::verify

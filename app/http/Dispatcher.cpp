@@ -4,17 +4,18 @@
 #include <spdlog/details/fmt_helper.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string_view>
 
 #include "app/http/ProtocolHandler.h"
 #include "controllers/ErrorMapper.h"
-#include "middleware/BodyChecks.h"
 
 namespace authsvc::app {
 
 namespace Http = Pistache::Http;
 using models::ErrorCode;
 using models::makeError;
+using Runs = middleware::Admission::Runs;
 
 namespace {
 
@@ -63,6 +64,10 @@ void appendAccessLine(spdlog::memory_buf_t& out, const HttpRequest& req, int sta
 Dispatcher::Dispatcher(std::vector<Route> routes, DispatcherDeps deps)
     : routes_(std::move(routes)), deps_(std::move(deps)) {
     for (size_t i = 0; i < routes_.size(); ++i) {
+        if (auto why = middleware::admissionProblem(routes_[i].handler.admission(),
+                                                    routes_[i].runsOn != RunsOn::Reactor)) {
+            throw std::invalid_argument("route " + routes_[i].name + ": " + *why);
+        }
         metricIndex_.push_back(deps_.metrics.addRoute(routes_[i].name));
         for (const auto& p : routes_[i].paths) {
             const size_t slash = p.rfind('/');
@@ -121,13 +126,28 @@ Dispatcher::Lookup Dispatcher::choose(const std::vector<size_t>& candidates,
     return out;
 }
 
-// The error boundary: expected failures are already responses; anything thrown here
-// is logged with the request id and answered without internals.
+// The error boundary: expected failures are already responses; anything thrown by a
+// check or a handler is logged with the request id and answered without internals.
 HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
-                             const AuthContext* auth) const {
+                             middleware::Admitted& admitted) const {
     try {
-        if (auto* h = std::get_if<PublicHandler>(&route.handler)) return (*h)(req);
-        return std::get<BearerRoute>(route.handler).handler(req, *auth);
+        if (auto refused =
+                middleware::admit(route.handler.admission(), Runs::OnWorker, req, admitted)) {
+            return controllers::errorResponse(*refused);
+        }
+        const auto& handler = route.handler.handler();
+        if (auto* h = std::get_if<PublicHandler>(&handler)) return (*h)(req);
+        // GuardedHandler puts the Bearer check, which sets it, first.
+        if (!admitted.auth) throw std::logic_error("a Bearer handler without an AuthContext");
+        return std::get<BearerHandler>(handler)(req, *admitted.auth);
+    } catch (...) {
+        return failure(route, req);
+    }
+}
+
+HttpResponse Dispatcher::failure(const Route& route, const HttpRequest& req) const {
+    try {
+        throw;
     } catch (const models::DatabaseUnavailable& e) {
         deps_.log->warn("database unavailable rid={} route={}: {}", req.requestId, route.name,
                         logSafe(e.what()));
@@ -140,6 +160,19 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
         deps_.log->error("unexpected failure rid={} route={}", req.requestId, route.name);
     }
     return controllers::errorResponse(makeError(ErrorCode::Internal, "Internal server error"));
+}
+
+std::optional<HttpResponse> Dispatcher::admitOnReactor(const Route& route, const HttpRequest& req,
+                                                       middleware::Admitted& admitted) const {
+    try {
+        if (auto refused =
+                middleware::admit(route.handler.admission(), Runs::OnReactor, req, admitted)) {
+            return controllers::errorResponse(*refused);
+        }
+        return std::nullopt;
+    } catch (...) {
+        return failure(route, req);
+    }
 }
 
 void Dispatcher::send(Http::ResponseWriter& writer, const HttpRequest& req, size_t routeIndex,
@@ -177,18 +210,16 @@ void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& 
     req.path = "-";
     req.requestId = requestIds_.next(std::nullopt);
     req.clientIp = turn.peerHost();
-    ErrorCode code = ErrorCode::InvalidRequest;
-    std::string message = "Malformed HTTP request";
+    controllers::Refusal refusal = makeError(ErrorCode::InvalidRequest, "Malformed HTTP request");
     if (status == 413) {
-        code = ErrorCode::PayloadTooLarge;
-        message = "Request exceeds the size limit";
+        refusal = controllers::HttpError{controllers::HttpErrorCode::PayloadTooLarge,
+                                         "Request exceeds the size limit"};
     } else if (status == 415) {
-        code = ErrorCode::UnsupportedMediaType;
-        message = "Unreadable Content-Type";
+        refusal = makeError(ErrorCode::UnsupportedMediaType, "Unreadable Content-Type");
     } else if (status == 408) {
-        message = "The request was not completed in time";
+        refusal = makeError(ErrorCode::InvalidRequest, "The request was not completed in time");
     }
-    HttpResponse resp = controllers::errorResponse(makeError(code, message));
+    HttpResponse resp = controllers::errorResponse(refusal);
     if (status >= 400 && status < 600) resp.status = status;
     try {
         // The writer says "Connection: close"; ProtocolHandler closes after this answer.
@@ -207,15 +238,14 @@ void Dispatcher::handle(const Http::Request& preq, Http::ResponseWriter&& writer
     }
 }
 
-void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writer, Turn& turn) {
-    const auto start = std::chrono::steady_clock::now();
-    const auto& headers = preq.headers();
+HttpRequest Dispatcher::requestLine(const Http::Request& preq, Turn& turn) {
     HttpRequest req;
     req.method = Http::methodString(preq.method());
     req.path = preq.resource();
     const auto& query = preq.query();
     if (query.parameters_begin() != query.parameters_end())
         req.query.assign(query.parameters_begin(), query.parameters_end());
+    const auto& headers = preq.headers();
     if (auto authz = headers.tryGet<Http::Header::Authorization>())
         req.authorization = authz->value();
     std::optional<std::string> incomingId;
@@ -226,28 +256,12 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     if (deps_.log->should_log(spdlog::level::info)) {
         req.clientIp = clientAddress(turn.peerHost(), preq);
     }
+    return req;
+}
 
-    auto reply = [&](size_t index, const HttpResponse& resp) {
-        send(writer, req, index, resp, start, turn);
-    };
-    if (draining_) {
-        reply(Metrics::kUnmatched, controllers::errorResponse(makeError(
-                                       ErrorCode::Unavailable, "The server is shutting down", 1)));
-        return;
-    }
-    Lookup found = lookup(req.path, req.method);
-    if (!found.route) {
-        if (found.allow.empty()) {
-            reply(found.index,
-                  controllers::errorResponse(
-                      makeError(ErrorCode::NotFound, "No resource at " + logSafe(req.path, 100))));
-        } else {
-            auto resp = controllers::errorResponse(
-                makeError(ErrorCode::MethodNotAllowed, "Method " + req.method + " is not allowed"));
-            reply(found.index, resp.header("Allow", found.allow));
-        }
-        return;
-    }
+void Dispatcher::completeRequest(const Http::Request& preq, const Lookup& found,
+                                 HttpRequest& req) const {
+    const auto& headers = preq.headers();
     if (!found.param.empty()) req.pathParam = found.param;
     if (found.route->readsUserAgent) {
         if (auto ua = headers.tryGet<Http::Header::UserAgent>()) req.userAgent = ua->agent();
@@ -261,27 +275,49 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
                                   mime.sub() == Http::Mime::Subtype::Json;
         }
     }
-    if (auto bad = middleware::checkBody(req, deps_.maxBodyBytes)) {
-        reply(found.index, controllers::errorResponse(*bad));
+}
+
+void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writer, Turn& turn) {
+    const auto start = std::chrono::steady_clock::now();
+    HttpRequest req = requestLine(preq, turn);
+    auto reply = [&](size_t index, const HttpResponse& resp) {
+        send(writer, req, index, resp, start, turn);
+    };
+    if (draining_) {
+        reply(Metrics::kUnmatched, controllers::errorResponse(makeError(
+                                       ErrorCode::Unavailable, "The server is shutting down", 1)));
         return;
     }
-    std::optional<AuthContext> auth;
-    if (const auto* bearer = std::get_if<BearerRoute>(&found.route->handler)) {
-        auto ctx = deps_.requireAuth.authenticate(req.authorization);
-        if (!ctx) {
-            reply(found.index, controllers::errorResponse(ctx.error()));
-            return;
+    const Lookup found = lookup(req.path, req.method);
+    if (!found.route) {
+        if (found.allow.empty()) {
+            reply(found.index,
+                  controllers::errorResponse(
+                      makeError(ErrorCode::NotFound, "No resource at " + logSafe(req.path, 100))));
+        } else {
+            auto resp = controllers::errorResponse(
+                controllers::HttpError{controllers::HttpErrorCode::MethodNotAllowed,
+                                       "Method " + req.method + " is not allowed"});
+            reply(found.index, resp.header("Allow", found.allow));
         }
-        if (auto denied = middleware::missingRole(*ctx, bearer->requiredRole.name)) {
-            reply(found.index, controllers::errorResponse(*denied));
-            return;
-        }
-        auth = std::move(ctx.value());
+        return;
     }
+    completeRequest(preq, found, req);
+    middleware::Admitted admitted;
+    if (auto refused = admitOnReactor(*found.route, req, admitted)) {
+        reply(found.index, *refused);
+        return;
+    }
+    schedule(*found.route, found.index, std::move(req), std::move(admitted), preq, writer, start,
+             turn);
+}
 
-    const Route& route = *found.route;
+void Dispatcher::schedule(const Route& route, size_t index, HttpRequest req,
+                          middleware::Admitted admitted, const Http::Request& preq,
+                          Http::ResponseWriter& writer, std::chrono::steady_clock::time_point start,
+                          Turn& turn) {
     if (route.runsOn == RunsOn::Reactor) {
-        reply(found.index, run(route, req, auth ? &*auth : nullptr));
+        send(writer, req, index, run(route, req, admitted), start, turn);
         return;
     }
     // Blocking work goes to a worker pool; its answer goes back to this reactor thread
@@ -294,10 +330,9 @@ void Dispatcher::dispatch(const Http::Request& preq, Http::ResponseWriter&& writ
     WorkerPool& pool = hashing ? deps_.hashingPool : deps_.databasePool;
     const auto order = route.runsOn == RunsOn::HashingPoolDeferred ? WorkerPool::Order::Deferred
                                                                    : WorkerPool::Order::Normal;
-    const size_t index = found.index;
-    auto job = [this, shared, req, auth = std::move(auth), &route, index, start,
-                back = turn.detach()]() {
-        HttpResponse resp = run(route, req, auth ? &*auth : nullptr);  // never throws
+    auto job = [this, shared, req, admitted = std::move(admitted), &route, index, start,
+                back = turn.detach()]() mutable {
+        HttpResponse resp = run(route, req, admitted);  // never throws
         try {
             // Built, counted and logged here; only the write is the reactor's.
             back.post([shared, code = static_cast<Http::Code>(resp.status),

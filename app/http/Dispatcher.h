@@ -1,7 +1,10 @@
 // Dispatcher: a parsed request's way to its answer, on the reactor thread that read it:
-//   request id -> route lookup (404/405) -> body checks (413, 415) -> Bearer check for
-//   Bearer routes -> handler inline, or on a worker pool for blocking work -> (back on the
-//   reactor thread) access log + metrics -> answer, in the connection's request order.
+//   the request (id, fields) -> route lookup (404/405) -> admission: the route's checks
+//   in order (middleware/Admission.h: body rules, Bearer, role, ...) -> the handler inline,
+//   or on a worker pool for blocking work, after the route's worker checks (a live
+//   session) -> (back on the reactor thread) access log + metrics -> answer, in the
+//   connection's request order. A new check is a line in the route table; nothing here
+//   changes.
 // RequestHandler is the ProtocolHandler that hands every request to it.
 // Called by reactor threads; its state is immutable after construction but for draining_.
 #pragma once
@@ -21,14 +24,13 @@
 #include "app/http/Route.h"
 #include "app/observability/Metrics.h"
 #include "app/scheduling/WorkerPool.h"
+#include "middleware/Admission.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequestId.h"
-#include "middleware/RequireAuth.h"
 
 namespace authsvc::app {
 
 struct DispatcherDeps {
-    const middleware::RequireAuth& requireAuth;
     Metrics& metrics;
     std::shared_ptr<spdlog::logger> log;
     WorkerPool& databasePool;
@@ -36,12 +38,13 @@ struct DispatcherDeps {
     // Called once from each reactor thread, on its first request (e.g. so that a scheduler
     // can watch how busy the reactors are); may be empty.
     std::function<void()> onReactorThread;
-    int64_t maxBodyBytes;
     const middleware::TrustedProxies& trustedProxies;
 };
 
 class Dispatcher {
   public:
+    // Throws std::invalid_argument for a route whose checks cannot run as listed
+    // (middleware::admissionProblem).
     Dispatcher(std::vector<Route> routes, DispatcherDeps deps);
     using Turn = ProtocolHandler::Turn;
     // Answers `req` through `turn` (on a worker pool for blocking work; the answer is then
@@ -72,13 +75,30 @@ class Dispatcher {
     };
     void dispatch(const Pistache::Http::Request& req, Pistache::Http::ResponseWriter&& writer,
                   Turn& turn);
+    // Building the request: what every answer needs (method, path, query, Authorization,
+    // request id, the client's address when logged), then, once the route is known, the
+    // rest it reads (path parameter, User-Agent only for a route that asks, body).
+    HttpRequest requestLine(const Pistache::Http::Request& preq, Turn& turn);
+    void completeRequest(const Pistache::Http::Request& preq, const Lookup& found,
+                         HttpRequest& req) const;
+    // The route's reactor checks: nullopt when they admit the request, else the answer.
+    std::optional<HttpResponse> admitOnReactor(const Route& route, const HttpRequest& req,
+                                               middleware::Admitted& admitted) const;
+    // Runs the route's handler inline, or hands it (with its worker checks) to its pool.
+    void schedule(const Route& route, size_t index, HttpRequest req, middleware::Admitted admitted,
+                  const Pistache::Http::Request& preq, Pistache::Http::ResponseWriter& writer,
+                  std::chrono::steady_clock::time_point start, Turn& turn);
     // Fixed paths first (one hash lookup); only when none matches, the few parameter paths.
     Lookup lookup(const std::string& path, const std::string& method) const;
     Lookup choose(const std::vector<size_t>& candidates, const std::string& method) const;
     // The peer's address (`peer`, as text), or the one the request's X-Forwarded-For names
     // when the peer is trusted.
     std::string clientAddress(const std::string& peer, const Pistache::Http::Request& req) const;
-    HttpResponse run(const Route& route, const HttpRequest& req, const AuthContext* auth) const;
+    // The route's worker checks, then its handler: the error boundary.
+    HttpResponse run(const Route& route, const HttpRequest& req,
+                     middleware::Admitted& admitted) const;
+    // The answer to an exception a check or a handler threw (logged with the request id).
+    HttpResponse failure(const Route& route, const HttpRequest& req) const;
     // The response's header fields; counts and logs the response (any thread).
     HeaderFields prepare(const HttpRequest& req, size_t routeIndex, const HttpResponse& resp,
                          std::chrono::steady_clock::time_point start) const;

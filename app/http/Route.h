@@ -1,24 +1,30 @@
-// A route: method, paths, handler, the thread it runs on, and whether it needs a Bearer
-// token. A path may end in one parameter segment, "/api/sessions/{id}": it matches any one
-// non-empty segment there (HttpRequest::pathParam), and only when no fixed path matched.
-// A Bearer route's handler takes an AuthContext, so a protected handler cannot be
-// wired without authentication: the compiler checks it; only a Bearer route can require
-// a role. The transport's view of the route
+// A route: method, paths, the thread its handler runs on, and its handler with its
+// admission, the checks (middleware/Admission.h: body rules, Bearer, role, live session,
+// or a developer's own) that run in order before the handler; the first that refuses
+// answers. A path may end in one parameter segment, "/api/sessions/{id}": it matches any
+// one non-empty segment there (HttpRequest::pathParam), and only when no fixed path
+// matched. A Bearer route's handler takes an AuthContext, and a GuardedHandler holds one
+// only behind the Bearer check, which gives it: a protected handler cannot be wired
+// without authentication, and the compiler checks it. The transport's view of the route
 // table (app/Routes.h builds the table).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
+#include "middleware/Admission.h"
+#include "middleware/AuthChecks.h"
 
 namespace authsvc::app {
 
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
+using controllers::AuthContext;
+using controllers::HttpRequest;
+using controllers::HttpResponse;
 
 using PublicHandler = std::function<HttpResponse(const HttpRequest&)>;
 using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthContext&)>;
@@ -34,13 +40,31 @@ struct Role {
     std::string name;
 };
 
-// A Bearer route's handler and the role its token's `roles` claim must list (empty name:
-// any valid token). The dispatcher checks both before the handler runs: no token or a bad
-// one is 401 (400 for a malformed header), a valid token without the role
-// 403 insufficient_scope.
-struct BearerRoute {
-    BearerHandler handler;
-    Role requiredRole;
+// A handler and the checks that guard it.
+class GuardedHandler {
+  public:
+    using Handler = std::variant<PublicHandler, BearerHandler>;
+
+    // A public handler; `checks` run before it.
+    GuardedHandler(PublicHandler handler, middleware::AdmissionList checks = {})
+        : handler_(std::move(handler)), admission_(std::move(checks)) {}
+    // A Bearer handler: `bearer` runs first and gives it its AuthContext; then `checks`.
+    GuardedHandler(BearerHandler handler, std::shared_ptr<const middleware::RequireBearer> bearer,
+                   middleware::AdmissionList checks = {})
+        : handler_(std::move(handler)), admission_(std::move(checks)) {
+        admission_.insert(admission_.begin(), std::move(bearer));
+    }
+
+    const Handler& handler() const { return handler_; }
+    const middleware::AdmissionList& admission() const { return admission_; }
+    // Puts `check` before the others (the route table: the body rules, on every route).
+    void admitFirst(std::shared_ptr<const middleware::Admission> check) {
+        admission_.insert(admission_.begin(), std::move(check));
+    }
+
+  private:
+    Handler handler_;
+    middleware::AdmissionList admission_;
 };
 
 struct Route {
@@ -48,12 +72,10 @@ struct Route {
     std::string method;
     std::vector<std::string> paths;
     RunsOn runsOn;
-    std::variant<PublicHandler, BearerRoute> handler;
+    GuardedHandler handler;
     // Set for the routes whose handler reads HttpRequest::userAgent (a header lookup the
     // other routes do not pay for).
     bool readsUserAgent = false;
-
-    bool needsBearer() const { return std::holds_alternative<BearerRoute>(handler); }
 };
 
 }  // namespace authsvc::app

@@ -16,8 +16,8 @@ nlohmann::json noteJson(const Note& n) {
 }
 }  // namespace
 
-authsvc::middleware::HttpResponse NoteController::add(const authsvc::middleware::HttpRequest& req,
-                                                      const authsvc::middleware::AuthContext& ctx) {
+authsvc::controllers::HttpResponse NoteController::add(
+    const authsvc::controllers::HttpRequest& req, const authsvc::controllers::AuthContext& ctx) {
     auto obj = authsvc::controllers::parseObject(req.body);
     if (!obj) return errorResponse(obj.error());
     auto body = authsvc::controllers::requiredString(*obj, {"body"});
@@ -27,8 +27,9 @@ authsvc::middleware::HttpResponse NoteController::add(const authsvc::middleware:
     return jsonResponse(201, noteJson(*note));
 }
 
-authsvc::middleware::HttpResponse NoteController::list(
-    const authsvc::middleware::HttpRequest& /*req*/, const authsvc::middleware::AuthContext& ctx) {
+authsvc::controllers::HttpResponse NoteController::list(
+    const authsvc::controllers::HttpRequest& /*req*/,
+    const authsvc::controllers::AuthContext& ctx) {
     auto notes = notes_.list(ctx.claims().sub);
     if (!notes) return errorResponse(notes.error());
     nlohmann::json out = nlohmann::json::array();

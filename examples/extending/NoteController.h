@@ -4,8 +4,8 @@
 // database worker (the route row says so).
 #pragma once
 
+#include "controllers/HttpTypes.h"
 #include "extending/NoteService.h"
-#include "middleware/Http.h"
 
 namespace notes {
 
@@ -14,12 +14,12 @@ class NoteController {
     explicit NoteController(NoteService& notes) : notes_(notes) {}
     // {"body": "..."} -> 201 {"id", "body", "created_at"}; 400 invalid_request for a body
     // that is not a JSON object with a string "body" of 1 to 500 bytes.
-    authsvc::middleware::HttpResponse add(const authsvc::middleware::HttpRequest& req,
-                                          const authsvc::middleware::AuthContext& ctx);
+    authsvc::controllers::HttpResponse add(const authsvc::controllers::HttpRequest& req,
+                                           const authsvc::controllers::AuthContext& ctx);
 
     // -> 200 {"notes": [{"id", "body", "created_at"}]}: the caller's notes, oldest first.
-    authsvc::middleware::HttpResponse list(const authsvc::middleware::HttpRequest& req,
-                                           const authsvc::middleware::AuthContext& ctx);
+    authsvc::controllers::HttpResponse list(const authsvc::controllers::HttpRequest& req,
+                                            const authsvc::controllers::AuthContext& ctx);
 
   private:
     NoteService& notes_;

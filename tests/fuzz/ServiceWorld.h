@@ -12,16 +12,17 @@
 #include <memory>
 #include <string>
 
+#include "../unit/support/ManualClock.h"
 #include "controllers/AccountController.h"
 #include "controllers/AuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/UserController.h"
+#include "models/Database.h"
+#include "models/Migrator.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
-#include "models/Database.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
-#include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"

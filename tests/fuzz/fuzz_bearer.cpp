@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "../unit/support/ManualClock.h"
 #include "middleware/RequireAuth.h"
 #include "services/KeyRing.h"
 #include "verify/Bearer.h"

@@ -56,6 +56,7 @@
 #include "app/scheduling/WorkerPool.h"
 #include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
+#include "middleware/BodyChecks.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
 #include "services/UserAdminService.h"
@@ -112,9 +113,13 @@ struct HttpWorld {
     controllers::OpsController ops{[] { return true; }, [this] { return metrics.render(); },
                                    app::openApiJson()};
     controllers::KeysController keysController{service.keys, 300};
-    models::UserAdminService userAdmin{*service.db, service.users};
+    models::UserAdminService userAdmin{*service.db, service.users, *service.auth,
+                                       *service.accounts};
     controllers::AdminController adminController{userAdmin};
     middleware::RequireAuth requireAuth{service.verifier};
+    app::RouteChecks checks{std::make_shared<middleware::BodyRules>(kMaxBodyBytes),
+                            std::make_shared<middleware::RequireBearer>(requireAuth),
+                            *service.auth};
     middleware::TrustedProxies trustedProxies;
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -135,11 +140,10 @@ struct HttpWorld {
         log->set_level(spdlog::level::info);  // access lines are built, then dropped
         app::RoutesConfig paths;
         dispatcher = std::make_shared<app::Dispatcher>(
-            app::routeTable(paths, *service.authController, *service.userController,
+            app::routeTable(paths, checks, *service.authController, *service.userController,
                             *service.accountController, ops, keysController, adminController),
-            app::DispatcherDeps{requireAuth, metrics, log, databasePool, hashingPool,
-                                [this] { reactors.addCurrentThread(); }, kMaxBodyBytes,
-                                trustedProxies});
+            app::DispatcherDeps{metrics, log, databasePool, hashingPool,
+                                [this] { reactors.addCurrentThread(); }, trustedProxies});
         // As ConnectionServer::start sets up each reactor thread's handler and transport.
         auto handler = std::make_shared<app::RequestHandler>(dispatcher);
         handler->setMaxRequestSize(settings.limits.maxRequestBytes);

@@ -25,14 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;
     // A new login-throttle window for every input: each is judged on its own.
     world.clock.advanceMs(authsvc::models::LoginThrottle::kWindowMs + 1000);
-    authsvc::middleware::HttpRequest req;
+    authsvc::controllers::HttpRequest req;
     req.method = "POST";
     req.jsonContentType = true;
     req.clientIp = "192.0.2.1";
     req.body.assign(reinterpret_cast<const char*>(data) + 1, size - 1);
 
     auto& c = *world.authController;
-    authsvc::middleware::HttpResponse r;
+    authsvc::controllers::HttpResponse r;
     switch (data[0] % 4) {
         case 0:
             r = c.registerUser(req);

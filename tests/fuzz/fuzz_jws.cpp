@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "../unit/support/ManualClock.h"
 #include "common/Crypto.h"
 #include "services/KeyRing.h"
 #include "verify/Clock.h"

@@ -1,6 +1,8 @@
 // Roles: `authsvc user role add|remove` (CLI), the `roles` claim of access tokens (read at
 // login and refresh), the route table's role requirement (403 insufficient_scope with the
-// RFC 6750 challenge), and GET /api/admin/users (role admin, keyset pagination).
+// RFC 6750 challenge), checked again on the worker against the live session and the roles
+// as they are now (a removed role, an ended session or a deleted user count at once), and
+// GET /api/admin/users (role admin, keyset pagination).
 #include <set>
 
 #include "support/Harness.h"
@@ -9,6 +11,7 @@ namespace it {
 namespace {
 
 const std::string kInsufficientScope = kRealm + ", error=\"insufficient_scope\"";
+const std::string kInvalidToken = kRealm + ", error=\"invalid_token\", error_description=\"";
 
 class RolesTest : public ServiceTest {
   protected:
@@ -47,6 +50,12 @@ class RolesTest : public ServiceTest {
         expectError(r, 403, "insufficient_scope");
         EXPECT_EQ(r.header("WWW-Authenticate").value_or(""), kInsufficientScope) << r;
     }
+    // 401 invalid_token with the RFC 6750 challenge, as for any token refused.
+    static void expectInvalidToken(const HttpResponse& r) {
+        expectError(r, 401, "invalid_token");
+        const std::string www = r.header("WWW-Authenticate").value_or("");
+        EXPECT_EQ(www.rfind(kInvalidToken, 0), 0u) << r;
+    }
 };
 
 TEST_F(RolesTest, GrantedRoleAppearsAtTheNextRefreshAndUnlocksTheAdminRoute) {
@@ -79,13 +88,51 @@ TEST_F(RolesTest, RemovedRoleIsGoneAfterTheNextRefresh) {
 
     const CommandResult remove = role("remove", email, "admin");
     ASSERT_EQ(remove.exitCode, 0) << remove.out << remove.err;
-    EXPECT_EQ(adminUsers(t.access).status, 200) << "the old token keeps its roles until it expires";
+    // The admin route reads the roles as they are now: the old token still lists the role,
+    // and is refused.
+    expectInsufficientScope(adminUsers(t.access));
     const Tokens next = rotate(t);
     EXPECT_EQ(rolesClaim(next.access).value_or(json()), json::array({"billing:read"}));
     expectInsufficientScope(adminUsers(next.access));
 
     ASSERT_EQ(role("remove", email, "billing:read").exitCode, 0);
     EXPECT_FALSE(rolesClaim(rotate(next).access).has_value()) << "no roles left: no claim";
+}
+
+TEST_F(RolesTest, ARemovedRoleClosesTheAdminRouteAtOnceNotAtExp) {
+    const auto [email, tokens] = admin();
+    ASSERT_EQ(adminUsers(tokens.access).status, 200);
+    ASSERT_EQ(role("remove", email, "admin").exitCode, 0);
+    EXPECT_EQ(rolesClaim(tokens.access).value_or(json()), json::array({"admin"}))
+        << "the token still lists the role";
+    expectInsufficientScope(adminUsers(tokens.access));
+    // Granted again: the same token works again (the role is read each time).
+    ASSERT_EQ(role("add", email, "admin").exitCode, 0);
+    EXPECT_EQ(adminUsers(tokens.access).status, 200);
+}
+
+TEST_F(RolesTest, AnEndedSessionClosesTheAdminRouteWith401) {
+    const auto [email, first] = admin();
+    const Tokens second = login(*client, email, kPassword);
+    ASSERT_EQ(adminUsers(first.access).status, 200);
+    // Logging out one session ends that session's access token for the admin route only.
+    ASSERT_EQ(client->postJson("/api/logout", {{"refresh_token", first.refresh}}).status, 204);
+    expectInvalidToken(adminUsers(first.access));
+    EXPECT_EQ(adminUsers(second.access).status, 200) << "another session of the admin";
+    // The operator revokes every session.
+    const CommandResult revoke = cli({"user", "revoke", email});
+    ASSERT_EQ(revoke.exitCode, 0) << revoke.out << revoke.err;
+    expectInvalidToken(adminUsers(second.access));
+    // The token is still valid for routes without a role (verified from the token alone).
+    EXPECT_EQ(client->getWithToken("/api/protected", second.access).status, 200);
+}
+
+TEST_F(RolesTest, ADeletedAdminIsRefusedWith401) {
+    const auto [email, tokens] = admin();
+    ASSERT_EQ(adminUsers(tokens.access).status, 200);
+    const CommandResult del = cli({"user", "delete", email});
+    ASSERT_EQ(del.exitCode, 0) << del.out << del.err;
+    expectInvalidToken(adminUsers(tokens.access));
 }
 
 TEST_F(RolesTest, TheRoleCheckComesAfterAuthentication) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "extending/NoteService.h"
+#include "support/ManualClock.h"
 #include "extending/NotesExtension.h"
 #include "models/Migrator.h"
 #include "models/UserRepository.h"

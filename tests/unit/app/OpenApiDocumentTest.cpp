@@ -8,14 +8,15 @@
 #include <algorithm>
 #include <cctype>
 
-#include "support/TestSupport.h"
 #include "app/Routes.h"
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "middleware/BodyChecks.h"
 #include "services/AccountService.h"
 #include "services/UserAdminService.h"
+#include "support/TestSupport.h"
 
 namespace {
 
@@ -151,11 +152,14 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     controllers::KeysController keys(kit.keys, 300);
     models::AccountService accountService(db, users, tokens, hasher, clock, 8, observer);
     controllers::AccountController accountController(auth, accountService, throttle, [] {});
-    models::UserAdminService userAdmin(db, users);
+    models::UserAdminService userAdmin(db, users, auth, accountService);
     controllers::AdminController adminController(userAdmin);
 
     const ojson doc = ojson::parse(app::openApiJson());
-    const auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
+    middleware::RequireAuth requireAuth(kit.verifier);
+    const app::RouteChecks checks{std::make_shared<middleware::BodyRules>(16384),
+                                  std::make_shared<middleware::RequireBearer>(requireAuth), auth};
+    const auto routes = app::routeTable(app::RoutesConfig{}, checks, authController, userController,
                                         accountController, ops, keys, adminController);
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
@@ -165,7 +169,8 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
             ASSERT_TRUE(item.contains(lowered(route.method)))
                 << "not in docs/openapi.yaml: " << route.method << " " << path;
             const ojson& op = item[lowered(route.method)];
-            EXPECT_EQ(op.contains("security"), route.needsBearer())
+            EXPECT_EQ(op.contains("security"),
+                      std::holds_alternative<app::BearerHandler>(route.handler.handler()))
                 << route.method << " " << path << ": Bearer in the route table and "
                 << "`security` in the document disagree";
         }

@@ -4,19 +4,20 @@
 
 #include <gtest/gtest.h>
 
-#include "support/TestSupport.h"
 #include "controllers/UserController.h"
 #include "models/Migrator.h"
+#include "support/TestPeers.h"
+#include "support/TestSupport.h"
 
 namespace {
 
 using namespace authsvc::models;
+using authsvc::controllers::AuthContext;
 using authsvc::controllers::AuthController;
+using authsvc::controllers::HttpRequest;
+using authsvc::controllers::HttpResponse;
 using authsvc::controllers::UserController;
 using authsvc::controllers::userJson;
-using authsvc::middleware::AuthContext;
-using authsvc::middleware::HttpRequest;
-using authsvc::middleware::HttpResponse;
 using authsvc::models::LoginThrottle;
 using authsvc::models::RegistrationLimit;
 using authsvc::testing::kSecret;
@@ -213,7 +214,8 @@ TEST_F(AuthControllerTest, EmailsOver254CharactersAre400BeforeTheyCount) {
     EXPECT_EQ(login(wide + "@x", "p").status, 400);
     EXPECT_EQ(login(wide.substr(2) + "@x", "p").status, 401);
     EXPECT_EQ(throttled, 0);
-    EXPECT_EQ(throttle.trackedKeys(), 2u) << "only the 254-character attempt is counted";
+    EXPECT_EQ(LoginThrottleTestPeer::trackedKeys(throttle), 2u)
+        << "only the 254-character attempt is counted";
 }
 
 TEST_F(AuthControllerTest, RegistrationAttemptNPlusOneFromAnAddressIs429BeforeHashing) {

@@ -1,13 +1,15 @@
 // AccountService on a real SQLite file with a ManualClock: password change (the caller's
 // session kept, every other revoked), account deletion, the session list (live families
 // only, newest first, last use derived from the newest token, bounded), revoking one
-// session, the operator's set-password and list; and the login's re-hash.
+// session, the operator's set-password, list and delete (UserAdminService over these); and
+// the login's re-hash.
 #include "services/AccountService.h"
 
 #include <gtest/gtest.h>
 
 #include "support/TestSupport.h"
 #include "models/Migrator.h"
+#include "services/UserAdminService.h"
 
 namespace {
 
@@ -32,6 +34,7 @@ class AccountServiceTest : public ::testing::Test, protected authsvc::testing::S
                                              settings, observer);
         accounts = std::make_unique<AccountService>(*db, users, tokens, hasher, clock,
                                                     settings.passwordMinLength, observer);
+        admin = std::make_unique<UserAdminService>(*db, users, *auth, *accounts);
         auto u = auth->registerUser(kEmail, kPassword);
         EXPECT_TRUE(u);
         userId = u ? u->id : 0;
@@ -51,6 +54,7 @@ class AccountServiceTest : public ::testing::Test, protected authsvc::testing::S
     std::unique_ptr<Database> db;
     std::unique_ptr<AuthService> auth;
     std::unique_ptr<AccountService> accounts;
+    std::unique_ptr<UserAdminService> admin;
     int64_t userId = 0;
 };
 
@@ -187,13 +191,13 @@ TEST_F(AccountServiceTest, RevokeSessionOnlyForItsOwnerAndOnlyOnce) {
 
 TEST_F(AccountServiceTest, OperatorSetPasswordRevokesEverySession) {
     const TokenPair a = login(), b = login();
-    auto weak = accounts->setPassword(kEmail, "short");
+    auto weak = admin->setPassword(kEmail, "short");
     ASSERT_FALSE(weak);
     EXPECT_EQ(weak.error().code, ErrorCode::InvalidRequest);
-    auto unknown = accounts->setPassword("nobody@example.com", kNewPassword);
+    auto unknown = admin->setPassword("nobody@example.com", kNewPassword);
     ASSERT_FALSE(unknown);
     EXPECT_EQ(unknown.error().code, ErrorCode::InvalidRequest);
-    auto done = accounts->setPassword("  ALICE@example.com ", kNewPassword);
+    auto done = admin->setPassword("  ALICE@example.com ", kNewPassword);
     ASSERT_TRUE(done) << done.error().message;
     EXPECT_EQ(*done, 2);
     EXPECT_FALSE(refreshes(a.refreshToken));
@@ -204,19 +208,21 @@ TEST_F(AccountServiceTest, OperatorSetPasswordRevokesEverySession) {
 TEST_F(AccountServiceTest, OperatorListAndDelete) {
     ASSERT_TRUE(auth->registerUser("bob@example.com", kPassword));
     ASSERT_TRUE(auth->registerUser("carol@example.com", kPassword));
-    auto all = accounts->listUsers(0, 10);
-    ASSERT_EQ(all.size(), 3u);
-    EXPECT_EQ(all[0].email, kEmail);
-    EXPECT_TRUE(all[0].passwordHash.empty());
-    auto page = accounts->listUsers(all[0].id, 1);
-    ASSERT_EQ(page.size(), 1u);
-    EXPECT_EQ(page[0].email, "bob@example.com");
+    auto all = admin->listUsers(0, 10);
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->users.size(), 3u);
+    EXPECT_EQ(all->users[0].user.email, kEmail);
+    EXPECT_TRUE(all->users[0].user.passwordHash.empty());
+    auto page = admin->listUsers(all->users[0].user.id, 1);
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->users.size(), 1u);
+    EXPECT_EQ(page->users[0].user.email, "bob@example.com");
 
-    auto gone = accounts->deleteUser("BOB@example.com");
+    auto gone = admin->deleteUser("BOB@example.com");
     ASSERT_TRUE(gone);
     EXPECT_EQ(gone->email, "bob@example.com");
-    EXPECT_FALSE(accounts->deleteUser("bob@example.com"));
-    EXPECT_EQ(accounts->listUsers(0, 10).size(), 2u);
+    EXPECT_FALSE(admin->deleteUser("bob@example.com"));
+    EXPECT_EQ(admin->listUsers(0, 10)->users.size(), 2u);
 }
 
 TEST_F(AccountServiceTest, LoginRehashesInTheFamilysTransaction) {

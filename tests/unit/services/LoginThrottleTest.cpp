@@ -3,9 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/ManualClock.h"
+#include "support/TestPeers.h"
+
 namespace {
 
 using authsvc::models::LoginThrottle;
+using authsvc::models::LoginThrottleTestPeer;
 using authsvc::verify::ManualClock;
 
 class LoginThrottleTest : public ::testing::Test {
@@ -113,9 +117,9 @@ TEST_F(LoginThrottleTest, MemoryIsBoundedInBytesUnderAFloodOfDistinctKeys) {
                             "." + std::to_string(i % 256),
                         longest + std::to_string(i) + "@x");
         if (i % 1000 == 0) clock.advanceMs(1);
-        ASSERT_LE(t.trackedBytes(), 2 * bound) << i;
+        ASSERT_LE(LoginThrottleTestPeer::trackedBytes(t), 2 * bound) << i;
     }
-    EXPECT_GT(t.trackedKeys(), 0u);
+    EXPECT_GT(LoginThrottleTestPeer::trackedKeys(t), 0u);
 }
 
 TEST_F(LoginThrottleTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
@@ -124,7 +128,7 @@ TEST_F(LoginThrottleTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
     for (size_t i = 0; i < 100'000; ++i) {
         t.recordFailure("192.0.2.1", longest + std::to_string(i));
     }
-    EXPECT_LE(t.trackedBytes(), 2 * LoginThrottle::kMaxBytesPerDimension);
+    EXPECT_LE(LoginThrottleTestPeer::trackedBytes(t), 2 * LoginThrottle::kMaxBytesPerDimension);
 }
 
 TEST_F(LoginThrottleTest, Ipv6AddressesOfOneSlash64ShareTheirLimit) {
@@ -145,7 +149,7 @@ TEST_F(LoginThrottleTest, Ipv6AddressesOfOneSlash64ShareTheirLimit) {
 TEST_F(LoginThrottleTest, NothingRecordedMeansNothingTracked) {
     LoginThrottle t(1, 1, clock);
     EXPECT_EQ(t.retryAfter("ip", "a@x"), std::nullopt);
-    EXPECT_EQ(t.trackedKeys(), 0u);
+    EXPECT_EQ(LoginThrottleTestPeer::trackedKeys(t), 0u);
 }
 
 }  // namespace

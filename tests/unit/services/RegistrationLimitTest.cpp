@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/ManualClock.h"
+
 namespace {
 
 using authsvc::models::RegistrationLimit;

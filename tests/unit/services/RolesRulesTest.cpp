@@ -4,19 +4,20 @@
 // access tokens (refresh.accept_access_token) and the admin listing.
 #include <gtest/gtest.h>
 
-#include "support/TestSupport.h"
-#include "controllers/ErrorMapper.h"
-#include "middleware/RequireAuth.h"
-#include "services/AuthService.h"
-#include "models/Migrator.h"
-#include "services/UserAdminService.h"
 #include "common/Validation.h"
+#include "controllers/ErrorMapper.h"
+#include "middleware/AuthChecks.h"
+#include "middleware/RequireAuth.h"
+#include "models/Migrator.h"
+#include "services/AuthService.h"
+#include "services/UserAdminService.h"
+#include "support/TestSupport.h"
 
 namespace {
 
 using namespace authsvc::models;
+using authsvc::controllers::AuthContext;
 using authsvc::controllers::errorResponse;
-using authsvc::middleware::AuthContext;
 using authsvc::testing::jwtSegment;
 using authsvc::testing::kEmail;
 using authsvc::testing::kPassword;
@@ -142,7 +143,8 @@ class RolesServiceTest : public ::testing::Test, protected authsvc::testing::Ser
 };
 
 TEST_F(RolesServiceTest, RolesAreReadAtLoginAndAtEveryRefresh) {
-    UserAdminService roles(*db, users);
+    AccountService accounts(*db, users, tokens, hasher, clock, 8, observer);
+    UserAdminService roles(*db, users, auth(), accounts);
     const TokenPair first = aliceLogin();
     EXPECT_TRUE(rolesOf(first.accessToken).is_null());
     auto granted = roles.grantRole("Alice@Example.com ", "admin");
@@ -168,6 +170,53 @@ TEST_F(RolesServiceTest, RolesAreReadAtLoginAndAtEveryRefresh) {
 
     EXPECT_FALSE(roles.grantRole(kEmail, "Admin"));
     EXPECT_FALSE(roles.grantRole("bob@example.com", "admin"));
+}
+
+TEST_F(RolesServiceTest, LiveSessionReadsTheSessionAndTheRolesAsTheyAreNow) {
+    using authsvc::middleware::Admitted;
+    using authsvc::middleware::LiveSession;
+    AccountService accounts(*db, users, tokens, hasher, clock, 8, observer);
+    UserAdminService admin(*db, users, auth(), accounts);
+    const LiveSession needsAdmin(auth(), "admin");
+    const LiveSession sessionOnly(auth(), "");
+    EXPECT_EQ(needsAdmin.runs(), authsvc::middleware::Admission::Runs::OnWorker);
+    auto check = [](const LiveSession& c, const AccessClaims& claims) {
+        Admitted admitted;
+        admitted.auth = AuthContext(claims);
+        return c.admit({}, admitted);
+    };
+    auto codeOf = [](const std::optional<authsvc::controllers::Refusal>& e) {
+        return e && std::holds_alternative<Error>(*e) ? std::get<Error>(*e).code
+                                                      : ErrorCode::Internal;
+    };
+
+    const TokenPair pair = aliceLogin();
+    ASSERT_TRUE(admin.grantRole(kEmail, "admin"));
+    auto claims = kit.verify(pair.accessToken);
+    ASSERT_TRUE(claims);
+    EXPECT_FALSE(claims->hasRole("admin")) << "granted after the login";
+    EXPECT_EQ(check(needsAdmin, *claims), std::nullopt) << "the role as it is now";
+    ASSERT_TRUE(admin.removeRole(kEmail, "admin"));
+    EXPECT_EQ(codeOf(check(needsAdmin, *claims)), ErrorCode::InsufficientScope);
+    EXPECT_EQ(check(sessionOnly, *claims), std::nullopt);
+
+    AccessClaims noSession = *claims;
+    noSession.sid.clear();
+    EXPECT_EQ(codeOf(check(sessionOnly, noSession)), ErrorCode::InvalidToken);
+    AccessClaims otherUser = *claims;
+    otherUser.sub = "999999";
+    EXPECT_EQ(codeOf(check(sessionOnly, otherUser)), ErrorCode::InvalidToken);
+
+    auth().logout(pair.refreshToken);
+    EXPECT_EQ(codeOf(check(sessionOnly, *claims)), ErrorCode::InvalidToken);
+    EXPECT_EQ(codeOf(check(needsAdmin, *claims)), ErrorCode::InvalidToken);
+
+    const TokenPair again = aliceLogin();
+    auto live = kit.verify(again.accessToken);
+    ASSERT_TRUE(live);
+    EXPECT_EQ(check(sessionOnly, *live), std::nullopt);
+    ASSERT_TRUE(admin.deleteUser(kEmail));
+    EXPECT_EQ(codeOf(check(sessionOnly, *live)), ErrorCode::InvalidToken);
 }
 
 TEST_F(RolesServiceTest, AccessTokenRenewalNeverPassesExpAndNeedsALiveFamily) {
@@ -203,7 +252,8 @@ TEST_F(RolesServiceTest, AccessTokenIsRefusedWithoutTheOption) {
 }
 
 TEST_F(RolesServiceTest, ListingPagesByIdWithRoles) {
-    UserAdminService roles(*db, users);
+    AccountService accounts(*db, users, tokens, hasher, clock, 8, observer);
+    UserAdminService roles(*db, users, auth(), accounts);
     for (int i = 0; i < 5; ++i) {
         ASSERT_TRUE(auth().registerUser("u" + std::to_string(i) + "@example.com", "password123"));
     }

@@ -21,6 +21,8 @@
 
 #include "services/AuthService.h"
 #include "services/KeyRing.h"
+#include "support/ManualClock.h"
+#include "support/TestPeers.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::testing {
@@ -171,7 +173,7 @@ inline void inOneBatch(models::Database& db, const std::vector<std::function<voi
         db.writeTogether([&](models::Connection&) {
             holding = true;
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            while (db.waitingTogether() < calls.size()) {
+            while (models::DatabaseTestPeer::waitingTogether(db) < calls.size()) {
                 if (std::chrono::steady_clock::now() > deadline) {
                     ADD_FAILURE() << "the calls did not wait for one batch together";
                     return;

@@ -4,13 +4,13 @@
 
 #include <set>
 
-#include "support/TestSupport.h"
 #include "app/http/ProtocolHandler.h"
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
 #include "middleware/BodyChecks.h"
 #include "middleware/RequestId.h"
 #include "middleware/RequireAuth.h"
+#include "support/TestSupport.h"
 #include "verify/Bearer.h"
 
 namespace {
@@ -21,13 +21,13 @@ using authsvc::app::RequestFrame;
 using authsvc::app::serializeResponse;
 using authsvc::controllers::errorCodeName;
 using authsvc::controllers::errorResponse;
+using authsvc::controllers::HttpRequest;
+using authsvc::controllers::HttpResponse;
 using authsvc::controllers::jsonResponse;
 using authsvc::controllers::parseObject;
 using authsvc::controllers::requiredString;
 using authsvc::controllers::statusOf;
 using authsvc::middleware::checkBody;
-using authsvc::middleware::HttpRequest;
-using authsvc::middleware::HttpResponse;
 using authsvc::middleware::RequestIds;
 using authsvc::middleware::RequireAuth;
 using authsvc::models::ErrorCode;
@@ -63,9 +63,7 @@ TEST(ErrorMapperTest, EveryCodeHasTheStatusAndNameOfApiMd) {
         {ErrorCode::InvalidGrant, 401, "invalid_grant"},
         {ErrorCode::RegistrationClosed, 403, "registration_closed"},
         {ErrorCode::NotFound, 404, "not_found"},
-        {ErrorCode::MethodNotAllowed, 405, "method_not_allowed"},
         {ErrorCode::EmailTaken, 409, "email_taken"},
-        {ErrorCode::PayloadTooLarge, 413, "payload_too_large"},
         {ErrorCode::UnsupportedMediaType, 415, "unsupported_media_type"},
         {ErrorCode::TooManyRequests, 429, "too_many_requests"},
         {ErrorCode::Internal, 500, "internal_error"},
@@ -80,6 +78,21 @@ TEST(ErrorMapperTest, EveryCodeHasTheStatusAndNameOfApiMd) {
         json body = json::parse(r.body);
         EXPECT_EQ(body, (json{{"error", m.name}, {"message", "Some sentence."}})) << m.name;
     }
+}
+
+TEST(ErrorMapperTest, TheErrorsOnlyHttpHasHaveTheStatusAndNameOfApiMd) {
+    using authsvc::controllers::HttpError;
+    using authsvc::controllers::HttpErrorCode;
+    using authsvc::controllers::Refusal;
+    const HttpResponse r405 = errorResponse(HttpError{HttpErrorCode::MethodNotAllowed, "No."});
+    EXPECT_EQ(r405.status, 405);
+    EXPECT_EQ(json::parse(r405.body), (json{{"error", "method_not_allowed"}, {"message", "No."}}));
+    const HttpResponse r413 =
+        errorResponse(Refusal(HttpError{HttpErrorCode::PayloadTooLarge, "Big."}));
+    EXPECT_EQ(r413.status, 413);
+    EXPECT_EQ(json::parse(r413.body), (json{{"error", "payload_too_large"}, {"message", "Big."}}));
+    // A service's error as a refusal maps as itself.
+    EXPECT_EQ(errorResponse(Refusal(makeError(ErrorCode::NotFound, "x"))).status, 404);
 }
 
 TEST(ErrorMapperTest, MissingTokenGetsTheBareBearerChallenge) {
@@ -250,20 +263,23 @@ TEST(BodyChecksTest, BodyAtTheLimitPasses) {
 TEST(BodyChecksTest, BodyOverTheLimitIs413) {
     auto e = checkBody(post(std::string(1001, 'x'), true), 1000);
     ASSERT_TRUE(e);
-    EXPECT_EQ(e->code, ErrorCode::PayloadTooLarge);
-    EXPECT_EQ(statusOf(e->code), 413);
+    ASSERT_TRUE(std::holds_alternative<authsvc::controllers::HttpError>(*e));
+    EXPECT_EQ(std::get<authsvc::controllers::HttpError>(*e).code,
+              authsvc::controllers::HttpErrorCode::PayloadTooLarge);
+    EXPECT_EQ(errorResponse(*e).status, 413);
 }
 
 TEST(BodyChecksTest, TooLargeIsCheckedBeforeTheMediaType) {
     auto e = checkBody(post(std::string(1001, 'x'), false), 1000);
     ASSERT_TRUE(e);
-    EXPECT_EQ(e->code, ErrorCode::PayloadTooLarge);
+    EXPECT_EQ(errorResponse(*e).status, 413);
 }
 
 TEST(BodyChecksTest, BodyWithoutJsonContentTypeIs415) {
     auto e = checkBody(post("{}", false), 1000);
     ASSERT_TRUE(e);
-    EXPECT_EQ(e->code, ErrorCode::UnsupportedMediaType);
+    ASSERT_TRUE(std::holds_alternative<authsvc::models::Error>(*e));
+    EXPECT_EQ(std::get<authsvc::models::Error>(*e).code, ErrorCode::UnsupportedMediaType);
 }
 
 TEST(BodyChecksTest, EmptyBodyNeedsNoContentType) {

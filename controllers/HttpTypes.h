@@ -1,6 +1,7 @@
-// The request and response that controllers see, and the context a Bearer route's handler
-// gets: plain values, independent of Pistache, so controllers and middleware are
-// unit-tested without a socket. The bottom of the request pipeline: includes only verify/.
+// The request and response a controller sees, the context a Bearer route's handler gets,
+// and the errors only HTTP has: plain values, independent of Pistache, so controllers and
+// the checks before them (middleware/) are unit-tested without a socket. The controllers'
+// interface; includes only common/ and verify/.
 #pragma once
 
 #include <memory>
@@ -8,11 +9,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "common/Error.h"
 #include "verify/AccessClaims.h"
 
-namespace authsvc::middleware {
+namespace authsvc::controllers {
 
 struct HttpRequest {
     std::string method;  // "GET", "POST", ...
@@ -70,4 +73,21 @@ struct HttpResponse {
     }
 };
 
-}  // namespace authsvc::middleware
+// The errors only the HTTP layer answers with (no service returns them): a method the
+// path does not allow (405) and a body over the limit (413). ErrorMapper maps them as it
+// maps models::Error.
+enum class HttpErrorCode {
+    MethodNotAllowed,  // 405 method_not_allowed (the caller adds Allow)
+    PayloadTooLarge,   // 413 payload_too_large
+};
+
+struct HttpError {
+    HttpErrorCode code;
+    std::string message;
+};
+
+// Why a request is refused before (or instead of) its handler: an error of the services,
+// or one only HTTP has.
+using Refusal = std::variant<models::Error, HttpError>;
+
+}  // namespace authsvc::controllers
