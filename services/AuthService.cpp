@@ -207,7 +207,8 @@ Result<TokenPair> AuthService::renew(const std::string& presented) {
         return invalidGrant(std::move(why));
     };
     const verify::Verified verified = accessTokens_->verifyToken(presented);
-    if (!verified) return refuse("Invalid access token: " + verified.error.description);
+    if (!verified)
+        return refuse(std::string("Invalid access token: ") + verify::reasonText(verified.reason));
     const verify::AccessClaims& claims = *verified.claims;
     const int64_t now = clock_.nowMs();
     // The verifier allows the clock leeway past exp; a renewal never does.

@@ -223,7 +223,7 @@ struct TokenKit {
     models::Result<verify::AccessClaims> verify(std::string_view token) const {
         verify::Verified v = verifier.verifyToken(token);
         if (v) return *v.claims;
-        return models::makeError(models::ErrorCode::InvalidToken, v.error.description);
+        return models::makeError(models::ErrorCode::InvalidToken, verify::reasonText(v.reason));
     }
     // The claims when `token` is accepted from the verified-token cache (no key lookup);
     // nullptr otherwise (the token may have been verified in full, and cached, by it).
