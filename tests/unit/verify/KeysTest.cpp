@@ -1,5 +1,5 @@
-// verify/ keys and the Verifier with asymmetric keys (refusals by Reason name); services/KeyRing loading, signing and
-// reloading. Keys are generated into temporary directories by the tests.
+// verify/ keys and the Verifier with asymmetric keys (refusals by Reason name); services/KeyRing
+// loading, signing and reloading. Keys are generated into temporary directories by the tests.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -110,19 +110,6 @@ TEST(JwkTest, RefusesKeysThisServiceDoesNotUse) {
                  KeyError);
 }
 
-TEST(Base64UrlTest, RoundTripAndStrictness) {
-    for (size_t n = 0; n < 40; ++n) {
-        std::string bytes;
-        for (size_t i = 0; i < n; ++i) bytes += char(i * 37 + n);
-        EXPECT_EQ(base64UrlDecode(base64UrlEncode(bytes)), bytes);
-    }
-    EXPECT_FALSE(base64UrlDecode("abc="));  // padding
-    EXPECT_FALSE(base64UrlDecode("ab+/"));  // standard alphabet
-    EXPECT_FALSE(base64UrlDecode("a"));     // impossible length
-    EXPECT_FALSE(base64UrlDecode("AB"));    // non-zero unused bits ("AA" is canonical)
-    EXPECT_TRUE(base64UrlDecode("AA"));
-}
-
 // A keys directory with an ES256 and an RS256 key; the KeyRing signs with `signing`.
 class AsymmetricTest : public ::testing::Test {
   protected:
@@ -211,8 +198,7 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
     const std::string body = base64UrlEncode(claims().dump());
     EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"none","kid":"ec1"})") + "." + body + "."),
               "alg_not_key");
-    EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"none"})") + "." + body + "."),
-              "alg_not_key");
+    EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"none"})") + "." + body + "."), "alg_not_key");
     // The ES key's kid on an RS256 token (signed with the RSA key).
     KeyRing rsa(config("rsa1"));
     TokenService rsaIssuer(TokenSettings{"authsvc", "authsvc-clients", 900'000}, rsa, clock);
