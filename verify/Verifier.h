@@ -3,7 +3,8 @@
 // keys, then its claims, in three steps: parse (the JWS shape and its header), signature
 // (the key the header names), claims. The rules, each refusal with its Reason (Error.h):
 // - a token with a `kid` is checked only against that key and only with that key's
-//   algorithm; a token without `kid` only against the shared HS256 secret, if any;
+//   algorithm; a token without `kid` only against the shared HS256 secret, if any
+//   (NoSharedSecret when there is none);
 //   unknown kid (UnknownKid), an `alg` other than the key's, alg "none" among them
 //   (AlgorithmNotKeys), or a `crit` header (Crit) refuse it; `jku`, `x5u`, `jwk` and
 //   `x5c` are never followed; a header or claims set naming a member twice is refused
