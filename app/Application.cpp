@@ -193,7 +193,8 @@ int Application::serve(const sigset_t& signals) {
                                    config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
     models::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour, p.clock);
     middleware::TrustedProxies trustedProxies(config_.server.trustedProxies);
-    middleware::RequireAuth requireAuth(p.verifier);
+    middleware::RequireAuth requireAuth(p.verifier,
+                                        [&p](verify::Reason r) { p.metrics.tokenRejected(r); });
     controllers::KeysController keysController(p.keys, config_.jwt.jwksMaxAge.count() / 1000);
     controllers::AuthController authController(p.auth, throttle, registrations,
                                                [&p](controllers::Throttled which) {

@@ -25,6 +25,7 @@
 #include "bench/run_for.h"
 #include "services/AuthService.h"
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
 #include "models/Database.h"
 #include "services/KeyRing.h"
 #include "services/PasswordHasher.h"
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
         UserRepository users;
         RefreshTokenRepository refreshTokens;
         PasswordHasher hasher(Argon2Params{});  // unused by refresh
-        const std::string secret = crypto::base64UrlEncode(crypto::randomBytes(48));
+        const std::string secret = authsvc::verify::base64UrlEncode(crypto::randomBytes(48));
         KeyRing keys(KeyConfig{secret, "", ""});
         TokenService tokenService(TokenSettings{"authsvc", "authsvc-clients"}, keys, clock);
         AuthSettings authSettings;

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
+#include "verify/Sha256.h"
 #include "models/Database.h"
 #include "models/Migrator.h"
 #include "services/PasswordHasher.h"
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
             userId = user->id;
         } else {
             PasswordHasher hasher(Argon2Params{});
-            const std::string hash = hasher.hash(crypto::base64UrlEncode(crypto::randomBytes(24)));
+            const std::string hash =
+                hasher.hash(authsvc::verify::base64UrlEncode(crypto::randomBytes(24)));
             auto id = db.write(
                 [&](soci::session& s) { return users.insert(s, email, hash, clock.nowSeconds()); });
             if (!id) throw std::runtime_error("could not create the user " + email);
@@ -105,8 +108,9 @@ int main(int argc, char** argv) {
                         "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
                         "VALUES ";
                     for (long i = first; i < std::min(count, first + kBatch); ++i) {
-                        familyId = crypto::base64UrlEncode(crypto::randomBytes(16));
-                        std::string clearToken = crypto::base64UrlEncode(crypto::randomBytes(32));
+                        familyId = authsvc::verify::base64UrlEncode(crypto::randomBytes(16));
+                        std::string clearToken =
+                            authsvc::verify::base64UrlEncode(crypto::randomBytes(32));
                         const char* sep = i == first ? "" : ",";
                         families +=
                             sep + ("('" + familyId + "'," + std::to_string(user) + "," +
@@ -130,9 +134,9 @@ int main(int argc, char** argv) {
                               "issued_ms) VALUES (:f, CAST(:h AS BLOB), NULL, :t)",
                  soci::use(familyId), soci::use(tokenHash), soci::use(created));
             for (long i = 0; i < count; ++i) {
-                familyId = crypto::base64UrlEncode(crypto::randomBytes(16));
-                std::string clearToken = crypto::base64UrlEncode(crypto::randomBytes(32));
-                tokenHash = crypto::sha256(clearToken);
+                familyId = authsvc::verify::base64UrlEncode(crypto::randomBytes(16));
+                std::string clearToken = authsvc::verify::base64UrlEncode(crypto::randomBytes(32));
+                tokenHash = authsvc::verify::sha256(clearToken);
                 family.execute(true);
                 token.execute(true);
                 clear.push_back(std::move(clearToken));
@@ -140,8 +144,9 @@ int main(int argc, char** argv) {
         });
         // What the service will see: the repository finds the last token, live and unused.
         if (!clear.empty()) {
-            auto rec = db.read(
-                [&](Connection& s) { return tokens.findByHash(s, crypto::sha256(clear.back())); });
+            auto rec = db.read([&](Connection& s) {
+                return tokens.findByHash(s, authsvc::verify::sha256(clear.back()));
+            });
             if (!rec || rec->usedMs || rec->familyRevokedMs || rec->userId != userId ||
                 rec->familyExpiresMs != now + kFamilyTtlMs) {
                 throw std::runtime_error("seeded token not found as expected by the repository");

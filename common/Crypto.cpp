@@ -2,19 +2,12 @@
 
 #include <sodium.h>
 
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
-namespace authsvc::models::crypto {
+#include "verify/Sha256.h"
 
-namespace {
-// The 64 characters of RFC 4648 section 5.
-bool isBase64UrlChar(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-}
-}  // namespace
+namespace authsvc::models::crypto {
 
 static_assert(sizeof(crypto_auth_hmacsha256_state) <= 512, "HMAC state does not fit");
 
@@ -25,32 +18,6 @@ void init() {
 std::string randomBytes(size_t n) {
     std::string out(n, '\0');
     randombytes_buf(out.data(), n);
-    return out;
-}
-
-std::string base64UrlEncode(std::string_view bytes) {
-    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-    std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                      bytes.size(), variant);
-    out.resize(std::strlen(out.c_str()));
-    return out;
-}
-
-std::optional<std::string> base64UrlDecode(std::string_view text) {
-    // libsodium 1.0.18 decodes bytes from 0x80 up as if they were digits (found by
-    // tests/fuzz/fuzz_refresh_token): only the alphabet goes to it.
-    if (!std::all_of(text.begin(), text.end(), isBase64UrlChar)) return std::nullopt;
-    std::string out(text.size() * 3 / 4 + 3, '\0');
-    size_t len = 0;
-    const char* end = nullptr;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                          text.size(), nullptr, &len, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        end != text.data() + text.size()) {
-        return std::nullopt;
-    }
-    out.resize(len);
     return out;
 }
 
@@ -75,15 +42,8 @@ std::optional<std::string> unhex(std::string_view text) {
     return out;
 }
 
-std::string sha256(std::string_view data) {
-    std::string out(crypto_hash_sha256_BYTES, '\0');
-    crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                       reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    return out;
-}
-
 std::string sha256Hex(std::string_view data) {
-    return hex(sha256(data));
+    return hex(verify::sha256(data));
 }
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {

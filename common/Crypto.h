@@ -1,5 +1,6 @@
-// Small crypto primitives over libsodium: CSPRNG bytes, SHA-256, HMAC-SHA256 with a
-// precomputed key, base64url and constant-time comparison. All functions are
+// Small crypto primitives over libsodium: CSPRNG bytes, HMAC-SHA256 with a precomputed
+// key, hex and constant-time comparison. base64url and SHA-256 are the verify library's
+// (verify/Base64Url.h, verify/Sha256.h): one codec for the project. All functions are
 // thread-safe; sodium_init() is called by the first Crypto::init().
 #pragma once
 
@@ -15,15 +16,10 @@ namespace authsvc::models::crypto {
 void init();
 
 std::string randomBytes(size_t n);
-std::string base64UrlEncode(std::string_view bytes);
-// Canonical unpadded base64url only: nullopt for any other character, padding, or
-// non-zero trailing bits.
-std::optional<std::string> base64UrlDecode(std::string_view text);
 std::string hex(std::string_view bytes);
 // The bytes of even-length hex text (either case); nullopt for anything else.
 std::optional<std::string> unhex(std::string_view text);
-std::string sha256(std::string_view data);     // 32 raw bytes
-std::string sha256Hex(std::string_view data);  // 64 hex chars
+std::string sha256Hex(std::string_view data);  // 64 hex chars of verify::sha256
 bool constantTimeEquals(std::string_view a, std::string_view b);
 
 // HMAC-SHA256 under a fixed key whose inner and outer pads are computed once.

@@ -10,6 +10,8 @@
 #include <utility>
 #include <variant>
 
+#include "verify/Error.h"
+
 namespace authsvc::models {
 
 enum class ErrorCode {
@@ -33,6 +35,9 @@ struct Error {
     ErrorCode code;
     std::string message;
     int retryAfterSeconds = 0;  // for TooManyRequests and Unavailable
+    // A token the verify library refused: why, as it said it (the WWW-Authenticate
+    // challenge is written from it); empty for every other error.
+    std::optional<verify::Reason> tokenRefused = std::nullopt;
 };
 
 inline Error makeError(ErrorCode code, std::string message, int retryAfterSeconds = 0) {

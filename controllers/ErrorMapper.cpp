@@ -7,9 +7,27 @@ namespace authsvc::controllers {
 using models::ErrorCode;
 
 namespace {
-// The RFC 6750 challenge, written by the verify library as for any service that links it.
-std::string bearerChallenge(verify::ErrorCode code, const std::string& description = "") {
-    return verify::challenge(verify::Error{code, description}, "authsvc");
+constexpr const char* kRealm = "authsvc";
+
+// The RFC 6750 challenge, written by the verify library as for any service that links it:
+// from the library's reason when it refused the token; otherwise (a service's refusal: a
+// user gone, a role missing) from the code.
+std::optional<std::string> bearerChallenge(const models::Error& error) {
+    if (error.tokenRefused) return verify::challenge(*error.tokenRefused, kRealm);
+    switch (error.code) {
+        case ErrorCode::MissingToken:
+            return verify::challenge(verify::Reason::MissingToken, kRealm);
+        case ErrorCode::BearerMalformed:
+            return verify::challenge(verify::Reason::NotBearer, kRealm);
+        case ErrorCode::InvalidToken:
+            return verify::challenge(verify::Error{verify::ErrorCode::InvalidToken, error.message},
+                                     kRealm);
+        case ErrorCode::InsufficientScope:
+            return verify::challenge(verify::Error{verify::ErrorCode::InsufficientScope, ""},
+                                     kRealm);
+        default:
+            return std::nullopt;
+    }
 }
 }  // namespace
 
@@ -85,20 +103,8 @@ HttpResponse jsonResponse(int status, const nlohmann::json& body) {
 HttpResponse errorResponse(const models::Error& error) {
     HttpResponse r = jsonResponse(
         statusOf(error.code), {{"error", errorCodeName(error.code)}, {"message", error.message}});
+    if (auto challenge = bearerChallenge(error)) r.header("WWW-Authenticate", *challenge);
     switch (error.code) {
-        case ErrorCode::MissingToken:
-            r.header("WWW-Authenticate", bearerChallenge(verify::ErrorCode::MissingToken));
-            break;
-        case ErrorCode::BearerMalformed:
-            r.header("WWW-Authenticate", bearerChallenge(verify::ErrorCode::InvalidRequest));
-            break;
-        case ErrorCode::InvalidToken:
-            r.header("WWW-Authenticate",
-                     bearerChallenge(verify::ErrorCode::InvalidToken, error.message));
-            break;
-        case ErrorCode::InsufficientScope:
-            r.header("WWW-Authenticate", bearerChallenge(verify::ErrorCode::InsufficientScope));
-            break;
         case ErrorCode::TooManyRequests:
         case ErrorCode::Unavailable:
             r.header("Retry-After", std::to_string(std::max(1, error.retryAfterSeconds)));

@@ -5,12 +5,13 @@
 #include <charconv>
 
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
 
 namespace authsvc::middleware {
 
 RequestIds::RequestIds() {
     models::crypto::init();
-    prefix_ = models::crypto::base64UrlEncode(models::crypto::randomBytes(6));
+    prefix_ = verify::base64UrlEncode(models::crypto::randomBytes(6));
 }
 
 std::string RequestIds::next(const std::optional<std::string>& incoming) {

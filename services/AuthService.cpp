@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "common/Validation.h"
+#include "verify/Base64Url.h"
+#include "verify/Sha256.h"
 
 namespace authsvc::models {
 namespace {
@@ -40,7 +42,7 @@ bool looksLikeJws(const std::string& token) {
 
 bool isWellFormedRefreshToken(const std::string& token) {
     if (token.size() != 43) return false;
-    auto bytes = crypto::base64UrlDecode(token);
+    auto bytes = verify::base64UrlDecode(token);
     return bytes && bytes->size() == kRefreshTokenBytes;
 }
 
@@ -57,7 +59,7 @@ AuthService::AuthService(Database& db, const UserRepository& users,
       clock_(clock),
       settings_(std::move(settings)),
       observer_(observer),
-      successorMac_(crypto::sha256("authsvc refresh successor v1\n" + settings_.successorKey)),
+      successorMac_(verify::sha256("authsvc refresh successor v1\n" + settings_.successorKey)),
       accessTokens_(accessTokens) {}
 
 Result<User> AuthService::registerUser(const std::string& rawEmail, const std::string& password,
@@ -92,22 +94,22 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
     const std::string rehashed =
         hasher_.needsRehash(user->passwordHash) ? hasher_.hash(password) : std::string();
     const std::string userAgent = sanitizeUserAgent(client.userAgent);
-    const std::string familyId = crypto::base64UrlEncode(crypto::randomBytes(kFamilyIdBytes));
-    std::string refresh = crypto::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
+    const std::string familyId = verify::base64UrlEncode(crypto::randomBytes(kFamilyIdBytes));
+    std::string refresh = verify::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
     const int64_t now = clock_.nowMs();
     const int64_t expires = now + settings_.refreshTtlMs;
     std::vector<std::string> roles;
     db_.write([&](Connection& s) {
         if (!rehashed.empty()) users_.updatePasswordHash(s, user->id, rehashed);
         tokens_.createFamily(s, familyId, user->id, now, expires, userAgent, client.ip);
-        tokens_.insertToken(s, familyId, crypto::sha256(refresh), std::nullopt, now);
+        tokens_.insertToken(s, familyId, verify::sha256(refresh), std::nullopt, now);
         roles = users_.roles(s, user->id);
     });
     return issuePair(user->id, familyId, roles, std::move(refresh), expires, now);
 }
 
 std::string AuthService::deriveSuccessor(const std::string& presented) const {
-    return crypto::base64UrlEncode(successorMac_.mac(presented));
+    return verify::base64UrlEncode(successorMac_.mac(presented));
 }
 
 Result<TokenPair> AuthService::refresh(const std::string& presented) {
@@ -116,9 +118,9 @@ Result<TokenPair> AuthService::refresh(const std::string& presented) {
         observer_.onRefresh(RefreshOutcome::Invalid);
         return invalidGrant("Malformed refresh token");
     }
-    const std::string hash = crypto::sha256(presented);
+    const std::string hash = verify::sha256(presented);
     const std::string successor = deriveSuccessor(presented);
-    const std::string successorHash = crypto::sha256(successor);
+    const std::string successorHash = verify::sha256(successor);
     const int64_t now = clock_.nowMs();
 
     // The common case, a fresh token, at once where the store can (one statement and one
@@ -206,7 +208,8 @@ Result<TokenPair> AuthService::renew(const std::string& presented) {
         return invalidGrant(std::move(why));
     };
     const verify::Verified verified = accessTokens_->verifyToken(presented);
-    if (!verified) return refuse("Invalid access token: " + verified.error.description);
+    if (!verified)
+        return refuse(std::string("Invalid access token: ") + verify::reasonText(verified.reason));
     const verify::AccessClaims& claims = *verified.claims;
     const int64_t now = clock_.nowMs();
     // The verifier allows the clock leeway past exp; a renewal never does.
@@ -237,7 +240,7 @@ Result<std::vector<std::string>> AuthService::liveSessionRoles(const verify::Acc
 
 void AuthService::logout(const std::string& presented) {
     if (!isWellFormedRefreshToken(presented)) return;
-    const std::string hash = crypto::sha256(presented);
+    const std::string hash = verify::sha256(presented);
     const int64_t now = clock_.nowMs();
     bool revoked = db_.write([&](Connection& s) {
         auto rec = tokens_.findByHash(s, hash);

@@ -5,12 +5,13 @@
 #include <stdexcept>
 
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
 
 namespace authsvc::models {
 
 PasswordHasher::PasswordHasher(Argon2Params params) : params_(params) {
     crypto::init();
-    dummy_ = hash(crypto::base64UrlEncode(crypto::randomBytes(24)));
+    dummy_ = hash(verify::base64UrlEncode(crypto::randomBytes(24)));
 }
 
 std::string PasswordHasher::hash(std::string_view password) const {

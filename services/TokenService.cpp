@@ -2,6 +2,7 @@
 
 #include "common/Crypto.h"
 #include "common/JsonText.h"
+#include "verify/Base64Url.h"
 
 namespace authsvc::models {
 namespace {
@@ -30,7 +31,7 @@ TokenService::TokenService(TokenSettings settings, const KeyRing& keys, const ve
 std::string TokenService::issue(const std::string& sub, const std::string& sid,
                                 const std::vector<std::string>& roles) const {
     const int64_t now = clock_.nowSeconds();
-    const std::string jti = crypto::base64UrlEncode(crypto::randomBytes(16));
+    const std::string jti = verify::base64UrlEncode(crypto::randomBytes(16));
     std::string claims;
     claims.reserve(160 + audienceJson_.size() + issuerJson_.size() + sub.size() + sid.size());
     claims.append("{\"aud\":").append(audienceJson_);
@@ -57,8 +58,8 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid,
 
     const std::shared_ptr<const SigningKey> key = keys_.signingKey();
     std::string token = key->encodedHeader();
-    token.append(".").append(crypto::base64UrlEncode(claims));
-    const std::string signature = crypto::base64UrlEncode(key->sign(token));
+    token.append(".").append(verify::base64UrlEncode(claims));
+    const std::string signature = verify::base64UrlEncode(key->sign(token));
     token.append(".").append(signature);
     return token;
 }

@@ -235,92 +235,104 @@ void JwksKeySource::refreshIfDue() const {
 std::shared_ptr<const KeySet> JwksKeySource::keysForUnknownKid(std::string_view kid) {
     std::unique_lock<std::mutex> lock(mu_);
     if (keys_->find(kid)) return keys_;  // another caller's fetch brought it meanwhile
-    if (fetching_) {
-        // Share the fetch in progress: wait for it and use its result.
-        const uint64_t seen = fetches_;
-        fetched_.wait(lock, [&] { return fetches_ != seen; });
-        return keys_->find(kid) ? keys_ : nullptr;
+    if (!fetching_) {
+        const int64_t now = clock_.nowMs();
+        const int64_t interval = std::chrono::milliseconds(options_.unknownKidInterval).count();
+        if (lastUnknownKidFetchMs_ && now - *lastUnknownKidFetchMs_ < interval) return nullptr;
+        lastUnknownKidFetchMs_ = now;
+        fetching_ = true;
+        if (!options_.refreshInBackground) {
+            lock.unlock();
+            fetchAndInstall();
+            lock.lock();
+            return keys_->find(kid) ? keys_ : nullptr;
+        }
+        refreshWanted_ = true;
+        wake_.notify_one();
     }
-    const int64_t now = clock_.nowMs();
-    const int64_t interval = std::chrono::milliseconds(options_.unknownKidInterval).count();
-    if (lastUnknownKidFetchMs_ && now - *lastUnknownKidFetchMs_ < interval) return nullptr;
-    lastUnknownKidFetchMs_ = now;
-    fetching_ = true;
-    lock.unlock();
-    fetchAndInstall();
-    lock.lock();
+    // The fetch in progress (started here or by another caller), for a short while only.
+    const uint64_t seen = fetches_;
+    fetched_.wait_for(lock, options_.unknownKidWait, [&] { return fetches_ != seen; });
     return keys_->find(kid) ? keys_ : nullptr;
 }
 
-void JwksKeySource::fetchAndInstall() const {
-    std::vector<std::string> notes;
-    std::string failure;
-    std::optional<KeySet> fresh;
-    FetchResult r;
-    try {
-        r = fetcher_->fetch(url_);
-    } catch (const std::exception& e) {
-        r.ok = false;
-        r.error = e.what();
+ParsedJwks parseJwks(std::string_view body) {
+    ParsedJwks out;
+    auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    auto list = doc.is_object() ? doc.find("keys") : doc.end();
+    if (!doc.is_object() || list == doc.end() || !list->is_array()) {
+        out.failure = "not a JWKS (an object with a \"keys\" array)";
+        return out;
     }
-    if (!r.ok) {
-        failure = r.error.empty() ? "fetch failed" : r.error;
-    } else if (r.status != 200) {
-        failure = "HTTP status " + std::to_string(r.status);
-    } else {
-        auto doc = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-        auto list = doc.is_object() ? doc.find("keys") : doc.end();
-        if (!doc.is_object() || list == doc.end() || !list->is_array()) {
-            failure = "not a JWKS (an object with a \"keys\" array)";
-        } else {
-            KeySet set;
-            for (const auto& jwk : *list) {
-                try {
-                    AsymmetricKey key = keyFromJwk(jwk);
-                    if (set.find(key.kid)) {
-                        notes.push_back("JWK skipped: a second key with kid " + key.kid);
-                        continue;
-                    }
-                    set.add(std::move(key));
-                } catch (const std::exception& e) {
-                    notes.push_back(std::string("JWK skipped: ") + e.what());
-                }
-            }
-            if (set.keys().empty()) {
-                failure = "JWKS without a usable key";
-            } else {
-                fresh = std::move(set);
-            }
-        }
-    }
-    std::string text;
-    if (fresh) {
+    KeySet set;
+    for (const auto& jwk : *list) {
         try {
-            text = fresh->jwks().dump();
+            AsymmetricKey key = keyFromJwk(jwk);
+            if (set.find(key.kid)) {
+                out.notes.push_back("JWK skipped: a second key with kid " + key.kid);
+                continue;
+            }
+            set.add(std::move(key));
         } catch (const std::exception& e) {
-            failure = e.what();
-            fresh.reset();
+            out.notes.push_back(std::string("JWK skipped: ") + e.what());
         }
     }
+    if (set.keys().empty()) {
+        out.failure = "JWKS without a usable key";
+        return out;
+    }
+    try {
+        out.canonical = set.jwks().dump();
+    } catch (const std::exception& e) {
+        out.failure = e.what();
+        return out;
+    }
+    out.keys = std::move(set);
+    return out;
+}
 
+FetchResult JwksKeySource::fetch() const {
+    try {
+        return fetcher_->fetch(url_);
+    } catch (const std::exception& e) {
+        FetchResult failed;
+        failed.error = e.what();
+        return failed;
+    }
+}
+
+void JwksKeySource::fetchAndInstall() const {
+    const FetchResult fetched = fetch();
+    ParsedJwks parsed;
+    if (!fetched.ok) {
+        parsed.failure = fetched.error.empty() ? "fetch failed" : fetched.error;
+    } else if (fetched.status != 200) {
+        parsed.failure = "HTTP status " + std::to_string(fetched.status);
+    } else {
+        parsed = parseJwks(fetched.body);
+    }
+    install(fetched, std::move(parsed));
+}
+
+void JwksKeySource::install(const FetchResult& fetched, ParsedJwks parsed) const {
     const int64_t now = clock_.nowMs();
     int64_t refreshSeconds = options_.minRefresh.count();
-    if (fresh) {
-        refreshSeconds = r.maxAgeSeconds.value_or(options_.defaultRefresh.count());
+    if (parsed.keys) {
+        refreshSeconds = fetched.maxAgeSeconds.value_or(options_.defaultRefresh.count());
         refreshSeconds = std::clamp<int64_t>(refreshSeconds, options_.minRefresh.count(),
                                              options_.maxRefresh.count());
     }
     {
         std::lock_guard<std::mutex> lock(mu_);
-        if (fresh) {
-            if (text != jwksText_) {
-                keys_ = std::make_shared<const KeySet>(std::move(*fresh));
-                jwksText_ = std::move(text);
+        if (parsed.keys) {
+            if (parsed.canonical != jwksText_) {
+                keys_ = std::make_shared<const KeySet>(std::move(*parsed.keys));
+                jwksText_ = std::move(parsed.canonical);
                 version_.fetch_add(1, std::memory_order_acq_rel);
             }
             lastError_.clear();
         } else {
-            lastError_ = failure;
+            lastError_ = parsed.failure;
         }
         nextRefreshMs_.store(now + refreshSeconds * 1000, std::memory_order_relaxed);
         fetching_ = false;
@@ -329,9 +341,9 @@ void JwksKeySource::fetchAndInstall() const {
     fetched_.notify_all();
     if (!options_.log) return;
     try {
-        for (const auto& n : notes) options_.log(url_ + ": " + n);
-        if (!failure.empty()) {
-            options_.log(url_ + ": JWKS fetch failed, keeping the current keys: " + failure);
+        for (const auto& n : parsed.notes) options_.log(url_ + ": " + n);
+        if (!parsed.keys) {
+            options_.log(url_ + ": JWKS fetch failed, keeping the current keys: " + parsed.failure);
         }
     } catch (...) {
         // A logger that throws must not break verification.

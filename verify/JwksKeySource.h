@@ -1,9 +1,9 @@
 // JwksKeySource: the keys a Verifier accepts, fetched from a JWKS URL (RFC 7517 §5), e.g.
 // authsvc's GET /.well-known/jwks.json. The contract:
 // - The set is fetched once in the constructor (blocking for at most one fetch). A failed
-//   first fetch leaves an empty set (every token is refused as "Unknown signing key") and
-//   is retried by the rules below: on the first token with an unknown kid, and on the
-//   next keys()/version() call 30 s (minRefresh) later.
+//   first fetch leaves an empty set (every token is refused: Reason::UnknownKid) and is
+//   retried by the rules below: on the first token with an unknown kid, and on the next
+//   keys()/version() call 30 s (minRefresh) later.
 // - Refreshed when due: the first keys()/version() call after the refresh time starts a
 //   fetch, on the source's own thread (refreshInBackground, the default), so that no
 //   verification waits for the network; the set in force stays until the fetch is done.
@@ -12,18 +12,21 @@
 //   waiting. The refresh time is the response's Cache-Control max-age bounded to
 //   [minRefresh, maxRefresh] (30 s .. 1 h), defaultRefresh (5 min) when the response has
 //   none; after a failed fetch, minRefresh.
-// - keysForUnknownKid(kid): refetches at most once per unknownKidInterval (30 s).
-//   Callers that arrive while a fetch is in progress wait for that fetch and share its
-//   result; inside the interval it returns at once. It returns the new set when that set
-//   has `kid`, else nullptr.
+// - keysForUnknownKid(kid): starts a fetch at most once per unknownKidInterval (30 s), on
+//   the source's own thread, or joins the fetch in progress, and waits for it at most
+//   unknownKidWait (250 ms): a token with a made-up kid never holds a verifying thread
+//   for the length of a slow fetch. It returns the new set when the fetch ended within
+//   that wait and the set has `kid`, else nullptr (the token is refused: UnknownKid; the
+//   fetch goes on and serves the next token). Inside the interval it returns at once.
+//   Without refreshInBackground the caller fetches in its own thread, as for a refresh.
 // - A failed fetch (transport error, timeout, a status other than 200, a body that is not
 //   a JWKS object, or a JWKS without a single usable key) keeps the last good set. An
 //   empty or all-unusable JWKS counts as a failure on purpose: a verifier with no key
 //   refuses everything, and an empty answer is far likelier a broken deployment than a
 //   decision to accept nothing; removing one key while publishing another takes effect.
-// - Each JWK is parsed on its own (keyFromJwk): a bad or unsupported one (kty "oct"
-//   among them: never a shared secret from the network) is skipped, the rest are used;
-//   of two JWKs with the same kid the first is kept. The set never has an HS256 secret.
+// - Each JWK is parsed on its own (parseJwks): a bad or unsupported one (kty "oct" among
+//   them: never a shared secret from the network) is skipped, the rest are used; of two
+//   JWKs with the same kid the first is kept. The set never has an HS256 secret.
 // - version() changes whenever keys() starts returning another set of keys; a refresh
 //   that returns the same keys keeps the version (and the Verifier's cache).
 // Thread-safe. The fetcher and the clock must outlive the source (the fetcher is shared).
@@ -40,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "verify/Clock.h"
 #include "verify/KeySource.h"
@@ -85,11 +89,24 @@ class CurlFetcher final : public Fetcher {
 // 0 for no-cache or no-store.
 std::optional<int64_t> maxAgeFromCacheControl(std::string_view value);
 
+// A JWKS document (RFC 7517 §5) read into a key set, each JWK on its own (keyFromJwk).
+// Pure: no network, no clock, no state; thread-safe.
+struct ParsedJwks {
+    std::optional<KeySet> keys;      // the usable keys; nullopt: see failure
+    std::string canonical;           // keys->jwks() as text, to tell a changed set
+    std::string failure;             // why there is no set: not a JWKS, no usable key
+    std::vector<std::string> notes;  // the JWKs skipped, and why
+};
+ParsedJwks parseJwks(std::string_view body);
+
 struct JwksOptions {
     std::chrono::seconds minRefresh{30};
     std::chrono::seconds maxRefresh{3600};
     std::chrono::seconds defaultRefresh{300};
     std::chrono::seconds unknownKidInterval{30};
+    // How long a token with an unknown kid waits for the fetch it started or joined
+    // (with refreshInBackground; without, it waits for its own fetch).
+    std::chrono::milliseconds unknownKidWait{250};
     // A due refresh runs on a thread of the source's own (started with it, stopped by its
     // destructor, which waits for a fetch in progress); false: in the calling thread.
     bool refreshInBackground = true;
@@ -120,6 +137,11 @@ class JwksKeySource final : public KeySource {
     void refreshIfDue() const;
     // Fetches and installs the result; the caller has set fetching_, which this clears.
     void fetchAndInstall() const;
+    // One GET of url_; an exception of the fetcher becomes a failed result.
+    FetchResult fetch() const;
+    // Swaps in `parsed` when it holds keys (or keeps the set, noting the failure), sets
+    // the next refresh time, clears fetching_, wakes the callers waiting for the fetch.
+    void install(const FetchResult& fetched, ParsedJwks parsed) const;
     // The background thread: runs the refreshes refreshIfDue() asks for until stop_.
     void runRefresher();
 

@@ -22,7 +22,8 @@ class KeySource {
     virtual uint64_t version() const = 0;
     // A token names `kid`, which the current set lacks. A source that can fetch keys (a JWKS
     // URL) may fetch again, rate-limited, and return the set to retry with; nullptr when
-    // there is nothing new. May block for the length of one fetch. The default: nullptr.
+    // there is nothing new (yet). May block for a short, bounded while (JwksKeySource:
+    // JwksOptions::unknownKidWait). The default: nullptr.
     virtual std::shared_ptr<const KeySet> keysForUnknownKid(std::string_view kid);
 };
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "verify/Base64Url.h"
+#include "verify/Sha256.h"
 
 namespace authsvc::verify {
 namespace {
@@ -102,15 +103,6 @@ std::shared_ptr<EVP_PKEY> fromParams(const char* type, OSSL_PARAM_BLD* bld) {
         throw KeyError(std::string("JWK is not a valid ") + type + " public key");
     }
     return shared;
-}
-
-std::string sha256(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr)) {
-        throw KeyError("SHA-256 failed");
-    }
-    return std::string(reinterpret_cast<char*>(md), len);
 }
 
 }  // namespace

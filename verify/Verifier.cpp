@@ -25,13 +25,10 @@ namespace {
 
 constexpr size_t kMaxTokenBytes = 8192;
 
-Verified refused(ErrorCode code, std::string why) {
+Verified refused(Reason reason) {
     Verified v;
-    v.error = Error{code, std::move(why)};
+    v.reason = reason;
     return v;
-}
-Verified invalid(std::string why) {
-    return refused(ErrorCode::InvalidToken, std::move(why));
 }
 
 bool isJwsCompactChar(char c) {
@@ -91,13 +88,13 @@ bool audienceMatches(const nlohmann::json& payload, const std::string& audience)
                        [&](const nlohmann::json& a) { return a.is_string() && a == audience; });
 }
 
-// The JSON object a base64url segment holds; nullopt for anything else, and for an object
-// (at any depth) that names a member twice: RFC 7515 5.2 and RFC 7519 7.2 let a recipient
-// either refuse those or take the last one, and two readers of one token that chose
-// differently would see different claims.
-std::optional<nlohmann::json> jsonObject(std::string_view b64) {
+// The JSON object a base64url segment holds, into `out`; Malformed for anything else, and
+// RepeatedMember for an object (at any depth) that names a member twice: RFC 7515 5.2 and
+// RFC 7519 7.2 let a recipient either refuse those or take the last one, and two readers
+// of one token that chose differently would see different claims.
+std::optional<Reason> jsonObject(std::string_view b64, nlohmann::json& out) {
     auto bytes = base64UrlDecode(b64);
-    if (!bytes) return std::nullopt;
+    if (!bytes) return Reason::Malformed;
     std::vector<std::set<std::string, std::less<>>> names;  // per open object
     bool repeated = false;
     const nlohmann::json::parser_callback_t check = [&](int, nlohmann::json::parse_event_t event,
@@ -112,9 +109,10 @@ std::optional<nlohmann::json> jsonObject(std::string_view b64) {
         }
         return true;
     };
-    auto parsed = nlohmann::json::parse(*bytes, check, /*allow_exceptions=*/false);
-    if (repeated || !parsed.is_object()) return std::nullopt;
-    return parsed;
+    out = nlohmann::json::parse(*bytes, check, /*allow_exceptions=*/false);
+    if (!out.is_object()) return Reason::Malformed;
+    if (repeated) return Reason::RepeatedMember;
+    return std::nullopt;
 }
 
 bool hmacMatches(const std::string& secret, std::string_view input, std::string_view sig) {
@@ -186,111 +184,134 @@ Verifier::Verifier(VerifierOptions options, std::shared_ptr<KeySource> keys)
 Verifier::~Verifier() = default;
 
 Verified Verifier::verifyAuthorization(std::optional<std::string_view> header) const {
-    if (!header) return refused(ErrorCode::MissingToken, "Missing access token");
-    auto notBearer = [] {
-        return refused(ErrorCode::InvalidRequest,
-                       "The Authorization header must be 'Bearer <token>'");
-    };
+    if (!header) return refused(Reason::MissingToken);
     auto token = bearerCredentials(*header);
-    if (!token) return notBearer();
+    if (!token) return refused(Reason::NotBearer);
     // One cache lookup per request. Cached tokens are in the JWS alphabet, which b64token
     // contains: a hit needs no scan.
     const uint64_t version = keys_->version();
     const bool sized = !token->empty() && token->size() <= kMaxTokenBytes;
     if (sized) {
-        if (auto seen = cache_->find(*token, version)) return Verified{std::move(seen), {}};
+        if (auto seen = cache_->find(*token, version)) return Verified{std::move(seen)};
     }
-    if (!isB64Token(*token)) return notBearer();
-    if (!sized) return invalid("Malformed token");
+    if (!isB64Token(*token)) return refused(Reason::NotBearer);
+    if (!sized) return refused(Reason::TooLarge);
     return verifyInFull(*token, version);
 }
 
 Verified Verifier::verifyToken(std::string_view token) const {
-    if (token.empty() || token.size() > kMaxTokenBytes) return invalid("Malformed token");
+    if (token.empty() || token.size() > kMaxTokenBytes) return refused(Reason::TooLarge);
     const uint64_t version = keys_->version();
-    if (auto seen = cache_->find(token, version)) return Verified{std::move(seen), {}};
+    if (auto seen = cache_->find(token, version)) return Verified{std::move(seen)};
     return verifyInFull(token, version);
 }
 
+struct Verifier::Jws {
+    std::string_view signingInput;  // header.payload, as signed
+    std::string_view payload;       // base64url
+    std::string signature;          // decoded
+    nlohmann::json header;          // an object, with a string alg
+    const std::string* alg = nullptr;
+    const std::string* kid = nullptr;  // null: the header has none
+};
+
 Verified Verifier::verifyInFull(std::string_view token, uint64_t keysVersion) const {
-    // A JWS compact serialization is three base64url segments and two dots (RFC 7515 7.1).
-    if (!std::all_of(token.begin(), token.end(), isJwsCompactChar))
-        return invalid("Malformed token");
+    Jws jws;
+    AccessClaims claims;
+    VerifiedTokenCache::Window window;
+    std::optional<Reason> refusal = parse(token, jws);
+    if (!refusal) refusal = checkSignature(jws, keysVersion);
+    if (!refusal) refusal = readClaims(jws, claims, window);
+    if (refusal) return refused(*refusal);
+    window.keysVersion = keysVersion;
+    cache_->insert(token, claims, window);
+    return Verified{std::make_shared<const AccessClaims>(std::move(claims))};
+}
+
+std::optional<Reason> Verifier::parse(std::string_view token, Jws& jws) {
+    if (!std::all_of(token.begin(), token.end(), isJwsCompactChar)) return Reason::Malformed;
     const size_t dot1 = token.find('.');
     const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
     if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
-        return invalid("Malformed token");
+        return Reason::Malformed;
     }
-    auto header = jsonObject(token.substr(0, dot1));
-    if (!header) return invalid("Malformed token");
-    const std::string* alg = stringClaim(*header, "alg");
-    if (!alg) return invalid("Malformed token");
-    if (header->contains("crit")) return invalid("Unsupported critical header parameter");
-    if (auto typ = header->find("typ"); typ != header->end() && *typ != "JWT") {
-        return invalid("Unexpected token type");
+    if (auto bad = jsonObject(token.substr(0, dot1), jws.header)) return bad;
+    jws.alg = stringClaim(jws.header, "alg");
+    if (!jws.alg) return Reason::Malformed;
+    if (jws.header.contains("crit")) return Reason::Crit;
+    if (auto typ = jws.header.find("typ"); typ != jws.header.end() && *typ != "JWT") {
+        return Reason::Typ;
     }
-    const std::string_view signingInput = token.substr(0, dot2);
     auto signature = base64UrlDecode(token.substr(dot2 + 1));
-    if (!signature) return invalid("Malformed token");
+    if (!signature) return Reason::Malformed;
+    jws.signature = std::move(*signature);
+    if (auto kid = jws.header.find("kid"); kid != jws.header.end()) {
+        if (!kid->is_string()) return Reason::Malformed;
+        jws.kid = kid->get_ptr<const std::string*>();
+    }
+    jws.signingInput = token.substr(0, dot2);
+    jws.payload = token.substr(dot1 + 1, dot2 - dot1 - 1);
+    return std::nullopt;
+}
 
+std::optional<Reason> Verifier::checkSignature(const Jws& jws, uint64_t& keysVersion) const {
     std::shared_ptr<const KeySet> keys = keys_->keys();
-    if (auto kidIt = header->find("kid"); kidIt != header->end()) {
-        if (!kidIt->is_string()) return invalid("Malformed token");
-        const auto& kid = kidIt->get_ref<const std::string&>();
-        const AsymmetricKey* key = keys->find(kid);
-        if (!key) {
-            if (auto fresher = keys_->keysForUnknownKid(kid)) {
-                keys = std::move(fresher);
-                keysVersion = 0;  // not cached: the set may have moved on since
-                key = keys->find(kid);
-            }
+    if (!jws.kid) {
+        if (*jws.alg != "HS256") return Reason::AlgorithmNotKeys;
+        if (keys->sharedSecret().empty()) return Reason::NoSharedSecret;
+        if (!hmacMatches(keys->sharedSecret(), jws.signingInput, jws.signature)) {
+            return Reason::BadSignature;
         }
-        if (!key) return invalid("Unknown signing key");
-        if (*alg != algorithmName(key->alg)) return invalid("Unexpected algorithm");
-        if (!signatureMatches(*key, signingInput, *signature)) return invalid("Bad signature");
-    } else {
-        if (*alg != "HS256" || keys->sharedSecret().empty()) return invalid("Unexpected algorithm");
-        if (!hmacMatches(keys->sharedSecret(), signingInput, *signature)) {
-            return invalid("Bad signature");
+        return std::nullopt;
+    }
+    const AsymmetricKey* key = keys->find(*jws.kid);
+    if (!key) {
+        if (auto fresher = keys_->keysForUnknownKid(*jws.kid)) {
+            keys = std::move(fresher);
+            keysVersion = 0;  // not cached: the set may have moved on since
+            key = keys->find(*jws.kid);
         }
     }
+    if (!key) return Reason::UnknownKid;
+    if (*jws.alg != algorithmName(key->alg)) return Reason::AlgorithmNotKeys;
+    if (!signatureMatches(*key, jws.signingInput, jws.signature)) return Reason::BadSignature;
+    return std::nullopt;
+}
 
-    auto payload = jsonObject(token.substr(dot1 + 1, dot2 - dot1 - 1));
-    if (!payload) return invalid("Malformed token");
-    const std::string* iss = stringClaim(*payload, "iss");
-    if (!iss || *iss != options_.issuer) return invalid("Unexpected issuer");
-    if (!audienceMatches(*payload, options_.audience)) return invalid("Unexpected audience");
+std::optional<Reason> Verifier::readClaims(const Jws& jws, AccessClaims& claims,
+                                           VerifiedTokenCache::Window& window) const {
+    nlohmann::json payload;
+    if (auto bad = jsonObject(jws.payload, payload)) return bad;
+    const std::string* iss = stringClaim(payload, "iss");
+    if (!iss || *iss != options_.issuer) return Reason::Issuer;
+    if (!audienceMatches(payload, options_.audience)) return Reason::Audience;
 
     const int64_t now = clock_.nowMs();
     const int64_t leeway = options_.leeway.count();
-    const IntClaim exp = intClaim(*payload, "exp");
-    if (!exp.present || exp.value <= 0) return invalid("Missing or malformed exp");
-    if (now > toMs(exp.value) + leeway) return invalid("Access token has expired");
-    const IntClaim nbf = intClaim(*payload, "nbf");
+    const IntClaim exp = intClaim(payload, "exp");
+    if (!exp.present || exp.value <= 0) return Reason::MissingExp;
+    if (now > toMs(exp.value) + leeway) return Reason::Expired;
+    const IntClaim nbf = intClaim(payload, "nbf");
     if (nbf.present && (nbf.value <= 0 || toMs(nbf.value) > now + leeway)) {
-        return invalid("Token is not yet valid");
+        return Reason::NotYetValid;
     }
-    const IntClaim iat = intClaim(*payload, "iat");
+    const IntClaim iat = intClaim(payload, "iat");
     if (iat.present && (iat.value <= 0 || toMs(iat.value) > now + leeway)) {
-        return invalid("Token is not yet valid");
+        return Reason::IssuedInFuture;
     }
-    const std::string* sub = stringClaim(*payload, "sub");
-    if (!sub || sub->empty()) return invalid("Missing subject");
+    const std::string* sub = stringClaim(payload, "sub");
+    if (!sub || sub->empty()) return Reason::MissingSubject;
+    if (!readRoles(payload, claims.roles)) return Reason::BadRoles;
 
-    AccessClaims claims;
-    if (!readRoles(*payload, claims.roles)) return invalid("Malformed roles claim");
     claims.sub = *sub;
-    if (const std::string* sid = stringClaim(*payload, "sid")) claims.sid = *sid;
-    if (const std::string* jti = stringClaim(*payload, "jti")) claims.jti = *jti;
+    if (const std::string* sid = stringClaim(payload, "sid")) claims.sid = *sid;
+    if (const std::string* jti = stringClaim(payload, "jti")) claims.jti = *jti;
     claims.iat = iat.present ? iat.value : 0;
     claims.exp = exp.value;
-    VerifiedTokenCache::Window window;
     window.expiresMs = toMs(exp.value);
     if (nbf.present) window.notBeforeMs = toMs(nbf.value);
     if (iat.present) window.notBeforeMs = std::max(window.notBeforeMs, toMs(iat.value));
-    window.keysVersion = keysVersion;
-    cache_->insert(token, claims, window);
-    return Verified{std::make_shared<const AccessClaims>(std::move(claims)), {}};
+    return std::nullopt;
 }
 
 }  // namespace authsvc::verify

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
 
 namespace authsvc::app {
 namespace {
@@ -258,7 +259,7 @@ void finish(Config& c, const std::string& source) {
     models::crypto::init();
     // Only HS256 alone needs a secret; beside keys_dir an empty secret means no HS256.
     if (c.jwt.secret.empty() && c.jwt.keysDir.empty()) {
-        c.jwt.secret = models::crypto::base64UrlEncode(models::crypto::randomBytes(48));
+        c.jwt.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));
         c.jwt.secretGenerated = true;
     }
     // The refresh successor key: its own setting; else jwt.secret as before (deployments
@@ -267,7 +268,7 @@ void finish(Config& c, const std::string& source) {
         if (!c.jwt.secret.empty() && !c.jwt.secretGenerated) {
             c.refresh.secret = c.jwt.secret;
         } else {
-            c.refresh.secret = models::crypto::base64UrlEncode(models::crypto::randomBytes(48));
+            c.refresh.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));
             c.refresh.secretGenerated = true;
         }
     }

@@ -109,6 +109,12 @@ std::string Metrics::render() const {
          "# TYPE authsvc_key_reloads_total counter\n"
       << "authsvc_key_reloads_total{result=\"success\"} " << keyReloadSuccess_ << "\n"
       << "authsvc_key_reloads_total{result=\"failure\"} " << keyReloadFailure_ << "\n";
+    o << "# HELP authsvc_token_rejections_total Bearer tokens refused, by reason.\n"
+         "# TYPE authsvc_token_rejections_total counter\n";
+    for (size_t i = 0; i < tokenRejections_.size(); ++i) {
+        o << "authsvc_token_rejections_total{reason=\"" << verify::reasonName(verify::Reason(i))
+          << "\"} " << tokenRejections_[i] << "\n";
+    }
     return o.str();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "services/AuthEvents.h"
+#include "verify/Error.h"
 
 namespace authsvc::app {
 
@@ -29,6 +30,11 @@ class Metrics {
     void refresh(models::RefreshOutcome outcome) { refresh_[size_t(outcome)]++; }
     void familiesRevoked(const std::string& reason, int64_t n);
     void purged(int64_t n) { purged_ += n; }
+    // A Bearer token refused (RequireAuth), by the verify library's reason.
+    void tokenRejected(verify::Reason reason) {
+        if (size_t(reason) < verify::kReasonCount)
+            tokenRejections_[size_t(reason)].fetch_add(1, std::memory_order_relaxed);
+    }
     std::string render() const;
 
     static constexpr std::array<double, 14> kBuckets = {
@@ -49,6 +55,7 @@ class Metrics {
     std::array<std::atomic<uint64_t>, 5> refresh_{};  // by models::RefreshOutcome
     std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
     std::atomic<uint64_t> revokedPasswordChange_{0}, revokedByUser_{0};
+    std::array<std::atomic<uint64_t>, verify::kReasonCount> tokenRejections_{};
 };
 
 }  // namespace authsvc::app

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
                                            authsvc::verify::publicKeyPem(pem.str(), argv[2]));
         const auto v = verifier.verifyAuthorization(std::string("Bearer ") + argv[5]);
         if (!v) {
-            std::cout << httpStatus(v.error.code) << " " << challenge(v.error, "consumer") << "\n";
+            std::cout << httpStatus(v.reason) << " " << challenge(v.reason, "consumer") << "\n";
             return 1;
         }
         std::cout << "sub=" << v.claims->sub << "\n";

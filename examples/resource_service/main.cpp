@@ -102,16 +102,12 @@ class Handler : public Http::Handler {
             authorization ? std::optional<std::string_view>(*authorization) : std::nullopt);
         if (!v) {
             namespace verify = authsvc::verify;
-            const char* code = v.error.code == verify::ErrorCode::MissingToken
+            const char* code = v.reason == verify::Reason::MissingToken
                                    ? "missing_token"
-                                   : verify::rfc6750Code(v.error.code);
-            // As authsvc: the description of a malformed header goes in the body only.
-            verify::Error challenged = v.error;
-            if (challenged.code == verify::ErrorCode::InvalidRequest)
-                challenged.description.clear();
-            resp.headers().add<WwwAuthenticate>(verify::challenge(challenged, kRealm));
-            send(resp, static_cast<Http::Code>(verify::httpStatus(v.error.code)),
-                 error(code, v.error.description));
+                                   : verify::rfc6750Code(verify::errorCodeOf(v.reason));
+            resp.headers().add<WwwAuthenticate>(verify::challenge(v.reason, kRealm));
+            send(resp, static_cast<Http::Code>(verify::httpStatus(v.reason)),
+                 error(code, verify::reasonText(v.reason)));
             return;
         }
         send(resp, Http::Code::Ok,

@@ -11,8 +11,9 @@
 // Beyond sanitizer findings it checks: accepted if and only if the rules say so (the
 // header's alg is the signer's, its kid names the signing key and no kid for HS256,
 // no crit, typ JWT if present, no member named twice; iss, aud, exp, nbf, iat, sub and
-// roles as documented); the same verdict from the verified-token cache; a token with
-// one signature bit flipped is refused.
+// roles as documented), and a refusal for the reason (verify::Reason) of the first rule
+// the token breaks; the same verdict from the verified-token cache; a token with one
+// signature bit flipped is refused (bad_signature when the token was good).
 #include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -30,6 +32,7 @@
 #include "../unit/support/ManualClock.h"
 #include "common/Crypto.h"
 #include "services/KeyRing.h"
+#include "verify/Base64Url.h"
 #include "verify/Clock.h"
 #include "verify/Verifier.h"
 
@@ -126,48 +129,67 @@ bool isString(const json& obj, const char* name) {
     return obj.contains(name) && obj[name].is_string();
 }
 
-// docs/API.md's rules, stated once more independently of verify/Verifier.cpp.
-bool shouldAccept(const std::string& headerText, const std::string& payloadText,
-                  const models::SigningKey* signer, size_t tokenSize) {
-    if (!signer || tokenSize > kMaxTokenBytes) return false;
+// docs/API.md's rules, stated once more independently of verify/Verifier.cpp, in the
+// order the verifier applies them: nullopt when the token must be accepted, else the
+// reason it must be refused for (the first rule it breaks).
+std::optional<verify::Reason> expectedRefusal(const std::string& headerText,
+                                              const std::string& payloadText,
+                                              const models::SigningKey* signer, size_t tokenSize) {
+    using verify::Reason;
+    if (tokenSize > kMaxTokenBytes) return Reason::TooLarge;
+    // The header: a JSON object naming no member twice, a string alg, no crit, typ JWT.
     const json header = json::parse(headerText, nullptr, false);
+    if (!header.is_object()) return Reason::Malformed;
+    if (namesAMemberTwice(headerText)) return Reason::RepeatedMember;
+    if (!isString(header, "alg")) return Reason::Malformed;
+    if (header.contains("crit")) return Reason::Crit;
+    if (header.contains("typ") && header["typ"] != "JWT") return Reason::Typ;
+    if (header.contains("kid") && !isString(header, "kid")) return Reason::Malformed;
+    // The key: a kid names one of the ring's keys, no kid the HS256 secret; the alg is
+    // that key's; the signature is that key's.
+    const std::string alg = header["alg"];
+    if (header.contains("kid")) {
+        const std::string kid = header["kid"];
+        const char* keyAlg = kid == "ec1" ? "ES256" : kid == "rsa1" ? "RS256" : nullptr;
+        if (!keyAlg) return Reason::UnknownKid;
+        if (alg != keyAlg) return Reason::AlgorithmNotKeys;
+        if (!signer || signer->kid() != kid) return Reason::BadSignature;
+    } else {
+        if (alg != "HS256") return Reason::AlgorithmNotKeys;
+        if (!signer || !signer->kid().empty()) return Reason::BadSignature;
+    }
+    // The claims.
     const json payload = json::parse(payloadText, nullptr, false);
-    if (!header.is_object() || !payload.is_object()) return false;
-    if (namesAMemberTwice(headerText) || namesAMemberTwice(payloadText)) return false;
-    if (!isString(header, "alg") || header["alg"] != verify::algorithmName(signer->algorithm())) {
-        return false;
-    }
-    if (signer->kid().empty() ? header.contains("kid")
-                              : !isString(header, "kid") || header["kid"] != signer->kid()) {
-        return false;
-    }
-    if (header.contains("crit")) return false;
-    if (header.contains("typ") && header["typ"] != "JWT") return false;
-
-    if (!isString(payload, "iss") || payload["iss"] != kIssuer) return false;
-    if (!payload.contains("aud")) return false;
+    if (!payload.is_object()) return Reason::Malformed;
+    if (namesAMemberTwice(payloadText)) return Reason::RepeatedMember;
+    if (!isString(payload, "iss") || payload["iss"] != kIssuer) return Reason::Issuer;
+    if (!payload.contains("aud")) return Reason::Audience;
     const json& aud = payload["aud"];
     bool audOk = aud.is_string() && aud == kAudience;
     if (aud.is_array()) {
         for (const auto& a : aud) audOk = audOk || (a.is_string() && a == kAudience);
     }
-    if (!audOk) return false;
-    if (!payload.contains("exp")) return false;
+    if (!audOk) return Reason::Audience;
+    if (!payload.contains("exp")) return Reason::MissingExp;
     const int64_t exp = seconds(payload["exp"]);
-    if (exp <= 0 || kNowMs > exp * 1000 + kLeewayMs) return false;
-    for (const char* name : {"nbf", "iat"}) {
+    if (exp <= 0) return Reason::MissingExp;
+    if (kNowMs > exp * 1000 + kLeewayMs) return Reason::Expired;
+    for (const auto& [name, reason] :
+         {std::pair{"nbf", Reason::NotYetValid}, std::pair{"iat", Reason::IssuedInFuture}}) {
         if (!payload.contains(name)) continue;
         const int64_t t = seconds(payload[name]);
-        if (t <= 0 || t * 1000 > kNowMs + kLeewayMs) return false;
+        if (t <= 0 || t * 1000 > kNowMs + kLeewayMs) return reason;
     }
-    if (!isString(payload, "sub") || payload["sub"].get<std::string>().empty()) return false;
+    if (!isString(payload, "sub") || payload["sub"].get<std::string>().empty()) {
+        return Reason::MissingSubject;
+    }
     if (payload.contains("roles")) {
-        if (!payload["roles"].is_array()) return false;
+        if (!payload["roles"].is_array()) return Reason::BadRoles;
         for (const auto& r : payload["roles"]) {
-            if (!r.is_string()) return false;
+            if (!r.is_string()) return Reason::BadRoles;
         }
     }
-    return true;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -183,16 +205,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const models::SigningKey* signers[] = {world.es256.get(), world.rs256.get(), world.hs256.get(),
                                            nullptr};
     const models::SigningKey* signer = signers[data[0] % 4];
-    const std::string input = models::crypto::base64UrlEncode(headerText) + "." +
-                              models::crypto::base64UrlEncode(payloadText);
+    const std::string input = authsvc::verify::base64UrlEncode(headerText) + "." +
+                              authsvc::verify::base64UrlEncode(payloadText);
     const std::string signature = signer ? signer->sign(input) : models::crypto::randomBytes(64);
-    const std::string token = input + "." + models::crypto::base64UrlEncode(signature);
+    const std::string token = input + "." + authsvc::verify::base64UrlEncode(signature);
 
-    const bool expected = shouldAccept(headerText, payloadText, signer, token.size());
+    const auto expected = expectedRefusal(headerText, payloadText, signer, token.size());
+    // The verdict, and for a refusal its reason, exactly as the rules say.
+    auto matches = [&](const verify::Verified& v) {
+        return expected ? !v && v.reason == *expected : bool(v);
+    };
     const verify::Verified first = world.verifier->verifyToken(token);
-    if (bool(first) != expected) std::abort();
+    if (!matches(first)) std::abort();
     const verify::Verified second = world.verifier->verifyToken(token);  // the cache's turn
-    if (bool(second) != expected) std::abort();
+    if (!matches(second)) std::abort();
     if (first && (first.claims->sub != second.claims->sub || first.claims->sub.empty())) {
         std::abort();
     }
@@ -200,8 +226,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string flipped = signature;
     if (!flipped.empty()) {
         flipped[flipped.size() / 2] = char(flipped[flipped.size() / 2] ^ 0x01);
-        const std::string tampered = input + "." + models::crypto::base64UrlEncode(flipped);
-        if (world.verifier->verifyToken(tampered)) std::abort();
+        const std::string tampered = input + "." + authsvc::verify::base64UrlEncode(flipped);
+        const verify::Verified v = world.verifier->verifyToken(tampered);
+        if (v || (!expected && v.reason != verify::Reason::BadSignature)) std::abort();
     }
     return 0;
 }

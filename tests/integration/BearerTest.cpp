@@ -1,5 +1,7 @@
 // Bearer authentication (RFC 6750 table of API.md), /api/protected on both paths, /api/me.
 #include <functional>
+#include <map>
+#include <sstream>
 
 #include "support/Harness.h"
 
@@ -237,6 +239,47 @@ TEST_F(MeTest, OddSubjectsAreInvalidTokenNot500) {
         EXPECT_EQ(r.errorCode(), "invalid_token") << "sub " << sub.dump() << ": " << r;
     }
     EXPECT_EQ(client->get("/healthz").status, 200);
+}
+
+// authsvc_token_rejections_total{reason}: each refusal counts once under the verify
+// library's name for it; the answers stay those of the table above.
+TEST_F(BearerTest, RefusalsAreCountedByReason) {
+    auto counts = [&] {
+        std::map<std::string, long> out;
+        std::istringstream lines(client->get("/metrics").body);
+        const std::string prefix = "authsvc_token_rejections_total{reason=\"";
+        for (std::string line; std::getline(lines, line);) {
+            if (line.rfind(prefix, 0) != 0) continue;
+            const size_t end = line.find('"', prefix.size());
+            out[line.substr(prefix.size(), end - prefix.size())] = std::stol(line.substr(end + 3));
+        }
+        return out;
+    };
+    const auto before = counts();
+    for (const char* reason : {"missing_token", "not_bearer", "malformed", "bad_signature",
+                               "expired", "issuer", "unknown_kid"}) {
+        EXPECT_TRUE(before.count(reason)) << reason;
+    }
+    expectError(client->get("/api/protected"), 401, "missing_token");
+    expectError(client->get("/api/protected", {"Authorization: Basic dXNlcjpw"}), 400,
+                "invalid_request");
+    expectInvalidToken(callProtected("a.b.c"));
+    expectInvalidToken(callProtected(forge([](json&, json&) {}, randomString(48))));
+    const HttpResponse expired =
+        callProtected(forge([](json&, json& c) { c["exp"] = nowSeconds() - 3600; }));
+    expectInvalidToken(expired);
+    EXPECT_EQ(expired.header("WWW-Authenticate").value_or(""),
+              kInvalidTokenPrefix + "Access token has expired\"");
+    expectInvalidToken(callProtected(forge([](json&, json& c) { c["exp"] = 1; })));
+    ASSERT_EQ(callProtected(forge([](json&, json&) {})).status, 200);  // not counted
+    const auto after = counts();
+    auto grew = [&](const std::string& reason) { return after.at(reason) - before.at(reason); };
+    EXPECT_EQ(grew("missing_token"), 1);
+    EXPECT_EQ(grew("not_bearer"), 1);
+    EXPECT_EQ(grew("malformed"), 1);
+    EXPECT_EQ(grew("bad_signature"), 1);
+    EXPECT_EQ(grew("expired"), 2);
+    EXPECT_EQ(grew("issuer"), 0);
 }
 
 TEST_F(MeTest, DeletedUserIsInvalidToken) {

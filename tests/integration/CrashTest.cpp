@@ -32,10 +32,10 @@ namespace it {
 namespace {
 
 std::string sha256Hex(const std::string& text) {
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-    char hex[2 * sizeof digest + 1];
-    return sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    const std::string digest = authsvc::verify::sha256(text);
+    char hex[2 * 32 + 1];
+    return sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(digest.data()),
+                          digest.size());
 }
 
 // One client's family, as the client knows it.

@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "verify/Base64Url.h"
+#include "verify/Sha256.h"
+
 namespace it {
 
 using json = nlohmann::json;
@@ -36,8 +39,9 @@ long long nowSeconds();
 // 1 s lifetime stored in whole seconds really lives about a second.
 void alignToSecondBoundary();
 
-std::string base64UrlEncode(std::string_view bytes);
-std::optional<std::string> base64UrlDecode(std::string_view text);
+// The verify library's codec (the project has one).
+using authsvc::verify::base64UrlDecode;
+using authsvc::verify::base64UrlEncode;
 
 // ---------------------------------------------------------------- JWT
 

@@ -83,29 +83,6 @@ void alignToSecondBoundary() {
     std::this_thread::sleep_until(next + std::chrono::milliseconds(20));
 }
 
-std::string base64UrlEncode(std::string_view bytes) {
-    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                      bytes.size(), variant);
-    out.resize(std::strlen(out.c_str()));
-    return out;
-}
-
-std::optional<std::string> base64UrlDecode(std::string_view text) {
-    std::string out(text.size(), '\0');
-    size_t len = 0;
-    const char* end = nullptr;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                          text.size(), nullptr, &len, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        end != text.data() + text.size()) {
-        return std::nullopt;
-    }
-    out.resize(len);
-    return out;
-}
-
 // ---------------------------------------------------------------- JWT
 
 namespace {

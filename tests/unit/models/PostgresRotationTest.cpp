@@ -25,7 +25,7 @@ class PostgresRotationTest : public ::testing::Test, protected authsvc::testing:
         const char* dsn = std::getenv("AUTHSVC_TEST_PG_DSN");
         if (!dsn || !*dsn) GTEST_SKIP() << "AUTHSVC_TEST_PG_DSN is not set";
         server_ = dsn;
-        name_ = "authsvc_unit_" + crypto::base64UrlEncode(crypto::randomBytes(6));
+        name_ = "authsvc_unit_" + authsvc::verify::base64UrlEncode(crypto::randomBytes(6));
         for (char& ch : name_)
             ch = std::isalnum(static_cast<unsigned char>(ch)) ? std::tolower(ch) : '_';
         soci::session(soci::postgresql, server_ + " dbname=postgres") << "CREATE DATABASE " + name_;
@@ -68,7 +68,7 @@ class PostgresRotationTest : public ::testing::Test, protected authsvc::testing:
 TEST_F(PostgresRotationTest, AFreshTokenRotatesInOneStatementOnlyOnce) {
     auto auth = service(*a_);
     TokenPair p = registerAndLogin(*auth);
-    const std::string hash = crypto::sha256(p.refreshToken);
+    const std::string hash = authsvc::verify::sha256(p.refreshToken);
     const int64_t now = clock.nowMs();
     auto first = a_->autocommit(
         [&](Connection& c) { return tokens.rotateIfFresh(c, hash, "successor-hash", now); });
@@ -97,7 +97,7 @@ TEST_F(PostgresRotationTest, RevokedOrExpiredFamiliesAreNotRotated) {
          {std::pair{revoked.refreshToken, clock.nowMs()},
           std::pair{expiring.refreshToken, clock.nowMs() + settings.refreshTtlMs}}) {
         const int64_t at = when;  // clang 15 cannot capture a structured binding
-        const std::string hash = crypto::sha256(token);
+        const std::string hash = authsvc::verify::sha256(token);
         EXPECT_FALSE(a_->autocommit(
             [&](Connection& c) { return tokens.rotateIfFresh(c, hash, "s-" + hash, at); }));
         auto rec = a_->read([&](Connection& c) { return tokens.findByHash(c, hash); });

@@ -211,8 +211,8 @@ TEST_F(AuthServiceTest, OnlyHashesOfRefreshTokensAreStored) {
     });
     // The 32 bytes of the SHA-256, stored as a BLOB.
     ASSERT_EQ(hashes.size(), 2u);
-    EXPECT_EQ(hashes[0], authsvc::models::crypto::sha256(p.refreshToken));
-    EXPECT_EQ(hashes[1], authsvc::models::crypto::sha256(next));
+    EXPECT_EQ(hashes[0], authsvc::verify::sha256(p.refreshToken));
+    EXPECT_EQ(hashes[1], authsvc::verify::sha256(next));
     long long blobs = 0;
     db->read([&](soci::session& s) {
         s << "SELECT COUNT(*) FROM refresh_tokens WHERE typeof(token_hash) = 'blob' AND "
@@ -254,7 +254,7 @@ TEST_F(AuthServiceTest, MalformedAndUnknownTokensAreInvalidGrant) {
     registerAndLogin();
     for (const std::string& bad :
          {std::string(""), std::string("abc"), std::string(43, '!'), std::string(44, 'A'),
-          crypto::base64UrlEncode(crypto::randomBytes(32))}) {
+          authsvc::verify::base64UrlEncode(crypto::randomBytes(32))}) {
         expectInvalidGrant(bad, bad);
     }
     EXPECT_EQ(observer.count(RefreshOutcome::Invalid), 5u);
@@ -473,7 +473,7 @@ TEST_F(AuthServiceTest, LogoutIsIdempotentAndSilentForUnknownTokens) {
     auth().logout(p.refreshToken);
     auth().logout(p.refreshToken);
     auth().logout("garbage");
-    auth().logout(crypto::base64UrlEncode(crypto::randomBytes(32)));
+    auth().logout(authsvc::verify::base64UrlEncode(crypto::randomBytes(32)));
     EXPECT_EQ(observer.revocations.size(), 1u);
 }
 
@@ -657,9 +657,12 @@ TEST_F(AuthServiceTest, PurgeKeepsRecentlyRevokedFamiliesForADay) {
 
 TEST(RefreshTokenShapeTest, IsWellFormedRefreshToken) {
     crypto::init();
-    EXPECT_TRUE(isWellFormedRefreshToken(crypto::base64UrlEncode(crypto::randomBytes(32))));
-    EXPECT_FALSE(isWellFormedRefreshToken(crypto::base64UrlEncode(crypto::randomBytes(31))));
-    EXPECT_FALSE(isWellFormedRefreshToken(crypto::base64UrlEncode(crypto::randomBytes(33))));
+    EXPECT_TRUE(
+        isWellFormedRefreshToken(authsvc::verify::base64UrlEncode(crypto::randomBytes(32))));
+    EXPECT_FALSE(
+        isWellFormedRefreshToken(authsvc::verify::base64UrlEncode(crypto::randomBytes(31))));
+    EXPECT_FALSE(
+        isWellFormedRefreshToken(authsvc::verify::base64UrlEncode(crypto::randomBytes(33))));
     EXPECT_FALSE(isWellFormedRefreshToken(std::string(42, 'A') + "="));
     EXPECT_FALSE(isWellFormedRefreshToken(std::string(42, 'A') + "+"));
     EXPECT_FALSE(isWellFormedRefreshToken(""));

@@ -1,5 +1,5 @@
-// Roles: the role-name rule, the `roles` claim issued (TokenService) and read (Verifier:
-// a malformed claim refuses the token), the route role check (missingRole, 403 with the
+// Roles: the role-name rule, the `roles` claim issued (TokenService) and read (Verifier;
+// a malformed claim refuses the token: VerifierTest), the route role check (missingRole, 403 with the
 // RFC 6750 challenge), and on SQLite the roles read at login and refresh, the renewal of
 // access tokens (refresh.accept_access_token) and the admin listing.
 #include <gtest/gtest.h>
@@ -43,17 +43,6 @@ class RolesClaimTest : public ::testing::Test {
   protected:
     ManualClock clock{1'800'000'000'000};
     TokenKit kit{clock};
-    json claimsFor(const std::string& sub) {
-        const int64_t now = clock.nowSeconds();
-        return {{"iss", "authsvc"},
-                {"aud", "authsvc-clients"},
-                {"sub", sub},
-                {"iat", now},
-                {"exp", now + 60}};
-    }
-    std::string forge(const json& payload) {
-        return authsvc::testing::forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}}, payload, kSecret);
-    }
 };
 
 TEST_F(RolesClaimTest, IssuedAsAnArrayAndAbsentWhenEmpty) {
@@ -71,20 +60,6 @@ TEST_F(RolesClaimTest, IssuedAsAnArrayAndAbsentWhenEmpty) {
     ASSERT_TRUE(none);
     EXPECT_TRUE(none->roles.empty());
     EXPECT_FALSE(none->hasRole("admin"));
-}
-
-TEST_F(RolesClaimTest, MalformedRolesClaimMakesTheTokenInvalid) {
-    for (const json& bad : {json("admin"), json(1), json::object(), json::array({"a", 1}),
-                            json::array({json::array({"admin"})}), json(nullptr)}) {
-        json payload = claimsFor("7");
-        payload["roles"] = bad;
-        auto r = kit.verify(forge(payload));
-        ASSERT_FALSE(r) << bad;
-        EXPECT_EQ(r.error().message, "Malformed roles claim") << bad;
-    }
-    json payload = claimsFor("7");
-    payload["roles"] = json::array();
-    EXPECT_TRUE(kit.verify(forge(payload)));
 }
 
 TEST(RouteRoleCheckTest, MissingRoleIs403WithTheChallenge) {

@@ -1,6 +1,7 @@
 // Helpers shared by the unit tests: a fresh temporary directory per test, a forger of
-// JWTs that uses libsodium directly (independent of TokenService and models::crypto),
-// and an AuthObserver that records every event.
+// JWTs (libsodium's HMAC, independent of TokenService; base64url is verify's, the
+// project's one codec, tested on its own in Base64UrlTest), and an AuthObserver that
+// records every event.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,6 +24,8 @@
 #include "services/KeyRing.h"
 #include "support/ManualClock.h"
 #include "support/TestPeers.h"
+#include "verify/Base64Url.h"
+#include "verify/Sha256.h"
 #include "verify/Verifier.h"
 
 namespace authsvc::testing {
@@ -49,25 +52,13 @@ class TempDir {
 };
 
 inline std::string b64url(const std::string& bytes) {
-    if (sodium_init() < 0) throw std::runtime_error("sodium_init");
-    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-    std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                      bytes.size(), variant);
-    out.resize(out.find('\0'));
-    return out;
+    return verify::base64UrlEncode(bytes);
 }
 
 inline std::string b64urlDecode(const std::string& text) {
-    std::string out(text.size(), '\0');
-    size_t len = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                          text.size(), nullptr, &len, nullptr,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
-        throw std::runtime_error("bad base64url in test input");
-    }
-    out.resize(len);
-    return out;
+    auto bytes = verify::base64UrlDecode(text);
+    if (!bytes) throw std::runtime_error("bad base64url in test input");
+    return *bytes;
 }
 
 inline std::string hmacSha256(const std::string& key, const std::string& data) {
@@ -225,7 +216,7 @@ struct TokenKit {
     models::Result<verify::AccessClaims> verify(std::string_view token) const {
         verify::Verified v = verifier.verifyToken(token);
         if (v) return *v.claims;
-        return models::makeError(models::ErrorCode::InvalidToken, v.error.description);
+        return models::makeError(models::ErrorCode::InvalidToken, verify::reasonText(v.reason));
     }
     // The claims when `token` is accepted from the verified-token cache (no key lookup);
     // nullptr otherwise (the token may have been verified in full, and cached, by it).

@@ -332,7 +332,9 @@ TEST_F(JwksKeySourceTest, UnknownKidRefetchesAtMostOncePerThirtySeconds) {
 TEST_F(JwksKeySourceTest, ConcurrentUnknownKidCallersShareOneFetch) {
     const auto a = newKey("a");
     fetcher->respondJwks(jwksOf({&a}), 3600);
-    auto src = source();
+    JwksOptions patient = inCallingThread();
+    patient.unknownKidWait = std::chrono::seconds(30);  // sharing, not the bound, is tested here
+    auto src = source(patient);
     const auto n = newKey("n");
     fetcher->respondJwks(jwksOf({&a, &n}), 3600);
     fetcher->hold(true);
@@ -381,7 +383,9 @@ TEST_F(JwksKeySourceTest, OnlyOneThreadRefreshesOthersKeepTheCurrentSet) {
 TEST_F(JwksKeySourceTest, ABackgroundRefreshNeverMakesAVerificationWait) {
     const auto a = newKey("a");
     fetcher->respondJwks(jwksOf({&a}), 60);
-    auto src = source(JwksOptions{});
+    JwksOptions patient;
+    patient.unknownKidWait = std::chrono::seconds(30);  // below: a fetch that answers in time
+    auto src = source(patient);
     const uint64_t before = src->version();
     const auto b = newKey("b");
     fetcher->respondJwks(jwksOf({&a, &b}), 60);
@@ -438,7 +442,7 @@ TEST_F(JwksKeySourceTest, VerifierPicksUpANewKeyAndDropsARemovedOne) {
     const auto b = newKey("b", "RS256");
     fetcher->respondJwks(jwksOf({&a, &b}), 60);
     auto v = verifier.verifyToken(token(b, "bob"));  // unknown kid: refetched
-    ASSERT_TRUE(v) << v.error.description;
+    ASSERT_TRUE(v) << authsvc::verify::reasonName(v.reason);
     EXPECT_EQ(v.claims->sub, "bob");
 
     fetcher->respondJwks(jwksOf({&b}), 60);
@@ -446,7 +450,100 @@ TEST_F(JwksKeySourceTest, VerifierPicksUpANewKeyAndDropsARemovedOne) {
     clock.advanceMs(60 * kSecond);
     v = verifier.verifyToken(tokenA);  // a cached token too is checked again
     EXPECT_FALSE(v);
-    EXPECT_EQ(v.error.description, "Unknown signing key");
+    EXPECT_EQ(v.reason, authsvc::verify::Reason::UnknownKid);
+}
+
+// Issue 21 item 5: a token with an unknown kid (a forged one, a fresh kid each time) never
+// holds a verifying thread for the length of a slow JWKS fetch. It starts the fetch on
+// the source's thread, waits at most unknownKidWait and is refused meanwhile; the fetch
+// goes on and serves the next token.
+TEST_F(JwksKeySourceTest, AnUnknownKidWaitsForTheFetchOnlyABoundedTime) {
+    const auto a = newKey("a");
+    fetcher->respondJwks(jwksOf({&a}), 3600);
+    JwksOptions options;  // in the background, as deployed
+    options.unknownKidWait = std::chrono::milliseconds(50);
+    auto src = std::shared_ptr<JwksKeySource>(source(options));
+    authsvc::verify::Verifier verifier({"authsvc", "api"}, src, clock);
+    const auto n = newKey("n");
+    fetcher->respondJwks(jwksOf({&a, &n}), 3600);
+    fetcher->hold(true);
+    const std::string t = token(n);
+
+    auto call = std::async(std::launch::async, [&] { return verifier.verifyToken(t); });
+    const bool answered = call.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    EXPECT_TRUE(answered) << "the verification waited for the held JWKS fetch";
+    ASSERT_TRUE(fetcher->waitForCalls(2));  // the fetch was started all the same
+    fetcher->hold(false);
+    const authsvc::verify::Verified refused = call.get();
+    EXPECT_FALSE(refused);
+    EXPECT_EQ(refused.reason, authsvc::verify::Reason::UnknownKid);
+
+    // The fetch ends on its own thread and installs "n" (bounded wait for it).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!src->keys()->find("n") && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const auto v = verifier.verifyToken(t);
+    EXPECT_TRUE(v) << authsvc::verify::reasonName(v.reason);
+    EXPECT_EQ(fetcher->calls(), 2);  // one fetch for both
+}
+
+// A fetch that answers within the wait serves the token that started it.
+TEST_F(JwksKeySourceTest, AnUnknownKidIsVerifiedWhenItsFetchAnswersInTime) {
+    const auto a = newKey("a");
+    fetcher->respondJwks(jwksOf({&a}), 3600);
+    JwksOptions options;
+    options.unknownKidWait = std::chrono::seconds(30);  // far longer than an unheld fetch
+    auto src = std::shared_ptr<JwksKeySource>(source(options));
+    authsvc::verify::Verifier verifier({"authsvc", "api"}, src, clock);
+    const auto n = newKey("n");
+    fetcher->respondJwks(jwksOf({&a, &n}), 3600);
+    const auto v = verifier.verifyToken(token(n, "nora"));
+    ASSERT_TRUE(v) << authsvc::verify::reasonName(v.reason);
+    EXPECT_EQ(v.claims->sub, "nora");
+    EXPECT_EQ(fetcher->calls(), 2);
+    // Within the interval a second unknown kid starts no fetch and waits for none.
+    EXPECT_FALSE(verifier.verifyToken(token(newKey("m"))));
+    EXPECT_EQ(fetcher->calls(), 2);
+}
+
+// parseJwks: the JWKS reading alone, without a fetch or a source.
+TEST(ParseJwksTest, ReadsEachJwkOnItsOwnAndSaysWhatItSkipped) {
+    const json rsa = {
+        {"kty", "RSA"},
+        {"n",
+         "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"
+         "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-"
+         "65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdk"
+         "t-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-"
+         "kEgU8awapJzKnqDKgw"},
+        {"e", "AQAB"},
+        {"kid", "r1"}};
+    json second = rsa;
+    second["alg"] = "ES256";  // not the key's
+    json again = rsa;         // the same kid twice: the first is kept
+    const json doc = {{"keys", {rsa, second, R"({"kty":"oct","kid":"s","k":"c2VjcmV0"})"_json,
+                                again, "not an object"}}};
+    const auto parsed = authsvc::verify::parseJwks(doc.dump());
+    ASSERT_TRUE(parsed.keys) << parsed.failure;
+    ASSERT_EQ(parsed.keys->keys().size(), 1u);
+    EXPECT_EQ(parsed.keys->keys()[0].kid, "r1");
+    EXPECT_TRUE(parsed.keys->sharedSecret().empty());
+    EXPECT_EQ(parsed.notes.size(), 4u);
+    EXPECT_EQ(parsed.failure, "");
+    EXPECT_EQ(json::parse(parsed.canonical), parsed.keys->jwks());
+    EXPECT_EQ(authsvc::verify::parseJwks(parsed.canonical).canonical, parsed.canonical);
+}
+
+TEST(ParseJwksTest, AnythingButAJwksWithAUsableKeyIsAFailure) {
+    for (const std::string body :
+         {"", "<html>", "[]", R"({"keys": "nope"})", R"({"keys": []})", R"({"other": []})",
+          R"({"keys": [{"kty": "oct", "kid": "s", "k": "c2VjcmV0"}]})"}) {
+        const auto parsed = authsvc::verify::parseJwks(body);
+        EXPECT_FALSE(parsed.keys) << body;
+        EXPECT_FALSE(parsed.failure.empty()) << body;
+        EXPECT_TRUE(parsed.canonical.empty()) << body;
+    }
 }
 
 TEST(CacheControlTest, MaxAge) {

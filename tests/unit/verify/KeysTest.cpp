@@ -1,5 +1,5 @@
-// verify/ keys and the Verifier with asymmetric keys; services/KeyRing loading, signing and
-// reloading. Keys are generated into temporary directories by the tests.
+// verify/ keys and the Verifier with asymmetric keys (refusals by Reason name); services/KeyRing
+// loading, signing and reloading. Keys are generated into temporary directories by the tests.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -110,19 +110,6 @@ TEST(JwkTest, RefusesKeysThisServiceDoesNotUse) {
                  KeyError);
 }
 
-TEST(Base64UrlTest, RoundTripAndStrictness) {
-    for (size_t n = 0; n < 40; ++n) {
-        std::string bytes;
-        for (size_t i = 0; i < n; ++i) bytes += char(i * 37 + n);
-        EXPECT_EQ(base64UrlDecode(base64UrlEncode(bytes)), bytes);
-    }
-    EXPECT_FALSE(base64UrlDecode("abc="));  // padding
-    EXPECT_FALSE(base64UrlDecode("ab+/"));  // standard alphabet
-    EXPECT_FALSE(base64UrlDecode("a"));     // impossible length
-    EXPECT_FALSE(base64UrlDecode("AB"));    // non-zero unused bits ("AA" is canonical)
-    EXPECT_TRUE(base64UrlDecode("AA"));
-}
-
 // A keys directory with an ES256 and an RS256 key; the KeyRing signs with `signing`.
 class AsymmetricTest : public ::testing::Test {
   protected:
@@ -141,7 +128,7 @@ class AsymmetricTest : public ::testing::Test {
     }
     std::string rejection(const Verifier& v, const std::string& token) const {
         auto r = v.verifyToken(token);
-        return r ? "" : r.error.description;
+        return r ? "" : authsvc::verify::reasonName(r.reason);
     }
     static json claims() {
         return {{"iss", "authsvc"}, {"aud", "authsvc-clients"}, {"sub", "42"},
@@ -163,7 +150,7 @@ TEST_F(AsymmetricTest, EachAlgorithmSignsWithItsKidAndVerifies) {
         EXPECT_EQ(h["kid"], kid);
         EXPECT_EQ(h["typ"], "JWT");
         auto r = verifier.verifyToken(t);
-        ASSERT_TRUE(r) << r.error.description;
+        ASSERT_TRUE(r) << authsvc::verify::reasonName(r.reason);
         EXPECT_EQ(r.claims->sub, "42");
         // The same token through a verifier that has only the public key (another service).
         auto pub = authsvc::verify::publicKeyPem(publicPem(kid), kid);
@@ -198,30 +185,31 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
     Verifier v({"authsvc", "authsvc-clients"}, keys.source(), clock);
     const std::string ecPublic = publicPem("ec1");
     const std::string jwkText = json::parse(*keys.jwks())["keys"][0].dump();
-    // HS256 whose HMAC key is the public PEM or the JWK, with and without the kid.
+    // HS256 whose HMAC key is the public PEM or the JWK, with and without the kid (and
+    // without a shared secret: no HS256 key at all).
     for (const std::string& key : {ecPublic, jwkText}) {
         EXPECT_EQ(rejection(v, forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "ec1"}},
                                         claims(), key)),
-                  "Unexpected algorithm");
+                  "alg_not_key");
         EXPECT_EQ(rejection(v, forgeJwt({{"alg", "HS256"}, {"typ", "JWT"}}, claims(), key)),
-                  "Unexpected algorithm");
+                  "no_shared_secret");
     }
     // alg none, with and without kid.
     const std::string body = base64UrlEncode(claims().dump());
-    EXPECT_NE(rejection(v, base64UrlEncode(R"({"alg":"none","kid":"ec1"})") + "." + body + "."),
-              "");
-    EXPECT_NE(rejection(v, base64UrlEncode(R"({"alg":"none"})") + "." + body + "."), "");
+    EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"none","kid":"ec1"})") + "." + body + "."),
+              "alg_not_key");
+    EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"none"})") + "." + body + "."), "alg_not_key");
     // The ES key's kid on an RS256 token (signed with the RSA key).
     KeyRing rsa(config("rsa1"));
     TokenService rsaIssuer(TokenSettings{"authsvc", "authsvc-clients", 900'000}, rsa, clock);
     std::string t = rsaIssuer.issue("42", "f");
     const std::string relabelled =
         base64UrlEncode(R"({"alg":"RS256","kid":"ec1","typ":"JWT"})") + t.substr(t.find('.'));
-    EXPECT_EQ(rejection(v, relabelled), "Unexpected algorithm");
+    EXPECT_EQ(rejection(v, relabelled), "alg_not_key");
     // Unknown kid; crit; a jwk/jku header naming the attacker's key (never followed).
     EXPECT_EQ(rejection(v, base64UrlEncode(R"({"alg":"ES256","kid":"nope","typ":"JWT"})") +
                                t.substr(t.find('.'))),
-              "Unknown signing key");
+              "unknown_kid");
     KeyRing ec(config("ec1"));
     TokenService ecIssuer(TokenSettings{"authsvc", "authsvc-clients", 900'000}, ec, clock);
     t = ecIssuer.issue("42", "f");
@@ -230,7 +218,7 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
     EXPECT_EQ(
         rejection(
             v, base64UrlEncode(R"({"alg":"ES256","crit":["exp"],"kid":"ec1","typ":"JWT"})") + rest),
-        "Unsupported critical header parameter");
+        "crit");
     TempDir attacker;
     generateKeyFile(attacker.path().string(), "ES256", "ec1", kStartMs);  // same kid, other key
     KeyRing evil(KeyConfig{"", attacker.path().string(), "ec1"});
@@ -241,38 +229,13 @@ TEST_F(AsymmetricTest, AlgorithmConfusionAndForeignKeysAreRefused) {
         base64UrlEncode(R"({"alg":"ES256","jku":"http://127.0.0.1:1/jwks","jwk":)" + evilJwk +
                         R"(,"kid":"ec1","typ":"JWT"})") +
         forged.substr(forged.find('.'));
-    EXPECT_EQ(rejection(v, forged), "Bad signature");
-    EXPECT_NE(rejection(v, withJwk), "");
+    EXPECT_EQ(rejection(v, forged), "bad_signature");
+    EXPECT_EQ(rejection(v, withJwk), "bad_signature");  // its jwk and jku are not followed
     // A tampered payload.
     std::string tampered = t;
     const size_t dot = tampered.find('.');
     tampered[dot + 5] = tampered[dot + 5] == 'A' ? 'B' : 'A';
-    EXPECT_NE(rejection(v, tampered), "");
-}
-
-// A header or claims set that names a member twice is refused, at any depth and whichever
-// value comes last (RFC 7515 5.2, RFC 7519 7.2: refuse, or take the last one; two readers
-// that chose differently would see different claims).
-TEST_F(AsymmetricTest, RepeatedMemberNamesAreRefused) {
-    KeyRing keys(config("ec1", kSecret));
-    Verifier v({"authsvc", "authsvc-clients"}, keys.source(), clock);
-    const auto signedText = [](const std::string& header, const std::string& payload) {
-        return authsvc::testing::forgeJwtText(header, payload, "HS256", kSecret);
-    };
-    const std::string header = R"({"alg":"HS256","typ":"JWT"})";
-    std::string payload = claims().dump();
-    ASSERT_EQ(rejection(v, signedText(header, payload)), "");  // the same token, once each
-
-    payload.pop_back();  // "...}" -> "...": append a second sub
-    EXPECT_EQ(rejection(v, signedText(header, payload + R"(,"sub":"1"})")), "Malformed token");
-    EXPECT_EQ(
-        rejection(v, signedText(R"({"alg":"none","typ":"JWT","alg":"HS256"})", claims().dump())),
-        "Malformed token");
-    EXPECT_EQ(rejection(v, signedText(header, payload + R"(,"x":{"a":1,"a":2}})")),
-              "Malformed token");
-    // The same name in two different objects is no repetition.
-    EXPECT_EQ(
-        rejection(v, signedText(header, payload + R"(,"x":{"sub":1},"y":[{"a":1},{"a":2}]})")), "");
+    EXPECT_EQ(rejection(v, tampered), "bad_signature");
 }
 
 TEST_F(AsymmetricTest, WithKeysAnHs256TokenVerifiesOnlyWhenTheSecretIsKept) {
@@ -282,7 +245,7 @@ TEST_F(AsymmetricTest, WithKeysAnHs256TokenVerifiesOnlyWhenTheSecretIsKept) {
     EXPECT_EQ(rejection(v1, hs), "");
     KeyRing done(config("ec1"));
     Verifier v2({"authsvc", "authsvc-clients"}, done.source(), clock);
-    EXPECT_EQ(rejection(v2, hs), "Unexpected algorithm");
+    EXPECT_EQ(rejection(v2, hs), "no_shared_secret");
 }
 
 TEST_F(AsymmetricTest, AReloadThatRemovesAKeyRefusesItsCachedTokensAtOnce) {
@@ -297,7 +260,7 @@ TEST_F(AsymmetricTest, AReloadThatRemovesAKeyRefusesItsCachedTokensAtOnce) {
     EXPECT_EQ(authsvc::testing::jwtSegment(issuer.issue("42", "f"), 0)["kid"], "rsa1");
     std::filesystem::remove(dir.path() / "ec1.pem");
     keys.reload(config("rsa1"));
-    EXPECT_EQ(rejection(v, old), "Unknown signing key");
+    EXPECT_EQ(rejection(v, old), "unknown_kid");
 }
 
 TEST_F(AsymmetricTest, AFailedReloadKeepsTheKeysInForce) {
