@@ -203,17 +203,4 @@ std::string serializeResponse(const Pistache::Http::Header::Collection& headers,
                               const HeaderFields& fields, Pistache::Http::Code code,
                               std::string_view body, bool headRequest = false);
 
-// 0, or the status for a chunk of input whose header block declares a Content-Length
-// that is not a plain number (400) or exceeds `limit` (413).
-int declaredLengthProblem(std::string_view input, size_t limit);
-
-// Where the first request in `input` ends. `status` 400/413: the request is refused (bad or
-// conflicting framing headers, more than `limit` bytes); else `length` is its size in bytes
-// (request line, headers, Content-Length or chunked body), 0 while it is incomplete.
-struct RequestFrame {
-    int status = 0;
-    size_t length = 0;
-};
-RequestFrame frameRequest(std::string_view input, size_t limit);
-
 }  // namespace authsvc::app

@@ -51,6 +51,7 @@
 #include "app/Routes.h"
 #include "app/http/HttpServer.h"
 #include "app/http/ProtocolHandler.h"
+#include "app/http/RequestFramer.h"
 #include "app/observability/Metrics.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"

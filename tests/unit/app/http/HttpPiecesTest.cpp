@@ -6,6 +6,7 @@
 
 #include "support/TestSupport.h"
 #include "app/http/ProtocolHandler.h"
+#include "app/http/RequestFramer.h"
 #include "controllers/ErrorMapper.h"
 #include "controllers/JsonBody.h"
 #include "middleware/BodyChecks.h"
