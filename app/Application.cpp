@@ -222,7 +222,7 @@ int Application::serve(const sigset_t& signals) {
                                           hashingPool, [&reactors] { reactors.addCurrentThread(); },
                                           config_.server.maxBodyBytes, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
-                       config_.server.maxBodyBytes},
+                       config_.server.maxBodyBytes, config_.server.maxHeaderBytes},
                       dispatcher);
     try {
         server.start();

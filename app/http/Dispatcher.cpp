@@ -185,6 +185,8 @@ void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& 
     } else if (status == 415) {
         code = ErrorCode::UnsupportedMediaType;
         message = "Unreadable Content-Type";
+    } else if (status == 431) {
+        message = "The request line and header fields exceed the size limit";
     } else if (status == 408) {
         message = "The request was not completed in time";
     }

@@ -59,6 +59,7 @@ struct Connection {
     std::shared_ptr<Pistache::Tcp::Peer> peer;
     std::weak_ptr<Connection> self;
     Http::RequestParser parser;  // holds the request being handled
+    RequestFramer framer;        // where the request at the start of `pending` ends
     std::string pending;         // input not yet parsed: a partial request, or more when paused
     Clock::time_point requestStarted;  // of the partial request in `pending`
     Clock::time_point lastActivity;    // the last answer written, or the connection opened
@@ -210,6 +211,7 @@ void ProtocolHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& p
     const size_t fd = size_t(peer->fd());
     if (fd >= connections_.size()) connections_.resize(fd + 64);
     auto c = std::make_shared<Connection>(peer, getMaxRequestSize(), Clock::now());
+    c->framer = RequestFramer({getMaxRequestSize(), limits_.maxHeaderBytes});
     c->self = c;
     c->peerHost = peer->address().host();
     connections_[fd] = std::move(c);
@@ -279,7 +281,9 @@ void ProtocolHandler::consume(Connection& c, const char* data, size_t len) {
             c.paused = true;
             break;
         }
-        const RequestFrame frame = frameRequest(input.substr(used), getMaxRequestSize());
+        // The framer resumes where its last scan of this request stopped: a request that
+        // arrives in many pieces is scanned once, not once per piece.
+        const RequestFrame frame = c.framer.frame(input.substr(used));
         if (frame.status != 0) {
             refuse(c, frame.status);
             break;
@@ -323,6 +327,12 @@ void ProtocolHandler::parseFrame(Connection& c, const char* data, size_t len) {
     }
     c.served = true;
     auto& request = parser.request;
+    if (c.framer.forwardedForLines() > 1) {
+        // Pistache keeps the first of repeated fields; X-Forwarded-For's lines are one list
+        // (RFC 9110 5.3), each proxy appending to it, possibly on a line of its own.
+        request.headers().remove("X-Forwarded-For");
+        request.headers().addRaw(Http::Header::Raw("X-Forwarded-For", c.framer.forwardedFor()));
+    }
     const uint64_t seq = c.nextSeq++;
     c.heads.push_back(request.method() == Http::Method::Head);
     Http::ResponseWriter response(request.version(), transport(), this, c.peer);
