@@ -235,7 +235,7 @@ int Application::serve(const sigset_t& signals) {
         DispatcherDeps{p.metrics, logging_.logger, databasePool, hashingPool,
                        [&reactors] { reactors.addCurrentThread(); }, trustedProxies});
     HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
-                       config_.server.maxBodyBytes},
+                       config_.server.maxBodyBytes, config_.server.maxHeaderBytes},
                       dispatcher);
     try {
         server.start();

@@ -13,7 +13,7 @@ for arg in "$@"; do
   case "$arg" in
     --test) packages+=(libgtest-dev libjwt-dev postgresql openssl python3-yaml python3-jsonschema "${package[@]}") ;;
     --bench) packages+=(wrk libjwt-dev postgresql gnuplot-nox) ;;
-    --fuzz) packages+=(clang-15 libfuzzer-15-dev) ;;  # scripts/fuzz.sh
+    --fuzz) packages+=(clang-15 libfuzzer-15-dev libhttp-parser-dev) ;;  # scripts/fuzz.sh
     --package) packages+=("${package[@]}") ;;
     *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;
   esac

@@ -143,6 +143,8 @@ const std::vector<KeyDef>& schema() {
         intKey("server.threads", 1, 64, [](C& c, int64_t v) { c.server.threads = int(v); }),
         intKey("server.max_body_bytes", 256, 16 << 20,
                [](C& c, int64_t v) { c.server.maxBodyBytes = v; }),
+        intKey("server.max_header_bytes", 1024, 1 << 20,
+               [](C& c, int64_t v) { c.server.maxHeaderBytes = v; }),
         intKey("server.worker_threads", 1, 256,
                [](C& c, int64_t v) { c.server.workerThreads = int(v); }),
         cidrListKey("server.trusted_proxies",

@@ -22,6 +22,7 @@ struct ServerConfig {
     int port = 8080;
     int threads = 2;
     int64_t maxBodyBytes = 16384;
+    int64_t maxHeaderBytes = 16384;  // request line and header fields
     int workerThreads = 4;
     // Peers whose X-Forwarded-For names the client (middleware::TrustedProxies).
     std::vector<models::Cidr> trustedProxies;

@@ -216,6 +216,9 @@ void Dispatcher::protocolError(Http::ResponseWriter&& writer, int status, Turn& 
                                          "Request exceeds the size limit"};
     } else if (status == 415) {
         refusal = makeError(ErrorCode::UnsupportedMediaType, "Unreadable Content-Type");
+    } else if (status == 431) {
+        refusal = makeError(ErrorCode::InvalidRequest,
+                            "The request line and header fields exceed the size limit");
     } else if (status == 408) {
         refusal = makeError(ErrorCode::InvalidRequest, "The request was not completed in time");
     }

@@ -1,5 +1,7 @@
 #include "app/http/HttpServer.h"
 
+#include <algorithm>
+
 namespace authsvc::app {
 
 HttpServer::HttpServer(ServerOptions options, std::shared_ptr<Dispatcher> dispatcher)
@@ -12,8 +14,13 @@ HttpServer::~HttpServer() {
 void HttpServer::start() {
     Pistache::Address addr(options_.host, Pistache::Port(uint16_t(options_.port)));
     server_ = std::make_unique<ConnectionServer>(addr);
-    server_->start(serverSettings(options_.threads, options_.maxBodyBytes),
-                   std::make_shared<RequestHandler>(dispatcher_));
+    ServerSettings settings = serverSettings(options_.threads, options_.maxBodyBytes);
+    // The request limit leaves room for the header section on top of the body.
+    settings.limits.maxHeaderBytes = size_t(options_.maxHeaderBytes);
+    settings.limits.maxRequestBytes =
+        std::max(settings.limits.maxRequestBytes,
+                 size_t(2 * options_.maxBodyBytes + options_.maxHeaderBytes));
+    server_->start(settings, std::make_shared<RequestHandler>(dispatcher_));
 }
 
 int HttpServer::port() const {

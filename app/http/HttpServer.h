@@ -19,6 +19,7 @@ struct ServerOptions {
     int port = 8080;
     int threads = 2;
     int64_t maxBodyBytes = 16384;
+    int64_t maxHeaderBytes = 16384;
 };
 
 class HttpServer {

@@ -17,9 +17,12 @@
 //   requests it sent before; the connection is closed once they are written;
 // - HTTP/1.1 without a Connection header stays keep-alive (Pistache 0.0.5 answers
 //   "Connection: Close" and keeps the socket open);
-// - requests the parser refuses reach handleProtocolError() (400, 413, 408, ...) instead of
-//   Pistache's plain-text answers; a declared Content-Length beyond the request limit is
-//   refused before anything is buffered for it;
+// - requests the parser refuses reach handleProtocolError() (400, 413, 431, 408, ...)
+//   instead of Pistache's plain-text answers; Pistache's parser sees only requests that
+//   RequestFramer (app/http/RequestFramer.h: RFC 9112's grammar, the limits) framed, so a
+//   declared Content-Length beyond the request limit is refused before anything is
+//   buffered for it; framing resumes between reads (linear work for a trickled request);
+// - a request's repeated X-Forwarded-For lines reach the handler as one, combined in order;
 // - a started request must be complete within requestTimeout (408 and close); an idle
 //   keep-alive connection is closed after keepaliveTimeout.
 // Pistache's own Http::Endpoint transport drops a peer on the first recv() of 0, resets the
@@ -50,6 +53,7 @@ namespace authsvc::app {
 
 struct ConnectionLimits {
     size_t maxRequestBytes = 4096;                      // request line, headers and body together
+    size_t maxHeaderBytes = 16384;                      // request line and headers: 431 beyond
     std::chrono::milliseconds requestTimeout{10000};    // from a request's first byte to its last
     std::chrono::milliseconds keepaliveTimeout{30000};  // idle between requests
     std::chrono::milliseconds lingerTimeout{2000};      // after our close, for the client's
@@ -202,18 +206,5 @@ class ConnectionServer {
 std::string serializeResponse(const Pistache::Http::Header::Collection& headers,
                               const HeaderFields& fields, Pistache::Http::Code code,
                               std::string_view body, bool headRequest = false);
-
-// 0, or the status for a chunk of input whose header block declares a Content-Length
-// that is not a plain number (400) or exceeds `limit` (413).
-int declaredLengthProblem(std::string_view input, size_t limit);
-
-// Where the first request in `input` ends. `status` 400/413: the request is refused (bad or
-// conflicting framing headers, more than `limit` bytes); else `length` is its size in bytes
-// (request line, headers, Content-Length or chunked body), 0 while it is incomplete.
-struct RequestFrame {
-    int status = 0;
-    size_t length = 0;
-};
-RequestFrame frameRequest(std::string_view input, size_t limit);
 
 }  // namespace authsvc::app

@@ -10,7 +10,8 @@
 //   -> the client end.
 // What is not the server's own: accepting the connection (the peer is handed to the
 // transport with Transport::handleNewPeer, as Tcp::Listener does) and the server settings
-// beyond the body limit (app::serverSettings with a small body limit, one reactor thread).
+// beyond the limits (app::serverSettings with small body and header limits, one reactor
+// thread).
 // Input: byte 0 = flags (bit 0: the client half-closes right after writing), byte 1 = where
 // to split the bytes into two writes (0: one write), then the bytes the client sends.
 // The client then waits for the answers: with bit 0 clear and input that frames into
@@ -51,6 +52,7 @@
 #include "app/Routes.h"
 #include "app/http/HttpServer.h"
 #include "app/http/ProtocolHandler.h"
+#include "app/http/RequestFramer.h"
 #include "app/observability/Metrics.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
@@ -71,6 +73,7 @@ using Clock = std::chrono::steady_clock;
 // Far beyond any answer's time on a loaded machine; an input that needs longer hangs.
 constexpr auto kPatience = std::chrono::seconds(20);
 constexpr int64_t kMaxBodyBytes = 256;  // the smallest server.max_body_bytes: 413s are near
+constexpr size_t kMaxHeaderBytes = 1024;  // the smallest server.max_header_bytes: 431s too
 
 [[noreturn]] void fail(const char* what, const std::string& out) {
     std::fprintf(stderr, "fuzz_http: %s\n--- %zu bytes back:\n%s\n---\n", what, out.size(),
@@ -100,6 +103,7 @@ class FuzzTransport : public app::ConnectionTransport {
 // left unanswered shows as a missing answer, not as a 408 that closes the connection.
 app::ServerSettings serverSettings() {
     app::ServerSettings s = app::serverSettings(1, kMaxBodyBytes);
+    s.limits.maxHeaderBytes = kMaxHeaderBytes;
     s.limits.requestTimeout = 3 * kPatience;
     s.limits.keepaliveTimeout = 3 * kPatience;
     return s;
@@ -285,7 +289,7 @@ struct Framing {
 Framing frame(std::string_view bytes, size_t limit) {
     Framing f;
     while (!bytes.empty()) {
-        const app::RequestFrame r = app::frameRequest(bytes, limit);
+        const app::RequestFrame r = app::frameRequest(bytes, limit, kMaxHeaderBytes);
         if (r.status != 0) {
             f.refused = true;
             break;

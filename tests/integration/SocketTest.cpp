@@ -463,5 +463,130 @@ TEST_F(SocketAnyBackendTest, ClientThatDoesNotReadItsAnswersIsNotReadEither) {
     expectStillServing();
 }
 
+// ---------------------------------------------------------------- strict request grammar
+
+// How many answers (status lines) a client read on one connection.
+size_t statusLineCount(const std::string& raw) {
+    size_t n = 0;
+    for (size_t at = raw.find("HTTP/1.1 "); at != std::string::npos;
+         at = raw.find("HTTP/1.1 ", at + 1)) {
+        if (at == 0 || raw.compare(at - 2, 2, "\r\n") == 0 || raw[at - 1] == '}') ++n;
+    }
+    return n;
+}
+
+// Each request is refused with one 400 (JSON envelope, Connection: close) and nothing
+// after it: what follows its header block is never read as another request.
+void expectRefusedAndClosed(int port, const std::string& bytes, const std::string& label,
+                            int status = 400) {
+    RawConnection conn(port);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(conn.send(bytes));
+    const RawResponse r = conn.readUntilClosed(5s);
+    EXPECT_FALSE(r.timedOut) << label << ": not closed after the answer: " << r.raw;
+    EXPECT_EQ(r.status, status) << label << ": " << r.raw;
+    EXPECT_EQ(statusLineCount(r.raw), 1u) << label << ": a second answer: " << r.raw;
+    EXPECT_TRUE(containsI(header(r, "Connection"), "close")) << label << ": " << r.raw;
+    EXPECT_NE(r.raw.find("\"error\":\"invalid_request\""), std::string::npos)
+        << label << ": " << r.raw;
+}
+
+TEST_F(SocketTest, WhitespaceBeforeAColonDoesNotSmuggleTheBodyAsARequest) {
+    // Issue 21: "Content-Length : N" was ignored, and the body answered as a second request.
+    const std::string smuggled = "GET /api/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    expectRefusedAndClosed(server->port(),
+                           "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length : " +
+                               std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled,
+                           "space before the colon");
+    expectStillServing();
+}
+
+TEST_F(SocketTest, MalformedLinesAre400AndClose) {
+    const std::string next = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"obs-fold", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n"},
+        {"line without a colon", "GET /healthz HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n"},
+        {"bare LF", "GET /healthz HTTP/1.1\nHost: x\n\n"},
+        {"bare LF after a field", "GET /healthz HTTP/1.1\r\nHost: x\n\r\n"},
+        {"bare CR", "GET /healthz HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n"},
+        {"NUL in a value", std::string("GET /healthz HTTP/1.1\r\nX-A: a") + '\0' + "b\r\n\r\n"},
+        {"control in a value", "GET /healthz HTTP/1.1\r\nX-A: a\x01\r\n\r\n"},
+        {"version prefix", "GET /healthz HTTP/1.\r\nHost: x\r\n\r\n"},
+        {"no version", "GET /healthz \r\nHost: x\r\n\r\n"},
+        {"HTTP/1.2", "GET /healthz HTTP/1.2\r\nHost: x\r\n\r\n"},
+    };
+    for (const auto& [label, bytes] : cases) {
+        expectRefusedAndClosed(server->port(), bytes + next, label);
+    }
+    expectStillServing();
+}
+
+TEST_F(SocketTest, TheSmugglingClassicsAre400AndClose) {
+    const std::string post = "POST /api/login HTTP/1.1\r\nHost: x\r\n";
+    const std::string smuggled = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"CL.TE",
+         post + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled},
+        {"TE.CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n1f\r\n" +
+                      smuggled + "\r\n0\r\n\r\n"},
+        {"TE.TE",
+         post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n" + smuggled},
+        {"obfuscated TE", post + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + smuggled},
+        {"two lengths", post + "Content-Length: 0\r\nContent-Length: " +
+                            std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled},
+        {"signed length", post + "Content-Length: +0\r\n\r\n" + smuggled},
+        {"length with a space", post + "Content-Length: 1 0\r\n\r\n" + smuggled},
+        {"0x chunk size", post + "Transfer-Encoding: chunked\r\n\r\n0x0\r\n\r\n" + smuggled},
+        {"chunk extension", post + "Transfer-Encoding: chunked\r\n\r\n0;a=b\r\n\r\n" + smuggled},
+        {"LF-only chunks", post + "Transfer-Encoding: chunked\r\n\r\n2\nab\n0\n\n" + smuggled},
+    };
+    for (const auto& [label, bytes] : cases) {
+        expectRefusedAndClosed(server->port(), bytes, label);
+    }
+    expectStillServing();
+}
+
+TEST_F(SocketTest, HeaderFieldsBeyondMaxHeaderBytesAre431AndClose) {
+    // server.max_header_bytes: 16 KiB by default, whatever the body limit.
+    const std::string big = "X-Big: " + std::string(17000, 'a') + "\r\n";
+    expectRefusedAndClosed(server->port(), getRequest("/healthz", big), "17 KB of fields", 431);
+    // Refused as soon as the bytes pass the limit, without the header block's end.
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\n" + big));
+    const RawResponse r = conn.readResponse(5s);
+    EXPECT_EQ(r.status, 431) << r.raw;
+    // Just below the limit: served.
+    RawConnection fits(server->port());
+    ASSERT_TRUE(fits.ok());
+    ASSERT_TRUE(fits.send(getRequest("/healthz", "X-Big: " + std::string(16000, 'a') + "\r\n")));
+    EXPECT_EQ(fits.readResponse(5s).status, 200);
+}
+
+TEST_F(SocketTest, AChunkedRequestTrickledInPiecesIsServed) {
+    // The framer resumes between reads, the chunk walk too.
+    const std::string body = "{\"email\":\"" + uniqueEmail("trickle") + "\",\"password\":\"" +
+                             std::string(kPassword) + "\"}";
+    const std::string half1 = body.substr(0, body.size() / 2), half2 = body.substr(half1.size());
+    auto hex = [](size_t n) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%zx", n);
+        return std::string(buf);
+    };
+    const std::string req =
+        "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n" +
+        hex(half1.size()) + "\r\n" + half1 + "\r\n" + hex(half2.size()) + "\r\n" + half2 +
+        "\r\n0\r\n\r\n";
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    for (size_t at = 0; at < req.size(); at += 7) {
+        ASSERT_TRUE(conn.send(req.substr(at, 7)));
+        std::this_thread::sleep_for(2ms);
+    }
+    const RawResponse r = conn.readResponse(5s);
+    EXPECT_EQ(r.status, 201) << r.raw;
+}
+
 }  // namespace
 }  // namespace it

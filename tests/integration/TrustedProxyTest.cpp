@@ -75,6 +75,44 @@ TEST_F(TrustedProxyTest, TheAccessLogCarriesTheForwardedAddress) {
     EXPECT_NE(directLine.find(" 127.0.0.1 GET /healthz 200"), std::string::npos) << directLine;
 }
 
+TEST_F(TrustedProxyTest, RepeatedForwardedForLinesAreOneListInOrder) {
+    // A proxy that adds its own line (HAProxy's option forwardfor) after the client's: the
+    // client wrote the first line; the right-most untrusted address across both counts.
+    RawConnection conn(server->port());
+    ASSERT_TRUE(conn.ok());
+    const std::string rid = "xff-two-lines-1";
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + rid +
+                          "\r\nX-Forwarded-For: 198.51.100.66\r\n"
+                          "X-Forwarded-For: 203.0.113.77, 10.0.0.5\r\n\r\n"));
+    ASSERT_EQ(conn.readResponse(5s).status, 200);
+    server->waitForLog("rid=" + rid, 2s);
+    std::string line;
+    for (const auto& l : splitLines(server->log())) {
+        if (l.find("rid=" + rid) != std::string::npos) line = l;
+    }
+    EXPECT_NE(line.find(" 203.0.113.77 GET /healthz 200"), std::string::npos) << line;
+    EXPECT_EQ(line.find("198.51.100.66"), std::string::npos) << line;
+
+    // The throttles count the same address: three failed logins from 203.0.113.88 sent
+    // on a second line, then the fourth is throttled even with another first line.
+    auto loginVia = [&](const std::string& firstLine) {
+        const std::string body =
+            "{\"email\":\"" + uniqueEmail("ghost") + "\",\"password\":\"wrong one\"}";
+        RawConnection c(server->port());
+        EXPECT_TRUE(c.ok());
+        c.send(
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "X-Forwarded-For: " +
+            firstLine +
+            "\r\nX-Forwarded-For: 203.0.113.88\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body);
+        return c.readResponse(10s).status;
+    };
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(loginVia("198.51.100." + std::to_string(i)), 401);
+    EXPECT_EQ(loginVia("198.51.100.99"), 429);
+}
+
 class UntrustedPeerTest : public ServiceTest {
   protected:
     // A trusted proxy elsewhere: the test client on 127.0.0.1 is not one.

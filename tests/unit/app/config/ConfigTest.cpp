@@ -504,3 +504,17 @@ TEST(ConfigTest, SigningKidNeedsKeysDir) {
     const std::string e = errorOf("jwt: {signing_kid: k1}\n");
     EXPECT_NE(e.find("jwt.signing_kid"), std::string::npos) << e;
 }
+
+TEST(ConfigTest, MaxHeaderBytesHasADefaultARangeAndAnEnvironmentName) {
+    EXPECT_EQ(parseConfig("", "test.yaml", envOf({})).server.maxHeaderBytes, 16384);
+    EXPECT_EQ(parseConfig("server: {max_header_bytes: 4096}", "test.yaml", envOf({}))
+                  .server.maxHeaderBytes,
+              4096);
+    EXPECT_EQ(parseConfig("", "test.yaml", envOf({{"AUTHSVC_SERVER_MAX_HEADER_BYTES", "2048"}}))
+                  .server.maxHeaderBytes,
+              2048);
+    for (const char* bad : {"server: {max_header_bytes: 100}", "server: {max_header_bytes: 0}",
+                            "server: {max_header_bytes: 99999999}"}) {
+        EXPECT_NE(errorOf(bad).find("server.max_header_bytes"), std::string::npos) << bad;
+    }
+}

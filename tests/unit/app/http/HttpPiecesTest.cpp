@@ -15,9 +15,6 @@
 
 namespace {
 
-using authsvc::app::declaredLengthProblem;
-using authsvc::app::frameRequest;
-using authsvc::app::RequestFrame;
 using authsvc::app::serializeResponse;
 using authsvc::controllers::errorCodeName;
 using authsvc::controllers::errorResponse;
@@ -339,104 +336,6 @@ TEST(BearerTokenTest, RefusesOtherShapes) {
                             "Bearer a\xc3\xa9", "Token abc", "Bearers abc", "Bear abc"}) {
         EXPECT_EQ(bearerToken(bad), std::nullopt) << "[" << bad << "]";
     }
-}
-
-// ---- declared Content-Length (before Pistache reserves it) -------------------------------
-
-TEST(DeclaredLengthTest, PlainLengthsWithinTheLimitPass) {
-    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nHost: a\r\n\r\n", 100), 0);
-    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nx", 100), 0);
-    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\ncontent-length:\t7 \r\n\r\n", 100), 0);
-}
-
-TEST(DeclaredLengthTest, ALengthBeyondTheLimitIs413InAnyCase) {
-    for (const char* name :
-         {"Content-Length", "content-length", "CONTENT-LENGTH", "cOnTeNt-LeNgTh"}) {
-        const std::string req =
-            std::string("POST / HTTP/1.1\r\nHost: a\r\n") + name + ": 101\r\n\r\n";
-        EXPECT_EQ(declaredLengthProblem(req, 100), 413) << name;
-    }
-    EXPECT_EQ(
-        declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n", 100),
-        413);
-}
-
-TEST(DeclaredLengthTest, ALengthThatIsNotAPlainNumberIs400) {
-    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 100), 400);
-    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 100), 400);
-    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 100), 400);
-}
-
-TEST(DeclaredLengthTest, OnlyHeaderNamesAtLineStartsInTheHeaderBlockCount) {
-    // In a value, in the body, or a longer header name: not a Content-Length header.
-    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nX-A: content-length: 999\r\n\r\n", 100), 0);
-    EXPECT_EQ(
-        declaredLengthProblem("POST / HTTP/1.1\r\nHost: a\r\n\r\ncontent-length: 999\r\n", 100), 0);
-    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nX-Content-Length: 999\r\n\r\n", 100), 0);
-    EXPECT_EQ(declaredLengthProblem("GET / HTTP/1.1\r\nContent-Lengthy: 999\r\n\r\n", 100), 0);
-    // A header block cut short by the read still counts.
-    EXPECT_EQ(declaredLengthProblem("POST / HTTP/1.1\r\nContent-Length: 999", 100), 413);
-    // The second of two headers too.
-    EXPECT_EQ(declaredLengthProblem(
-                  "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 999\r\n\r\n", 100),
-              413);
-}
-
-TEST(FrameRequestTest, AGetEndsAtTheEmptyLine) {
-    const std::string get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-    EXPECT_EQ(frameRequest(get, 100).length, get.size());
-    EXPECT_EQ(frameRequest(get + get + "GET /x", 100).length, get.size());   // pipelined
-    EXPECT_EQ(frameRequest(get.substr(0, get.size() - 1), 100).length, 0u);  // incomplete
-    EXPECT_EQ(frameRequest("", 100).length, 0u);
-}
-
-TEST(FrameRequestTest, ABodyOfContentLengthBelongsToTheRequest) {
-    const std::string post = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
-    EXPECT_EQ(frameRequest(post, 100).length, post.size());
-    EXPECT_EQ(frameRequest(post + "GET / HTTP/1.1\r\n\r\n", 100).length, post.size());
-    EXPECT_EQ(frameRequest(post.substr(0, post.size() - 1), 100).length, 0u);
-    EXPECT_EQ(frameRequest(post.substr(0, post.size() - 1), 100).status, 0);
-}
-
-TEST(FrameRequestTest, AChunkedBodyEndsAfterTheLastChunkAndTrailers) {
-    const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-    const std::string body = "5\r\nhello\r\nA;ext=1\r\n0123456789\r\n0\r\n\r\n";
-    EXPECT_EQ(frameRequest(head + body + "GET /", 100).length, head.size() + body.size());
-    const std::string trailers = "0\r\nX-T: 1\r\n\r\n";
-    EXPECT_EQ(frameRequest(head + trailers, 100).length, head.size() + trailers.size());
-    for (size_t cut = 1; cut < body.size(); ++cut) {
-        const RequestFrame f = frameRequest(head + body.substr(0, cut), 100);
-        EXPECT_EQ(f.length, 0u) << cut;
-        EXPECT_EQ(f.status, 0) << cut;
-    }
-    EXPECT_EQ(frameRequest(head + "zz\r\n", 100).status, 400);
-    EXPECT_EQ(frameRequest(head + "5\r\nhelloXX0\r\n\r\n", 100).status, 400);
-    EXPECT_EQ(frameRequest(head + "65\r\n", 100).status, 413);  // 101 bytes
-}
-
-TEST(FrameRequestTest, AmbiguousFramingIsRefused) {
-    // Both framings, two different lengths, or a coding that cannot be framed: the end of the
-    // request is unknowable, so it is refused rather than guessed (request smuggling).
-    EXPECT_EQ(frameRequest("POST / HTTP/1.1\r\nContent-Length: 3\r\n"
-                           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                           100)
-                  .status,
-              400);
-    EXPECT_EQ(
-        frameRequest("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 100)
-            .status,
-        400);
-    EXPECT_EQ(frameRequest("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 100).status, 400);
-    EXPECT_EQ(
-        frameRequest("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 100)
-            .length,
-        std::string("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc").size());
-}
-
-TEST(FrameRequestTest, OversizeIsRefusedBeforeItIsBuffered) {
-    EXPECT_EQ(frameRequest("POST / HTTP/1.1\r\nContent-Length: 101\r\n", 100).status, 413);
-    EXPECT_EQ(frameRequest("GET / HTTP/1.1\r\nX: " + std::string(200, 'a'), 100).status, 413);
-    EXPECT_EQ(frameRequest("POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 100).status, 400);
 }
 
 class RequireAuthTest : public ::testing::Test {
