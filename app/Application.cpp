@@ -1,6 +1,7 @@
 #include "app/Application.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <functional>
@@ -58,6 +59,20 @@ models::AuthSettings authSettings(const Config& c) {
     s.sliding = c.refresh.sliding;
     s.successorKey = c.refresh.secret;
     return s;
+}
+
+// The warning for a config file that holds a secret and that other users can read; "" when
+// there is none. Group-readable is fine: the service's group may need to read it.
+std::string configFileWarning(const Config& c) {
+    if (c.secretsInFile.empty() || c.source == "defaults") return "";
+    struct stat st {};
+    if (::stat(c.source.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) return "";
+    std::string keys;
+    for (const auto& k : c.secretsInFile) keys += (keys.empty() ? "" : ", ") + k;
+    return c.source + " holds a secret (" + keys +
+           ") and is readable by other users of this machine: chmod o-r it, or move the "
+           "secrets into the environment (AUTHSVC_JWT_SECRET, AUTHSVC_REFRESH_SECRET, "
+           "AUTHSVC_DATABASE_POSTGRESQL_DSN; the package's /etc/authsvc/env)";
 }
 
 // Security events become metrics and log lines (never with token material).
@@ -132,6 +147,7 @@ Application::Application(Config config, bool server)
         throw ConfigError(config_.source + ": jwt: " + e.what());
     }
     if (server) {
+        if (auto w = configFileWarning(config_); !w.empty()) logging_.logger->warn("{}", w);
         for (const auto& w : parts_->keys.warnings()) logging_.logger->warn("{}", w);
         for (const auto& path : parts_->db.filesReadableByOthers()) {
             logging_.logger->warn(
