@@ -197,7 +197,15 @@ int Application::serve(const sigset_t& signals) {
     schedule.purgeInterval = config_.refresh.purgeInterval;
     Maintenance maintenance({[&p] { return p.migrator.migrate(); },
                              [&p](int64_t limit) { return p.auth.purgeBatch(limit); },
-                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint)},
+                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
+                             [&p, &log] {
+                                 if (auto a = p.auth.refreshDummyHash()) {
+                                     log.info(
+                                         "unknown emails now verify a dummy hash of argon2id "
+                                         "m={} t={}, the stored hashes' most common",
+                                         a->memoryKib, a->iterations);
+                                 }
+                             }},
                             schedule, log);
     const bool autoMigrate = config_.database.autoMigrate;
     maintenance.start(autoMigrate && !maintenance.migrateNow());

@@ -1,12 +1,21 @@
 // Secrets and the files that hold them, end to end: refresh.secret is its own (required
 // beside jwt.secret), what an in-flight retry gets when it changes (the upgrade path in the
-// README), and a config file holding a secret that others can read is warned about.
+// README), a config file holding a secret that others can read is warned about, and an
+// unknown email costs what a known one costs after an argon2id parameter change.
 #include <sys/stat.h>
+
+#include <algorithm>
+#include <iostream>
 
 #include "support/Harness.h"
 
 namespace it {
 namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
 
 TEST(SecretsTest, RefreshSecretIsRequiredBesideJwtSecret) {
     ServerProcess only(json{{"refresh", {{"secret", nullptr}}}});  // jwt.secret alone
@@ -87,6 +96,49 @@ TEST(SecretsTest, AConfigFileWithASecretReadableByOthersIsWarnedAbout) {
         EXPECT_EQ(c.get("/healthz").status, 200);
         EXPECT_EQ(s->log().find(warning), std::string::npos) << s->log();
     }
+}
+
+// The stored hashes were made with costlier parameters than the configured ones (the
+// configuration was made cheaper, or its change has not reached most users yet): an unknown
+// email must not answer faster than a known one with a wrong password.
+TEST(SecretsTest, AfterAParameterChangeUnknownEmailsCostWhatKnownOnesCost) {
+    const json limits = {{"per_ip_per_minute", 100000}, {"per_account_per_minute", 100000}};
+    ServerProcess server(json{
+        {"auth",
+         {{"argon2id", {{"memory_kib", 4096}, {"iterations", 6}}}, {"login_rate_limit", limits}}}});
+    ASSERT_TRUE(server.start()) << server.logTail();
+    std::vector<std::string> emails;
+    {
+        HttpClient c(server.port());
+        for (int i = 0; i < 3; ++i) {
+            emails.push_back(uniqueEmail("costly"));
+            ASSERT_EQ(registerUser(c, emails.back(), kPassword).status, 201);
+        }
+    }
+    server.config()["auth"]["argon2id"] = {{"memory_kib", 64}, {"iterations", 1}};
+    ASSERT_TRUE(server.restart()) << server.logTail();
+    const std::string log = server.waitForLog(
+        "unknown emails now verify a dummy hash of argon2id m=4096 t=6", std::chrono::seconds(20));
+    ASSERT_NE(log.find("unknown emails now verify a dummy hash of argon2id m=4096 t=6"),
+              std::string::npos)
+        << server.logTail();
+
+    HttpClient c(server.port());
+    std::vector<double> known, unknown;
+    for (int i = 0; i < 9; ++i) {
+        auto k = loginRaw(c, emails[size_t(i) % emails.size()], "wrong password");
+        auto u = loginRaw(c, uniqueEmail("nobody"), "wrong password");
+        ASSERT_EQ(k.status, 401) << k;
+        ASSERT_EQ(u.status, 401) << u;
+        known.push_back(k.seconds);
+        unknown.push_back(u.seconds);
+    }
+    // The same argon2id work on both sides: about 1. With the configured parameters the
+    // unknown email took a small fraction (m=64 t=1 against m=4096 t=6).
+    const double ratio = median(unknown) / median(known);
+    std::cout << "login medians: unknown email " << median(unknown) * 1000 << " ms, known email "
+              << median(known) * 1000 << " ms\n";
+    EXPECT_GT(ratio, 0.4) << "unknown " << median(unknown) << " s, known " << median(known) << " s";
 }
 
 }  // namespace
