@@ -70,7 +70,7 @@ std::string configFileWarning(const Config& c) {
     std::string keys;
     for (const auto& k : c.secretsInFile) keys += (keys.empty() ? "" : ", ") + k;
     return c.source + " holds a secret (" + keys +
-           ") and is readable by other users of this machine: chmod o-r it, or move the "
+           ") and every user of this machine may read the file: chmod o-r it, or move the "
            "secrets into the environment (AUTHSVC_JWT_SECRET, AUTHSVC_REFRESH_SECRET, "
            "AUTHSVC_DATABASE_POSTGRESQL_DSN; the package's /etc/authsvc/env)";
 }

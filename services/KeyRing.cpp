@@ -44,7 +44,8 @@ std::optional<std::string> unsafeOwnership(const struct stat& st, uid_t serviceU
 
 // The file's bytes; its mode and owner are checked on the descriptor read from.
 std::string readKeyFile(const fs::path& path, uid_t serviceUid, struct stat& st) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    const int fd =
+        ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);  // a FIFO: no wait
     if (fd < 0) throw KeyError(path.string() + ": cannot be read");
     struct Closer {
         int fd;

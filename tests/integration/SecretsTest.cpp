@@ -67,7 +67,7 @@ TEST(SecretsTest, ANewRefreshSecretRefusesAnEarlierRetryWithoutRevokingTheFamily
 }
 
 TEST(SecretsTest, AConfigFileWithASecretReadableByOthersIsWarnedAbout) {
-    const std::string warning = "and is readable by other users of this machine";
+    const std::string warning = "and every user of this machine may read the file";
     ServerProcess readable;
     readable.writeConfig();
     ASSERT_EQ(::chmod(readable.configPath().c_str(), 0644), 0);

@@ -389,6 +389,17 @@ TEST_F(AsymmetricTest, KeysThatGroupOrOthersCanWriteAreRefused) {
     EXPECT_EQ(refusal("ec1"), "");
 }
 
+TEST_F(AsymmetricTest, AKeyThatIsNoRegularFileIsRefusedWithoutWaiting) {
+    ASSERT_EQ(::mkfifo((dir.path() / "fifo.pem").c_str(), 0600), 0);  // open() would block
+    try {
+        KeyRing keys(config("ec1"));
+        ADD_FAILURE() << "a FIFO was loaded";
+    } catch (const KeyError& e) {
+        EXPECT_NE(std::string(e.what()).find("fifo.pem: not a regular file"), std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(AsymmetricTest, AReloadWithAWritableKeyKeepsTheKeysInForce) {
     KeyRing keys(config("ec1"));
     generateKeyFile(dir.path().string(), "ES256", "ec2", kStartMs);
