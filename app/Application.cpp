@@ -1,6 +1,7 @@
 #include "app/Application.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <functional>
@@ -59,6 +60,20 @@ models::AuthSettings authSettings(const Config& c) {
     s.sliding = c.refresh.sliding;
     s.successorKey = c.refresh.secret;
     return s;
+}
+
+// The warning for a config file that holds a secret and that other users can read; "" when
+// there is none. Group-readable is fine: the service's group may need to read it.
+std::string configFileWarning(const Config& c) {
+    if (c.secretsInFile.empty() || c.source == "defaults") return "";
+    struct stat st {};
+    if (::stat(c.source.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) return "";
+    std::string keys;
+    for (const auto& k : c.secretsInFile) keys += (keys.empty() ? "" : ", ") + k;
+    return c.source + " holds a secret (" + keys +
+           ") and every user of this machine may read the file: chmod o-r it, or move the "
+           "secrets into the environment (AUTHSVC_JWT_SECRET, AUTHSVC_REFRESH_SECRET, "
+           "AUTHSVC_DATABASE_POSTGRESQL_DSN; the package's /etc/authsvc/env)";
 }
 
 // Security events become metrics and log lines (never with token material).
@@ -136,6 +151,7 @@ Application::Application(Config config, bool server, Extension extension)
         throw ConfigError(config_.source + ": jwt: " + e.what());
     }
     if (server) {
+        if (auto w = configFileWarning(config_); !w.empty()) logging_.logger->warn("{}", w);
         for (const auto& w : parts_->keys.warnings()) logging_.logger->warn("{}", w);
         for (const auto& path : parts_->db.filesReadableByOthers()) {
             logging_.logger->warn(
@@ -185,7 +201,15 @@ int Application::serve(const sigset_t& signals) {
     schedule.purgeInterval = config_.refresh.purgeInterval;
     Maintenance maintenance({[&p] { return p.migrator.migrate(); },
                              [&p](int64_t limit) { return p.auth.purgeBatch(limit); },
-                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint)},
+                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
+                             [&p, &log] {
+                                 if (auto a = p.auth.refreshDummyHash()) {
+                                     log.info(
+                                         "unknown emails now verify a dummy hash of argon2id "
+                                         "m={} t={}, the stored hashes' most common",
+                                         a->memoryKib, a->iterations);
+                                 }
+                             }},
                             schedule, log);
     const bool autoMigrate = config_.database.autoMigrate;
     maintenance.start(autoMigrate && !maintenance.migrateNow());

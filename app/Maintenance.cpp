@@ -47,6 +47,7 @@ Maintenance::TimePoint Maintenance::tick(TimePoint now) {
         nextPurge_ = now + schedule_.purgeInterval;
         nextCheckpoint_ = now + schedule_.checkpointInterval;
         nextMigrate_ = now;
+        nextDummyHash_ = now;
     }
     if (!migrated_ && now >= nextMigrate_) {
         if (!migrateNow()) nextMigrate_ = now + schedule_.migrateRetry;
@@ -63,8 +64,17 @@ Maintenance::TimePoint Maintenance::tick(TimePoint now) {
         purge();
         nextPurge_ = now + schedule_.purgeInterval;
     }
+    if (migrated_ && tasks_.refreshDummyHash && now >= nextDummyHash_) {
+        try {
+            tasks_.refreshDummyHash();
+        } catch (const std::exception& e) {
+            log_.warn("refreshing the dummy hash of unknown emails failed: {}", e.what());
+        }
+        nextDummyHash_ = now + schedule_.dummyHashInterval;
+    }
     TimePoint next = migrated_ ? nextPurge_ : nextMigrate_;
     if (tasks_.checkpoint) next = std::min(next, nextCheckpoint_);
+    if (migrated_ && tasks_.refreshDummyHash) next = std::min(next, nextDummyHash_);
     return next;
 }
 

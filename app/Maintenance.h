@@ -3,9 +3,10 @@
 // migrateRetry when auto_migrate could not at start-up), then deletes expired and
 // long-revoked refresh families every purgeInterval in bounded batches, and, where a
 // checkpoint task is given (SQLite), checkpoints the write-ahead log every
-// checkpointInterval. A failing task is logged and retried at its next turn; it never ends
-// the thread. tick() is the whole schedule, callable with any time (tests drive it
-// without the thread).
+// checkpointInterval, and, where given, refreshes the dummy hash of unknown emails once the
+// schema is up to date and then every dummyHashInterval. A failing task is logged and retried at
+// its next turn; it never ends the thread. tick() is the whole schedule, callable with any time
+// (tests drive it without the thread).
 #pragma once
 
 #include <spdlog/logger.h>
@@ -25,6 +26,7 @@ struct MaintenanceTasks {
     std::function<int64_t(int64_t limit)> purgeBatch;  // deletes at most `limit`; count
     std::function<void(int64_t purged)> purged;        // told every batch's count; may be empty
     std::function<void()> checkpoint;                  // empty: no checkpoints
+    std::function<void()> refreshDummyHash;            // empty: none
 };
 
 struct MaintenanceSchedule {
@@ -33,6 +35,7 @@ struct MaintenanceSchedule {
     std::chrono::milliseconds checkpointInterval{100};
     int64_t purgeBatch = 500;
     int maxBatchesPerPurge = 20;
+    std::chrono::milliseconds dummyHashInterval{60 * 60 * 1000};
 };
 
 class Maintenance {
@@ -67,7 +70,7 @@ class Maintenance {
     spdlog::logger& log_;
     std::atomic<bool> migrated_{false};
     bool scheduled_ = false;  // nextPurge_/nextCheckpoint_ set (first tick)
-    TimePoint nextPurge_{}, nextCheckpoint_{}, nextMigrate_{};
+    TimePoint nextPurge_{}, nextCheckpoint_{}, nextMigrate_{}, nextDummyHash_{};
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;

@@ -50,7 +50,8 @@ export AUTHSVC_SERVER_HOST=127.0.0.1 AUTHSVC_SERVER_PORT=0
 export AUTHSVC_SERVER_TRUSTED_PROXIES=127.0.0.1/32
 export AUTHSVC_DATABASE_SQLITE_PATH="$WORK/regflood.db"
 AUTHSVC_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
-export AUTHSVC_JWT_SECRET
+AUTHSVC_REFRESH_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+export AUTHSVC_JWT_SECRET AUTHSVC_REFRESH_SECRET
 export BENCH_EMAIL="bench@example.com"
 BENCH_PASSWORD="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export BENCH_PASSWORD BENCH_RUN_ID=$$

@@ -41,7 +41,7 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok == 1 ? "**pass**" : "**FAIL**") }'
   fi
   echo "- Server: the shipped \`config.yaml\` as is, with only these overrides (environment):"
   echo "  \`server.host 127.0.0.1\`, \`server.port 0\`, \`server.threads\` 1 (pinned) or $cores"
-  echo "  (unpinned), a temporary database, a random 48-byte \`jwt.secret\`. So: argon2id"
+  echo "  (unpinned), a temporary database, random 48-byte \`jwt.secret\` and \`refresh.secret\`. So: argon2id"
   echo "  m=$argon_mem KiB t=$argon_iter, \`auth.hash_threads\` $hash_threads,"
   echo "  \`server.worker_threads\` $worker_threads, SQLite in WAL mode with \`synchronous=NORMAL\`"
   echo "  (a power loss may lose the last transactions, never corrupt the file)."

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
         KeyRing keys(KeyConfig{secret, "", ""});
         TokenService tokenService(TokenSettings{"authsvc", "authsvc-clients"}, keys, clock);
         AuthSettings authSettings;
-        authSettings.successorKey = secret;
+        authSettings.successorKey = authsvc::verify::base64UrlEncode(crypto::randomBytes(48));  // its own
         AuthObserver observer;  // no metrics, no logs
         AuthService auth(db, users, refreshTokens, hasher, tokenService, clock, authSettings,
                          observer);

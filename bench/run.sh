@@ -165,8 +165,9 @@ login_token() {  # login_token PORT -> access token
 export BENCH_EMAIL="bench@example.com"
 BENCH_PASSWORD="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export BENCH_PASSWORD
-export AUTHSVC_JWT_SECRET
+export AUTHSVC_JWT_SECRET AUTHSVC_REFRESH_SECRET
 AUTHSVC_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+AUTHSVC_REFRESH_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export AUTHSVC_SERVER_HOST=127.0.0.1 AUTHSVC_SERVER_PORT=0
 
 # start_authsvc MODE LOGFILE -> sets SERVER_PID, SERVER_PORT (env selects the database)

@@ -67,7 +67,8 @@ trap 'exit 130' INT TERM
 export BENCH_DIR="$BENCH" BENCH_EMAIL="soak@example.com"
 BENCH_PASSWORD="soak-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 AUTHSVC_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
-export BENCH_PASSWORD AUTHSVC_JWT_SECRET
+AUTHSVC_REFRESH_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+export BENCH_PASSWORD AUTHSVC_JWT_SECRET AUTHSVC_REFRESH_SECRET
 export AUTHSVC_SERVER_HOST=127.0.0.1 AUTHSVC_SERVER_PORT=0 AUTHSVC_SERVER_THREADS=$CORES
 export AUTHSVC_DATABASE_BACKEND=sqlite AUTHSVC_DATABASE_SQLITE_PATH="$WORK/authsvc.db"
 

@@ -24,6 +24,13 @@ constexpr const char* kRolesBetween =
     "SELECT user_id, role FROM user_roles WHERE user_id >= :a AND user_id <= :b "
     "ORDER BY user_id, role";
 
+// The stored hashes' parameter prefixes ("$argon2id$v=19$m=..,t=..,p=1"): libsodium's
+// strings end in "$" + 22 characters of salt + "$" + 43 of hash, 67 in all.
+constexpr const char* kHashParameters =
+    "SELECT p, COUNT(*) AS n FROM (SELECT CASE WHEN length(password_hash) > 67 "
+    "THEN substr(password_hash, 1, length(password_hash) - 67) ELSE '' END AS p FROM users) "
+    "AS h GROUP BY p ORDER BY n DESC, p LIMIT :lim";
+
 std::optional<User> fetchOne(soci::session& s, const char* sql, auto key) {
     User u;
     long long id = 0, created = 0;
@@ -65,6 +72,18 @@ bool UserRepository::remove(soci::session& s, int64_t id) const {
     soci::statement st = (s.prepare << kDelete, soci::use(key));
     st.execute(true);
     return st.get_affected_rows() > 0;
+}
+
+std::vector<std::pair<std::string, int64_t>> UserRepository::hashParameterCounts(soci::session& s,
+                                                                                 int limit) const {
+    long long lim = limit, n = 0;
+    std::string prefix;
+    soci::statement st =
+        (s.prepare << kHashParameters, soci::use(lim), soci::into(prefix), soci::into(n));
+    st.execute();
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (st.fetch()) out.emplace_back(prefix, n);
+    return out;
 }
 
 std::vector<std::string> UserRepository::roles(soci::session& s, int64_t userId) const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/Soci.h"
@@ -36,6 +37,11 @@ class UserRepository {
     // Deletes the user and, by ON DELETE CASCADE, their refresh families and tokens.
     // True if there was such a user.
     bool remove(soci::session& s, int64_t id) const;
+    // The password hashes' parameter prefixes (the PHC string without salt and hash, e.g.
+    // "$argon2id$v=19$m=19456,t=2,p=1"; "" for a string too short to have one) with how many
+    // users have each, most common first, at most `limit`. One scan of the users table.
+    std::vector<std::pair<std::string, int64_t>> hashParameterCounts(soci::session& s,
+                                                                     int limit) const;
 
     // The user's roles, sorted (one indexed query on user_roles' primary key).
     std::vector<std::string> roles(soci::session& s, int64_t userId) const;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the Debian package: its name, control fields (Depends from the shared libraries),
 # contents (stripped binary, config as a conffile, systemd unit, maintainer scripts, no
-# verify library), the unit (systemd-analyze verify and security), and that the packaged
+# verify library), postinst's /etc/authsvc/env (0600, root's, never rewritten; run under
+# DPKG_ROOT with stubs), the unit (systemd-analyze verify and security), and that the packaged
 # binary, extracted (no root install), serves a registration and a login over HTTP with
 # the packaged config pointed at a temporary state directory.
 # Usage: scripts/check-package.sh BUILD_DIR    runs cpack there (authsvc must be built)
@@ -58,6 +59,46 @@ for script in postinst prerm postrm; do
   sh -n "$tmp/control/$script" || fail "$script: syntax error"
 done
 grep -q 'adduser --system' "$tmp/control/postinst" || fail "postinst creates no system user"
+
+# postinst's /etc/authsvc/env, under DPKG_ROOT: created 0600 and root's when missing, with
+# no secret in it; an existing one left as it is. getent says the user exists (no adduser
+# here), systemctl does nothing, and as non-root chown only records its arguments.
+stubs="$tmp/stubs"
+mkdir "$stubs"
+printf '#!/bin/sh
+exit 0
+' >"$stubs/getent"
+printf '#!/bin/sh
+exit 0
+' >"$stubs/systemctl"
+printf '#!/bin/sh
+echo "adduser called" >&2
+exit 1
+' >"$stubs/adduser"
+if [ "$(id -u)" != 0 ]; then printf '#!/bin/sh
+echo "$@" >>"%s/chown.args"
+' "$tmp" >"$stubs/chown"; fi
+chmod 755 "$stubs"/*
+postinst_root="$tmp/postinst-root"
+mkdir -p "$postinst_root/etc/authsvc"
+run_postinst() {
+  (umask 022 && DPKG_ROOT="$postinst_root" PATH="$stubs:$PATH" sh "$tmp/control/postinst" configure "$@")
+}
+run_postinst "" || fail "postinst configure failed"
+env_file="$postinst_root/etc/authsvc/env"
+[ -f "$env_file" ] || fail "postinst did not create /etc/authsvc/env"
+[ "$(stat -c %a "$env_file")" = 600 ] || fail "/etc/authsvc/env is mode $(stat -c %a "$env_file"), not 600"
+if [ "$(id -u)" = 0 ]; then
+  [ "$(stat -c %u:%g "$env_file")" = 0:0 ] || fail "/etc/authsvc/env is not owned by root"
+else
+  grep -qx "root:root $env_file" "$tmp/chown.args" || fail "postinst does not chown env to root"
+fi
+grep -q '^AUTHSVC_' "$env_file" && fail "postinst wrote a secret into /etc/authsvc/env"
+printf 'AUTHSVC_JWT_SECRET=kept\n' >"$env_file"
+chmod 640 "$env_file"
+run_postinst 1.0.0 || fail "postinst configure (upgrade) failed"
+[ "$(cat "$env_file")" = AUTHSVC_JWT_SECRET=kept ] || fail "postinst rewrote an existing env"
+[ "$(stat -c %a "$env_file")" = 640 ] || fail "postinst changed an existing env's mode"
 
 root="$tmp/root"
 dpkg-deb -x "$deb" "$root"

@@ -60,6 +60,7 @@ AuthService::AuthService(Database& db, const UserRepository& users,
       settings_(std::move(settings)),
       observer_(observer),
       successorMac_(verify::sha256("authsvc refresh successor v1\n" + settings_.successorKey)),
+      dummyParams_(hasher.parameters()),
       accessTokens_(accessTokens) {}
 
 Result<User> AuthService::registerUser(const std::string& rawEmail, const std::string& password,
@@ -87,7 +88,7 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
     // only cost time.
     const bool verified =
         password.size() <= kMaxPasswordBytes &&
-        (user ? hasher_.verify(password, user->passwordHash) : hasher_.verifyDummy(password));
+        (user ? hasher_.verify(password, user->passwordHash) : verifyDummy(password));
     observer_.onLogin(verified);
     if (!verified) return invalidCredentials();
 
@@ -106,6 +107,39 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
         roles = users_.roles(s, user->id);
     });
     return issuePair(user->id, familyId, roles, std::move(refresh), expires, now);
+}
+
+bool AuthService::verifyDummy(const std::string& password) const {
+    std::shared_ptr<const std::string> dummy;
+    {
+        std::lock_guard<std::mutex> lock(dummyMu_);
+        dummy = dummy_;
+    }
+    if (!dummy) return hasher_.verifyDummy(password);
+    (void)hasher_.verify(password, *dummy);
+    return false;
+}
+
+std::optional<Argon2Params> AuthService::refreshDummyHash() {
+    // A few of the most common prefixes: the first that parses wins (a foreign or
+    // malformed hash string does not count).
+    const auto counts = db_.read([&](Connection& s) { return users_.hashParameterCounts(s, 8); });
+    std::optional<Argon2Params> common;
+    for (const auto& [prefix, n] : counts) {
+        if ((common = PasswordHasher::parseParameters(prefix))) break;
+    }
+    if (!common || *common == dummyParameters()) return std::nullopt;
+    auto dummy = std::make_shared<const std::string>(
+        hasher_.hash(verify::base64UrlEncode(crypto::randomBytes(24)), *common));
+    std::lock_guard<std::mutex> lock(dummyMu_);
+    dummyParams_ = *common;
+    dummy_ = std::move(dummy);
+    return common;
+}
+
+Argon2Params AuthService::dummyParameters() const {
+    std::lock_guard<std::mutex> lock(dummyMu_);
+    return dummyParams_;
 }
 
 std::string AuthService::deriveSuccessor(const std::string& presented) const {

@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,6 +98,15 @@ class AuthService {
     Result<std::vector<std::string>> liveSessionRoles(const verify::AccessClaims& claims);
     // One bounded purge batch of expired and long-revoked families; returns rows deleted.
     int64_t purgeBatch(int64_t limit);
+    // The dummy hash that an unknown email's login verifies (so that timing does not tell
+    // which emails have accounts) takes the most common argon2id parameters among the
+    // stored hashes, not the configured ones: after a parameter change most known emails
+    // still verify with the old ones until they log in again. Reads them (one scan of the
+    // users table) and, when they changed, hashes a new dummy (one argon2id hash): call it
+    // at start and now and then from a background thread, never per request. Returns the
+    // new parameters when they changed. Until the first call: the configured parameters.
+    std::optional<Argon2Params> refreshDummyHash();
+    Argon2Params dummyParameters() const;
 
     static constexpr int64_t kRevokedRetentionMs = 24LL * 3600 * 1000;
 
@@ -110,6 +121,8 @@ class AuthService {
     std::string deriveSuccessor(const std::string& presented) const;
     // The family of the token's sid when it is live and the token's subject's.
     std::optional<LiveFamilyRecord> liveFamilyOf(const verify::AccessClaims& claims, int64_t nowMs);
+    // Verifies `password` against the dummy hash; always false.
+    bool verifyDummy(const std::string& password) const;
 
     Database& db_;
     const UserRepository& users_;
@@ -120,7 +133,10 @@ class AuthService {
     AuthSettings settings_;
     AuthObserver& observer_;
     crypto::HmacSha256 successorMac_;
-    const verify::Verifier* accessTokens_;  // null: access tokens are not renewed
+    mutable std::mutex dummyMu_;
+    Argon2Params dummyParams_;                  // guarded by dummyMu_
+    std::shared_ptr<const std::string> dummy_;  // guarded by dummyMu_; null: the hasher's own
+    const verify::Verifier* accessTokens_;      // null: access tokens are not renewed
 };
 
 // True for a string that has the shape of our refresh tokens (43 base64url chars).

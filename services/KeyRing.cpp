@@ -15,7 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "verify/Base64Url.h"
@@ -29,13 +29,44 @@ namespace {
 
 constexpr size_t kMaxPemBytes = 64 * 1024;
 
-std::string readKeyFile(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw KeyError(path.string() + ": cannot be read");
-    std::string text(kMaxPemBytes + 1, '\0');
-    in.read(text.data(), std::streamsize(text.size()));
-    text.resize(size_t(in.gcount()));
-    if (text.size() > kMaxPemBytes) throw KeyError(path.string() + ": larger than 64 KiB");
+// Why a keys_dir or key file with this mode and owner may not be trusted; nullopt: it may.
+std::optional<std::string> unsafeOwnership(const struct stat& st, uid_t serviceUid) {
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        return std::string("is writable by group or others (chmod go-w it)");
+    }
+    if (st.st_uid != 0 && st.st_uid != serviceUid) {
+        return "belongs to uid " + std::to_string(st.st_uid) +
+               ", neither the service's user (uid " + std::to_string(serviceUid) +
+               ") nor root (chown it)";
+    }
+    return std::nullopt;
+}
+
+// The file's bytes; its mode and owner are checked on the descriptor read from.
+std::string readKeyFile(const fs::path& path, uid_t serviceUid, struct stat& st) {
+    const int fd =
+        ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);  // a FIFO: no wait
+    if (fd < 0) throw KeyError(path.string() + ": cannot be read");
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        throw KeyError(path.string() + ": not a regular file");
+    }
+    if (auto why = unsafeOwnership(st, serviceUid)) {
+        throw KeyError(path.string() + " " + *why + ": refused as a key file");
+    }
+    std::string text;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw KeyError(path.string() + ": cannot be read");
+        if (n == 0) break;
+        text.append(buf, size_t(n));
+        if (text.size() > kMaxPemBytes) throw KeyError(path.string() + ": larger than 64 KiB");
+    }
     return text;
 }
 
@@ -125,10 +156,16 @@ KeyRing::Loaded KeyRing::load(const KeyConfig& config) {
         if (config.signingKid.empty() && config.needSigningKey) {
             throw KeyError("jwt.keys_dir needs jwt.signing_kid");
         }
-        std::error_code ec;
-        if (!fs::is_directory(config.keysDir, ec)) {
+        const uid_t serviceUid = config.serviceUid.value_or(::geteuid());
+        struct stat dirStat {};
+        if (::stat(config.keysDir.c_str(), &dirStat) != 0 || !S_ISDIR(dirStat.st_mode)) {
             throw KeyError("jwt.keys_dir " + config.keysDir + " is not a directory");
         }
+        if (auto why = unsafeOwnership(dirStat, serviceUid)) {
+            throw KeyError("jwt.keys_dir " + config.keysDir + " " + *why +
+                           ": whoever can write there can add a trusted key");
+        }
+        std::error_code ec;
         std::vector<fs::path> files;
         for (const auto& entry : fs::directory_iterator(config.keysDir, ec)) {
             if (entry.path().extension() == ".pem") files.push_back(entry.path());
@@ -142,14 +179,15 @@ KeyRing::Loaded KeyRing::load(const KeyConfig& config) {
                                ": the name must be <kid>.pem with a kid of 1 to "
                                "64 characters [A-Za-z0-9._-]");
             }
+            struct stat st {};
+            const std::string pem = readKeyFile(path, serviceUid, st);
             verify::AsymmetricKey key;
             try {
-                key = verify::keyFromPem(readKeyFile(path), kid);
+                key = verify::keyFromPem(pem, kid);
             } catch (const KeyError& e) {
                 throw KeyError(path.string() + ": " + e.what());
             }
-            struct stat st {};
-            if (key.hasPrivate && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+            if (key.hasPrivate && (st.st_mode & 077) != 0) {
                 out.warnings.push_back(path.string() +
                                        " holds a private key and is readable by group or others "
                                        "(chmod 600 it)");
@@ -251,6 +289,13 @@ std::string generateKeyFile(const std::string& dir, const std::string& algorithm
         fs::create_directories(dir, ec);
         if (ec) throw KeyError("cannot create " + dir + ": " + ec.message());
         ::chmod(dir.c_str(), 0700);
+    }
+    // Only the write bits: the CLI may run as another user than the service (e.g. root).
+    struct stat dirStat {};
+    if (::stat(dir.c_str(), &dirStat) == 0 && (dirStat.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        throw KeyError("jwt.keys_dir " + dir +
+                       " is writable by group or others (chmod go-w it): the service would "
+                       "refuse its keys");
     }
     const std::string path = (fs::path(dir) / (kid + ".pem")).string();
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -7,12 +7,18 @@
 //   without kid (a migration from HS256).
 // Anything else (an unreadable or unsupported PEM, a bad kid, a missing or public-only
 // signing key) is a KeyError naming the file, and a failed reload keeps the keys in force.
+// So is a keys_dir or <kid>.pem that group or others can write, or that belongs to another
+// user than the service's (KeyConfig::serviceUid) or root: whoever can write there could
+// add a trusted key (symbolic links are followed: the target's mode and owner count).
 // Thread-safe: signingKey() and verification are called by every request thread while
 // reload() runs on the signal thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +33,8 @@ struct KeyConfig {
     std::string keysDir;
     std::string signingKid;
     bool needSigningKey = true;  // false: only inspect the keys (`authsvc keys list`)
+    // The user the keys must belong to (besides root); nullopt: this process's, geteuid().
+    std::optional<uid_t> serviceUid = std::nullopt;
 };
 
 // What signs new access tokens: the HS256 secret, or a private key under its kid.

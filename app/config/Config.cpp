@@ -244,6 +244,25 @@ void collect(const YAML::Node& node, const std::string& prefix, const std::strin
     }
 }
 
+// True when `value` of the key `path` is secret: a non-empty jwt.secret or refresh.secret,
+// or a PostgreSQL DSN with a password (keyword password=, or user:password@ in a URI).
+bool holdsSecret(const std::string& path, const std::string& value) {
+    if (path == "jwt.secret" || path == "refresh.secret") return !value.empty();
+    if (path != "database.postgresql.dsn") return false;
+    std::string v = value;
+    for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (size_t at = v.find("password"); at != std::string::npos; at = v.find("password", at + 1)) {
+        const size_t eq = v.find_first_not_of(" \t", at + 8);
+        if (eq != std::string::npos && v[eq] == '=') return true;
+    }
+    const size_t scheme = v.find("://");
+    if (scheme == std::string::npos) return false;
+    const size_t at = v.find('@', scheme + 3);
+    const size_t slash = v.find('/', scheme + 3);
+    return at != std::string::npos && (slash == std::string::npos || at < slash) &&
+           v.find(':', scheme + 3) < at;
+}
+
 std::string describe(const std::string& s) {
     return "\"" + s + "\"";
 }
@@ -264,15 +283,21 @@ void finish(Config& c, const std::string& source) {
         c.jwt.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));
         c.jwt.secretGenerated = true;
     }
-    // The refresh successor key: its own setting; else jwt.secret as before (deployments
-    // that set only jwt.secret keep their grace retries across an upgrade); else random.
+    // The refresh successor key: its own setting, never jwt.secret's value (HS256
+    // deployments share jwt.secret with every verifier, and whoever holds the successor key
+    // and one refresh token can compute that family's later tokens). Random per start, with
+    // a warning, only when no jwt.secret is configured either.
     if (c.refresh.secret.empty()) {
         if (!c.jwt.secret.empty() && !c.jwt.secretGenerated) {
-            c.refresh.secret = c.jwt.secret;
-        } else {
-            c.refresh.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));
-            c.refresh.secretGenerated = true;
+            fail(source, "refresh.secret",
+                 "required beside jwt.secret (the successor key must not be a secret that "
+                 "verifiers hold): set AUTHSVC_REFRESH_SECRET to at least 32 random bytes of its "
+                 "own (README, \"Upgrading\")");
         }
+        c.refresh.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));
+        c.refresh.secretGenerated = true;
+    } else if (c.refresh.secret == c.jwt.secret) {
+        fail(source, "refresh.secret", "must differ from jwt.secret");
     }
     std::set<std::string> seen(std::begin(FixedPaths::kAll), std::end(FixedPaths::kAll));
     for (auto* list : {&c.routes.login, &c.routes.refresh, &c.routes.protectedPaths}) {
@@ -341,6 +366,11 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
     Config c;
     c.source = source;
     for (const auto& k : schema()) {
+        // Even when the environment overrides it, the file still holds it.
+        if (auto it = found.find(k.path); it != found.end() && it->second.IsScalar() &&
+                                          holdsSecret(k.path, it->second.Scalar())) {
+            c.secretsInFile.push_back(k.path);
+        }
         const std::string var = envName(k.path);
         if (auto v = env(var)) {
             bool ok;

@@ -50,8 +50,10 @@ struct JwtConfig {
 };
 
 struct RefreshConfig {
-    std::string secret;            // the successor key; never empty after loadConfig()
-    bool secretGenerated = false;  // true when random per start
+    // The successor key; never empty after loadConfig(). Required (and not jwt.secret's
+    // value) when jwt.secret is set.
+    std::string secret;
+    bool secretGenerated = false;  // true when random per start (no jwt.secret either)
     Millis ttl{14LL * 24 * 3600 * 1000};
     Millis reuseGrace{10 * 1000};
     bool sliding = false;
@@ -125,6 +127,9 @@ struct Config {
     RoutesConfig routes;
     LogConfig log;
     std::string source;  // the file read, or "defaults"
+    // The keys whose secret the file itself holds (not the environment): jwt.secret,
+    // refresh.secret, a database.postgresql.dsn with a password.
+    std::vector<std::string> secretsInFile;
 };
 
 class ConfigError : public std::runtime_error {

@@ -39,13 +39,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         const authsvc::app::Config c = authsvc::app::parseConfig(yaml, "fuzz.yaml", lookup);
         // The HS256 secret is empty only beside keys_dir (no HS256 then); the refresh
-        // successor key is never empty; a signing kid needs a keys directory.
+        // successor key is never empty and never jwt.secret, and random only when no
+        // jwt.secret is configured; a signing kid needs a keys directory.
         const bool secretOk =
             c.jwt.secret.empty() ? !c.jwt.keysDir.empty() : c.jwt.secret.size() >= 32;
         const bool signingOk = c.jwt.signingKid.empty() || !c.jwt.keysDir.empty();
-        if (!secretOk || !signingOk || c.refresh.secret.size() < 32 || c.server.port < 0 ||
-            c.server.port > 65535 || c.routes.login.empty() || c.routes.refresh.empty() ||
-            c.routes.protectedPaths.empty()) {
+        const bool jwtSecretConfigured = !c.jwt.secret.empty() && !c.jwt.secretGenerated;
+        const bool refreshOk = c.refresh.secret.size() >= 32 && c.refresh.secret != c.jwt.secret &&
+                               !(c.refresh.secretGenerated && jwtSecretConfigured);
+        if (!secretOk || !signingOk || !refreshOk || c.server.port < 0 || c.server.port > 65535 ||
+            c.routes.login.empty() || c.routes.refresh.empty() || c.routes.protectedPaths.empty()) {
             std::abort();
         }
     } catch (const authsvc::app::ConfigError&) {

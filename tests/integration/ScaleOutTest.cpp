@@ -19,7 +19,7 @@ class ScaleOutTest : public ::testing::Test {
     void SetUp() override {
         if (!pgMode()) GTEST_SKIP() << "PostgreSQL only: two instances need a shared server DB";
         const json common = {{"jwt", {{"secret", randomString(48)}}},
-                             {"refresh", {{"reuse_grace", "1s"}}}};
+                             {"refresh", {{"secret", randomString(48)}, {"reuse_grace", "1s"}}}};
         a = std::make_unique<ServerProcess>(common);
         json second = common;
         second.merge_patch(a->sharedDatabaseOverrides());

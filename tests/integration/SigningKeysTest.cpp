@@ -3,6 +3,7 @@
 // the move from HS256, a failed reload, and the `authsvc keys` commands.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -313,6 +314,63 @@ TEST_F(SigningKeysAnyBackendTest, BadKeysStopStartUpAndKeysNeverOverwrite) {
     EXPECT_NE(
         server->waitForLog("readable by group or others", std::chrono::seconds(2)).find("ec1.pem"),
         std::string::npos);
+}
+
+// Whoever can write into keys_dir or a key file could add a trusted key: the service does
+// not start with one that group or others can write, or that belongs to another user.
+TEST_F(SigningKeysTest, WritableOrForeignKeysStopStartUp) {
+    makeServer("");
+    ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
+    useKeys("ec1");
+    const fs::path file = keysDir / "ec1.pem";
+    ::chmod(file.c_str(), 0620);
+    EXPECT_FALSE(server->start());
+    std::string log = server->log();
+    EXPECT_NE(log.find(file.string() + " is writable by group or others"), std::string::npos)
+        << server->logTail();
+    ::chmod(file.c_str(), 0600);
+    ::chmod(keysDir.c_str(), 0707);
+    EXPECT_FALSE(server->start());
+    EXPECT_NE(server->log().find("jwt.keys_dir " + keysDir.string() + " is writable"),
+              std::string::npos)
+        << server->logTail();
+    ::chmod(keysDir.c_str(), 0700);
+    if (::geteuid() == 0) {
+        ASSERT_EQ(::chown(file.c_str(), 4242, gid_t(-1)), 0);
+        EXPECT_FALSE(server->start());
+        EXPECT_NE(server->log().find("belongs to uid 4242"), std::string::npos)
+            << server->logTail();
+        ASSERT_EQ(::chown(file.c_str(), 0, gid_t(-1)), 0);
+    }
+    ASSERT_TRUE(server->start()) << server->logTail();
+    EXPECT_EQ(decodeJwt(login()["access_token"])->first["kid"], "ec1");
+}
+
+TEST_F(SigningKeysTest, AReloadWithAWritableKeyKeepsTheOldSet) {
+    makeServer("");
+    ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
+    useKeys("ec1");
+    ASSERT_TRUE(server->start()) << server->logTail();
+    const std::string t = login()["access_token"];
+    ASSERT_EQ(generate("ES256", "ec2").exitCode, 0);
+    ::chmod((keysDir / "ec2.pem").c_str(), 0666);
+    useKeys("ec2");
+    ASSERT_TRUE(reload());
+    EXPECT_EQ(reloads("failure"), 1);
+    EXPECT_NE(server->waitForLog("not reloaded", std::chrono::seconds(2))
+                  .find((keysDir / "ec2.pem").string() + " is writable by group or others"),
+              std::string::npos)
+        << server->logTail();
+    auto keys = client().get("/.well-known/jwks.json").jsonBody()["keys"];
+    ASSERT_EQ(keys.size(), 1u);  // ec2 is not published
+    EXPECT_EQ(keys[0]["kid"], "ec1");
+    EXPECT_EQ(decodeJwt(login()["access_token"])->first["kid"], "ec1");
+    EXPECT_EQ(protectedStatus(t), 200);
+    // Fixed, the same reload goes through.
+    ::chmod((keysDir / "ec2.pem").c_str(), 0600);
+    ASSERT_TRUE(reload());
+    EXPECT_EQ(reloads("success"), 1);
+    EXPECT_EQ(decodeJwt(login()["access_token"])->first["kid"], "ec2");
 }
 
 }  // namespace

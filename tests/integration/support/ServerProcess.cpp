@@ -199,6 +199,7 @@ ServerProcess::ServerProcess(const json& overrides, std::map<std::string, std::s
         {"server", {{"host", "127.0.0.1"}, {"port", 0}}},
         {"database", {{"sqlite", {{"path", dbPath().string()}}}}},
         {"jwt", {{"secret", secret_}}},
+        {"refresh", {{"secret", randomString(48)}}},  // required beside jwt.secret
         // Tests register many accounts from 127.0.0.1: the registration limit is off unless a
         // test sets it (ThrottleTest).
         {"auth",

@@ -154,3 +154,35 @@ TEST(MaintenanceTest, TheThreadMigratesPendingMigrationsAndStopsPromptly) {
     m.reset();  // joins although the next tick is an hour away
     EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
 }
+
+TEST(MaintenanceTest, TheDummyHashIsRefreshedOnceTheSchemaIsUpThenEveryInterval) {
+    World w;
+    w.schedule.dummyHashInterval = 3600s;
+    MaintenanceTasks tasks;
+    int refreshes = 0;
+    bool down = true;
+    tasks.migrate = [&down] {
+        if (down) throw std::runtime_error("connection refused");
+        return 0;
+    };
+    tasks.purgeBatch = [](int64_t) { return int64_t(0); };
+    tasks.refreshDummyHash = [&refreshes] {
+        ++refreshes;
+        if (refreshes == 2) throw std::runtime_error("connection refused");  // logged, retried
+    };
+    Maintenance m(tasks, w.schedule, *w.log);
+    m.tick(w.t0);
+    EXPECT_EQ(refreshes, 0);  // no schema yet
+    down = false;
+    auto next = m.tick(w.t0 + 1s);
+    EXPECT_EQ(refreshes, 1);      // at start, as soon as the schema is there
+    EXPECT_EQ(next, w.t0 + 60s);  // the purge comes first
+    m.tick(w.t0 + 1800s);
+    EXPECT_EQ(refreshes, 1);
+    m.tick(w.t0 + 3601s);
+    EXPECT_EQ(refreshes, 2);  // failed: tried again an interval later
+    m.tick(w.t0 + 3700s);
+    EXPECT_EQ(refreshes, 2);
+    m.tick(w.t0 + 7201s);
+    EXPECT_EQ(refreshes, 3);
+}

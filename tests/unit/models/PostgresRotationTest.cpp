@@ -128,4 +128,23 @@ TEST_F(PostgresRotationTest, ConcurrentRefreshesOnTwoInstancesRotateExactlyOnce)
         8, [&](int i) { return (i % 2 ? onB : onA)->refresh(p.refreshToken); }, observer);
 }
 
+// The dummy hash's query on PostgreSQL: prefixes grouped, most common first, a string too
+// short to hold salt and hash counted under "" (PostgreSQL refuses a negative substr length).
+TEST_F(PostgresRotationTest, TheDummyHashFollowsTheMostCommonStoredParameters) {
+    const PasswordHasher older(Argon2Params{3, 16});
+    a_->write([&](soci::session& s) {
+        users.insert(s, "a@example.com", older.hash("password a"), 1);
+        users.insert(s, "b@example.com", older.hash("password b"), 1);
+        users.insert(s, "c@example.com", hasher.hash("password c"), 1);
+        users.insert(s, "d@example.com", "!", 1);
+    });
+    const auto counts = a_->read([&](soci::session& s) { return users.hashParameterCounts(s, 8); });
+    ASSERT_EQ(counts.size(), 3u);
+    EXPECT_EQ(counts[0], (std::pair<std::string, int64_t>{"$argon2id$v=19$m=16,t=3,p=1", 2}));
+    EXPECT_EQ(counts[1], (std::pair<std::string, int64_t>{"", 1}));
+    EXPECT_EQ(counts[2], (std::pair<std::string, int64_t>{"$argon2id$v=19$m=8,t=1,p=1", 1}));
+    auto auth = service(*a_);
+    EXPECT_EQ(auth->refreshDummyHash(), (std::optional<Argon2Params>{Argon2Params{3, 16}}));
+}
+
 }  // namespace

@@ -202,6 +202,53 @@ TEST_F(AuthServiceTest, LoginRehashesWhenTheParametersChanged) {
     EXPECT_TRUE(upgraded->login(kEmail, kPassword));
 }
 
+// After an argon2id parameter change the stored hashes keep their old parameters until each
+// user logs in again: the dummy hash of an unknown email must cost what most known emails
+// cost, i.e. use the stored hashes' most common parameters, not the configured ones.
+TEST_F(AuthServiceTest, TheDummyHashTakesTheStoredHashesMostCommonParameters) {
+    EXPECT_EQ(auth().dummyParameters(), hasher.parameters());
+    EXPECT_FALSE(auth().refreshDummyHash());  // no users: the configured ones stay
+    const PasswordHasher older(Argon2Params{3, 16});
+    const PasswordHasher other(Argon2Params{2, 32});
+    const std::string salt(22, 'A'), mac(43, 'B');
+    db->write([&](soci::session& s) {
+        users.insert(s, "a@example.com", older.hash("password a"), 1);
+        users.insert(s, "b@example.com", older.hash("password b"), 1);
+        users.insert(s, "c@example.com", other.hash("password c"), 1);
+        // Most common of all, but nothing argon2id parameters can be read from: ignored.
+        for (const char* email : {"d@example.com", "e@example.com", "f@example.com"}) {
+            users.insert(s, email, "!disabled", 1);
+        }
+        users.insert(s, "g@example.com", "$argon2id$v=19$m=4,t=1,p=1$" + salt + "$" + mac, 1);
+        users.insert(s, "h@example.com", "$argon2id$v=19$m=4,t=1,p=1$" + salt + "$" + mac, 1);
+        users.insert(s, "i@example.com", "$argon2id$v=19$m=4,t=1,p=1$" + salt + "$" + mac, 1);
+    });
+    const auto counts = db->read([&](soci::session& s) { return users.hashParameterCounts(s, 8); });
+    ASSERT_EQ(counts.size(), 4u);
+    EXPECT_EQ(counts[2], (std::pair<std::string, int64_t>{"$argon2id$v=19$m=16,t=3,p=1", 2}));
+    EXPECT_EQ(counts[3], (std::pair<std::string, int64_t>{"$argon2id$v=19$m=32,t=2,p=1", 1}));
+
+    auto changed = auth().refreshDummyHash();
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(*changed, (Argon2Params{3, 16}));
+    EXPECT_EQ(auth().dummyParameters(), (Argon2Params{3, 16}));
+    EXPECT_FALSE(auth().refreshDummyHash());  // the same again: no new dummy
+    auto unknown = auth().login("nobody@example.com", "password a");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code, ErrorCode::InvalidCredentials);
+
+    // Users log in with the new parameters (rehash) until those are the most common.
+    for (const char* email : {"a@example.com", "b@example.com"}) {
+        db->write([&](soci::session& s) {
+            users.updatePasswordHash(s, users.findByEmail(s, email)->id, hasher.hash("pw"));
+        });
+    }
+    db->write([&](soci::session& s) { users.insert(s, "j@example.com", hasher.hash("pw"), 1); });
+    changed = auth().refreshDummyHash();
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(*changed, hasher.parameters());
+}
+
 TEST_F(AuthServiceTest, OnlyHashesOfRefreshTokensAreStored) {
     TokenPair p = registerAndLogin();
     const std::string next = rotate(p.refreshToken);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 namespace {
 
 using authsvc::models::Argon2Params;
@@ -75,6 +77,28 @@ TEST_F(PasswordHasherTest, NeedsRehashWhenParametersDiffer) {
     EXPECT_FALSE(hasher.needsRehash(h));
     EXPECT_TRUE(PasswordHasher(Argon2Params{2, 8}).needsRehash(h));
     EXPECT_TRUE(PasswordHasher(Argon2Params{1, 16}).needsRehash(h));
+}
+
+TEST_F(PasswordHasherTest, OnlyArgon2idPrefixesWithinTheConfigurableRangesParse) {
+    using P = std::optional<Argon2Params>;
+    EXPECT_EQ(PasswordHasher::parseParameters("$argon2id$v=19$m=19456,t=2,p=1"),
+              (P{Argon2Params{2, 19456}}));
+    EXPECT_EQ(PasswordHasher::parseParameters("$argon2id$v=19$m=4194304,t=64,p=1"),
+              (P{Argon2Params{64, 4u << 20}}));
+    for (const char* bad :
+         {"", "$argon2i$v=19$m=19456,t=2,p=1", "$argon2id$v=16$m=19456,t=2,p=1",
+          "$argon2id$v=19$m=19456,t=2,p=2", "$argon2id$v=19$m=19456,t=2,p=1$",
+          "$argon2id$v=19$m=4194305,t=2,p=1", "$argon2id$v=19$m=7,t=2,p=1",
+          "$argon2id$v=19$m=19456,t=65,p=1", "$argon2id$v=19$m=19456,t=0,p=1",
+          "$argon2id$v=19$m=019456,t=2,p=1", "$argon2id$v=19$m=+19456,t=2,p=1",
+          "$argon2id$v=19$m=99999999999999999999,t=2,p=1", "$argon2id$v=19$t=2,m=19456,p=1"}) {
+        EXPECT_FALSE(PasswordHasher::parseParameters(bad)) << bad;
+    }
+    // What hash() with other parameters writes parses back to them.
+    const std::string h = hasher.hash("pw", Argon2Params{3, 16});
+    EXPECT_EQ(PasswordHasher::parseParameters(h.substr(0, h.size() - 67)),
+              (P{Argon2Params{3, 16}}));
+    EXPECT_TRUE(hasher.verify("pw", h));
 }
 
 }  // namespace

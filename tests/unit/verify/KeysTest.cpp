@@ -2,6 +2,7 @@
 // loading, signing and reloading. Keys are generated into temporary directories by the tests.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -311,6 +312,129 @@ TEST_F(AsymmetricTest, GroupReadablePrivateKeysAreWarnedAbout) {
     KeyRing loud(config("ec1"));
     ASSERT_EQ(loud.warnings().size(), 1u);
     EXPECT_NE(loud.warnings()[0].find("rsa1.pem"), std::string::npos);
+}
+
+// Whoever can write into keys_dir or a key file could add a trusted key: a directory or
+// .pem (private or public) that group or others can write is refused, at load and reload.
+TEST_F(AsymmetricTest, KeysThatGroupOrOthersCanWriteAreRefused) {
+    const auto refusal = [&](const std::string& signing) -> std::string {
+        try {
+            KeyRing keys(config(signing));
+        } catch (const KeyError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    const std::string file = (dir.path() / "rsa1.pem").string();
+    for (const mode_t mode : {0620, 0602, 0660, 0666}) {
+        ::chmod(file.c_str(), mode);
+        const std::string why = refusal("ec1");  // not even the signing key
+        EXPECT_NE(why.find("rsa1.pem"), std::string::npos) << std::oct << mode;
+        EXPECT_NE(why.find("writable by group or others"), std::string::npos) << why;
+    }
+    ::chmod(file.c_str(), 0600);
+    EXPECT_EQ(refusal("ec1"), "");
+    {
+        std::ofstream pub(dir.path() / "pub1.pem");
+        pub << publicPem("ec1");
+    }
+    ::chmod((dir.path() / "pub1.pem").c_str(), 0646);  // a public key too
+    EXPECT_NE(refusal("ec1").find("pub1.pem"), std::string::npos);
+    ::chmod((dir.path() / "pub1.pem").c_str(), 0644);  // readable is fine for a public key
+    EXPECT_EQ(refusal("ec1"), "");
+    for (const mode_t mode : {0770, 0730, 0703, 01777}) {
+        ::chmod(dir.path().c_str(), mode);
+        const std::string why = refusal("ec1");
+        EXPECT_NE(why.find("jwt.keys_dir " + dir.path().string()), std::string::npos) << why;
+        EXPECT_NE(why.find("writable by group or others"), std::string::npos) << why;
+    }
+    ::chmod(dir.path().c_str(), 0750);
+    EXPECT_EQ(refusal("ec1"), "");
+}
+
+TEST_F(AsymmetricTest, AKeyThatIsNoRegularFileIsRefusedWithoutWaiting) {
+    ASSERT_EQ(::mkfifo((dir.path() / "fifo.pem").c_str(), 0600), 0);  // open() would block
+    try {
+        KeyRing keys(config("ec1"));
+        ADD_FAILURE() << "a FIFO was loaded";
+    } catch (const KeyError& e) {
+        EXPECT_NE(std::string(e.what()).find("fifo.pem: not a regular file"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(AsymmetricTest, AReloadWithAWritableKeyKeepsTheKeysInForce) {
+    KeyRing keys(config("ec1"));
+    generateKeyFile(dir.path().string(), "ES256", "ec2", kStartMs);
+    ::chmod((dir.path() / "ec2.pem").c_str(), 0622);
+    try {
+        keys.reload(config("ec2"));
+        ADD_FAILURE() << "a group-writable key was loaded";
+    } catch (const KeyError& e) {
+        EXPECT_NE(std::string(e.what()).find("ec2.pem"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(keys.signingKey()->kid(), "ec1");
+    EXPECT_EQ(json::parse(*keys.jwks())["keys"].size(), 2u);  // ec2 not published
+    ::chmod(dir.path().c_str(), 0777);
+    ::chmod((dir.path() / "ec2.pem").c_str(), 0600);
+    EXPECT_THROW(keys.reload(config("ec2")), KeyError);
+    EXPECT_EQ(keys.signingKey()->kid(), "ec1");
+    ::chmod(dir.path().c_str(), 0700);
+    keys.reload(config("ec2"));
+    EXPECT_EQ(keys.signingKey()->kid(), "ec2");
+}
+
+// Keys must belong to the service's user or root. As root (the test VM) the files are
+// chowned to another uid; as anyone else the service's uid is injected instead.
+TEST_F(AsymmetricTest, KeysOfAnotherUserAreRefused) {
+    const uid_t me = ::geteuid();
+    const uid_t other = me == 0 ? 4242 : me + 1;
+    const std::string file = (dir.path() / "rsa1.pem").string();
+    KeyConfig mine = config("ec1");
+    if (me == 0) {
+        ASSERT_EQ(::chown(file.c_str(), other, gid_t(-1)), 0);
+    } else {
+        mine.serviceUid = other;  // the files are `me`'s: another user's for this service
+    }
+    try {
+        KeyRing keys(mine);
+        ADD_FAILURE() << "a key of another user was loaded";
+    } catch (const KeyError& e) {
+        const std::string why = e.what();
+        EXPECT_NE(why.find(me == 0 ? "rsa1.pem" : "jwt.keys_dir"), std::string::npos) << why;
+        EXPECT_NE(why.find("belongs to uid " + std::to_string(me == 0 ? other : me)),
+                  std::string::npos)
+            << why;
+    }
+    // The owner's own service accepts it.
+    KeyConfig theirs = config("ec1");
+    theirs.serviceUid = me == 0 ? other : me;
+    EXPECT_NO_THROW(KeyRing{theirs});
+    if (me == 0) {
+        // Root's files pass whoever the service is; a directory of another user does not.
+        ASSERT_EQ(::chown(file.c_str(), 0, gid_t(-1)), 0);
+        KeyConfig anyService = config("ec1");
+        anyService.serviceUid = 4343;
+        EXPECT_NO_THROW(KeyRing{anyService});
+        ASSERT_EQ(::chown(dir.path().c_str(), other, gid_t(-1)), 0);
+        EXPECT_THROW(KeyRing{config("ec1")}, KeyError);
+        theirs.serviceUid = other;
+        EXPECT_NO_THROW(KeyRing{theirs});
+    }
+}
+
+TEST_F(AsymmetricTest, GeneratingIntoAWritableDirectoryIsRefused) {
+    TempDir shared;
+    ::chmod(shared.path().c_str(), 0775);
+    EXPECT_THROW(generateKeyFile(shared.path().string(), "ES256", "k1", kStartMs), KeyError);
+    EXPECT_FALSE(std::filesystem::exists(shared.path() / "k1.pem"));
+    // A directory it creates, and the key in it, pass the service's check.
+    const std::string fresh = (shared.path() / "a" / "keys").string();
+    ::chmod(shared.path().c_str(), 0700);
+    const mode_t old = ::umask(0);  // the loosest umask: the modes are set explicitly
+    const std::string kid = generateKeyFile(fresh, "ES256", "", kStartMs);
+    ::umask(old);
+    EXPECT_NO_THROW(KeyRing(KeyConfig{"", fresh, kid}));
 }
 
 }  // namespace

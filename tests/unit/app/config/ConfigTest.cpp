@@ -16,6 +16,10 @@ using authsvc::app::parseConfig;
 using authsvc::app::parseDuration;
 
 const std::string kGoodSecret = "0123456789abcdef0123456789abcdef";  // exactly 32 bytes
+const std::string kRefreshSecret = "refresh-0123456789abcdef-0123456789";
+// The two secrets a config that sets jwt.secret needs.
+const std::string kSecretsYaml =
+    "jwt:\n  secret: " + kGoodSecret + "\nrefresh:\n  secret: " + kRefreshSecret + "\n";
 
 EnvLookup envOf(std::map<std::string, std::string> vars) {
     return [vars](const std::string& name) -> std::optional<std::string> {
@@ -90,7 +94,8 @@ jwt:
   audience: them
   access_ttl: 5m
   leeway: 0s
-refresh: {ttl: 2d, reuse_grace: 1500ms, sliding: true}
+refresh: {ttl: 2d, reuse_grace: 1500ms, sliding: true, secret: )" +
+                             kRefreshSecret + R"(}
 auth:
   registration: closed
   password_min_length: 12
@@ -248,7 +253,7 @@ TEST(ConfigTest, SecretShorterThan32BytesIsRefused) {
 }
 
 TEST(ConfigTest, SecretOfExactly32BytesIsKept) {
-    Config c = parseConfig("jwt:\n  secret: " + kGoodSecret + "\n", "test.yaml", envOf({}));
+    Config c = parseConfig(kSecretsYaml, "test.yaml", envOf({}));
     EXPECT_EQ(c.jwt.secret, kGoodSecret);
     EXPECT_FALSE(c.jwt.secretGenerated);
 }
@@ -318,6 +323,7 @@ TEST(ConfigTest, EnvironmentOverridesTheFile) {
     Config c = parseConfig("server:\n  port: 9090\n", "test.yaml",
                            envOf({{"AUTHSVC_SERVER_PORT", "7070"},
                                   {"AUTHSVC_JWT_SECRET", kGoodSecret},
+                                  {"AUTHSVC_REFRESH_SECRET", kRefreshSecret},
                                   {"AUTHSVC_DATABASE_BACKEND", "postgresql"},
                                   {"AUTHSVC_REFRESH_REUSE_GRACE", "3s"},
                                   {"AUTHSVC_AUTH_LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "9"},
@@ -461,10 +467,59 @@ namespace {
 const std::string kOtherSecret(40, 'r');
 }
 
-TEST(ConfigTest, RefreshSecretIsJwtSecretWhenOnlyThatIsSet) {
-    Config c = parseConfig("jwt:\n  secret: " + kGoodSecret + "\n", "test.yaml", envOf({}));
-    EXPECT_EQ(c.refresh.secret, kGoodSecret);
+// jwt.secret is shared with every HS256 verifier: a successor key derived from it would let
+// them compute a family's later refresh tokens from one past token.
+TEST(ConfigTest, RefreshSecretIsRequiredBesideJwtSecretAndDiffersFromIt) {
+    for (const std::string& yaml :
+         {"jwt:\n  secret: " + kGoodSecret + "\n",
+          "jwt: {secret: " + kGoodSecret + ", keys_dir: /k, signing_kid: k1}\n"}) {
+        const std::string e = errorOf(yaml);
+        EXPECT_NE(e.find("test.yaml: refresh.secret: required beside jwt.secret"),
+                  std::string::npos)
+            << e;
+        EXPECT_NE(e.find("AUTHSVC_REFRESH_SECRET"), std::string::npos) << e;
+        EXPECT_EQ(e.find(kGoodSecret), std::string::npos) << e;
+    }
+    EXPECT_NE(errorOf("", envOf({{"AUTHSVC_JWT_SECRET", kGoodSecret}})).find("refresh.secret"),
+              std::string::npos);
+    const std::string same = errorOf(
+        "", envOf({{"AUTHSVC_JWT_SECRET", kGoodSecret}, {"AUTHSVC_REFRESH_SECRET", kGoodSecret}}));
+    EXPECT_NE(same.find("refresh.secret: must differ from jwt.secret"), std::string::npos) << same;
+    EXPECT_EQ(same.find(kGoodSecret), std::string::npos) << same;
+    Config c = parseConfig(kSecretsYaml, "test.yaml", envOf({}));
+    EXPECT_EQ(c.refresh.secret, kRefreshSecret);
     EXPECT_FALSE(c.refresh.secretGenerated);
+}
+
+// What config.yaml itself holds (not the environment) is what a readable file gives away.
+TEST(ConfigTest, SecretsHeldByTheFileAreNamed) {
+    EXPECT_EQ(parseConfig(kSecretsYaml, "test.yaml", envOf({})).secretsInFile,
+              (std::vector<std::string>{"jwt.secret", "refresh.secret"}));
+    EXPECT_TRUE(parseConfig("jwt: {secret: \"\"}\n", "test.yaml", envOf({})).secretsInFile.empty());
+    EXPECT_TRUE(parseConfig("", "test.yaml",
+                            envOf({{"AUTHSVC_JWT_SECRET", kGoodSecret},
+                                   {"AUTHSVC_REFRESH_SECRET", kRefreshSecret}}))
+                    .secretsInFile.empty());
+    // The environment wins over the file: the file's secret is not in force, but still in it.
+    EXPECT_EQ(parseConfig("refresh: {secret: " + kRefreshSecret + "}\n", "test.yaml",
+                          envOf({{"AUTHSVC_REFRESH_SECRET", std::string(40, 'e')}}))
+                  .secretsInFile,
+              (std::vector<std::string>{"refresh.secret"}));
+    for (const std::string dsn :
+         {"host=db password=x", "host=db PASSWORD = x", "postgresql://app:pw@db/authsvc"}) {
+        EXPECT_EQ(
+            parseConfig("database: {postgresql: {dsn: \"" + dsn + "\"}}\n", "test.yaml", envOf({}))
+                .secretsInFile,
+            (std::vector<std::string>{"database.postgresql.dsn"}))
+            << dsn;
+    }
+    for (const std::string dsn : {"host=db user=app", "postgresql://app@db/authsvc",
+                                  "postgresql://db/authsvc?sslmode=require"}) {
+        EXPECT_TRUE(
+            parseConfig("database: {postgresql: {dsn: \"" + dsn + "\"}}\n", "test.yaml", envOf({}))
+                .secretsInFile.empty())
+            << dsn;
+    }
 }
 
 TEST(ConfigTest, RefreshSecretHasItsOwnSettingAndEnvironmentVariable) {
@@ -483,6 +538,9 @@ TEST(ConfigTest, RefreshSecretIsRandomPerStartWithoutAnyConfiguredSecret) {
     EXPECT_TRUE(a.refresh.secretGenerated);
     EXPECT_GE(a.refresh.secret.size(), 32u);
     EXPECT_NE(a.refresh.secret, b.refresh.secret);
+    Config dev = parseConfig("", "test.yaml", envOf({}));  // no secret at all: development
+    EXPECT_TRUE(dev.refresh.secretGenerated);
+    EXPECT_NE(dev.refresh.secret, dev.jwt.secret);
 }
 
 TEST(ConfigTest, KeysDirWithoutSecretMeansNoHs256) {
