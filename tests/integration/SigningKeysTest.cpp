@@ -318,7 +318,7 @@ TEST_F(SigningKeysAnyBackendTest, BadKeysStopStartUpAndKeysNeverOverwrite) {
 
 // Whoever can write into keys_dir or a key file could add a trusted key: the service does
 // not start with one that group or others can write, or that belongs to another user.
-TEST_F(SigningKeysTest, WritableOrForeignKeysStopStartUp) {
+TEST_F(SigningKeysAnyBackendTest, WritableOrForeignKeysStopStartUp) {
     makeServer("");
     ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
     useKeys("ec1");
@@ -346,7 +346,7 @@ TEST_F(SigningKeysTest, WritableOrForeignKeysStopStartUp) {
     EXPECT_EQ(decodeJwt(login()["access_token"])->first["kid"], "ec1");
 }
 
-TEST_F(SigningKeysTest, AReloadWithAWritableKeyKeepsTheOldSet) {
+TEST_F(SigningKeysAnyBackendTest, AReloadWithAWritableKeyKeepsTheOldSet) {
     makeServer("");
     ASSERT_EQ(generate("ES256", "ec1").exitCode, 0);
     useKeys("ec1");
