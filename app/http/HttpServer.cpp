@@ -12,8 +12,14 @@ HttpServer::~HttpServer() {
 void HttpServer::start() {
     Pistache::Address addr(options_.host, Pistache::Port(uint16_t(options_.port)));
     server_ = std::make_unique<ConnectionServer>(addr);
-    server_->start(serverSettings(options_.threads, options_.maxBodyBytes),
-                   std::make_shared<RequestHandler>(dispatcher_));
+    ServerSettings settings = serverSettings(options_.threads, options_.maxBodyBytes);
+    settings.maxConnections = options_.maxConnections;
+    settings.maxConnectionsPerAddress = options_.maxConnectionsPerIp;
+    settings.exemptAddresses = options_.exemptAddresses;
+    settings.limits.maxUnwrittenBytes = options_.maxUnwrittenBytesPerConnection;
+    settings.maxUnwrittenBytes = options_.maxUnwrittenBytes;
+    settings.warn = options_.warn;
+    server_->start(settings, std::make_shared<RequestHandler>(dispatcher_));
 }
 
 int HttpServer::port() const {
