@@ -372,6 +372,10 @@ ProtocolHandler::~ProtocolHandler() {
 void ProtocolHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     const size_t fd = size_t(peer->fd());
     if (fd >= connections_.size()) connections_.resize(fd + 64);
+    if (const auto& stale = connections_[fd]) {  // its descriptor closed without us: unlisted
+        markBusy(*stale);
+        stale->gone = true;
+    }
     auto c = std::make_shared<Connection>(peer, getMaxRequestSize(), Clock::now());
     c->self = c;
     c->peerHost = peer->address().host();
@@ -383,12 +387,7 @@ void ProtocolHandler::onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>
     // Closed by Pistache rather than drop(): the same accounting.
     if (auto c = find(peer)) {
         c->gone = true;
-        markBusy(*c);
-        if (gate_) {
-            gate_->unwritten().remove(c->unwrittenBytes);
-            gate_->release(peer->fd());
-        }
-        c->unwrittenBytes = 0;
+        uncount(*c);
         connections_[size_t(peer->fd())].reset();
     }
 }
@@ -668,6 +667,15 @@ void ProtocolHandler::updateIdle(Connection& c) {
     }
 }
 
+void ProtocolHandler::uncount(Connection& c) {
+    markBusy(c);
+    if (gate_) {
+        gate_->unwritten().remove(c.unwrittenBytes);
+        gate_->release(c.peer->fd());
+    }
+    c.unwrittenBytes = 0;
+}
+
 void ProtocolHandler::markBusy(Connection& c) {
     if (!c.idleLinked) return;
     idle_->remove(c.idleNode);
@@ -709,13 +717,7 @@ void ProtocolHandler::finishClose(Connection& c) {
 void ProtocolHandler::drop(Connection& c) {
     if (c.gone) return;
     c.gone = true;
-    // Out of the idle list and uncounted before the descriptor closes (and may be reused).
-    markBusy(c);
-    if (gate_) {
-        gate_->unwritten().remove(c.unwrittenBytes);
-        gate_->release(c.peer->fd());
-    }
-    c.unwrittenBytes = 0;
+    uncount(c);
     connections_[size_t(c.peer->fd())].reset();  // callers hold a reference (find())
     static_cast<ConnectionTransport*>(transport())->close(c.peer);
 }

@@ -174,6 +174,9 @@ class ProtocolHandler : public Pistache::Http::Handler {
     // The connection waits for its client (or not): in this reactor's IdleConnections.
     void updateIdle(Connection& c);
     void markBusy(Connection& c);
+    // The connection ends: out of the idle list, its answers and itself uncounted, before
+    // its descriptor closes (and may be reused).
+    void uncount(Connection& c);
     // ConnectionTransport's calls: the list of this reactor's idle connections; the
     // answers of all connections fell below the server's budget.
     void attachIdleList(std::shared_ptr<IdleConnections> idle) { idle_ = std::move(idle); }

@@ -62,10 +62,13 @@ void emitYaml(std::ostream& os, const json& node, int indent) {
     }
 }
 
+// This process's environment without AUTHSVC_* and without the names in `extra`, then `extra`.
 std::vector<std::string> childEnvironment(const std::map<std::string, std::string>& extra) {
     std::vector<std::string> env;
     for (char** e = environ; e && *e; ++e) {
         if (std::strncmp(*e, "AUTHSVC_", 8) == 0) continue;
+        const char* eq = std::strchr(*e, '=');
+        if (eq && extra.count(std::string(*e, size_t(eq - *e)))) continue;
         env.emplace_back(*e);
     }
     for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
