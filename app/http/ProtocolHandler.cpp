@@ -935,15 +935,21 @@ void ConnectionServer::start(const ServerSettings& settings,
     pending.maxConnections = settings.maxConnections;
     pending.maxConnectionsPerAddress = settings.maxConnectionsPerAddress;
     pending.exempt = settings.exemptAddresses;
+    // Reactors: an epoll set and a few eventfds/timerfds each; counted as if open.
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    const size_t fileLimit =
+        limit.rlim_cur == RLIM_INFINITY ? size_t(1) << 20 : size_t(limit.rlim_cur);
+    const size_t reactors = size_t(std::max(settings.threads, 1)) + 1;  // and the prototype
+    const size_t fitting =
+        defaultMaxConnections(fileLimit, openDescriptors() + 1 /* spare */ + reactors * 8);
     if (pending.maxConnections == 0) {
-        // Reactors: an epoll set and a few eventfds/timerfds each; counted as if open.
-        rlimit limit{};
-        ::getrlimit(RLIMIT_NOFILE, &limit);
-        const size_t fileLimit =
-            limit.rlim_cur == RLIM_INFINITY ? size_t(1) << 20 : size_t(limit.rlim_cur);
-        const size_t reactors = size_t(std::max(settings.threads, 1)) + 1;  // and the prototype
-        pending.maxConnections =
-            defaultMaxConnections(fileLimit, openDescriptors() + 1 /* spare */ + reactors * 8);
+        pending.maxConnections = fitting;
+    } else if (pending.maxConnections > fitting && warn_) {
+        warn_("server.max_connections " + std::to_string(pending.maxConnections) +
+              " is more than the descriptor limit " + std::to_string(fileLimit) +
+              " leaves room for (about " + std::to_string(fitting) +
+              "): connections beyond that are closed at once");
     }
     gate_ = std::make_shared<ConnectionGate>(std::move(pending), settings.maxUnwrittenBytes);
     handler->setGate(gate_);

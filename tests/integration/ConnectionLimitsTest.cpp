@@ -239,6 +239,9 @@ TEST_F(ConnectionLimitsTest, AcceptingBeyondTheDescriptorLimitDoesNotSpin) {
     // The server refuses the connection it cannot hold and goes on without spinning.
     auto server = start(json{{"server", {{"max_connections", 1000}}}}, 64);
     ASSERT_TRUE(server->running());
+    EXPECT_NE(server->log().find("server.max_connections 1000 is more than the descriptor limit"),
+              std::string::npos)
+        << server->logTail();
     auto idle = openIdle(server->port(), 100);
     std::this_thread::sleep_for(500ms);
     const double share = cpuShareOver(server->pid(), 3s);
