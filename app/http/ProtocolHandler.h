@@ -26,7 +26,11 @@
 //   Pistache's plain-text answers; a declared Content-Length beyond the request limit is
 //   refused before anything is buffered for it;
 // - a started request must be complete within requestTimeout (408 and close); an idle
-//   keep-alive connection is closed after keepaliveTimeout.
+//   keep-alive connection is closed after keepaliveTimeout;
+// - with a ConnectionGate (ConnectionServer sets one), a connection that waits for its
+//   client (no request being answered, nothing being written) is in its reactor's
+//   IdleConnections, where the gate may shut it down to make room at the connection cap;
+//   it leaves the list and the gate's counts before its descriptor is closed.
 // Pistache's own Http::Endpoint transport drops a peer on the first recv() of 0, resets the
 // parser (dropping pipelined bytes) after each request and never closes after "Connection:
 // close"; its Transport is extensible (virtual onReady, protected peers/removePeer), so
@@ -45,7 +49,6 @@
 #include <pistache/reactor.h>
 #include <pistache/transport.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
