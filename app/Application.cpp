@@ -258,9 +258,20 @@ int Application::serve(const sigset_t& signals) {
         std::move(routes),
         DispatcherDeps{p.metrics, logging_.logger, databasePool, hashingPool,
                        [&reactors] { reactors.addCurrentThread(); }, trustedProxies});
-    HttpServer server({config_.server.host, config_.server.port, config_.server.threads,
-                       config_.server.maxBodyBytes, config_.server.maxHeaderBytes},
-                      dispatcher);
+    ServerOptions serverOptions;
+    serverOptions.host = config_.server.host;
+    serverOptions.port = config_.server.port;
+    serverOptions.threads = config_.server.threads;
+    serverOptions.maxBodyBytes = config_.server.maxBodyBytes;
+    serverOptions.maxHeaderBytes = config_.server.maxHeaderBytes;
+    serverOptions.maxConnections = size_t(config_.server.maxConnections);
+    serverOptions.maxConnectionsPerIp = size_t(config_.server.maxConnectionsPerIp);
+    serverOptions.exemptAddresses = trustedProxies;
+    serverOptions.maxUnwrittenBytesPerConnection =
+        size_t(config_.server.maxUnwrittenBytesPerConnection);
+    serverOptions.maxUnwrittenBytes = size_t(config_.server.maxUnwrittenBytes);
+    serverOptions.warn = [&log](const std::string& line) { log.warn("{}", line); };
+    HttpServer server(std::move(serverOptions), dispatcher);
     try {
         server.start();
     } catch (const std::exception& e) {
@@ -270,6 +281,8 @@ int Application::serve(const sigset_t& signals) {
     log.info("authsvc {} listening on {}:{} ({} backend, config {})", AUTHSVC_VERSION,
              config_.server.host, server.port(), config_.database.backend, config_.source);
     log.info("signing keys: {}", describeKeys(p.keys));
+    log.info("connections: at most {} ({} per client address)", server.caps().maxConnections,
+             server.caps().maxConnectionsPerAddress);
     log.flush();  // now rather than with the next batch: scripts wait for this line
 
     int sig = 0;

@@ -115,7 +115,8 @@ grep -q '^    path: /var/lib/authsvc/' "$config" || fail "the database is not un
 unit="$root/lib/systemd/system/authsvc.service"
 # shellcheck disable=SC2016 # $MAINPID: systemd's, literally in the unit
 for line in 'User=authsvc' 'StateDirectory=authsvc' 'EnvironmentFile=-/etc/authsvc/env' \
-  'LimitNICE=10' 'ExecStart=/usr/bin/authsvc serve --config /etc/authsvc/config.yaml' \
+  'LimitNICE=10' 'LimitNOFILE=65536' 'MemoryMax=1G' \
+  'ExecStart=/usr/bin/authsvc serve --config /etc/authsvc/config.yaml' \
   'ExecReload=/bin/kill -HUP $MAINPID' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
   'ProtectHome=yes' 'PrivateTmp=yes' 'CapabilityBoundingSet=' 'UMask=0077' \
   'SystemCallFilter=@system-service' 'WantedBy=multi-user.target'; do

@@ -26,6 +26,10 @@ struct ServerConfig {
     int workerThreads = 4;
     // Peers whose X-Forwarded-For names the client (middleware::TrustedProxies).
     std::vector<models::Cidr> trustedProxies;
+    int64_t maxConnections = 0;         // 0: the descriptor limit less a reserve
+    int64_t maxConnectionsPerIp = 256;  // 0: no cap; trusted proxies are not capped
+    int64_t maxUnwrittenBytesPerConnection = 256 * 1024;  // answers not yet taken by the socket
+    int64_t maxUnwrittenBytes = 64 * 1024 * 1024;         // all connections together; 0: none
 };
 
 struct DatabaseConfig {

@@ -20,6 +20,12 @@ void HttpServer::start() {
     settings.limits.maxRequestBytes =
         std::max(settings.limits.maxRequestBytes,
                  size_t(2 * options_.maxBodyBytes + options_.maxHeaderBytes));
+    settings.maxConnections = options_.maxConnections;
+    settings.maxConnectionsPerAddress = options_.maxConnectionsPerIp;
+    settings.exemptAddresses = options_.exemptAddresses;
+    settings.limits.maxUnwrittenBytes = options_.maxUnwrittenBytesPerConnection;
+    settings.maxUnwrittenBytes = options_.maxUnwrittenBytes;
+    settings.warn = options_.warn;
     server_->start(settings, std::make_shared<RequestHandler>(dispatcher_));
 }
 

@@ -6,6 +6,7 @@
 // start() and stop() from one thread; the dispatcher is called by reactor threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,13 @@ struct ServerOptions {
     int threads = 2;
     int64_t maxBodyBytes = 16384;
     int64_t maxHeaderBytes = 16384;
+    // Connection caps and answer budgets (ServerSettings); 0 as there.
+    size_t maxConnections = 0;
+    size_t maxConnectionsPerIp = 256;
+    middleware::TrustedProxies exemptAddresses;
+    size_t maxUnwrittenBytesPerConnection = 256 * 1024;
+    size_t maxUnwrittenBytes = 64 * 1024 * 1024;
+    std::function<void(const std::string&)> warn;  // refused/evicted connections, rate-limited
 };
 
 class HttpServer {
@@ -28,6 +36,8 @@ class HttpServer {
     ~HttpServer();
     void start();  // throws when the address cannot be bound
     int port() const;
+    // The connection caps in force (after start()).
+    const ConnectionCaps& caps() const { return server_->caps(); }
     void stop();
 
   private:

@@ -1,14 +1,21 @@
 #include "app/http/ProtocolHandler.h"
 
-#include "app/http/RequestFramer.h"
-
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pistache/peer.h>
+#include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -16,6 +23,8 @@
 #include <stdexcept>
 #include <streambuf>
 #include <utility>
+
+#include "app/http/RequestFramer.h"
 
 namespace authsvc::app {
 
@@ -74,6 +83,7 @@ struct Connection {
         Http::Code code;
         std::string body;
         HeaderFields fields;
+        size_t bytes;  // counted in unwrittenBytes
     };
     std::map<uint64_t, Parked> parked;  // answers ready before their turn
     bool served = false;                // a request has arrived
@@ -85,6 +95,10 @@ struct Connection {
     bool lingering = false;    // our write side is shut: reading only to see the client's EOF
     bool gone = false;         // closed; the object lives on only in tasks holding it
     Clock::time_point closingSince;
+    IdleConnections::Node idleNode;  // in the reactor's IdleConnections while idle
+    bool idleLinked = false;         // maybe in it (only the reactor links it; anyone may evict)
+    size_t unwrittenBytes = 0;       // of its answers no socket took yet (parked or queued)
+    bool budgetWaiting = false;      // in budgetWaiters_
 
     uint64_t outstanding() const { return nextSeq - nextToWrite; }
     // Requests whose answers are not known to be written (not computed yet, or queued in
@@ -126,11 +140,20 @@ class CompletionQueue {
         out.swap(tasks_);
         return out;
     }
+    // From any thread: the server's answers fell below its budget (see takeWake()).
+    void wake() {
+        woken_.store(true);
+        const uint64_t one = 1;
+        [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof one);
+    }
+    // After take(): whether wake() was called since the last time.
+    bool takeWake() { return woken_.exchange(false); }
 
   private:
     int fd_;
     std::mutex mu_;
     std::vector<Task> tasks_;
+    std::atomic<bool> woken_{false};
 };
 
 std::string serializeResponse(const Http::Header::Collection& headers, const HeaderFields& fields,
@@ -207,19 +230,30 @@ std::shared_ptr<Connection> ProtocolHandler::find(
     return c->peer == peer ? c : nullptr;
 }
 
+ProtocolHandler::~ProtocolHandler() {
+    if (idle_) idle_->clear();  // the gate holds the list; the connections go now
+}
+
 void ProtocolHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     const size_t fd = size_t(peer->fd());
     if (fd >= connections_.size()) connections_.resize(fd + 64);
+    if (const auto& stale = connections_[fd]) {  // its descriptor closed without us: unlisted
+        markBusy(*stale);
+        stale->gone = true;
+    }
     auto c = std::make_shared<Connection>(peer, getMaxRequestSize(), Clock::now());
     c->framer = RequestFramer({getMaxRequestSize(), limits_.maxHeaderBytes});
     c->self = c;
     c->peerHost = peer->address().host();
+    updateIdle(*c);
     connections_[fd] = std::move(c);
 }
 
 void ProtocolHandler::onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    // Closed by Pistache rather than drop(): the same accounting.
     if (auto c = find(peer)) {
         c->gone = true;
+        uncount(*c);
         connections_[size_t(peer->fd())].reset();
     }
 }
@@ -238,6 +272,7 @@ void ProtocolHandler::onReadable(const std::shared_ptr<Pistache::Tcp::Peer>& pee
         drop(*c);
     } else {
         readFrom(*c);
+        updateIdle(*c);
     }
 }
 
@@ -247,6 +282,7 @@ void ProtocolHandler::readFrom(Connection& c) {
     while (!c.gone && !c.paused && !c.readClosed) {
         const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         if (n > 0) {
+            markBusy(c);
             consume(c, buffer, size_t(n));
             continue;
         }
@@ -277,7 +313,7 @@ void ProtocolHandler::consume(Connection& c, const char* data, size_t len) {
     size_t used = 0;
     c.inParse = true;
     while (used < input.size() && !c.closing && !c.gone) {
-        if (c.unwritten() >= limits_.maxOutstanding) {
+        if (backlogged(c)) {
             c.paused = true;
             break;
         }
@@ -399,17 +435,22 @@ void ProtocolHandler::write(Connection& c, uint64_t seq, Http::ResponseWriter& w
     ++c.queuedWrites;
     std::weak_ptr<Connection> weak = c.self;
     const size_t size = wire.size();
+    addUnwritten(c, size);
     c.peer->send(Pistache::RawBuffer(std::move(wire), size))
         .then(
-            [this, weak, seq](ssize_t) {
+            [this, weak, seq, size](ssize_t) {
                 auto conn = weak.lock();
                 if (!conn || conn->gone) return;
                 --conn->queuedWrites;
+                removeUnwritten(*conn, size);
                 conn->written = std::max(conn->written, seq + 1);
                 afterAnswers(*conn);
             },
-            [weak](std::exception_ptr) {  // the connection is failing; it ends on its own
-                if (auto conn = weak.lock()) --conn->queuedWrites;
+            [this, weak, size](std::exception_ptr) {  // failing; it ends on its own
+                auto conn = weak.lock();
+                if (!conn) return;
+                --conn->queuedWrites;
+                if (!conn->gone) removeUnwritten(*conn, size);
             });
 }
 
@@ -417,14 +458,18 @@ void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& 
                              Http::Code code, const std::string& body, const HeaderFields& fields) {
     if (c.gone) return;
     if (seq != c.nextToWrite) {
-        c.parked.emplace(seq, Connection::Parked{std::move(writer), code, body, fields});
+        size_t bytes = body.size();
+        for (const auto& [name, value] : fields) bytes += name.size() + value.size() + 4;
+        addUnwritten(c, bytes);
+        c.parked.emplace(seq, Connection::Parked{std::move(writer), code, body, fields, bytes});
         return;
     }
     write(c, seq, writer, code, body, fields);
     ++c.nextToWrite;
-    while (!c.parked.empty() && c.parked.begin()->first == c.nextToWrite) {
+    while (!c.gone && !c.parked.empty() && c.parked.begin()->first == c.nextToWrite) {
         auto node = c.parked.extract(c.parked.begin());
         auto& p = node.mapped();
+        removeUnwritten(c, p.bytes);
         write(c, node.key(), p.writer, p.code, p.body, p.fields);
         ++c.nextToWrite;
     }
@@ -435,7 +480,7 @@ void ProtocolHandler::answer(Connection& c, uint64_t seq, Http::ResponseWriter& 
 // closes one whose last answer is out.
 void ProtocolHandler::afterAnswers(Connection& c) {
     if (c.gone || c.inParse) return;  // consume() on the stack goes on by itself
-    if (c.paused && c.unwritten() < limits_.maxOutstanding) {
+    if (c.paused && !backlogged(c)) {
         c.paused = false;
         std::string input;
         input.swap(c.pending);
@@ -449,6 +494,66 @@ void ProtocolHandler::afterAnswers(Connection& c) {
         if (c.gone) return;
     }
     if (c.closing && c.outstanding() == 0 && !c.closeQueued) closeWhenWritten(c);
+    updateIdle(c);
+}
+
+bool ProtocolHandler::backlogged(Connection& c) {
+    if (c.unwritten() >= limits_.maxOutstanding) return true;
+    if (c.unwrittenBytes >= limits_.maxUnwrittenBytes) return true;
+    // Over the server's budget only a connection whose answers are all written may go on,
+    // one request at a time (clients that read are not held up by those that do not).
+    if (!gate_ || c.unwritten() == 0 || !gate_->unwritten().overAndWaiting()) return false;
+    if (!c.budgetWaiting) {
+        c.budgetWaiting = true;
+        budgetWaiters_.push_back(c.self);
+    }
+    return true;
+}
+
+void ProtocolHandler::resumeBudgetWaiters() {
+    std::vector<std::weak_ptr<Connection>> waiters;
+    waiters.swap(budgetWaiters_);
+    for (const auto& weak : waiters) {
+        const auto c = weak.lock();
+        if (!c) continue;
+        c->budgetWaiting = false;
+        afterAnswers(*c);  // resumes it, or it waits again
+    }
+}
+
+void ProtocolHandler::addUnwritten(Connection& c, size_t bytes) {
+    c.unwrittenBytes += bytes;
+    if (gate_) gate_->unwritten().add(bytes);
+}
+
+void ProtocolHandler::removeUnwritten(Connection& c, size_t bytes) {
+    c.unwrittenBytes -= bytes;
+    if (gate_) gate_->unwritten().remove(bytes);
+}
+
+void ProtocolHandler::updateIdle(Connection& c) {
+    if (!idle_ || c.gone) return;
+    if (c.outstanding() == 0 && c.queuedWrites == 0) {
+        idle_->touch(c.idleNode, c.peer->fd(), Clock::now());
+        c.idleLinked = true;
+    } else {
+        markBusy(c);
+    }
+}
+
+void ProtocolHandler::uncount(Connection& c) {
+    markBusy(c);
+    if (gate_) {
+        gate_->unwritten().remove(c.unwrittenBytes);
+        gate_->release(c.peer->fd());
+    }
+    c.unwrittenBytes = 0;
+}
+
+void ProtocolHandler::markBusy(Connection& c) {
+    if (!c.idleLinked) return;
+    idle_->remove(c.idleNode);
+    c.idleLinked = false;
 }
 
 // Once every answer is written: the connection ends. When some wait in Pistache's write
@@ -486,6 +591,7 @@ void ProtocolHandler::finishClose(Connection& c) {
 void ProtocolHandler::drop(Connection& c) {
     if (c.gone) return;
     c.gone = true;
+    uncount(c);
     connections_[size_t(c.peer->fd())].reset();  // callers hold a reference (find())
     static_cast<ConnectionTransport*>(transport())->close(c.peer);
 }
@@ -513,6 +619,10 @@ void ProtocolHandler::onTick(Clock::time_point now) {
     }
     for (auto& c : expired) drop(*c);
     for (auto& c : late) refuse(*c, 408);
+    // A wake-up lost to a race would leave them waiting: at least every tick they look again.
+    if (!budgetWaiters_.empty() && gate_->unwritten().total() < gate_->unwritten().limit()) {
+        resumeBudgetWaiters();
+    }
 }
 
 // ---------------------------------------------------------------- ConnectionTransport
@@ -542,6 +652,15 @@ void ConnectionTransport::registerPoller(Polling::Epoll& poller) {
     ::timerfd_settime(timerFd_, 0, &spec, nullptr);
     poller.addFd(timerFd_, Pistache::Flags<Polling::NotifyOn>(Polling::NotifyOn::Read),
                  Polling::Tag(uint64_t(timerFd_)));
+    if (const auto& gate = handler_->gate()) {
+        auto idle = std::make_shared<IdleConnections>();
+        gate->addIdleList(idle);
+        handler_->attachIdleList(std::move(idle));
+        std::weak_ptr<CompletionQueue> queue = completions_;
+        gate->unwritten().onDrained([queue] {
+            if (auto q = queue.lock()) q->wake();
+        });
+    }
 }
 
 void ConnectionTransport::onReady(const Pistache::Aio::FdSet& fds) {
@@ -563,6 +682,7 @@ void ConnectionTransport::onReady(const Pistache::Aio::FdSet& fds) {
                 ProtocolHandler::Turn turn(*handler_, *connection, task.seq);
                 task.run(turn);
             }
+            if (completions_->takeWake()) handler_->resumeBudgetWaiters();
             ++ours;
         } else if ((entry.isReadable() || entry.isHangup()) && peers.count(Pistache::Fd(tag))) {
             const auto peer = peers.find(Pistache::Fd(tag))->second;  // a copy: may be removed
@@ -603,19 +723,253 @@ ServerSettings serverSettings(int threads, int64_t maxBodyBytes) {
     return s;
 }
 
+size_t defaultMaxConnections(size_t fileLimit, size_t inUse) {
+    const size_t reserve = 16 + fileLimit / 64;
+    return fileLimit > inUse + reserve ? fileLimit - inUse - reserve : 1;
+}
+
+namespace {
+constexpr int kAcceptBatch = 256;  // connections taken per wake-up before the stop fd is seen
+constexpr int kPauseMs = 100;      // accepting pauses this long when no descriptor is left
+constexpr auto kReportInterval = std::chrono::seconds(10);
+
+int openSpare() {
+    return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+size_t openDescriptors() {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) return 64;  // a guess: no /proc
+    size_t n = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.') ++n;
+    }
+    ::closedir(dir);
+    return n > 0 ? n - 1 : 0;  // less the directory's own descriptor
+}
+
+// A listening socket on `address` (as Pistache's Listener binds: getaddrinfo, the first
+// address that binds), non-blocking.
+int listenOn(const Pistache::Address& address, int backlog) {
+    std::string host = address.host();
+    if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    const std::string port = std::to_string(uint16_t(address.port()));
+    addrinfo hints{};
+    hints.ai_family = address.family();
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    if (const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+        throw std::runtime_error(::gai_strerror(rc));
+    }
+    int error = 0;
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+        const int fd =
+            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            error = errno;
+            continue;
+        }
+        const int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) {
+            ::freeaddrinfo(found);
+            return fd;
+        }
+        error = errno;
+        ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    throw std::runtime_error(std::strerror(error));
+}
+}  // namespace
+
+ConnectionServer::~ConnectionServer() {
+    shutdown();
+    if (listenFd_ >= 0) ::close(listenFd_);
+    if (stopFd_ >= 0) ::close(stopFd_);
+    if (spareFd_ >= 0) ::close(spareFd_);
+}
+
 void ConnectionServer::start(const ServerSettings& settings,
                              std::shared_ptr<ProtocolHandler> handler) {
+    listenFd_ = listenOn(address_, settings.backlog);
+    stopFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (stopFd_ < 0) throw std::runtime_error("eventfd failed");
+    warn_ = settings.warn;
+
     handler->setMaxRequestSize(settings.limits.maxRequestBytes);
     handler->setMaxResponseSize(settings.maxResponseBytes);
     handler->setLimits(settings.limits);
-    listener_.init(size_t(settings.threads),
-                   Pistache::Flags<Pistache::Tcp::Options>(Pistache::Tcp::Options::ReuseAddr), "",
-                   settings.backlog);
-    listener_.setHandler(handler);
-    listener_.setTransportFactory(
-        [handler] { return std::make_shared<ConnectionTransport>(handler); });
-    listener_.bind();
-    listener_.runThreaded();
+    // The handler's clones (one per reactor thread) share the gate; the accept thread alone
+    // admits to it.
+    ConnectionCaps pending;
+    pending.maxConnections = settings.maxConnections;
+    pending.maxConnectionsPerAddress = settings.maxConnectionsPerAddress;
+    pending.exempt = settings.exemptAddresses;
+    // Reactors: an epoll set and a few eventfds/timerfds each; counted as if open.
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    const size_t fileLimit =
+        limit.rlim_cur == RLIM_INFINITY ? size_t(1) << 20 : size_t(limit.rlim_cur);
+    const size_t reactors = size_t(std::max(settings.threads, 1)) + 1;  // and the prototype
+    const size_t fitting =
+        defaultMaxConnections(fileLimit, openDescriptors() + 1 /* spare */ + reactors * 8);
+    if (pending.maxConnections == 0) {
+        pending.maxConnections = fitting;
+    } else if (pending.maxConnections > fitting && warn_) {
+        warn_("server.max_connections " + std::to_string(pending.maxConnections) +
+              " is more than the descriptor limit " + std::to_string(fileLimit) +
+              " leaves room for (about " + std::to_string(fitting) +
+              "): connections beyond that are closed at once");
+    }
+    gate_ = std::make_shared<ConnectionGate>(std::move(pending), settings.maxUnwrittenBytes);
+    handler->setGate(gate_);
+
+    reactor_.init(Pistache::Aio::AsyncContext(size_t(std::max(settings.threads, 1))));
+    const auto key = reactor_.addHandler(std::make_shared<ConnectionTransport>(handler));
+    reactor_.run();
+    for (const auto& h : reactor_.handlers(key)) {
+        transports_.push_back(std::static_pointer_cast<Pistache::Tcp::Transport>(h));
+    }
+    spareFd_ = openSpare();
+    lastReport_ = Clock::now();
+    running_ = true;
+    acceptThread_ = std::thread([this] { acceptLoop(); });
+}
+
+Pistache::Port ConnectionServer::port() const {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    if (listenFd_ < 0 || ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
+        return Pistache::Port(0);
+    }
+    if (local.ss_family == AF_INET6) {
+        return Pistache::Port(ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port));
+    }
+    return Pistache::Port(ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port));
+}
+
+void ConnectionServer::shutdown() {
+    if (!running_) return;
+    running_ = false;
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(stopFd_, &one, sizeof one);
+    if (acceptThread_.joinable()) acceptThread_.join();
+    reactor_.shutdown();
+}
+
+void ConnectionServer::acceptLoop() {
+    bool accepting = true;
+    for (;;) {
+        pollfd fds[2] = {{stopFd_, POLLIN, 0}, {listenFd_, POLLIN, 0}};
+        // Paused: only the stop fd, for a while. Else a wake-up now and then for report().
+        const int timeout =
+            accepting ? int(std::chrono::milliseconds(kReportInterval).count()) : kPauseMs;
+        const int ready = ::poll(fds, accepting ? 2 : 1, timeout);
+        if (ready < 0 && errno != EINTR) {
+            ::poll(fds, 1, kPauseMs);  // cannot happen with valid descriptors; never spin
+        }
+        if (fds[0].revents != 0) return;
+        if (!accepting) {
+            if (spareFd_ < 0) spareFd_ = openSpare();
+            accepting = true;
+        }
+        if (ready > 0 && fds[1].revents != 0) accepting = acceptPending();
+        report();
+    }
+}
+
+bool ConnectionServer::acceptPending() {
+    for (int i = 0; i < kAcceptBatch; ++i) {
+        sockaddr_storage peer{};
+        socklen_t len = sizeof peer;
+        const int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            dispatch(fd, peer);
+            continue;
+        }
+        switch (errno) {
+            case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+            case EWOULDBLOCK:
+#endif
+                return true;  // none waiting
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM: {
+                // No descriptor for it: the spare makes room to take the connection and
+                // close it, rather than leave it waiting (poll would report it again at once).
+                ++refusedNoDescriptor_;
+                if (spareFd_ < 0) return false;
+                ::close(spareFd_);
+                const int refused = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
+                const int error = errno;
+                if (refused >= 0) ::close(refused);
+                spareFd_ = openSpare();
+                if (spareFd_ < 0) return false;
+                if (refused < 0 && (error == EAGAIN || error == EWOULDBLOCK)) return true;
+                continue;
+            }
+            default:
+                // ECONNABORTED, EPROTO, network errors of the new connection: the next one.
+                // Anything about the listening socket itself shows again: pause.
+                if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK) return false;
+                continue;
+        }
+    }
+    return true;
+}
+
+void ConnectionServer::dispatch(int fd, const sockaddr_storage& peer) {
+    const auto* address = reinterpret_cast<const sockaddr*>(&peer);
+    switch (gate_->admit(fd, address)) {
+        case ConnectionGate::Verdict::Admitted:
+            break;
+        case ConnectionGate::Verdict::AddressFull:
+            ++refusedPerAddress_;
+            ::close(fd);
+            return;
+        case ConnectionGate::Verdict::ServerFull:
+            ++refusedFull_;
+            ::close(fd);
+            return;
+    }
+    // The kernel keeps little of an answer the client does not read; the rest is counted.
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kUnsentBytes, sizeof kUnsentBytes);
+    try {
+        auto p = Pistache::Tcp::Peer::Create(
+            fd, Pistache::Address::fromUnix(const_cast<sockaddr*>(address)));
+        // As Tcp::Listener does: the reactor thread by descriptor.
+        transports_[size_t(fd) % transports_.size()]->handleNewPeer(p);
+    } catch (const std::exception&) {
+        gate_->release(fd);
+        ::close(fd);
+    }
+}
+
+void ConnectionServer::report() {
+    const auto now = Clock::now();
+    if (now - lastReport_ < kReportInterval) return;
+    lastReport_ = now;
+    const size_t evictions = gate_->evictions();
+    const size_t evicted = evictions - evictedReported_;
+    evictedReported_ = evictions;
+    if (evicted + refusedPerAddress_ + refusedFull_ + refusedNoDescriptor_ == 0 || !warn_) {
+        refusedPerAddress_ = refusedFull_ = refusedNoDescriptor_ = 0;
+        return;
+    }
+    warn_("connection caps (max_connections " + std::to_string(gate_->caps().maxConnections) +
+          ", max_connections_per_ip " + std::to_string(gate_->caps().maxConnectionsPerAddress) +
+          "): " + std::to_string(evicted) + " idle connection(s) closed to make room, " +
+          std::to_string(refusedPerAddress_) + " refused (per address), " +
+          std::to_string(refusedFull_) + " refused (none idle), " +
+          std::to_string(refusedNoDescriptor_) + " refused (no descriptor)");
+    refusedPerAddress_ = refusedFull_ = refusedNoDescriptor_ = 0;
 }
 
 }  // namespace authsvc::app

@@ -194,6 +194,8 @@ class ServerProcess {
     void writeConfig();
     // Wait for /healthz on this port instead of the config file's (environment override tests).
     void probeOn(int port) { probePort_ = port; }
+    // Starts the server with RLIMIT_NOFILE (soft and hard) set to `limit` (0: inherited).
+    void setFileLimit(long limit) { fileLimit_ = limit; }
 
     // The database section of this server's config, with its backend named explicitly (creating
     // the PostgreSQL database now if it is not there yet). Merge it into the overrides of a
@@ -224,6 +226,7 @@ class ServerProcess {
     int port_ = 0;
     pid_t pid_ = -1;
     int probePort_ = 0;
+    long fileLimit_ = 0;
 };
 
 int freePort();

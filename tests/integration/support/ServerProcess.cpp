@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,20 +62,24 @@ void emitYaml(std::ostream& os, const json& node, int indent) {
     }
 }
 
+// This process's environment without AUTHSVC_* and without the names in `extra`, then `extra`.
 std::vector<std::string> childEnvironment(const std::map<std::string, std::string>& extra) {
     std::vector<std::string> env;
     for (char** e = environ; e && *e; ++e) {
         if (std::strncmp(*e, "AUTHSVC_", 8) == 0) continue;
+        const char* eq = std::strchr(*e, '=');
+        if (eq && extra.count(std::string(*e, size_t(eq - *e)))) continue;
         env.emplace_back(*e);
     }
     for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
     return env;
 }
 
-// fork + exec with stdin/stdout/stderr redirected to the given paths (stdin may be empty).
+// fork + exec with stdin/stdout/stderr redirected to the given paths (stdin may be empty);
+// `fileLimit` > 0: the child's RLIMIT_NOFILE.
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const fs::path& workDir, const fs::path& stdinPath, const fs::path& stdoutPath,
-            const fs::path& stderrPath) {
+            const fs::path& stderrPath, long fileLimit = 0) {
     std::vector<std::string> envStrings = childEnvironment(env);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -102,6 +107,10 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
+    if (fileLimit > 0) {
+        const rlimit limit{static_cast<rlim_t>(fileLimit), static_cast<rlim_t>(fileLimit)};
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+    }
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
 }
@@ -283,7 +292,7 @@ bool ServerProcess::startOnce() {
     writeConfig();
     { std::ofstream(logPath(), std::ios::app) << ""; }
     pid_ = spawn({binaryUnderTest(), "serve", "--config", configPath().string()}, env_, dir_, {},
-                 logPath(), logPath());
+                 logPath(), logPath(), fileLimit_);
     if (pid_ < 0) return false;
     HttpClient probe(probePort_ ? probePort_ : port_);
     probe.setTimeoutMs(500);

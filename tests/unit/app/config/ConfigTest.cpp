@@ -70,6 +70,10 @@ TEST(ConfigTest, EmptyDocumentGivesTheDefaultsOfApiMd) {
     EXPECT_EQ(c.auth.loginRateLimit.perAccountPerMinute, 5);
     EXPECT_EQ(c.auth.registerRateLimit.perIpPerHour, 20);
     EXPECT_TRUE(c.server.trustedProxies.empty());
+    EXPECT_EQ(c.server.maxConnections, 0);
+    EXPECT_EQ(c.server.maxConnectionsPerIp, 256);
+    EXPECT_EQ(c.server.maxUnwrittenBytesPerConnection, 256 * 1024);
+    EXPECT_EQ(c.server.maxUnwrittenBytes, 64 * 1024 * 1024);
     EXPECT_EQ(c.routes.login, (std::vector<std::string>{"/api/login", "/login"}));
     EXPECT_EQ(c.routes.refresh, (std::vector<std::string>{"/api/refresh_token",
                                                           "/api/refresh-token", "/refresh-token"}));
@@ -421,6 +425,24 @@ TEST(ConfigTest, TrustedProxiesAreCidrBlocksOfBothFamilies) {
     EXPECT_TRUE(c.server.trustedProxies[2].network.v6);
     EXPECT_EQ(c.server.trustedProxies[3].prefix, 128);
     EXPECT_TRUE(parseConfig("server:\n  trusted_proxies: []\n", "t").server.trustedProxies.empty());
+}
+
+TEST(ConfigTest, ConnectionCapsAndAnswerBudgets) {
+    Config c = parseConfig(
+        "server:\n  max_connections: 5000\n  max_connections_per_ip: 0\n"
+        "  max_unwritten_bytes_per_connection: 65536\n  max_unwritten_bytes: 0\n",
+        "test.yaml");
+    EXPECT_EQ(c.server.maxConnections, 5000);
+    EXPECT_EQ(c.server.maxConnectionsPerIp, 0);
+    EXPECT_EQ(c.server.maxUnwrittenBytesPerConnection, 65536);
+    EXPECT_EQ(c.server.maxUnwrittenBytes, 0);
+    for (const char* bad : {"max_connections: -1", "max_connections_per_ip: -5",
+                            "max_unwritten_bytes_per_connection: 100", "max_unwritten_bytes: -1"}) {
+        const std::string e = errorOf(std::string("server:\n  ") + bad + "\n");
+        EXPECT_NE(e.find("server." + std::string(bad).substr(0, std::string(bad).find(':'))),
+                  std::string::npos)
+            << e;
+    }
 }
 
 TEST(ConfigTest, ABadTrustedProxyStopsStartUpNamingIt) {
