@@ -20,6 +20,7 @@
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/RecoveryController.h"
 #include "controllers/UserController.h"
 #include "middleware/ClientAddress.h"
 #include "middleware/RequireAuth.h"
@@ -29,6 +30,9 @@
 #include "common/JsonText.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
+#include "services/MailSender.h"
+#include "services/MailTransport.h"
+#include "services/RecoveryService.h"
 #include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
@@ -58,6 +62,70 @@ models::AuthSettings authSettings(const Config& c) {
     s.sliding = c.refresh.sliding;
     s.successorKey = c.refresh.secret;
     return s;
+}
+
+std::unique_ptr<models::MailTransport> mailTransport(const MailConfig& m) {
+    if (m.transport == "smtp") {
+        models::SmtpSettings s;
+        s.url = m.smtpUrl;
+        s.username = m.username;
+        s.password = m.password;
+        s.startTls = m.startTls == "off"             ? models::StartTls::Off
+                     : m.startTls == "opportunistic" ? models::StartTls::Opportunistic
+                                                     : models::StartTls::Required;
+        s.timeout = m.timeout;
+        return std::make_unique<models::SmtpMailTransport>(s);
+    }
+    return std::make_unique<models::FileMailTransport>(m.fileDir);
+}
+
+models::MailSettings mailSettings(const Config& c) {
+    models::MailSettings s;
+    s.from = c.mail.from;
+    s.linkBaseUrl = c.mail.linkBaseUrl;
+    s.templatesDir = c.mail.templatesDir;
+    s.recoveryTtlMs = c.auth.recovery.ttl.count();
+    s.maxAttempts = c.mail.maxAttempts;
+    s.retryInitial = c.mail.retryInitial;
+    // A lease outlasts the longest transport call, so no other sender takes a row while it
+    // is being sent.
+    s.lease = c.mail.timeout + std::chrono::milliseconds(30000);
+    return s;
+}
+
+models::RecoverySettings recoverySettings(const Config& c) {
+    models::RecoverySettings s;
+    s.ttlMs = c.auth.recovery.ttl.count();
+    s.perEmailPerHour = c.auth.recovery.perEmailPerHour;
+    s.perIpPerHour = c.auth.recovery.perIpPerHour;
+    s.passwordMinLength = c.auth.passwordMinLength;
+    s.linkBaseUrl = c.mail.linkBaseUrl;
+    return s;
+}
+
+// The sender's results become metrics and log lines (errors only: never a token, never a
+// message). A database error repeated every round is logged once until it changes.
+models::MailEvents mailEvents(Metrics& metrics, spdlog::logger& log) {
+    auto lastError = std::make_shared<std::string>();
+    models::MailEvents e;
+    e.onResult = [&metrics, &log, lastError](const std::string& kind, const std::string& result,
+                                             const std::string& error) {
+        if (result == "error") {
+            if (*lastError != error) log.warn("mail sender: {}", error);
+            *lastError = error;
+            return;
+        }
+        lastError->clear();
+        metrics.mail(kind, result);
+        if (result == "retry") log.warn("mail ({}) not delivered, will retry: {}", kind, error);
+        if (result == "dead") {
+            log.error("mail ({}) not delivered, giving up (authsvc mail retry): {}", kind, error);
+        }
+    };
+    e.onDepth = [&metrics](const models::OutboxStatus& st) {
+        metrics.outboxDepth(st.queued, st.dead);
+    };
+    return e;
 }
 
 // Security events become metrics and log lines (never with token material).
@@ -94,7 +162,12 @@ struct Application::Parts {
           auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
                c.refresh.acceptAccessToken ? &verifier : nullptr),
           accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer),
-          userAdmin(db, userRepo) {}
+          userAdmin(db, userRepo),
+          transport(mailTransport(c.mail)),
+          mailSender(db, userRepo, outboxRepo, oneTimeRepo, *transport, clock, mailSettings(c),
+                     mailEvents(metrics, *log)),
+          recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
+                   recoverySettings(c), observer, [this] { mailSender.wake(); }) {}
 
     verify::SystemClock clock;
     models::Database db;
@@ -110,6 +183,11 @@ struct Application::Parts {
     models::AuthService auth;
     models::AccountService accounts;
     models::UserAdminService userAdmin;
+    models::MailOutboxRepository outboxRepo;
+    models::OneTimeTokenRepository oneTimeRepo;
+    std::unique_ptr<models::MailTransport> transport;
+    models::MailSender mailSender;
+    models::RecoveryService recovery;
 };
 
 Application::Application(Config config, bool server)
@@ -133,6 +211,12 @@ Application::Application(Config config, bool server)
     }
     if (server) {
         for (const auto& w : parts_->keys.warnings()) logging_.logger->warn("{}", w);
+        if (config_.mail.transport == "file") {
+            logging_.logger->warn(
+                "mail.transport is file: mail is NOT delivered, each message is written to {} "
+                "(set mail.transport: smtp in production)",
+                config_.mail.fileDir);
+        }
         for (const auto& path : parts_->db.filesReadableByOthers()) {
             logging_.logger->warn(
                 "{} is readable by other users of this machine (it holds password hashes and "
@@ -206,8 +290,10 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
+    controllers::RecoveryController recoveryController(p.recovery);
     auto routes = routeTable(config_.routes, authController, userController, accountController,
                              opsController, keysController, adminController);
+    for (auto& r : recoveryRoutes(recoveryController)) routes.push_back(std::move(r));
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
@@ -233,12 +319,14 @@ int Application::serve(const sigset_t& signals) {
     log.info("authsvc {} listening on {}:{} ({} backend, config {})", AUTHSVC_VERSION,
              config_.server.host, server.port(), config_.database.backend, config_.source);
     log.info("signing keys: {}", describeKeys(p.keys));
+    p.mailSender.start();
     log.flush();  // now rather than with the next batch: scripts wait for this line
 
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reloadKeys();
     log.info("received signal {}: draining", sig);
     dispatcher->startDraining();
+    p.mailSender.stop();
     governor.stop();
     hashingPool.stop();
     databasePool.stop();
@@ -343,6 +431,51 @@ int Application::listUsers(int limit) {
         if (more) std::cerr << "authsvc: more users than --limit " << limit << "\n";
         return 0;
     });
+}
+
+int Application::resetLink(const std::string& email) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "reset-link", [&] {
+        auto link = p.recovery.resetLink(email);
+        if (!link) return refused(link.error());
+        std::cout << *link << "\n";
+        return 0;
+    });
+}
+
+int Application::mailStatus() {
+    auto& p = *parts_;
+    try {
+        p.migrator.migrate();
+        auto [st, dead] = p.db.read([&](models::Connection& s) {
+            return std::make_pair(p.outboxRepo.status(s), p.outboxRepo.deadErrors(s, 20));
+        });
+        std::cout << "queued " << st.queued << "\n"
+                  << "dead " << st.dead << "\n"
+                  << "oldest "
+                  << (st.oldestQueuedMs ? models::rfc3339Utc(*st.oldestQueuedMs / 1000) : "-")
+                  << "\n";
+        for (const auto& [id, what] : dead) std::cout << "dead " << id << " " << what << "\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: mail status failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int Application::mailRetry() {
+    auto& p = *parts_;
+    try {
+        p.migrator.migrate();
+        const int64_t now = p.clock.nowMs();
+        const int64_t n =
+            p.db.write([&](models::Connection& s) { return p.outboxRepo.retryDead(s, now); });
+        std::cout << "queued " << n << " dead message(s) again\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: mail retry failed: " << e.what() << "\n";
+        return 1;
+    }
 }
 
 int Application::changeRole(const std::string& email, const std::string& role, bool grant) {

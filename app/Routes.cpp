@@ -53,4 +53,15 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
     // clang-format on
 }
 
+std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery) {
+    using controllers::RecoveryController;
+    using enum RunsOn;
+    // clang-format off
+    return {
+        {"password_forgot", "POST", {FixedPaths::kPasswordForgot}, DatabasePool, pub(&RecoveryController::forgot, recovery)},
+        {"password_reset",  "POST", {FixedPaths::kPasswordReset},  HashingPool,  pub(&RecoveryController::reset, recovery)},
+    };
+    // clang-format on
+}
+
 }  // namespace authsvc::app

@@ -12,6 +12,7 @@
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/RecoveryController.h"
 #include "controllers/UserController.h"
 
 namespace authsvc::app {
@@ -21,5 +22,9 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
                               controllers::AccountController& accounts,
                               controllers::OpsController& ops, controllers::KeysController& keys,
                               controllers::AdminController& admin);
+
+// The password recovery routes (POST /api/password/forgot and /reset), served beside
+// routeTable()'s.
+std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery);
 
 }  // namespace authsvc::app

@@ -28,13 +28,22 @@ std::string randomBytes(size_t n) {
     return out;
 }
 
-std::string base64UrlEncode(std::string_view bytes) {
-    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+namespace {
+std::string base64WithVariant(std::string_view bytes, int variant) {
     std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
     sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                       bytes.size(), variant);
     out.resize(std::strlen(out.c_str()));
     return out;
+}
+}  // namespace
+
+std::string base64Encode(std::string_view bytes) {
+    return base64WithVariant(bytes, sodium_base64_VARIANT_ORIGINAL);
+}
+
+std::string base64UrlEncode(std::string_view bytes) {
+    return base64WithVariant(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 std::optional<std::string> base64UrlDecode(std::string_view text) {

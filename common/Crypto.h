@@ -16,6 +16,8 @@ void init();
 
 std::string randomBytes(size_t n);
 std::string base64UrlEncode(std::string_view bytes);
+// Standard base64 with padding (RFC 4648 4), as MIME uses it.
+std::string base64Encode(std::string_view bytes);
 // Canonical unpadded base64url only: nullopt for any other character, padding, or
 // non-zero trailing bits.
 std::optional<std::string> base64UrlDecode(std::string_view text);

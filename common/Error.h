@@ -18,6 +18,7 @@ enum class ErrorCode {
     InvalidToken,          // 401 invalid_token
     InvalidCredentials,    // 401 invalid_credentials
     InvalidGrant,          // 401 invalid_grant
+    InvalidOneTimeToken,   // 400 invalid_grant (a one-time token from a mail, in a body)
     RegistrationClosed,    // 403 registration_closed
     InsufficientScope,     // 403 insufficient_scope + WWW-Authenticate (a required role)
     NotFound,              // 404 not_found

@@ -17,6 +17,7 @@ int statusOf(ErrorCode code) {
     switch (code) {
         case ErrorCode::InvalidRequest:
         case ErrorCode::BearerMalformed:
+        case ErrorCode::InvalidOneTimeToken:
             return 400;
         case ErrorCode::MissingToken:
         case ErrorCode::InvalidToken:
@@ -58,6 +59,7 @@ const char* errorCodeName(ErrorCode code) {
         case ErrorCode::InvalidCredentials:
             return "invalid_credentials";
         case ErrorCode::InvalidGrant:
+        case ErrorCode::InvalidOneTimeToken:
             return "invalid_grant";
         case ErrorCode::RegistrationClosed:
             return "registration_closed";

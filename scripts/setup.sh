@@ -18,6 +18,8 @@ for arg in "$@"; do
     *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;
   esac
 done
+# The mail tests' SMTP server (tests/integration/support/smtp_sink.py).
+[[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -25,6 +25,9 @@ struct ServerConfig {
     int workerThreads = 4;
     // Peers whose X-Forwarded-For names the client (middleware::TrustedProxies).
     std::vector<models::Cidr> trustedProxies;
+    // Where clients reach this service (https://auth.example.com): the base of links in
+    // mails. Empty: http://<host>:<port> (not usable with mail.transport smtp).
+    std::string publicUrl;
 };
 
 struct DatabaseConfig {
@@ -75,6 +78,13 @@ struct RegisterRateLimitConfig {
     int perIpPerHour = 20;  // 0: no limit
 };
 
+// Password recovery (POST /api/password/forgot and /reset).
+struct RecoveryConfig {
+    Millis ttl{30 * 60 * 1000};
+    int perEmailPerHour = 3;  // 0: no limit
+    int perIpPerHour = 20;    // 0: no limit
+};
+
 struct AuthConfig {
     bool registrationOpen = true;
     int passwordMinLength = 8;
@@ -82,6 +92,23 @@ struct AuthConfig {
     RateLimitConfig loginRateLimit;
     RegisterRateLimitConfig registerRateLimit;
     int hashThreads = 2;
+    RecoveryConfig recovery;
+};
+
+// The mail outbox's sender (services/MailSender).
+struct MailConfig {
+    std::string transport = "file";  // file | smtp
+    std::string fileDir = "data/mail";
+    std::string smtpUrl;  // smtp://host:port or smtps://host:port
+    std::string username;
+    std::string password;               // AUTHSVC_MAIL_PASSWORD
+    std::string startTls = "required";  // required | opportunistic | off
+    std::string from = "authsvc <no-reply@localhost>";
+    std::string linkBaseUrl;  // empty: <server.public_url or http://host:port>/account
+    std::string templatesDir;
+    Millis timeout{30000};      // one SMTP transaction
+    Millis retryInitial{5000};  // the first retry's delay; doubles up to an hour
+    int maxAttempts = 15;       // then the message is dead
 };
 
 // Paths of the routes that `routes:` cannot move; a configured path may not take one.
@@ -99,9 +126,12 @@ struct FixedPaths {
     static constexpr const char* kJwks = "/.well-known/jwks.json";
     static constexpr const char* kAdminUsers = "/api/admin/users";
     static constexpr const char* kOpenApi = "/openapi.json";
-    static constexpr const char* kAll[] = {kRegister, kLogout,     kLogoutAll, kMe,     kPassword,
-                                           kSessions, kSession,    kHealthz,   kReadyz, kMetrics,
-                                           kJwks,     kAdminUsers, kOpenApi};
+    static constexpr const char* kPasswordForgot = "/api/password/forgot";
+    static constexpr const char* kPasswordReset = "/api/password/reset";
+    static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
+                                           kPassword, kSessions,       kSession,      kHealthz,
+                                           kReadyz,   kMetrics,        kJwks,         kAdminUsers,
+                                           kOpenApi,  kPasswordForgot, kPasswordReset};
 };
 
 struct RoutesConfig {
@@ -123,6 +153,7 @@ struct Config {
     AuthConfig auth;
     RoutesConfig routes;
     LogConfig log;
+    MailConfig mail;
     std::string source;  // the file read, or "defaults"
 };
 

@@ -6,7 +6,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,13 @@ class Metrics {
     void refresh(models::RefreshOutcome outcome) { refresh_[size_t(outcome)]++; }
     void familiesRevoked(const std::string& reason, int64_t n);
     void purged(int64_t n) { purged_ += n; }
+    // A mail handled by the sender: kind and result (sent, skipped, retry, dead).
+    void mail(const std::string& kind, const std::string& result);
+    // The outbox after the sender's last round.
+    void outboxDepth(int64_t queued, int64_t dead) {
+        outboxQueued_ = queued;
+        outboxDead_ = dead;
+    }
     std::string render() const;
 
     static constexpr std::array<double, 14> kBuckets = {
@@ -49,6 +58,9 @@ class Metrics {
     std::array<std::atomic<uint64_t>, 5> refresh_{};  // by models::RefreshOutcome
     std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
     std::atomic<uint64_t> revokedPasswordChange_{0}, revokedByUser_{0};
+    mutable std::mutex mailMu_;
+    std::map<std::pair<std::string, std::string>, uint64_t> mail_;  // guarded by mailMu_
+    std::atomic<int64_t> outboxQueued_{0}, outboxDead_{0};
 };
 
 }  // namespace authsvc::app

@@ -14,8 +14,10 @@
 #include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/RecoveryController.h"
 #include "services/AccountService.h"
 #include "services/UserAdminService.h"
+#include "services/RecoveryService.h"
 
 namespace {
 
@@ -154,9 +156,16 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::UserAdminService userAdmin(db, users);
     controllers::AdminController adminController(userAdmin);
 
+    models::MailOutboxRepository outbox;
+    models::OneTimeTokenRepository oneTime;
+    models::RecoveryService recovery(db, users, tokens, outbox, oneTime, hasher, clock, {},
+                                     observer);
+    controllers::RecoveryController recoveryController(recovery);
+
     const ojson doc = ojson::parse(app::openApiJson());
-    const auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
-                                        accountController, ops, keys, adminController);
+    auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
+                                  accountController, ops, keys, adminController);
+    for (auto& r : app::recoveryRoutes(recoveryController)) routes.push_back(std::move(r));
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
