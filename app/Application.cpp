@@ -33,6 +33,7 @@
 #include "services/MailSender.h"
 #include "services/MailTransport.h"
 #include "services/RecoveryService.h"
+#include "services/EmailVerificationService.h"
 #include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
@@ -61,6 +62,11 @@ models::AuthSettings authSettings(const Config& c) {
     s.reuseGraceMs = c.refresh.reuseGrace.count();
     s.sliding = c.refresh.sliding;
     s.successorKey = c.refresh.secret;
+    using models::EmailVerification;
+    const std::string& ev = c.auth.emailVerification;
+    s.emailVerification = ev == "required"   ? EmailVerification::Required
+                          : ev == "optional" ? EmailVerification::Optional
+                                             : EmailVerification::Off;
     return s;
 }
 
@@ -160,20 +166,25 @@ struct Application::Parts {
           verifier({c.jwt.issuer, c.jwt.audience, c.jwt.leeway}, keys.source(), clock),
           observer(metrics, *log),
           auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
-               c.refresh.acceptAccessToken ? &verifier : nullptr),
+               c.refresh.acceptAccessToken ? &verifier : nullptr, &outboxRepo),
           accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer),
           userAdmin(db, userRepo),
           transport(mailTransport(c.mail)),
           mailSender(db, userRepo, outboxRepo, oneTimeRepo, *transport, clock, mailSettings(c),
                      mailEvents(metrics, *log)),
           recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
-                   recoverySettings(c), observer, [this] { mailSender.wake(); }) {}
+                   recoverySettings(c), observer, [this] { mailSender.wake(); }),
+          verification(db, userRepo, outboxRepo, oneTimeRepo, clock,
+                       c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
+                       [this] { mailSender.wake(); }) {}
 
     verify::SystemClock clock;
     models::Database db;
     models::Migrator migrator;
     models::UserRepository userRepo;
     models::RefreshTokenRepository refreshRepo;
+    models::MailOutboxRepository outboxRepo;
+    models::OneTimeTokenRepository oneTimeRepo;
     models::PasswordHasher hasher;
     models::KeyRing keys;
     models::TokenService tokens;
@@ -183,11 +194,10 @@ struct Application::Parts {
     models::AuthService auth;
     models::AccountService accounts;
     models::UserAdminService userAdmin;
-    models::MailOutboxRepository outboxRepo;
-    models::OneTimeTokenRepository oneTimeRepo;
     std::unique_ptr<models::MailTransport> transport;
     models::MailSender mailSender;
     models::RecoveryService recovery;
+    models::EmailVerificationService verification;
 };
 
 Application::Application(Config config, bool server)
@@ -290,7 +300,7 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
-    controllers::RecoveryController recoveryController(p.recovery);
+    controllers::RecoveryController recoveryController(p.recovery, p.verification);
     auto routes = routeTable(config_.routes, authController, userController, accountController,
                              opsController, keysController, adminController);
     for (auto& r : recoveryRoutes(recoveryController)) routes.push_back(std::move(r));

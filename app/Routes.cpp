@@ -60,6 +60,8 @@ std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery) {
     return {
         {"password_forgot", "POST", {FixedPaths::kPasswordForgot}, DatabasePool, pub(&RecoveryController::forgot, recovery)},
         {"password_reset",  "POST", {FixedPaths::kPasswordReset},  HashingPool,  pub(&RecoveryController::reset, recovery)},
+        {"email_verify",    "POST", {FixedPaths::kEmailVerify},    DatabasePool, pub(&RecoveryController::verifyEmail, recovery)},
+        {"email_verify_resend", "POST", {FixedPaths::kEmailVerifyResend}, DatabasePool, pub(&RecoveryController::resendVerification, recovery)},
     };
     // clang-format on
 }

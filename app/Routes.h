@@ -23,8 +23,8 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
                               controllers::OpsController& ops, controllers::KeysController& keys,
                               controllers::AdminController& admin);
 
-// The password recovery routes (POST /api/password/forgot and /reset), served beside
-// routeTable()'s.
+// The routes of links sent by mail (POST /api/password/forgot and /reset,
+// /api/email/verify and /api/email/verify/resend), served beside routeTable()'s.
 std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery);
 
 }  // namespace authsvc::app

@@ -21,6 +21,7 @@ enum class ErrorCode {
     InvalidOneTimeToken,   // 400 invalid_grant (a one-time token from a mail, in a body)
     RegistrationClosed,    // 403 registration_closed
     InsufficientScope,     // 403 insufficient_scope + WWW-Authenticate (a required role)
+    EmailNotVerified,      // 403 email_not_verified
     NotFound,              // 404 not_found
     MethodNotAllowed,      // 405 method_not_allowed
     EmailTaken,            // 409 email_taken

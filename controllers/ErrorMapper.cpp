@@ -26,6 +26,7 @@ int statusOf(ErrorCode code) {
             return 401;
         case ErrorCode::RegistrationClosed:
         case ErrorCode::InsufficientScope:
+        case ErrorCode::EmailNotVerified:
             return 403;
         case ErrorCode::NotFound:
             return 404;
@@ -65,6 +66,8 @@ const char* errorCodeName(ErrorCode code) {
             return "registration_closed";
         case ErrorCode::InsufficientScope:
             return "insufficient_scope";
+        case ErrorCode::EmailNotVerified:
+            return "email_not_verified";
         case ErrorCode::NotFound:
             return "not_found";
         case ErrorCode::MethodNotAllowed:

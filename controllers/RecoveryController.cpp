@@ -5,16 +5,44 @@
 
 namespace authsvc::controllers {
 
-HttpResponse RecoveryController::forgot(const HttpRequest& req) {
+namespace {
+
+// A request naming an address: 202 {} whatever happens to it (a malformed body aside).
+template <typename Queue>
+HttpResponse addressedRequest(const HttpRequest& req, Queue&& queue) {
     auto body = parseObject(req.body);
     if (!body) return errorResponse(body.error());
     auto email = requiredString(*body, {"email"});
     if (!email) return errorResponse(email.error());
-    (void)recovery_.requestReset(*email, req.clientIp);
+    (void)queue(*email, req.clientIp);
     HttpResponse r;
     r.status = 202;
     r.body = "{}";
     return r;
+}
+
+}  // namespace
+
+HttpResponse RecoveryController::forgot(const HttpRequest& req) {
+    return addressedRequest(req, [this](const std::string& email, const std::string& ip) {
+        return recovery_.requestReset(email, ip);
+    });
+}
+
+HttpResponse RecoveryController::resendVerification(const HttpRequest& req) {
+    return addressedRequest(req, [this](const std::string& email, const std::string& ip) {
+        return verification_.resend(email, ip);
+    });
+}
+
+HttpResponse RecoveryController::verifyEmail(const HttpRequest& req) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto token = requiredString(*body, {"token"});
+    if (!token) return errorResponse(token.error());
+    auto done = verification_.verify(*token);
+    if (!done) return errorResponse(done.error());
+    return jsonResponse(200, {{"email_verified", true}});
 }
 
 HttpResponse RecoveryController::reset(const HttpRequest& req) {

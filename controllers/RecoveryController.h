@@ -1,10 +1,13 @@
-// RecoveryController: POST /api/password/forgot (202 {} always, for known and unknown
-// addresses alike, throttled or not) and POST /api/password/reset (204, or 400
-// invalid_grant for a bad token). Parses, calls RecoveryService, returns; no SQL, no crypto.
+// RecoveryController: the routes of links sent by mail. POST /api/password/forgot and
+// POST /api/email/verify/resend (202 {} always, for known and unknown addresses alike,
+// throttled or not), POST /api/password/reset (204) and POST /api/email/verify (200
+// {"email_verified": true}); a bad token is 400 invalid_grant. Parses, calls
+// RecoveryService or EmailVerificationService, returns; no SQL, no crypto.
 // Runs on worker threads (its calls block). Thread-safe.
 #pragma once
 
 #include "middleware/Http.h"
+#include "services/EmailVerificationService.h"
 #include "services/RecoveryService.h"
 
 namespace authsvc::controllers {
@@ -14,13 +17,18 @@ using middleware::HttpResponse;
 
 class RecoveryController {
   public:
-    explicit RecoveryController(models::RecoveryService& recovery) : recovery_(recovery) {}
+    RecoveryController(models::RecoveryService& recovery,
+                       models::EmailVerificationService& verification)
+        : recovery_(recovery), verification_(verification) {}
 
     HttpResponse forgot(const HttpRequest& req);
     HttpResponse reset(const HttpRequest& req);
+    HttpResponse verifyEmail(const HttpRequest& req);
+    HttpResponse resendVerification(const HttpRequest& req);
 
   private:
     models::RecoveryService& recovery_;
+    models::EmailVerificationService& verification_;
 };
 
 }  // namespace authsvc::controllers

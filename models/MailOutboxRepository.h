@@ -17,6 +17,14 @@
 
 namespace authsvc::models {
 
+// The kinds of mail (mail_outbox.kind).
+inline constexpr const char* kMailPasswordReset = "password_reset";
+inline constexpr const char* kMailPasswordChanged = "password_changed";
+inline constexpr const char* kMailVerifyEmail = "verify_email";
+// One-time token purposes (one_time_tokens.purpose).
+inline constexpr const char* kPurposePasswordReset = "password_reset";
+inline constexpr const char* kPurposeVerifyEmail = "verify_email";
+
 struct OutboxRow {
     int64_t id = 0;
     std::string kind;

@@ -26,6 +26,15 @@ const std::map<std::string, std::string>& builtInTemplates() {
          "\n"
          "The link works once. If you did not ask for this, ignore this mail: your password\n"
          "stays as it is.\n"},
+        {kMailVerifyEmail,
+         "Confirm your email address\n"
+         "\n"
+         "Please confirm that {{email}} is your address by opening this link within\n"
+         "{{ttl_hours}} hours:\n"
+         "\n"
+         "{{link}}\n"
+         "\n"
+         "If you did not create an account, ignore this mail.\n"},
         {kMailPasswordChanged,
          "Your password was changed\n"
          "\n"
@@ -94,26 +103,33 @@ MailSender::Composed MailSender::compose(const OutboxRow& row) {
     Composed out;
     std::map<std::string, std::string> vars;
     std::optional<User> user;
-    if (row.kind == kMailPasswordReset) {
-        if (row.address) {
+    const bool reset = row.kind == kMailPasswordReset;
+    if (reset || row.kind == kMailVerifyEmail) {
+        if (row.userId) {
+            user = db_.read([&](Connection& s) { return users_.findById(s, *row.userId); });
+        } else if (row.address) {
             user = db_.read([&](Connection& s) { return users_.findByEmail(s, *row.address); });
         }
-        if (!user) {
+        // Nothing to send: an unknown address, a deleted user, an address verified already.
+        if (!user || (!reset && user->emailVerified)) {
             out.skip = true;
             return out;
         }
+        const int64_t ttl = reset ? settings_.recoveryTtlMs : settings_.verifyTtlMs;
         const MintedToken token = mintOneTimeToken();
         const int64_t now = clock_.nowMs();
         const bool held = db_.write([&](Connection& s) {
             if (!outbox_.holds(s, row.id, owner_, now)) return false;
-            tokens_.replace(s, token.hashHex, kPurposePasswordReset, user->id, std::nullopt, now,
-                            now + settings_.recoveryTtlMs);
+            tokens_.replace(s, token.hashHex, reset ? kPurposePasswordReset : kPurposeVerifyEmail,
+                            user->id, std::nullopt, now, now + ttl);
             return true;
         });
         if (!held) throw std::runtime_error("the lease expired before the message was composed");
-        vars["link"] = settings_.linkBaseUrl + "/reset?token=" + token.token;
+        vars["link"] =
+            settings_.linkBaseUrl + (reset ? "/reset" : "/verify") + "?token=" + token.token;
         vars["token"] = token.token;
-        vars["ttl_minutes"] = std::to_string(std::max<int64_t>(1, settings_.recoveryTtlMs / 60000));
+        vars["ttl_minutes"] = std::to_string(std::max<int64_t>(1, ttl / 60000));
+        vars["ttl_hours"] = std::to_string(std::max<int64_t>(1, ttl / 3600000));
     } else if (row.kind == kMailPasswordChanged) {
         if (row.userId) {
             user = db_.read([&](Connection& s) { return users_.findById(s, *row.userId); });

@@ -8,10 +8,10 @@
 // is claimed again once its lease expired: a restart loses no mail; a message may then go
 // out twice.
 //
-// Recovery links are minted when the message is composed (in a transaction that checks
-// the lease is still held): the token is never stored in clear, not even in the outbox,
-// and a request for an unknown address costs the requester the same as for a known one.
-// Each attempt mints a new token, which voids the older ones: the newest mail's link works.
+// Recovery and verification links are minted when the message is composed (in a transaction that
+// checks the lease is still held): the token is never stored in clear, not even in the outbox, and
+// a request for an unknown address costs the requester the same as for a known one. Each attempt
+// mints a new token, which voids the older ones: the newest mail's link works.
 //
 // runOnce() is one round at the injected clock (tests call it directly); start() runs
 // rounds on a thread of its own every pollInterval, or sooner after wake(). Thread-safe:
@@ -37,17 +37,12 @@
 
 namespace authsvc::models {
 
-// The kinds of mail (mail_outbox.kind).
-inline constexpr const char* kMailPasswordReset = "password_reset";
-inline constexpr const char* kMailPasswordChanged = "password_changed";
-// One-time token purposes (one_time_tokens.purpose).
-inline constexpr const char* kPurposePasswordReset = "password_reset";
-
 struct MailSettings {
     std::string from = "authsvc <no-reply@localhost>";
     std::string linkBaseUrl;   // links: <linkBaseUrl>/reset?token=...
     std::string templatesDir;  // optional <kind>.txt overrides of the built-in templates
     int64_t recoveryTtlMs = 30 * 60 * 1000;
+    int64_t verifyTtlMs = 24LL * 3600 * 1000;  // email verification links
     int maxAttempts = 15;
     std::chrono::milliseconds retryInitial{5000};
     std::chrono::milliseconds retryMax{3600 * 1000};

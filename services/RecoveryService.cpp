@@ -1,14 +1,11 @@
 #include "services/RecoveryService.h"
 
-#include "common/IpAddress.h"
 #include "common/Validation.h"
-#include "services/MailSender.h"
 #include "services/OneTimeToken.h"
 
 namespace authsvc::models {
 namespace {
 
-constexpr size_t kThrottleBytes = 8 << 20;
 constexpr const char* kRevokeReason = "password_change";
 
 Error invalidToken() {
@@ -34,19 +31,11 @@ RecoveryService::RecoveryService(Database& db, const UserRepository& users,
       settings_(std::move(settings)),
       observer_(observer),
       mailQueued_(std::move(mailQueued)),
-      perEmail_(std::max(1, settings_.perEmailPerHour), kWindowMs, kThrottleBytes),
-      perIp_(std::max(1, settings_.perIpPerHour), kWindowMs, kThrottleBytes) {}
+      limit_(settings_.perEmailPerHour, settings_.perIpPerHour, clock) {}
 
 bool RecoveryService::requestReset(const std::string& rawEmail, const std::string& clientIp) {
-    const std::string email = normalizeEmail(rawEmail);
-    if (emailProblem(email)) return false;
-    const int64_t now = clock_.nowMs();
-    if (settings_.perIpPerHour > 0 && perIp_.acquire(addressKey(clientIp), now)) return false;
-    if (settings_.perEmailPerHour > 0 && perEmail_.acquire(email, now)) return false;
-    db_.writeTogether(
-        [&](Connection& s) { outbox_.enqueue(s, kMailPasswordReset, std::nullopt, email, now); });
-    if (mailQueued_) mailQueued_();
-    return true;
+    return queueAddressedMail(db_, outbox_, limit_, clock_, kMailPasswordReset, rawEmail, clientIp,
+                              mailQueued_);
 }
 
 Result<Unit> RecoveryService::reset(const std::string& token, const std::string& newPassword) {

@@ -22,8 +22,8 @@
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
 #include "services/AuthEvents.h"
+#include "services/MailRequestLimit.h"
 #include "services/PasswordHasher.h"
-#include "services/SlidingWindow.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {
@@ -53,8 +53,6 @@ class RecoveryService {
     // unknown address.
     Result<std::string> resetLink(const std::string& rawEmail);
 
-    static constexpr int64_t kWindowMs = 3600 * 1000;
-
   private:
     Database& db_;
     const UserRepository& users_;
@@ -66,8 +64,7 @@ class RecoveryService {
     RecoverySettings settings_;
     AuthObserver& observer_;
     std::function<void()> mailQueued_;
-    SlidingWindowCounter perEmail_;
-    SlidingWindowCounter perIp_;
+    MailRequestLimit limit_;
 };
 
 }  // namespace authsvc::models

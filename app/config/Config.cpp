@@ -204,6 +204,8 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.auth.recovery.perEmailPerHour = int(v); }),
         intKey("auth.recovery.per_ip_per_hour", 0, 1000000,
                [](C& c, int64_t v) { c.auth.recovery.perIpPerHour = int(v); }),
+        enumKey("auth.email_verification", {"off", "optional", "required"},
+                [](C& c, auto& v) { c.auth.emailVerification = v; }),
         enumKey("mail.transport", {"file", "smtp"}, [](C& c, auto& v) { c.mail.transport = v; }),
         strKey("mail.file_dir", [](C& c, auto& v) { c.mail.fileDir = v; }),
         strKey("mail.smtp_url", [](C& c, auto& v) { c.mail.smtpUrl = v; }),

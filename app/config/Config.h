@@ -93,6 +93,7 @@ struct AuthConfig {
     RegisterRateLimitConfig registerRateLimit;
     int hashThreads = 2;
     RecoveryConfig recovery;
+    std::string emailVerification = "off";  // off | optional | required
 };
 
 // The mail outbox's sender (services/MailSender).
@@ -128,10 +129,13 @@ struct FixedPaths {
     static constexpr const char* kOpenApi = "/openapi.json";
     static constexpr const char* kPasswordForgot = "/api/password/forgot";
     static constexpr const char* kPasswordReset = "/api/password/reset";
+    static constexpr const char* kEmailVerify = "/api/email/verify";
+    static constexpr const char* kEmailVerifyResend = "/api/email/verify/resend";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
-                                           kOpenApi,  kPasswordForgot, kPasswordReset};
+                                           kOpenApi,  kPasswordForgot, kPasswordReset,
+                                           kEmailVerify, kEmailVerifyResend};
 };
 
 struct RoutesConfig {

@@ -34,3 +34,7 @@ CREATE TABLE one_time_tokens (
     expires_ms BIGINT  NOT NULL
 );
 CREATE INDEX one_time_tokens_user ON one_time_tokens(user_id, purpose);
+-- Email verification (auth.email_verification): 1 when the address is verified. Users who
+-- existed before count as verified (the default), so turning `required` on locks nobody
+-- out; a user registered while verification is on starts at 0.
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 1;

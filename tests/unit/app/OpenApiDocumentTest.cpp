@@ -160,7 +160,8 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::OneTimeTokenRepository oneTime;
     models::RecoveryService recovery(db, users, tokens, outbox, oneTime, hasher, clock, {},
                                      observer);
-    controllers::RecoveryController recoveryController(recovery);
+    models::EmailVerificationService verification(db, users, outbox, oneTime, clock, 3, 20);
+    controllers::RecoveryController recoveryController(recovery, verification);
 
     const ojson doc = ojson::parse(app::openApiJson());
     auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,

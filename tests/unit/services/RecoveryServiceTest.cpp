@@ -89,7 +89,7 @@ TEST_F(RecoveryServiceTest, ThrottledPerAddressAndPerClientInASlidingHour) {
     EXPECT_TRUE(recovery->requestReset("x2@example.com", "192.0.2.1"));
     EXPECT_FALSE(recovery->requestReset("x3@example.com", "192.0.2.1"));
     EXPECT_EQ(queued(), 7);
-    clock.advanceMs(RecoveryService::kWindowMs);
+    clock.advanceMs(MailRequestLimit::kWindowMs);
     EXPECT_TRUE(recovery->requestReset(kEmail, "192.0.2.1"));
 }
 

@@ -39,6 +39,11 @@ TEST(MailConfigTest, DefaultsWriteFilesAndLinkToTheConfiguredAddress) {
     EXPECT_EQ(c.auth.recovery.ttl.count(), 30 * 60 * 1000);
     EXPECT_EQ(c.auth.recovery.perEmailPerHour, 3);
     EXPECT_EQ(c.auth.recovery.perIpPerHour, 20);
+    EXPECT_EQ(c.auth.emailVerification, "off");
+    EXPECT_EQ(mailConfig("auth: {email_verification: required}").auth.emailVerification,
+              "required");
+    EXPECT_NE(mailConfigError("auth: {email_verification: maybe}").find("auth.email_verification"),
+              std::string::npos);
     // Never 0.0.0.0 in a link.
     EXPECT_EQ(c.mail.linkBaseUrl, "http://localhost:8080/account");
     EXPECT_EQ(mailConfig("server: {host: 127.0.0.1, port: 9000}").mail.linkBaseUrl,
