@@ -174,7 +174,7 @@ struct Application::Parts {
                      mailEvents(metrics, *log)),
           recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
                    recoverySettings(c), observer, [this] { mailSender.wake(); }),
-          verification(db, userRepo, outboxRepo, oneTimeRepo, clock,
+          verification(db, userRepo, outboxRepo, oneTimeRepo, hasher, clock,
                        c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
                        [this] { mailSender.wake(); }) {}
 
@@ -300,7 +300,8 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
-    controllers::RecoveryController recoveryController(p.recovery, p.verification);
+    controllers::RecoveryController recoveryController(p.recovery, p.verification, p.auth, throttle,
+                                                       [&p] { p.metrics.loginThrottled(); });
     auto routes = routeTable(config_.routes, authController, userController, accountController,
                              opsController, keysController, adminController);
     for (auto& r : recoveryRoutes(recoveryController)) routes.push_back(std::move(r));

@@ -62,6 +62,7 @@ std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery) {
         {"password_reset",  "POST", {FixedPaths::kPasswordReset},  HashingPool,  pub(&RecoveryController::reset, recovery)},
         {"email_verify",    "POST", {FixedPaths::kEmailVerify},    DatabasePool, pub(&RecoveryController::verifyEmail, recovery)},
         {"email_verify_resend", "POST", {FixedPaths::kEmailVerifyResend}, DatabasePool, pub(&RecoveryController::resendVerification, recovery)},
+        {"email_change",    "POST", {FixedPaths::kEmail},          HashingPool,  bearer(&RecoveryController::changeEmail, recovery)},
     };
     // clang-format on
 }

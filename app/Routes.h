@@ -23,7 +23,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
                               controllers::OpsController& ops, controllers::KeysController& keys,
                               controllers::AdminController& admin);
 
-// The routes of links sent by mail (POST /api/password/forgot and /reset,
+// The routes of links sent by mail (POST /api/password/forgot and /reset, /api/email,
 // /api/email/verify and /api/email/verify/resend), served beside routeTable()'s.
 std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery);
 

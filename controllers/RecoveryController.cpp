@@ -59,4 +59,30 @@ HttpResponse RecoveryController::reset(const HttpRequest& req) {
     return r;
 }
 
+HttpResponse RecoveryController::changeEmail(const HttpRequest& req, const AuthContext& ctx) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto email = requiredString(*body, {"new_email"});
+    if (!email) return errorResponse(email.error());
+    auto password = requiredString(*body, {"password"});
+    if (!password) return errorResponse(password.error());
+    auto user = auth_.userForSubject(ctx.claims().sub);
+    if (!user) return errorResponse(user.error());
+    if (auto wait = throttle_.retryAfter(req.clientIp, user->email)) {
+        onThrottled_();
+        return errorResponse(models::tooManyFailedLogins(*wait));
+    }
+    auto done = verification_.requestChange(user->id, *email, *password);
+    if (!done) {
+        if (done.error().code == models::ErrorCode::InvalidCredentials) {
+            throttle_.recordFailure(req.clientIp, user->email);
+        }
+        return errorResponse(done.error());
+    }
+    HttpResponse r;
+    r.status = 202;
+    r.body = "{}";
+    return r;
+}
+
 }  // namespace authsvc::controllers

@@ -21,9 +21,12 @@ namespace authsvc::models {
 inline constexpr const char* kMailPasswordReset = "password_reset";
 inline constexpr const char* kMailPasswordChanged = "password_changed";
 inline constexpr const char* kMailVerifyEmail = "verify_email";
+inline constexpr const char* kMailChangeEmail = "change_email";    // to the new address
+inline constexpr const char* kMailEmailChanged = "email_changed";  // to the old address
 // One-time token purposes (one_time_tokens.purpose).
 inline constexpr const char* kPurposePasswordReset = "password_reset";
 inline constexpr const char* kPurposeVerifyEmail = "verify_email";
+inline constexpr const char* kPurposeChangeEmail = "change_email";  // data: the new address
 
 struct OutboxRow {
     int64_t id = 0;

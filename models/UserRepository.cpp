@@ -13,6 +13,9 @@ constexpr const char* kById =
     "SELECT id, email, password_hash, created_at, email_verified FROM users WHERE id = :id";
 constexpr const char* kUpdateHash = "UPDATE users SET password_hash = :h WHERE id = :id";
 constexpr const char* kSetVerified = "UPDATE users SET email_verified = 1 WHERE id = :id";
+constexpr const char* kChangeEmail =
+    "UPDATE users SET email = :e, email_verified = 1 WHERE id = :id "
+    "AND NOT EXISTS (SELECT 1 FROM users WHERE email = :e2)";
 constexpr const char* kDelete = "DELETE FROM users WHERE id = :id";
 constexpr const char* kListAfter =
     "SELECT id, email, created_at FROM users WHERE id > :after ORDER BY id LIMIT :n";
@@ -65,6 +68,14 @@ void UserRepository::updatePasswordHash(soci::session& s, int64_t id,
                                         const std::string& hash) const {
     long long key = id;
     s << kUpdateHash, soci::use(hash), soci::use(key);
+}
+
+bool UserRepository::changeEmail(soci::session& s, int64_t id, const std::string& email) const {
+    long long key = id;
+    soci::statement st =
+        (s.prepare << kChangeEmail, soci::use(email), soci::use(key), soci::use(email));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
 }
 
 bool UserRepository::setEmailVerified(soci::session& s, int64_t id) const {

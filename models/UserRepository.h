@@ -32,6 +32,9 @@ class UserRepository {
     std::optional<int64_t> insert(soci::session& s, const std::string& email,
                                   const std::string& passwordHash, int64_t createdAt,
                                   bool emailVerified = true) const;
+    // Sets the user's address (verified) unless another user has it; false then, or when
+    // the user is gone.
+    bool changeEmail(soci::session& s, int64_t id, const std::string& email) const;
     // Marks the user's address verified; true if the user exists.
     bool setEmailVerified(soci::session& s, int64_t id) const;
     std::optional<User> findByEmail(soci::session& s, const std::string& email) const;

@@ -35,6 +35,21 @@ const std::map<std::string, std::string>& builtInTemplates() {
          "{{link}}\n"
          "\n"
          "If you did not create an account, ignore this mail.\n"},
+        {kMailChangeEmail,
+         "Confirm your new email address\n"
+         "\n"
+         "Someone, hopefully you, asked to use {{email}} for the account {{account_email}}.\n"
+         "Open this link within {{ttl_hours}} hours to confirm the change:\n"
+         "\n"
+         "{{link}}\n"
+         "\n"
+         "If you did not ask for this, ignore this mail: nothing changes.\n"},
+        {kMailEmailChanged,
+         "Your email address was changed\n"
+         "\n"
+         "The account that used {{email}} now uses {{account_email}}.\n"
+         "\n"
+         "If this was not you, tell the operator of this service at once.\n"},
         {kMailPasswordChanged,
          "Your password was changed\n"
          "\n"
@@ -103,25 +118,35 @@ MailSender::Composed MailSender::compose(const OutboxRow& row) {
     Composed out;
     std::map<std::string, std::string> vars;
     std::optional<User> user;
+    if (row.userId) {
+        user = db_.read([&](Connection& s) { return users_.findById(s, *row.userId); });
+    } else if (row.address) {
+        user = db_.read([&](Connection& s) { return users_.findByEmail(s, *row.address); });
+    }
     const bool reset = row.kind == kMailPasswordReset;
-    if (reset || row.kind == kMailVerifyEmail) {
-        if (row.userId) {
-            user = db_.read([&](Connection& s) { return users_.findById(s, *row.userId); });
-        } else if (row.address) {
-            user = db_.read([&](Connection& s) { return users_.findByEmail(s, *row.address); });
-        }
+    const bool change = row.kind == kMailChangeEmail;
+    // Who gets it: the user, but for an address change the new (or, for the notice, the
+    // old) address the row names.
+    std::string to = user ? user->email : std::string();
+    if (row.kind == kMailChangeEmail || row.kind == kMailEmailChanged)
+        to = row.address.value_or("");
+    if (reset || change || row.kind == kMailVerifyEmail) {
         // Nothing to send: an unknown address, a deleted user, an address verified already.
-        if (!user || (!reset && user->emailVerified)) {
+        if (!user || to.empty() || (row.kind == kMailVerifyEmail && user->emailVerified)) {
             out.skip = true;
             return out;
         }
         const int64_t ttl = reset ? settings_.recoveryTtlMs : settings_.verifyTtlMs;
+        const char* purpose = reset    ? kPurposePasswordReset
+                              : change ? kPurposeChangeEmail
+                                       : kPurposeVerifyEmail;
+        const std::optional<std::string> data =
+            change ? std::optional<std::string>(to) : std::nullopt;
         const MintedToken token = mintOneTimeToken();
         const int64_t now = clock_.nowMs();
         const bool held = db_.write([&](Connection& s) {
             if (!outbox_.holds(s, row.id, owner_, now)) return false;
-            tokens_.replace(s, token.hashHex, reset ? kPurposePasswordReset : kPurposeVerifyEmail,
-                            user->id, std::nullopt, now, now + ttl);
+            tokens_.replace(s, token.hashHex, purpose, user->id, data, now, now + ttl);
             return true;
         });
         if (!held) throw std::runtime_error("the lease expired before the message was composed");
@@ -130,20 +155,18 @@ MailSender::Composed MailSender::compose(const OutboxRow& row) {
         vars["token"] = token.token;
         vars["ttl_minutes"] = std::to_string(std::max<int64_t>(1, ttl / 60000));
         vars["ttl_hours"] = std::to_string(std::max<int64_t>(1, ttl / 3600000));
-    } else if (row.kind == kMailPasswordChanged) {
-        if (row.userId) {
-            user = db_.read([&](Connection& s) { return users_.findById(s, *row.userId); });
-        }
-        if (!user) {
+    } else if (row.kind == kMailPasswordChanged || row.kind == kMailEmailChanged) {
+        if (!user || to.empty()) {
             out.skip = true;
             return out;
         }
     } else {
         throw std::runtime_error("unknown mail kind " + row.kind);
     }
-    vars["email"] = user->email;
+    vars["email"] = to;
+    vars["account_email"] = user->email;
     const RenderedTemplate text = renderTemplate(templateFor(row.kind), vars);
-    out.to = user->email;
+    out.to = to;
     const std::string localId = crypto::hex(crypto::randomBytes(12)) + "." + std::to_string(row.id);
     out.message =
         buildMessage({settings_.from, out.to, text.subject, text.body}, clock_.nowMs(), localId);

@@ -129,13 +129,14 @@ struct FixedPaths {
     static constexpr const char* kOpenApi = "/openapi.json";
     static constexpr const char* kPasswordForgot = "/api/password/forgot";
     static constexpr const char* kPasswordReset = "/api/password/reset";
+    static constexpr const char* kEmail = "/api/email";
     static constexpr const char* kEmailVerify = "/api/email/verify";
     static constexpr const char* kEmailVerifyResend = "/api/email/verify/resend";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
                                            kOpenApi,  kPasswordForgot, kPasswordReset,
-                                           kEmailVerify, kEmailVerifyResend};
+                                           kEmail,    kEmailVerify,    kEmailVerifyResend};
 };
 
 struct RoutesConfig {

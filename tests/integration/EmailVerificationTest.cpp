@@ -112,5 +112,45 @@ TEST(EmailVerificationTest, UsersFromBeforeCountAsVerifiedWhenRequiredIsTurnedOn
     server.stop();
 }
 
+TEST(EmailVerificationTest, ChangingTheAddressThroughALinkToTheNewOne) {
+    SmtpSink sink;
+    ASSERT_TRUE(sink.start());
+    ServerProcess server(verificationConfig(sink, "off"));
+    ASSERT_TRUE(server.start()) << server.logTail();
+    HttpClient client(server.port());
+    const std::string email = uniqueEmail("old");
+    const std::string next = uniqueEmail("new");
+    const std::string taken = uniqueEmail("taken");
+    ASSERT_EQ(registerUser(client, email, kPassword).status, 201);
+    ASSERT_EQ(registerUser(client, taken, kPassword).status, 201);
+    const Tokens t = login(client, email, kPassword);
+    const std::string bearer = "Authorization: Bearer " + t.access;
+    const auto change = [&](const std::string& to, const std::string& password) {
+        return client.postJson("/api/email", {{"new_email", to}, {"password", password}}, {bearer});
+    };
+    expectError(client.postJson("/api/email", {{"new_email", next}, {"password", kPassword}}), 401,
+                "missing_token");
+    expectError(change(next, "a wrong password"), 401, "invalid_credentials");
+    expectError(change(taken, kPassword), 409, "email_taken");
+    expectError(change("nope", kPassword), 400, "invalid_request");
+    const HttpResponse accepted = change(next, kPassword);
+    ASSERT_EQ(accepted.status, 202) << accepted;
+    const auto mails = sink.waitForMessages(1, 30s, "To: " + next);
+    ASSERT_EQ(mails.size(), 1u) << server.logTail();
+    const std::string token = linkTokenIn(mails[0], "/verify");
+    ASSERT_EQ(token.size(), 43u);
+    EXPECT_EQ(loginRaw(client, email, kPassword).status, 200) << "nothing changed yet";
+    const HttpResponse verified = client.postJson("/api/email/verify", {{"token", token}});
+    ASSERT_EQ(verified.status, 200) << verified;
+    expectError(loginRaw(client, email, kPassword), 401, "invalid_credentials");
+    const Tokens after = login(client, next, kPassword);
+    EXPECT_EQ(client.getWithToken("/api/me", after.access).jsonBody().value("email", ""), next);
+    // The notice to the old address.
+    const auto notices = sink.waitForMessages(1, 30s, "To: " + email);
+    ASSERT_EQ(notices.size(), 1u);
+    EXPECT_NE(notices[0].find(next), std::string::npos);
+    server.stop();
+}
+
 }  // namespace
 }  // namespace it

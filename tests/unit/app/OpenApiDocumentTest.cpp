@@ -160,8 +160,10 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::OneTimeTokenRepository oneTime;
     models::RecoveryService recovery(db, users, tokens, outbox, oneTime, hasher, clock, {},
                                      observer);
-    models::EmailVerificationService verification(db, users, outbox, oneTime, clock, 3, 20);
-    controllers::RecoveryController recoveryController(recovery, verification);
+    models::EmailVerificationService verification(db, users, outbox, oneTime, hasher, clock, 3,
+                                                  20);
+    controllers::RecoveryController recoveryController(recovery, verification, auth, throttle,
+                                                       [] {});
 
     const ojson doc = ojson::parse(app::openApiJson());
     auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,

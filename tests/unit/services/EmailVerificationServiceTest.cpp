@@ -42,8 +42,8 @@ class EmailVerificationServiceTest : public ::testing::Test,
         MailSettings ms;
         ms.linkBaseUrl = "https://app.example.com/account";
         sender = std::make_unique<MailSender>(*db, users, outbox, oneTime, transport, clock, ms);
-        verification =
-            std::make_unique<EmailVerificationService>(*db, users, outbox, oneTime, clock, 2, 10);
+        verification = std::make_unique<EmailVerificationService>(*db, users, outbox, oneTime,
+                                                                  hasher, clock, 2, 10);
     }
     void useMode(EmailVerification mode) {
         settings.emailVerification = mode;
@@ -169,6 +169,48 @@ TEST_F(EmailVerificationServiceTest, ExpiredOrMalformedTokensAreRefused) {
     clock.advanceMs(24LL * 3600 * 1000);
     EXPECT_FALSE(verification->verify(token));
     EXPECT_EQ(auth->login(kEmail, kPassword).error().code, ErrorCode::EmailNotVerified);
+}
+
+TEST_F(EmailVerificationServiceTest, ChangingTheAddressGoesThroughALinkToTheNewOne) {
+    useMode(EmailVerification::Off);
+    auto u = auth->registerUser(kEmail, kPassword);
+    ASSERT_TRUE(u);
+    ASSERT_TRUE(auth->registerUser("taken@example.com", kPassword));
+    EXPECT_EQ(verification->requestChange(u->id, "not an address", kPassword).error().code,
+              ErrorCode::InvalidRequest);
+    EXPECT_EQ(verification->requestChange(u->id, "taken@example.com", kPassword).error().code,
+              ErrorCode::EmailTaken);
+    EXPECT_EQ(verification->requestChange(u->id, "new@example.com", "wrong password").error().code,
+              ErrorCode::InvalidCredentials);
+    ASSERT_TRUE(verification->requestChange(u->id, " New@Example.com", kPassword));
+    const std::string token = mailedToken();
+    ASSERT_EQ(token.size(), 43u);
+    EXPECT_EQ(transport.sent.back().first, "new@example.com") << "the link goes to the NEW address";
+    EXPECT_TRUE(auth->login(kEmail, kPassword)) << "nothing changes before the link is opened";
+    ASSERT_TRUE(verification->verify(token));
+    EXPECT_FALSE(auth->login(kEmail, kPassword));
+    auto after = auth->userForEmail("new@example.com");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->id, u->id);
+    EXPECT_TRUE(after->emailVerified);
+    // The notice to the OLD address.
+    sender->runOnce();
+    EXPECT_EQ(transport.sent.back().first, kEmail);
+    EXPECT_NE(transport.sent.back().second.find("new@example.com"), std::string::npos);
+    EXPECT_FALSE(verification->verify(token)) << "single use";
+}
+
+TEST_F(EmailVerificationServiceTest, AnAddressTakenMeanwhileIs409AndNothingChanges) {
+    useMode(EmailVerification::Off);
+    auto u = auth->registerUser(kEmail, kPassword);
+    ASSERT_TRUE(u);
+    ASSERT_TRUE(verification->requestChange(u->id, "new@example.com", kPassword));
+    const std::string token = mailedToken();
+    ASSERT_TRUE(auth->registerUser("new@example.com", kPassword));
+    auto r = verification->verify(token);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::EmailTaken);
+    EXPECT_TRUE(auth->login(kEmail, kPassword));
 }
 
 }  // namespace
