@@ -305,6 +305,8 @@ int Application::serve(const sigset_t& signals) {
     auto routes = routeTable(config_.routes, authController, userController, accountController,
                              opsController, keysController, adminController);
     for (auto& r : recoveryRoutes(recoveryController)) routes.push_back(std::move(r));
+    controllers::PagesController pagesController;
+    for (auto& r : pageRoutes(pagesController)) routes.push_back(std::move(r));
 
     WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a

@@ -67,4 +67,16 @@ std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery) {
     // clang-format on
 }
 
+std::vector<Route> pageRoutes(controllers::PagesController& pages) {
+    using controllers::PagesController;
+    using enum RunsOn;
+    // clang-format off
+    return {
+        {"page_reset",  "GET", {FixedPaths::kPageReset},  Reactor, pub(&PagesController::resetPage, pages)},
+        {"page_verify", "GET", {FixedPaths::kPageVerify}, Reactor, pub(&PagesController::verifyPage, pages)},
+        {"page_script", "GET", {FixedPaths::kPageScript}, Reactor, pub(&PagesController::script, pages)},
+    };
+    // clang-format on
+}
+
 }  // namespace authsvc::app

@@ -12,6 +12,7 @@
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/PagesController.h"
 #include "controllers/RecoveryController.h"
 #include "controllers/UserController.h"
 
@@ -26,5 +27,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, controllers::AuthContro
 // The routes of links sent by mail (POST /api/password/forgot and /reset, /api/email,
 // /api/email/verify and /api/email/verify/resend), served beside routeTable()'s.
 std::vector<Route> recoveryRoutes(controllers::RecoveryController& recovery);
+// The pages of links in mails (GET /account/reset, /account/verify, /account/pages.js).
+std::vector<Route> pageRoutes(controllers::PagesController& pages);
 
 }  // namespace authsvc::app

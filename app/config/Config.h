@@ -132,11 +132,15 @@ struct FixedPaths {
     static constexpr const char* kEmail = "/api/email";
     static constexpr const char* kEmailVerify = "/api/email/verify";
     static constexpr const char* kEmailVerifyResend = "/api/email/verify/resend";
+    static constexpr const char* kPageReset = "/account/reset";
+    static constexpr const char* kPageVerify = "/account/verify";
+    static constexpr const char* kPageScript = "/account/pages.js";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
                                            kOpenApi,  kPasswordForgot, kPasswordReset,
-                                           kEmail,    kEmailVerify,    kEmailVerifyResend};
+                                           kEmail,    kEmailVerify,    kEmailVerifyResend,
+                                           kPageReset, kPageVerify,    kPageScript};
 };
 
 struct RoutesConfig {

@@ -169,6 +169,8 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     auto routes = app::routeTable(app::RoutesConfig{}, authController, userController,
                                   accountController, ops, keys, adminController);
     for (auto& r : app::recoveryRoutes(recoveryController)) routes.push_back(std::move(r));
+    controllers::PagesController pages;
+    for (auto& r : app::pageRoutes(pages)) routes.push_back(std::move(r));
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
