@@ -23,6 +23,7 @@
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/RecoveryController.h"
 #include "controllers/UserController.h"
 #include "middleware/BodyChecks.h"
 #include "middleware/ClientAddress.h"
@@ -33,6 +34,11 @@
 #include "services/AuthService.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
+#include "services/MailSender.h"
+#include "services/MailTransport.h"
+#include "services/RecoveryService.h"
+#include "services/EmailVerificationService.h"
+#include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
 #include "verify/Verifier.h"
@@ -59,6 +65,11 @@ models::AuthSettings authSettings(const Config& c) {
     s.reuseGraceMs = c.refresh.reuseGrace.count();
     s.sliding = c.refresh.sliding;
     s.successorKey = c.refresh.secret;
+    using models::EmailVerification;
+    const std::string& ev = c.auth.emailVerification;
+    s.emailVerification = ev == "required"   ? EmailVerification::Required
+                          : ev == "optional" ? EmailVerification::Optional
+                                             : EmailVerification::Off;
     return s;
 }
 
@@ -74,6 +85,70 @@ std::string configFileWarning(const Config& c) {
            ") and every user of this machine may read the file: chmod o-r it, or move the "
            "secrets into the environment (AUTHSVC_JWT_SECRET, AUTHSVC_REFRESH_SECRET, "
            "AUTHSVC_DATABASE_POSTGRESQL_DSN; the package's /etc/authsvc/env)";
+}
+
+std::unique_ptr<models::MailTransport> mailTransport(const MailConfig& m) {
+    if (m.transport == "smtp") {
+        models::SmtpSettings s;
+        s.url = m.smtpUrl;
+        s.username = m.username;
+        s.password = m.password;
+        s.startTls = m.startTls == "off"             ? models::StartTls::Off
+                     : m.startTls == "opportunistic" ? models::StartTls::Opportunistic
+                                                     : models::StartTls::Required;
+        s.timeout = m.timeout;
+        return std::make_unique<models::SmtpMailTransport>(s);
+    }
+    return std::make_unique<models::FileMailTransport>(m.fileDir);
+}
+
+models::MailSettings mailSettings(const Config& c) {
+    models::MailSettings s;
+    s.from = c.mail.from;
+    s.linkBaseUrl = c.mail.linkBaseUrl;
+    s.templatesDir = c.mail.templatesDir;
+    s.recoveryTtlMs = c.auth.recovery.ttl.count();
+    s.maxAttempts = c.mail.maxAttempts;
+    s.retryInitial = c.mail.retryInitial;
+    // A lease outlasts the longest transport call, so no other sender takes a row while it
+    // is being sent.
+    s.lease = c.mail.timeout + std::chrono::milliseconds(30000);
+    return s;
+}
+
+models::RecoverySettings recoverySettings(const Config& c) {
+    models::RecoverySettings s;
+    s.ttlMs = c.auth.recovery.ttl.count();
+    s.perEmailPerHour = c.auth.recovery.perEmailPerHour;
+    s.perIpPerHour = c.auth.recovery.perIpPerHour;
+    s.passwordMinLength = c.auth.passwordMinLength;
+    s.linkBaseUrl = c.mail.linkBaseUrl;
+    return s;
+}
+
+// The sender's results become metrics and log lines (errors only: never a token, never a
+// message). A database error repeated every round is logged once until it changes.
+models::MailEvents mailEvents(Metrics& metrics, spdlog::logger& log) {
+    auto lastError = std::make_shared<std::string>();
+    models::MailEvents e;
+    e.onResult = [&metrics, &log, lastError](const std::string& kind, const std::string& result,
+                                             const std::string& error) {
+        if (result == "error") {
+            if (*lastError != error) log.warn("mail sender: {}", error);
+            *lastError = error;
+            return;
+        }
+        lastError->clear();
+        metrics.mail(kind, result);
+        if (result == "retry") log.warn("mail ({}) not delivered, will retry: {}", kind, error);
+        if (result == "dead") {
+            log.error("mail ({}) not delivered, giving up (authsvc mail retry): {}", kind, error);
+        }
+    };
+    e.onDepth = [&metrics](const models::OutboxStatus& st) {
+        metrics.outboxDepth(st.queued, st.dead);
+    };
+    return e;
 }
 
 // Security events become metrics and log lines (never with token material).
@@ -109,15 +184,25 @@ struct Application::Parts {
           verifier({c.jwt.issuer, c.jwt.audience, c.jwt.leeway}, keys.source(), clock),
           observer(metrics, *log),
           auth(db, userRepo, refreshRepo, hasher, tokens, clock, authSettings(c), observer,
-               c.refresh.acceptAccessToken ? &verifier : nullptr),
+               c.refresh.acceptAccessToken ? &verifier : nullptr, &outboxRepo),
           accounts(db, userRepo, refreshRepo, hasher, clock, c.auth.passwordMinLength, observer),
-          userAdmin(db, userRepo, auth, accounts) {}
+          userAdmin(db, userRepo, auth, accounts),
+          transport(mailTransport(c.mail)),
+          mailSender(db, userRepo, outboxRepo, oneTimeRepo, *transport, clock, mailSettings(c),
+                     mailEvents(metrics, *log)),
+          recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
+                   recoverySettings(c), observer, [this] { mailSender.wake(); }),
+          verification(db, userRepo, outboxRepo, oneTimeRepo, hasher, clock,
+                       c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
+                       [this] { mailSender.wake(); }) {}
 
     verify::SystemClock clock;
     models::Database db;
     models::Migrator migrator;
     models::UserRepository userRepo;
     models::RefreshTokenRepository refreshRepo;
+    models::MailOutboxRepository outboxRepo;
+    models::OneTimeTokenRepository oneTimeRepo;
     models::PasswordHasher hasher;
     models::KeyRing keys;
     models::TokenService tokens;
@@ -127,6 +212,10 @@ struct Application::Parts {
     models::AuthService auth;
     models::AccountService accounts;
     models::UserAdminService userAdmin;
+    std::unique_ptr<models::MailTransport> transport;
+    models::MailSender mailSender;
+    models::RecoveryService recovery;
+    models::EmailVerificationService verification;
 };
 
 Application::Application(Config config, bool server, Extension extension)
@@ -153,6 +242,12 @@ Application::Application(Config config, bool server, Extension extension)
     if (server) {
         if (auto w = configFileWarning(config_); !w.empty()) logging_.logger->warn("{}", w);
         for (const auto& w : parts_->keys.warnings()) logging_.logger->warn("{}", w);
+        if (config_.mail.transport == "file") {
+            logging_.logger->warn(
+                "mail.transport is file: mail is NOT delivered, each message is written to {} "
+                "(set mail.transport: smtp in production)",
+                config_.mail.fileDir);
+        }
         for (const auto& path : parts_->db.filesReadableByOthers()) {
             logging_.logger->warn(
                 "{} is readable by other users of this machine (it holds password hashes and "
@@ -235,10 +330,15 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] { return p.metrics.render(); }, openApiJson());
     controllers::AdminController adminController(p.userAdmin);
+    controllers::RecoveryController recoveryController(p.recovery, p.verification, p.auth, throttle,
+                                                       [&p] { p.metrics.loginThrottled(); });
+    controllers::PagesController pagesController;
     const RouteChecks checks{std::make_shared<middleware::BodyRules>(config_.server.maxBodyBytes),
                              std::make_shared<middleware::RequireBearer>(requireAuth), p.auth};
     auto routes = routeTable(config_.routes, checks, authController, userController,
                              accountController, opsController, keysController, adminController);
+    for (auto& r : recoveryRoutes(checks, recoveryController)) routes.push_back(std::move(r));
+    for (auto& r : pageRoutes(checks, pagesController)) routes.push_back(std::move(r));
     if (extension_.routes) {
         for (auto& route : extension_.routes(p.db, p.clock, checks)) {
             route.handler.admitFirst(checks.body);  // as on every row of the table
@@ -283,12 +383,14 @@ int Application::serve(const sigset_t& signals) {
     log.info("signing keys: {}", describeKeys(p.keys));
     log.info("connections: at most {} ({} per client address)", server.caps().maxConnections,
              server.caps().maxConnectionsPerAddress);
+    p.mailSender.start();
     log.flush();  // now rather than with the next batch: scripts wait for this line
 
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reloadKeys();
     log.info("received signal {}: draining", sig);
     dispatcher->startDraining();
+    p.mailSender.stop();
     governor.stop();
     hashingPool.stop();
     databasePool.stop();
@@ -400,6 +502,51 @@ int Application::listUsers(int limit) {
         std::cerr << "authsvc: more users than --limit " << limit << "\n";
         return 0;
     });
+}
+
+int Application::resetLink(const std::string& email) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "reset-link", [&] {
+        auto link = p.recovery.resetLink(email);
+        if (!link) return refused(link.error());
+        std::cout << *link << "\n";
+        return 0;
+    });
+}
+
+int Application::mailStatus() {
+    auto& p = *parts_;
+    try {
+        p.migrator.migrate();
+        auto [st, dead] = p.db.read([&](models::Connection& s) {
+            return std::make_pair(p.outboxRepo.status(s), p.outboxRepo.deadErrors(s, 20));
+        });
+        std::cout << "queued " << st.queued << "\n"
+                  << "dead " << st.dead << "\n"
+                  << "oldest "
+                  << (st.oldestQueuedMs ? models::rfc3339Utc(*st.oldestQueuedMs / 1000) : "-")
+                  << "\n";
+        for (const auto& [id, what] : dead) std::cout << "dead " << id << " " << what << "\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: mail status failed: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int Application::mailRetry() {
+    auto& p = *parts_;
+    try {
+        p.migrator.migrate();
+        const int64_t now = p.clock.nowMs();
+        const int64_t n =
+            p.db.write([&](models::Connection& s) { return p.outboxRepo.retryDead(s, now); });
+        std::cout << "queued " << n << " dead message(s) again\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: mail retry failed: " << e.what() << "\n";
+        return 1;
+    }
 }
 
 int Application::changeRole(const std::string& email, const std::string& role, bool grant) {

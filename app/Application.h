@@ -56,6 +56,14 @@ class Application {
     // Tokens show the change from the user's next login or refresh on.
     int changeRole(const std::string& email, const std::string& role, bool grant);
 
+    // `user reset-link EMAIL`: prints a fresh password reset link (older links voided).
+    int resetLink(const std::string& email);
+    // `mail status`: "queued N", "dead N", "oldest RFC3339|-" lines, then one line per dead
+    // message (newest first, at most 20): "dead ID KIND: ERROR".
+    int mailStatus();
+    // `mail retry`: every dead message queued again; prints how many.
+    int mailRetry();
+
   private:
     void reloadKeys();
     struct Parts;

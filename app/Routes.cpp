@@ -9,6 +9,21 @@ GuardedHandler pub(HttpResponse (C::*fn)(const HttpRequest&), C& c,
                    middleware::AdmissionList more = {}) {
     return {[fn, &c](const HttpRequest& r) { return (c.*fn)(r); }, std::move(more)};
 }
+// A Bearer route of a controller's method (see bearerHandler).
+template <typename C>
+GuardedHandler bearer(const RouteChecks& checks,
+                      HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c,
+                      Role role = {}) {
+    return bearerHandler(
+        checks, [fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); },
+        std::move(role));
+}
+
+// The body rules first on every row (413, 415).
+std::vector<Route> withBodyRules(const RouteChecks& checks, std::vector<Route> rows) {
+    for (auto& route : rows) route.handler.admitFirst(checks.body);
+    return rows;
+}
 }  // namespace
 
 GuardedHandler bearerHandler(const RouteChecks& checks, BearerHandler handler, Role role,
@@ -35,13 +50,6 @@ std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& chec
     using controllers::UserController;
     using enum RunsOn;
     constexpr bool kUserAgent = true;
-    const auto bearer = [&checks]<typename C>(
-                            HttpResponse (C::*fn)(const HttpRequest&, const AuthContext&), C& c,
-                            Role role = {}) {
-        return bearerHandler(
-            checks, [fn, &c](const HttpRequest& r, const AuthContext& a) { return (c.*fn)(r, a); },
-            std::move(role));
-    };
     // clang-format off
     std::vector<Route> table = {
         // name        method  paths                  runs on       handler (bearer = needs a token, with a role if named)
@@ -49,23 +57,49 @@ std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& chec
         {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth), kUserAgent},
         {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
         {"logout",     "POST", {FixedPaths::kLogout},     DatabasePool, pub(&AuthController::logout, auth)},
-        {"logout_all", "POST", {FixedPaths::kLogoutAll},   DatabasePool, bearer(&AuthController::logoutAll, auth)},
-        {"protected",  "GET",  paths.protectedPaths,  Reactor,      bearer(&UserController::protectedResource, users)},
-        {"me",         "GET",  {FixedPaths::kMe},     DatabasePool, bearer(&UserController::me, users)},
-        {"delete_me",  "DELETE", {FixedPaths::kMe},   HashingPool,  bearer(&AccountController::deleteAccount, accounts)},
-        {"password",   "POST", {FixedPaths::kPassword}, HashingPool, bearer(&AccountController::changePassword, accounts)},
-        {"sessions",   "GET",  {FixedPaths::kSessions}, DatabasePool, bearer(&AccountController::sessions, accounts)},
-        {"session_revoke", "DELETE", {FixedPaths::kSession}, DatabasePool, bearer(&AccountController::revokeSession, accounts)},
+        {"logout_all", "POST", {FixedPaths::kLogoutAll},   DatabasePool, bearer(checks, &AuthController::logoutAll, auth)},
+        {"protected",  "GET",  paths.protectedPaths,  Reactor,      bearer(checks, &UserController::protectedResource, users)},
+        {"me",         "GET",  {FixedPaths::kMe},     DatabasePool, bearer(checks, &UserController::me, users)},
+        {"delete_me",  "DELETE", {FixedPaths::kMe},   HashingPool,  bearer(checks, &AccountController::deleteAccount, accounts)},
+        {"password",   "POST", {FixedPaths::kPassword}, HashingPool, bearer(checks, &AccountController::changePassword, accounts)},
+        {"sessions",   "GET",  {FixedPaths::kSessions}, DatabasePool, bearer(checks, &AccountController::sessions, accounts)},
+        {"session_revoke", "DELETE", {FixedPaths::kSession}, DatabasePool, bearer(checks, &AccountController::revokeSession, accounts)},
         {"healthz",    "GET",  {FixedPaths::kHealthz},     Reactor,      pub(&OpsController::healthz, ops)},
         {"readyz",     "GET",  {FixedPaths::kReadyz},     DatabasePool, pub(&OpsController::readyz, ops)},
         {"metrics",    "GET",  {FixedPaths::kMetrics},     Reactor,      pub(&OpsController::metrics, ops)},
         {"jwks",       "GET",  {FixedPaths::kJwks},        Reactor,      pub(&KeysController::jwks, keys)},
-        {"admin_users", "GET", {FixedPaths::kAdminUsers},  DatabasePool, bearer(&AdminController::users, admin, Role{"admin"})},
+        {"admin_users", "GET", {FixedPaths::kAdminUsers},  DatabasePool, bearer(checks, &AdminController::users, admin, Role{"admin"})},
         {"openapi",    "GET",  {FixedPaths::kOpenApi},     Reactor,      pub(&OpsController::openapi, ops)},
     };
     // clang-format on
-    for (auto& route : table) route.handler.admitFirst(checks.body);
-    return table;
+    return withBodyRules(checks, std::move(table));
+}
+
+std::vector<Route> recoveryRoutes(const RouteChecks& checks,
+                                  controllers::RecoveryController& recovery) {
+    using controllers::RecoveryController;
+    using enum RunsOn;
+    // clang-format off
+    return withBodyRules(checks, {
+        {"password_forgot", "POST", {FixedPaths::kPasswordForgot}, DatabasePool, pub(&RecoveryController::forgot, recovery)},
+        {"password_reset",  "POST", {FixedPaths::kPasswordReset},  HashingPool,  pub(&RecoveryController::reset, recovery)},
+        {"email_verify",    "POST", {FixedPaths::kEmailVerify},    DatabasePool, pub(&RecoveryController::verifyEmail, recovery)},
+        {"email_verify_resend", "POST", {FixedPaths::kEmailVerifyResend}, DatabasePool, pub(&RecoveryController::resendVerification, recovery)},
+        {"email_change",    "POST", {FixedPaths::kEmail},          HashingPool,  bearer(checks, &RecoveryController::changeEmail, recovery)},
+    });
+    // clang-format on
+}
+
+std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesController& pages) {
+    using controllers::PagesController;
+    using enum RunsOn;
+    // clang-format off
+    return withBodyRules(checks, {
+        {"page_reset",  "GET", {FixedPaths::kPageReset},  Reactor, pub(&PagesController::resetPage, pages)},
+        {"page_verify", "GET", {FixedPaths::kPageVerify}, Reactor, pub(&PagesController::verifyPage, pages)},
+        {"page_script", "GET", {FixedPaths::kPageScript}, Reactor, pub(&PagesController::script, pages)},
+    });
+    // clang-format on
 }
 
 }  // namespace authsvc::app

@@ -14,6 +14,8 @@
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/PagesController.h"
+#include "controllers/RecoveryController.h"
 #include "controllers/UserController.h"
 #include "middleware/AuthChecks.h"
 #include "services/AuthService.h"
@@ -41,5 +43,12 @@ std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& chec
                               controllers::AccountController& accounts,
                               controllers::OpsController& ops, controllers::KeysController& keys,
                               controllers::AdminController& admin);
+
+// The routes of links sent by mail (POST /api/password/forgot and /reset, /api/email,
+// /api/email/verify and /api/email/verify/resend), served beside routeTable()'s.
+std::vector<Route> recoveryRoutes(const RouteChecks& checks,
+                                  controllers::RecoveryController& recovery);
+// The pages of links in mails (GET /account/reset, /account/verify, /account/pages.js).
+std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesController& pages);
 
 }  // namespace authsvc::app

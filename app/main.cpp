@@ -1,5 +1,5 @@
 // authsvc: serve | migrate [status] | user add|revoke|delete|set-password EMAIL | user list
-// | user role add|remove EMAIL ROLE
+// | user role add|remove EMAIL ROLE | user reset-link EMAIL | mail status|retry
 // | keys generate|list|jwks.
 #include <signal.h>
 #include <unistd.h>
@@ -70,6 +70,14 @@ int main(int argc, char** argv) {
         sub->add_option("email", email, "the user's email")->required();
         sub->add_option("role", role, "the role: [a-z0-9_:.-]{1,64}")->required();
     }
+    auto* userResetLink = user->add_subcommand(
+        "reset-link", "print a fresh password reset link for the user (older links stop working)");
+    userResetLink->add_option("email", email, "the user's email")->required();
+    auto* mail = cli.add_subcommand("mail", "the mail outbox");
+    mail->require_subcommand(1);
+    auto* mailStatus =
+        mail->add_subcommand("status", "queued and dead messages, the oldest queued");
+    auto* mailRetry = mail->add_subcommand("retry", "queue every dead message again");
     auto* keys = cli.add_subcommand("keys", "signing keys in jwt.keys_dir");
     keys->require_subcommand(1);
     std::string algorithm = "ES256";
@@ -108,6 +116,9 @@ int main(int argc, char** argv) {
         if (*userList) return app.listUsers(listLimit);
         if (*roleAdd) return app.changeRole(email, role, true);
         if (*roleRemove) return app.changeRole(email, role, false);
+        if (*userResetLink) return app.resetLink(email);
+        if (*mailStatus) return app.mailStatus();
+        if (*mailRetry) return app.mailRetry();
     } catch (const authsvc::app::ConfigError& e) {
         std::cerr << "authsvc: config error: " << e.what() << "\n";
         return 2;

@@ -21,6 +21,20 @@ std::string randomBytes(size_t n) {
     return out;
 }
 
+namespace {
+std::string base64WithVariant(std::string_view bytes, int variant) {
+    std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), variant);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+}  // namespace
+
+std::string base64Encode(std::string_view bytes) {
+    return base64WithVariant(bytes, sodium_base64_VARIANT_ORIGINAL);
+}
+
 std::string hex(std::string_view bytes) {
     std::string out(bytes.size() * 2 + 1, '\0');
     sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),

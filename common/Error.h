@@ -21,8 +21,10 @@ enum class ErrorCode {
     InvalidToken,          // 401 invalid_token
     InvalidCredentials,    // 401 invalid_credentials
     InvalidGrant,          // 401 invalid_grant
+    InvalidOneTimeToken,   // 400 invalid_grant (a one-time token from a mail, in a body)
     RegistrationClosed,    // 403 registration_closed
     InsufficientScope,     // 403 insufficient_scope + WWW-Authenticate (a required role)
+    EmailNotVerified,      // 403 email_not_verified
     NotFound,              // 404 not_found
     EmailTaken,            // 409 email_taken
     UnsupportedMediaType,  // 415 unsupported_media_type

@@ -35,6 +35,7 @@ int statusOf(ErrorCode code) {
     switch (code) {
         case ErrorCode::InvalidRequest:
         case ErrorCode::BearerMalformed:
+        case ErrorCode::InvalidOneTimeToken:
             return 400;
         case ErrorCode::MissingToken:
         case ErrorCode::InvalidToken:
@@ -43,6 +44,7 @@ int statusOf(ErrorCode code) {
             return 401;
         case ErrorCode::RegistrationClosed:
         case ErrorCode::InsufficientScope:
+        case ErrorCode::EmailNotVerified:
             return 403;
         case ErrorCode::NotFound:
             return 404;
@@ -72,11 +74,14 @@ const char* errorCodeName(ErrorCode code) {
         case ErrorCode::InvalidCredentials:
             return "invalid_credentials";
         case ErrorCode::InvalidGrant:
+        case ErrorCode::InvalidOneTimeToken:
             return "invalid_grant";
         case ErrorCode::RegistrationClosed:
             return "registration_closed";
         case ErrorCode::InsufficientScope:
             return "insufficient_scope";
+        case ErrorCode::EmailNotVerified:
+            return "email_not_verified";
         case ErrorCode::NotFound:
             return "not_found";
         case ErrorCode::EmailTaken:

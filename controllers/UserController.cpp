@@ -20,7 +20,9 @@ HttpResponse UserController::protectedResource(const HttpRequest& /*req*/, const
 HttpResponse UserController::me(const HttpRequest& /*req*/, const AuthContext& ctx) {
     auto user = auth_.userForSubject(ctx.claims().sub);
     if (!user) return errorResponse(user.error());
-    return jsonResponse(200, userJson(*user));
+    nlohmann::json body = userJson(*user);
+    body["email_verified"] = user->emailVerified;
+    return jsonResponse(200, body);
 }
 
 }  // namespace authsvc::controllers

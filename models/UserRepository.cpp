@@ -5,13 +5,17 @@
 namespace authsvc::models {
 namespace {
 constexpr const char* kInsert =
-    "INSERT INTO users (email, password_hash, created_at) VALUES (:e, :h, :t) "
-    "ON CONFLICT (email) DO NOTHING RETURNING id";
+    "INSERT INTO users (email, password_hash, created_at, email_verified) "
+    "VALUES (:e, :h, :t, :v) ON CONFLICT (email) DO NOTHING RETURNING id";
 constexpr const char* kByEmail =
-    "SELECT id, email, password_hash, created_at FROM users WHERE email = :e";
+    "SELECT id, email, password_hash, created_at, email_verified FROM users WHERE email = :e";
 constexpr const char* kById =
-    "SELECT id, email, password_hash, created_at FROM users WHERE id = :id";
+    "SELECT id, email, password_hash, created_at, email_verified FROM users WHERE id = :id";
 constexpr const char* kUpdateHash = "UPDATE users SET password_hash = :h WHERE id = :id";
+constexpr const char* kSetVerified = "UPDATE users SET email_verified = 1 WHERE id = :id";
+constexpr const char* kChangeEmail =
+    "UPDATE users SET email = :e, email_verified = 1 WHERE id = :id "
+    "AND NOT EXISTS (SELECT 1 FROM users WHERE email = :e2)";
 constexpr const char* kDelete = "DELETE FROM users WHERE id = :id";
 constexpr const char* kRoles = "SELECT role FROM user_roles WHERE user_id = :u ORDER BY role";
 constexpr const char* kAddRole =
@@ -34,21 +38,25 @@ constexpr const char* kHashParameters =
 std::optional<User> fetchOne(soci::session& s, const char* sql, auto key) {
     User u;
     long long id = 0, created = 0;
+    int verified = 1;
     s << sql, soci::use(key), soci::into(id), soci::into(u.email), soci::into(u.passwordHash),
-        soci::into(created);
+        soci::into(created), soci::into(verified);
     if (!s.got_data()) return std::nullopt;
     u.id = id;
     u.createdAt = created;
+    u.emailVerified = verified != 0;
     return u;
 }
 }  // namespace
 
 std::optional<int64_t> UserRepository::insert(soci::session& s, const std::string& email,
-                                              const std::string& passwordHash,
-                                              int64_t createdAt) const {
+                                              const std::string& passwordHash, int64_t createdAt,
+                                              bool emailVerified) const {
     long long id = 0;
     long long t = createdAt;
-    s << kInsert, soci::use(email), soci::use(passwordHash), soci::use(t), soci::into(id);
+    int verified = emailVerified ? 1 : 0;
+    s << kInsert, soci::use(email), soci::use(passwordHash), soci::use(t), soci::use(verified),
+        soci::into(id);
     if (!s.got_data()) return std::nullopt;
     return id;
 }
@@ -65,6 +73,21 @@ void UserRepository::updatePasswordHash(soci::session& s, int64_t id,
                                         const std::string& hash) const {
     long long key = id;
     s << kUpdateHash, soci::use(hash), soci::use(key);
+}
+
+bool UserRepository::changeEmail(soci::session& s, int64_t id, const std::string& email) const {
+    long long key = id;
+    soci::statement st =
+        (s.prepare << kChangeEmail, soci::use(email), soci::use(key), soci::use(email));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+}
+
+bool UserRepository::setEmailVerified(soci::session& s, int64_t id) const {
+    long long key = id;
+    soci::statement st = (s.prepare << kSetVerified, soci::use(key));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
 }
 
 bool UserRepository::remove(soci::session& s, int64_t id) const {

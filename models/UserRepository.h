@@ -18,6 +18,7 @@ struct User {
     std::string email;
     std::string passwordHash;
     int64_t createdAt = 0;  // epoch seconds
+    bool emailVerified = true;  // read by findByEmail/findById; true elsewhere
 };
 
 // A user as listed for admins: no password hash; roles sorted.
@@ -30,7 +31,13 @@ class UserRepository {
   public:
     // The new id, or nullopt when the email is taken.
     std::optional<int64_t> insert(soci::session& s, const std::string& email,
-                                  const std::string& passwordHash, int64_t createdAt) const;
+                                  const std::string& passwordHash, int64_t createdAt,
+                                  bool emailVerified = true) const;
+    // Sets the user's address (verified) unless another user has it; false then, or when
+    // the user is gone.
+    bool changeEmail(soci::session& s, int64_t id, const std::string& email) const;
+    // Marks the user's address verified; true if the user exists.
+    bool setEmailVerified(soci::session& s, int64_t id) const;
     std::optional<User> findByEmail(soci::session& s, const std::string& email) const;
     std::optional<User> findById(soci::session& s, int64_t id) const;
     void updatePasswordHash(soci::session& s, int64_t id, const std::string& hash) const;

@@ -18,6 +18,9 @@ for arg in "$@"; do
     *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;
   esac
 done
+# The mail tests' SMTP server (tests/integration/support/smtp_sink.py) and the browser
+# test of the account pages (tests/browser/test_pages.py).
+[[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd chromium chromium-driver python3-selenium)
 
 missing=()
 for p in "${packages[@]}"; do

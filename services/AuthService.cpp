@@ -50,7 +50,8 @@ AuthService::AuthService(Database& db, const UserRepository& users,
                          const RefreshTokenRepository& tokens, const PasswordHasher& hasher,
                          const TokenService& tokenService, const verify::Clock& clock,
                          AuthSettings settings, AuthObserver& observer,
-                         const verify::Verifier* accessTokens)
+                         const verify::Verifier* accessTokens,
+                         const MailOutboxRepository* outbox)
     : db_(db),
       users_(users),
       tokens_(tokens),
@@ -61,7 +62,8 @@ AuthService::AuthService(Database& db, const UserRepository& users,
       observer_(observer),
       successorMac_(verify::sha256("authsvc refresh successor v1\n" + settings_.successorKey)),
       dummyParams_(hasher.parameters()),
-      accessTokens_(accessTokens) {}
+      accessTokens_(accessTokens),
+      outbox_(outbox) {}
 
 Result<User> AuthService::registerUser(const std::string& rawEmail, const std::string& password,
                                        bool operatorOverride) {
@@ -75,9 +77,19 @@ Result<User> AuthService::registerUser(const std::string& rawEmail, const std::s
     }
     const std::string hash = hasher_.hash(password);
     const int64_t now = clock_.nowSeconds();
-    auto id = db_.write([&](Connection& s) { return users_.insert(s, email, hash, now); });
+    const bool verified =
+        operatorOverride || settings_.emailVerification == EmailVerification::Off;
+    auto id = db_.write([&](Connection& s) {
+        auto inserted = users_.insert(s, email, hash, now, verified);
+        if (inserted && !verified && outbox_) {
+            outbox_->enqueue(s, kMailVerifyEmail, *inserted, std::nullopt, clock_.nowMs());
+        }
+        return inserted;
+    });
     if (!id) return makeError(ErrorCode::EmailTaken, "An account with this email already exists");
-    return User{*id, email, "", now};
+    User u{*id, email, "", now};
+    u.emailVerified = verified;
+    return u;
 }
 
 Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::string& password,
@@ -91,6 +103,11 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
         (user ? hasher_.verify(password, user->passwordHash) : verifyDummy(password));
     observer_.onLogin(verified);
     if (!verified) return invalidCredentials();
+    if (settings_.emailVerification == EmailVerification::Required && !user->emailVerified) {
+        return makeError(ErrorCode::EmailNotVerified,
+                         "The email address is not verified: open the link in the verification "
+                         "mail (POST /api/email/verify/resend sends a new one)");
+    }
 
     const std::string rehashed =
         hasher_.needsRehash(user->passwordHash) ? hasher_.hash(password) : std::string();
@@ -320,7 +337,12 @@ TokenPair AuthService::issuePair(int64_t userId, const std::string& familyId,
                                  const std::vector<std::string>& roles, std::string refreshToken,
                                  int64_t familyExpiresMs, int64_t nowMs) const {
     TokenPair p;
-    p.accessToken = tokenService_.issue(std::to_string(userId), familyId, roles);
+    std::optional<bool> emailVerified;
+    if (settings_.emailVerification != EmailVerification::Off) {
+        auto user = db_.read([&](Connection& s) { return users_.findById(s, userId); });
+        emailVerified = user && user->emailVerified;
+    }
+    p.accessToken = tokenService_.issue(std::to_string(userId), familyId, roles, emailVerified);
     p.expiresIn = tokenService_.accessTtlSeconds();
     p.refreshToken = std::move(refreshToken);
     p.refreshExpiresIn = std::max<int64_t>(0, (familyExpiresMs - nowMs) / 1000);

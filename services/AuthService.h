@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "common/Crypto.h"
+#include "models/Database.h"
+#include "models/MailOutboxRepository.h"
 #include "common/Error.h"
 #include "models/Database.h"
 #include "models/RefreshTokenRepository.h"
@@ -39,6 +41,10 @@
 
 namespace authsvc::models {
 
+// auth.email_verification: Off (today's behaviour), Optional (a verification mail at
+// registration, tokens as usual), Required (a login of an unverified user is refused).
+enum class EmailVerification { Off, Optional, Required };
+
 struct AuthSettings {
     bool registrationOpen = true;
     int passwordMinLength = 8;
@@ -46,6 +52,7 @@ struct AuthSettings {
     int64_t reuseGraceMs = 10 * 1000;
     bool sliding = false;
     std::string successorKey;  // secret key material for deriving successors
+    EmailVerification emailVerification = EmailVerification::Off;
 };
 
 struct TokenPair {
@@ -67,9 +74,16 @@ class AuthService {
     AuthService(Database& db, const UserRepository& users, const RefreshTokenRepository& tokens,
                 const PasswordHasher& hasher, const TokenService& tokenService,
                 const verify::Clock& clock, AuthSettings settings, AuthObserver& observer,
-                const verify::Verifier* accessTokens = nullptr);
+                const verify::Verifier* accessTokens = nullptr,
+                const MailOutboxRepository* outbox = nullptr);
 
     // operatorOverride: an operator adds the user even while registration is closed.
+    // With email verification on, a user who registers starts unverified and a
+    // verification mail is queued (with `outbox`) in the transaction that stores them; a
+    // user an operator adds counts as verified.
+    // Login with EmailVerification::Required: a correct password of an unverified user is
+    // EmailNotVerified (403). With verification on, access tokens carry `email_verified`
+    // (read from the user at login and at every refresh).
     Result<User> registerUser(const std::string& rawEmail, const std::string& password,
                               bool operatorOverride = false);
     // The user with this email (UserAdminService's operator tasks find users by it), or
@@ -137,6 +151,7 @@ class AuthService {
     Argon2Params dummyParams_;                  // guarded by dummyMu_
     std::shared_ptr<const std::string> dummy_;  // guarded by dummyMu_; null: the hasher's own
     const verify::Verifier* accessTokens_;      // null: access tokens are not renewed
+    const MailOutboxRepository* outbox_;     // null: no verification mail
 };
 
 // True for a string that has the shape of our refresh tokens (43 base64url chars).

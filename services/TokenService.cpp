@@ -29,12 +29,15 @@ TokenService::TokenService(TokenSettings settings, const KeyRing& keys, const ve
 // The claims in the order libjwt writes them (sorted keys, compact), so that tokens are
 // byte for byte what jwt_encode_str would give (TokenServiceTest checks it).
 std::string TokenService::issue(const std::string& sub, const std::string& sid,
-                                const std::vector<std::string>& roles) const {
+                                const std::vector<std::string>& roles,
+                                std::optional<bool> emailVerified) const {
     const int64_t now = clock_.nowSeconds();
     const std::string jti = verify::base64UrlEncode(crypto::randomBytes(16));
     std::string claims;
     claims.reserve(160 + audienceJson_.size() + issuerJson_.size() + sub.size() + sid.size());
     claims.append("{\"aud\":").append(audienceJson_);
+    if (emailVerified)
+        claims.append(",\"email_verified\":").append(*emailVerified ? "true" : "false");
     claims.append(",\"exp\":").append(std::to_string(now + settings_.accessTtlMs / 1000));
     claims.append(",\"iat\":").append(std::to_string(now));
     claims.append(",\"iss\":").append(issuerJson_);

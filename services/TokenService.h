@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,11 @@ class TokenService {
     TokenService(TokenSettings settings, const KeyRing& keys, const verify::Clock& clock);
 
     // A signed access token for user `sub` in refresh family `sid` with a `roles` claim
-    // listing `roles` (absent when there are none).
+    // listing `roles` (absent when there are none) and an `email_verified` claim when one
+    // is given (auth.email_verification not off).
     std::string issue(const std::string& sub, const std::string& sid,
-                      const std::vector<std::string>& roles = {}) const;
+                      const std::vector<std::string>& roles = {},
+                      std::optional<bool> emailVerified = std::nullopt) const;
     int64_t accessTtlSeconds() const { return settings_.accessTtlMs / 1000; }
 
   private:

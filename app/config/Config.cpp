@@ -208,6 +208,30 @@ const std::vector<KeyDef>& schema() {
         pathListKey("routes.refresh", [](C& c, auto v) { c.routes.refresh = std::move(v); }),
         pathListKey("routes.protected",
                     [](C& c, auto v) { c.routes.protectedPaths = std::move(v); }),
+        strKey("server.public_url", [](C& c, auto& v) { c.server.publicUrl = v; }),
+        durationKey("auth.recovery.ttl", Millis{60000}, day,
+                    [](C& c, Millis v) { c.auth.recovery.ttl = v; }),
+        intKey("auth.recovery.per_email_per_hour", 0, 1000000,
+               [](C& c, int64_t v) { c.auth.recovery.perEmailPerHour = int(v); }),
+        intKey("auth.recovery.per_ip_per_hour", 0, 1000000,
+               [](C& c, int64_t v) { c.auth.recovery.perIpPerHour = int(v); }),
+        enumKey("auth.email_verification", {"off", "optional", "required"},
+                [](C& c, auto& v) { c.auth.emailVerification = v; }),
+        enumKey("mail.transport", {"file", "smtp"}, [](C& c, auto& v) { c.mail.transport = v; }),
+        strKey("mail.file_dir", [](C& c, auto& v) { c.mail.fileDir = v; }),
+        strKey("mail.smtp_url", [](C& c, auto& v) { c.mail.smtpUrl = v; }),
+        strKey("mail.username", [](C& c, auto& v) { c.mail.username = v; }),
+        strKey("mail.password", [](C& c, auto& v) { c.mail.password = v; }),
+        enumKey("mail.starttls", {"required", "opportunistic", "off"},
+                [](C& c, auto& v) { c.mail.startTls = v; }),
+        strKey("mail.from", [](C& c, auto& v) { c.mail.from = v; }),
+        strKey("mail.link_base_url", [](C& c, auto& v) { c.mail.linkBaseUrl = v; }),
+        strKey("mail.templates_dir", [](C& c, auto& v) { c.mail.templatesDir = v; }),
+        durationKey("mail.timeout", Millis{1000}, Millis{300000},
+                    [](C& c, Millis v) { c.mail.timeout = v; }),
+        durationKey("mail.retry_initial", Millis{100}, Millis{3600000},
+                    [](C& c, Millis v) { c.mail.retryInitial = v; }),
+        intKey("mail.max_attempts", 1, 100, [](C& c, int64_t v) { c.mail.maxAttempts = int(v); }),
         enumKey("log.level", {"trace", "debug", "info", "warn", "error", "off"},
                 [](C& c, auto& v) { c.log.level = v; }),
         enumKey("log.format", {"text", "json"}, [](C& c, auto& v) { c.log.format = v; }),
@@ -275,6 +299,57 @@ std::string describe(const std::string& s) {
     return "\"" + s + "\"";
 }
 
+bool isHttpUrl(const std::string& url) {
+    return (url.rfind("http://", 0) == 0 && url.size() > 7) ||
+           (url.rfind("https://", 0) == 0 && url.size() > 8);
+}
+
+// The mail settings: links never point at 0.0.0.0, an SMTP transport has a URL and knows
+// where links point, the sender is one mailbox.
+void finishMail(Config& c, const std::string& source) {
+    auto& m = c.mail;
+    if (!c.server.publicUrl.empty()) {
+        if (!isHttpUrl(c.server.publicUrl) ||
+            c.server.publicUrl.find_first_of(" ?#") != std::string::npos) {
+            fail(source, "server.public_url", "expected an http:// or https:// URL without ? or #");
+        }
+        while (c.server.publicUrl.size() > 1 && c.server.publicUrl.back() == '/') {
+            c.server.publicUrl.pop_back();
+        }
+    }
+    while (!m.linkBaseUrl.empty() && m.linkBaseUrl.back() == '/') m.linkBaseUrl.pop_back();
+    if (m.linkBaseUrl.find_first_of(" \r\n") != std::string::npos) {
+        fail(source, "mail.link_base_url", "must not contain spaces or line breaks");
+    }
+    if (m.from.empty() || m.from.find('@') == std::string::npos ||
+        m.from.find_first_of("\r\n") != std::string::npos) {
+        fail(source, "mail.from", "expected a mailbox like \"App <no-reply@example.com>\"");
+    }
+    if (m.transport == "smtp") {
+        if (m.smtpUrl.rfind("smtp://", 0) != 0 && m.smtpUrl.rfind("smtps://", 0) != 0) {
+            fail(source, "mail.smtp_url",
+                 "transport smtp needs smtp://host:port or smtps://host:port");
+        }
+        if (m.linkBaseUrl.empty() && c.server.publicUrl.empty()) {
+            fail(source, "mail.link_base_url",
+                 "transport smtp needs mail.link_base_url or server.public_url (links in mails "
+                 "must not point at the listen address)");
+        }
+    }
+    if (m.linkBaseUrl.empty()) {
+        std::string base = c.server.publicUrl;
+        if (base.empty()) {
+            const std::string host =
+                c.server.host == "0.0.0.0" || c.server.host == "::" || c.server.host.empty()
+                    ? std::string("localhost")
+                    : c.server.host;
+            const bool v6 = host.find(':') != std::string::npos;
+            base = "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(c.server.port);
+        }
+        m.linkBaseUrl = base + "/account";
+    }
+}
+
 void finish(Config& c, const std::string& source) {
     if (!c.jwt.secret.empty() && c.jwt.secret.size() < 32) {
         fail(source, "jwt.secret", "an HS256 secret must be at least 32 bytes");
@@ -307,6 +382,7 @@ void finish(Config& c, const std::string& source) {
     } else if (c.refresh.secret == c.jwt.secret) {
         fail(source, "refresh.secret", "must differ from jwt.secret");
     }
+    finishMail(c, source);
     std::set<std::string> seen(std::begin(FixedPaths::kAll), std::end(FixedPaths::kAll));
     for (auto* list : {&c.routes.login, &c.routes.refresh, &c.routes.protectedPaths}) {
         for (auto& p : *list) {

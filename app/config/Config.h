@@ -30,6 +30,9 @@ struct ServerConfig {
     int64_t maxConnectionsPerIp = 256;  // 0: no cap; trusted proxies are not capped
     int64_t maxUnwrittenBytesPerConnection = 256 * 1024;  // answers not yet taken by the socket
     int64_t maxUnwrittenBytes = 64 * 1024 * 1024;         // all connections together; 0: none
+    // Where clients reach this service (https://auth.example.com): the base of links in
+    // mails. Empty: http://<host>:<port> (not usable with mail.transport smtp).
+    std::string publicUrl;
 };
 
 struct DatabaseConfig {
@@ -82,6 +85,13 @@ struct RegisterRateLimitConfig {
     int perIpPerHour = 20;  // 0: no limit
 };
 
+// Password recovery (POST /api/password/forgot and /reset).
+struct RecoveryConfig {
+    Millis ttl{30 * 60 * 1000};
+    int perEmailPerHour = 3;  // 0: no limit
+    int perIpPerHour = 20;    // 0: no limit
+};
+
 struct AuthConfig {
     bool registrationOpen = true;
     int passwordMinLength = 8;
@@ -89,6 +99,24 @@ struct AuthConfig {
     RateLimitConfig loginRateLimit;
     RegisterRateLimitConfig registerRateLimit;
     int hashThreads = 2;
+    RecoveryConfig recovery;
+    std::string emailVerification = "off";  // off | optional | required
+};
+
+// The mail outbox's sender (services/MailSender).
+struct MailConfig {
+    std::string transport = "file";  // file | smtp
+    std::string fileDir = "data/mail";
+    std::string smtpUrl;  // smtp://host:port or smtps://host:port
+    std::string username;
+    std::string password;               // AUTHSVC_MAIL_PASSWORD
+    std::string startTls = "required";  // required | opportunistic | off
+    std::string from = "authsvc <no-reply@localhost>";
+    std::string linkBaseUrl;  // empty: <server.public_url or http://host:port>/account
+    std::string templatesDir;
+    Millis timeout{30000};      // one SMTP transaction
+    Millis retryInitial{5000};  // the first retry's delay; doubles up to an hour
+    int maxAttempts = 15;       // then the message is dead
 };
 
 // Paths of the routes that `routes:` cannot move; a configured path may not take one.
@@ -106,9 +134,20 @@ struct FixedPaths {
     static constexpr const char* kJwks = "/.well-known/jwks.json";
     static constexpr const char* kAdminUsers = "/api/admin/users";
     static constexpr const char* kOpenApi = "/openapi.json";
-    static constexpr const char* kAll[] = {kRegister, kLogout,     kLogoutAll, kMe,     kPassword,
-                                           kSessions, kSession,    kHealthz,   kReadyz, kMetrics,
-                                           kJwks,     kAdminUsers, kOpenApi};
+    static constexpr const char* kPasswordForgot = "/api/password/forgot";
+    static constexpr const char* kPasswordReset = "/api/password/reset";
+    static constexpr const char* kEmail = "/api/email";
+    static constexpr const char* kEmailVerify = "/api/email/verify";
+    static constexpr const char* kEmailVerifyResend = "/api/email/verify/resend";
+    static constexpr const char* kPageReset = "/account/reset";
+    static constexpr const char* kPageVerify = "/account/verify";
+    static constexpr const char* kPageScript = "/account/pages.js";
+    static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
+                                           kPassword, kSessions,       kSession,      kHealthz,
+                                           kReadyz,   kMetrics,        kJwks,         kAdminUsers,
+                                           kOpenApi,  kPasswordForgot, kPasswordReset,
+                                           kEmail,    kEmailVerify,    kEmailVerifyResend,
+                                           kPageReset, kPageVerify,    kPageScript};
 };
 
 struct RoutesConfig {
@@ -130,6 +169,7 @@ struct Config {
     AuthConfig auth;
     RoutesConfig routes;
     LogConfig log;
+    MailConfig mail;
     std::string source;  // the file read, or "defaults"
     // The keys whose secret the file itself holds (not the environment): jwt.secret,
     // refresh.secret, a database.postgresql.dsn with a password.

@@ -28,6 +28,11 @@ void Metrics::observeRequest(size_t route, int status, int64_t micros) {
     r.sumMicros.fetch_add(uint64_t(micros), std::memory_order_relaxed);
 }
 
+void Metrics::mail(const std::string& kind, const std::string& result) {
+    std::lock_guard<std::mutex> lock(mailMu_);
+    ++mail_[{kind, result}];
+}
+
 void Metrics::familiesRevoked(const std::string& reason, int64_t n) {
     if (reason == "reuse")
         revokedReuse_ += uint64_t(n);
@@ -115,6 +120,19 @@ std::string Metrics::render() const {
         o << "authsvc_token_rejections_total{reason=\"" << verify::reasonName(verify::Reason(i))
           << "\"} " << tokenRejections_[i] << "\n";
     }
+    o << "# HELP authsvc_mail_total Mails handled by the outbox sender, by kind and result.\n"
+         "# TYPE authsvc_mail_total counter\n";
+    {
+        std::lock_guard<std::mutex> lock(mailMu_);
+        for (const auto& [key, n] : mail_) {
+            o << "authsvc_mail_total{kind=\"" << key.first << "\",result=\"" << key.second << "\"} "
+              << n << "\n";
+        }
+    }
+    o << "# HELP authsvc_mail_outbox_depth Messages in the outbox by status (queued, dead).\n"
+         "# TYPE authsvc_mail_outbox_depth gauge\n"
+      << "authsvc_mail_outbox_depth{status=\"queued\"} " << outboxQueued_ << "\n"
+      << "authsvc_mail_outbox_depth{status=\"dead\"} " << outboxDead_ << "\n";
     return o.str();
 }
 

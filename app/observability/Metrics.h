@@ -6,7 +6,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,13 @@ class Metrics {
         if (size_t(reason) < verify::kReasonCount)
             tokenRejections_[size_t(reason)].fetch_add(1, std::memory_order_relaxed);
     }
+    // A mail handled by the sender: kind and result (sent, skipped, retry, dead).
+    void mail(const std::string& kind, const std::string& result);
+    // The outbox after the sender's last round.
+    void outboxDepth(int64_t queued, int64_t dead) {
+        outboxQueued_ = queued;
+        outboxDead_ = dead;
+    }
     std::string render() const;
 
     static constexpr std::array<double, 14> kBuckets = {
@@ -56,6 +65,9 @@ class Metrics {
     std::atomic<uint64_t> revokedReuse_{0}, revokedLogout_{0}, revokedLogoutAll_{0}, purged_{0};
     std::atomic<uint64_t> revokedPasswordChange_{0}, revokedByUser_{0};
     std::array<std::atomic<uint64_t>, verify::kReasonCount> tokenRejections_{};
+    mutable std::mutex mailMu_;
+    std::map<std::pair<std::string, std::string>, uint64_t> mail_;  // guarded by mailMu_
+    std::atomic<int64_t> outboxQueued_{0}, outboxDead_{0};
 };
 
 }  // namespace authsvc::app

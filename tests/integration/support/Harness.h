@@ -253,6 +253,37 @@ class ResourceServiceProcess {
     int port_ = 0;
 };
 
+// ---------------------------------------------------------------- mail
+
+// A real SMTP server (tests/integration/support/smtp_sink.py on Debian's python3-aiosmtpd) on
+// 127.0.0.1:port (0: a free one) that writes each message it accepts to a file. start() and
+// stop() may be called repeatedly (an outage); the messages stay across them.
+class SmtpSink {
+  public:
+    explicit SmtpSink(int port = 0);
+    ~SmtpSink();
+    SmtpSink(const SmtpSink&) = delete;
+    SmtpSink& operator=(const SmtpSink&) = delete;
+
+    bool start();  // waits (bounded) until it listens
+    void stop();
+    int port() const { return port_; }
+    std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+    // Every message received so far, in arrival order, each with an "X-Envelope-To:" line first.
+    std::vector<std::string> messages() const;
+    // Waits until `n` messages containing `containing` arrived (or the timeout); returns them.
+    std::vector<std::string> waitForMessages(size_t n, std::chrono::milliseconds timeout,
+                                             const std::string& containing = "") const;
+
+  private:
+    int port_;
+    fs::path dir_;
+    pid_t pid_ = -1;
+};
+
+// The token of the first link "<path>?token=..." in a message ("" if there is none).
+std::string linkTokenIn(const std::string& message, const std::string& path = "/reset");
+
 // ---------------------------------------------------------------- backends
 
 // The suite runs once per backend (AUTHSVC_TEST_BACKEND: sqlite, postgresql). A suite whose

@@ -17,6 +17,8 @@
 #include "services/AccountService.h"
 #include "services/UserAdminService.h"
 #include "support/TestSupport.h"
+#include "controllers/RecoveryController.h"
+#include "services/RecoveryService.h"
 
 namespace {
 
@@ -155,12 +157,24 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::UserAdminService userAdmin(db, users, auth, accountService);
     controllers::AdminController adminController(userAdmin);
 
+    models::MailOutboxRepository outbox;
+    models::OneTimeTokenRepository oneTime;
+    models::RecoveryService recovery(db, users, tokens, outbox, oneTime, hasher, clock, {},
+                                     observer);
+    models::EmailVerificationService verification(db, users, outbox, oneTime, hasher, clock, 3,
+                                                  20);
+    controllers::RecoveryController recoveryController(recovery, verification, auth, throttle,
+                                                       [] {});
+
     const ojson doc = ojson::parse(app::openApiJson());
     middleware::RequireAuth requireAuth(kit.verifier);
     const app::RouteChecks checks{std::make_shared<middleware::BodyRules>(16384),
                                   std::make_shared<middleware::RequireBearer>(requireAuth), auth};
-    const auto routes = app::routeTable(app::RoutesConfig{}, checks, authController, userController,
-                                        accountController, ops, keys, adminController);
+    auto routes = app::routeTable(app::RoutesConfig{}, checks, authController, userController,
+                                  accountController, ops, keys, adminController);
+    for (auto& r : app::recoveryRoutes(checks, recoveryController)) routes.push_back(std::move(r));
+    controllers::PagesController pages;
+    for (auto& r : app::pageRoutes(checks, pages)) routes.push_back(std::move(r));
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
