@@ -9,12 +9,10 @@
 // Handlers run on the reactor (no I/O). Thread-safe.
 #pragma once
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 
 namespace authsvc::controllers {
 
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class PagesController {
   public:

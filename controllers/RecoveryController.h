@@ -10,7 +10,7 @@
 
 #include <functional>
 
-#include "middleware/Http.h"
+#include "controllers/HttpTypes.h"
 #include "services/AuthService.h"
 #include "services/EmailVerificationService.h"
 #include "services/LoginThrottle.h"
@@ -18,9 +18,6 @@
 
 namespace authsvc::controllers {
 
-using middleware::AuthContext;
-using middleware::HttpRequest;
-using middleware::HttpResponse;
 
 class RecoveryController {
   public:

@@ -1,6 +1,7 @@
 #include "services/OneTimeToken.h"
 
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
 
 namespace authsvc::models {
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/Crypto.h"
+#include "verify/Base64Url.h"
 #include "services/MailSender.h"
 #include "services/OneTimeToken.h"
 
