@@ -90,6 +90,7 @@ def main():
         f.write("server: {host: 127.0.0.1, port: %d}\n" % port)
         f.write("database: {sqlite: {path: %s}}\n" % json.dumps(os.path.join(work, "a.db")))
         f.write("jwt: {secret: %s}\n" % json.dumps("x" * 48))
+        f.write("refresh: {secret: %s}\n" % json.dumps("r" * 48))
         f.write("auth: {email_verification: optional, argon2id: {memory_kib: 64, iterations: 1}}\n")
         f.write("mail: {transport: file, file_dir: %s}\n" % json.dumps(os.path.join(work, "mail")))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSVC_")}
