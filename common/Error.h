@@ -16,7 +16,6 @@ namespace authsvc::models {
 
 enum class ErrorCode {
     InvalidRequest,        // 400 invalid_request
-    BearerMalformed,       // 400 invalid_request + WWW-Authenticate error="invalid_request"
     MissingToken,          // 401 missing_token
     InvalidToken,          // 401 invalid_token
     InvalidCredentials,    // 401 invalid_credentials

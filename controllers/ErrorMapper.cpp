@@ -17,8 +17,6 @@ std::optional<std::string> bearerChallenge(const models::Error& error) {
     switch (error.code) {
         case ErrorCode::MissingToken:
             return verify::challenge(verify::Reason::MissingToken, kRealm);
-        case ErrorCode::BearerMalformed:
-            return verify::challenge(verify::Reason::NotBearer, kRealm);
         case ErrorCode::InvalidToken:
             return verify::challenge(verify::Error{verify::ErrorCode::InvalidToken, error.message},
                                      kRealm);
@@ -34,7 +32,6 @@ std::optional<std::string> bearerChallenge(const models::Error& error) {
 int statusOf(ErrorCode code) {
     switch (code) {
         case ErrorCode::InvalidRequest:
-        case ErrorCode::BearerMalformed:
         case ErrorCode::InvalidOneTimeToken:
             return 400;
         case ErrorCode::MissingToken:
@@ -65,7 +62,6 @@ int statusOf(ErrorCode code) {
 const char* errorCodeName(ErrorCode code) {
     switch (code) {
         case ErrorCode::InvalidRequest:
-        case ErrorCode::BearerMalformed:
             return "invalid_request";
         case ErrorCode::MissingToken:
             return "missing_token";

@@ -15,7 +15,7 @@ models::Error refusal(verify::Reason reason) {
             code = ErrorCode::MissingToken;
             break;
         case verify::ErrorCode::InvalidRequest:
-            code = ErrorCode::BearerMalformed;
+            code = ErrorCode::InvalidRequest;  // the challenge comes from the reason
             break;
         case verify::ErrorCode::InvalidToken:
         case verify::ErrorCode::InsufficientScope:  // not a verification outcome

@@ -53,7 +53,6 @@ struct Mapping {
 TEST(ErrorMapperTest, EveryCodeHasTheStatusAndNameOfApiMd) {
     const Mapping table[] = {
         {ErrorCode::InvalidRequest, 400, "invalid_request"},
-        {ErrorCode::BearerMalformed, 400, "invalid_request"},
         {ErrorCode::MissingToken, 401, "missing_token"},
         {ErrorCode::InvalidToken, 401, "invalid_token"},
         {ErrorCode::InvalidCredentials, 401, "invalid_credentials"},
@@ -98,7 +97,9 @@ TEST(ErrorMapperTest, MissingTokenGetsTheBareBearerChallenge) {
 }
 
 TEST(ErrorMapperTest, MalformedBearerGetsInvalidRequestChallenge) {
-    HttpResponse r = errorResponse(makeError(ErrorCode::BearerMalformed, "bad header"));
+    authsvc::models::Error e = makeError(ErrorCode::InvalidRequest, "bad header");
+    e.tokenRefused = authsvc::verify::Reason::NotBearer;
+    HttpResponse r = errorResponse(e);
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(headerOf(r, "WWW-Authenticate"),
               "Bearer realm=\"authsvc\", error=\"invalid_request\"");
@@ -352,11 +353,12 @@ TEST_F(RequireAuthTest, NoHeaderIsMissingToken) {
     EXPECT_EQ(errorResponse(r.error()).status, 401);
 }
 
-TEST_F(RequireAuthTest, OtherSchemeIsBearerMalformed) {
+TEST_F(RequireAuthTest, OtherSchemeIsAMalformedRequest) {
     for (const char* h : {"Basic dXNlcjpwYXNz", "", "Bearer", "Bearer a b"}) {
         auto r = auth.authenticate(std::string(h));
         ASSERT_FALSE(r) << h;
-        EXPECT_EQ(r.error().code, ErrorCode::BearerMalformed) << h;
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidRequest) << h;
+        EXPECT_EQ(r.error().tokenRefused, authsvc::verify::Reason::NotBearer) << h;
         EXPECT_EQ(errorResponse(r.error()).status, 400);
     }
 }
@@ -396,7 +398,8 @@ TEST_F(RequireAuthTest, ASecondPresentationGivesTheSameClaimsAndSyntaxStillCount
     for (const std::string& h : {"Bearer " + t + " x", "Bearer " + t + "=x", "Bearer " + t + "!"}) {
         auto r = auth.authenticate(h);
         ASSERT_FALSE(r) << h;
-        EXPECT_EQ(r.error().code, ErrorCode::BearerMalformed) << h;
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidRequest) << h;
+        EXPECT_TRUE(r.error().tokenRefused) << h;
     }
     // An expired token is not served from the verified tokens.
     clock.advanceMs(900'000 + 30'000 + 1);
