@@ -7,6 +7,11 @@
 # leak, a sanitizer report or an input that runs over 60 s (a hang; the limit leaves room
 # for a machine shared with builds); the input is kept in <build>/artifacts/<name>/.
 # Usage: scripts/fuzz.sh [SECONDS] [NAME...]   (NAME: bearer, http, ...; default all)
+# AUTHSVC_FUZZ_RUNS=N (the test command's mode): instead of SECONDS, each target replays its
+# seeds and then searches for N executions in all, with the fixed -seed AUTHSVC_FUZZ_SEED
+# (default 1), so that a run finds the same things every time: a red CI is never a chance
+# finding. Without it (a real search, before an issue is resolved) the search is random;
+# whatever it finds becomes a committed seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -42,8 +47,14 @@ for name in "${names[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
-  echo "=== fuzz_$name for ${seconds}s"
-  if "$build"/tests/fuzz/fuzz_"$name" -max_total_time="$seconds" -timeout=60 \
+  if [ -n "${AUTHSVC_FUZZ_RUNS:-}" ]; then
+    budget=(-runs="$AUTHSVC_FUZZ_RUNS" -seed="${AUTHSVC_FUZZ_SEED:-1}")
+    echo "=== fuzz_$name: ${AUTHSVC_FUZZ_RUNS} executions, -seed=${AUTHSVC_FUZZ_SEED:-1}"
+  else
+    budget=(-max_total_time="$seconds")
+    echo "=== fuzz_$name for ${seconds}s"
+  fi
+  if "$build"/tests/fuzz/fuzz_"$name" "${budget[@]}" -timeout=60 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" \
       "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
