@@ -6,8 +6,9 @@
 # - build-asan: clang-15 with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer's
 #   coverage (AUTHSVC_FUZZ), which also builds the fuzz targets: after the suite each replays
 #   its seeds and then searches 4,000 executions with a fixed -seed (scripts/fuzz.sh). Its
-#   integration suite runs on SQLite only; the PostgreSQL storage code runs under the sanitizers in the unit tests
-#   (PostgresRotationTest and others, on the same throwaway server).
+#   integration suite runs on SQLite only; the PostgreSQL storage code runs under the
+#   sanitizers in the unit tests (PostgresRotationTest and others, on the same throwaway
+#   server).
 # The core library and the test binaries are unity builds (AUTHSVC_UNITY): the suite's
 # time is mostly compiling.
 set -euo pipefail
