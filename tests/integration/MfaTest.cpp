@@ -57,7 +57,7 @@ class MfaTest : public ::testing::Test {
                             const std::string& method = "POST") {
         return client->request(
             method, path, body.dump(),
-            {{"Authorization", "Bearer " + access}, {"Content-Type", "application/json"}});
+            {"Authorization: Bearer " + access, "Content-Type: application/json"});
     }
     // Enrols and confirms with the previous step's code; returns the recovery codes.
     json turnOn(const std::string& access) {
@@ -143,7 +143,7 @@ TEST_F(MfaTest, TheOperatorResetRemovesTheSecondFactor) {
 }
 
 TEST(MfaStartTest, EnabledWithoutAKeyIsAStartUpError) {
-    ServerProcess server({{"auth", {{"mfa", {{"enabled", true}}}}}});
+    ServerProcess server(json{{"auth", {{"mfa", {{"enabled", true}}}}}});
     EXPECT_FALSE(server.start());
     EXPECT_NE(server.log().find("auth.mfa.encryption_key"), std::string::npos) << server.logTail();
 }
