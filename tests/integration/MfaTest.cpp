@@ -132,6 +132,20 @@ TEST_F(MfaTest, EnrolConfirmThenLoginTakesTwoStepsWithAmrKeptByRefresh) {
     EXPECT_EQ(amrOf(login(*client, email, kPassword).access), json::array({"pwd"}));
 }
 
+TEST_F(MfaTest, FiveWrongCodesVoidTheMfaTokenAndCountInTheLoginThrottle) {
+    turnOn(login(*client, email, kPassword).access);
+    const std::string token = mfaToken();
+    for (int i = 0; i < 5; ++i) {
+        expectError(client->postJson("/api/login/mfa", {{"mfa_token", token}, {"code", "abcdef"}}),
+                    401, "invalid_code");
+    }
+    expectError(
+        client->postJson("/api/login/mfa", {{"mfa_token", token}, {"code", oathCode(secret)}}), 401,
+        "invalid_grant");
+    // auth.login_rate_limit.per_account_per_minute is 5: the wrong codes used it up.
+    expectError(loginRaw(*client, email, kPassword), 429, "too_many_requests");
+}
+
 TEST_F(MfaTest, TheOperatorResetRemovesTheSecondFactor) {
     turnOn(login(*client, email, kPassword).access);
     mfaToken();
