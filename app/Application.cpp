@@ -38,6 +38,7 @@
 #include "services/MailTransport.h"
 #include "services/RecoveryService.h"
 #include "services/EmailVerificationService.h"
+#include "services/MfaService.h"
 #include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
@@ -194,7 +195,16 @@ struct Application::Parts {
                    recoverySettings(c), observer, [this] { mailSender.wake(); }),
           verification(db, userRepo, outboxRepo, oneTimeRepo, hasher, clock,
                        c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
-                       [this] { mailSender.wake(); }) {}
+                       [this] { mailSender.wake(); }) {
+        if (c.auth.mfa.enabled) {
+            models::MfaSettings ms;
+            ms.encryptionKey = models::crypto::base64Decode(c.auth.mfa.encryptionKey).value();
+            ms.issuer = c.auth.mfa.issuer;
+            mfa = std::make_unique<models::MfaService>(db, userRepo, mfaRepo, hasher, auth, clock,
+                                                       std::move(ms));
+            auth.useSecondFactor(mfa.get());
+        }
+    }
 
     verify::SystemClock clock;
     models::Database db;
@@ -216,6 +226,8 @@ struct Application::Parts {
     models::MailSender mailSender;
     models::RecoveryService recovery;
     models::EmailVerificationService verification;
+    models::MfaRepository mfaRepo;
+    std::unique_ptr<models::MfaService> mfa;  // null while auth.mfa.enabled is false
 };
 
 Application::Application(Config config, bool server, Extension extension)
@@ -295,7 +307,10 @@ int Application::serve(const sigset_t& signals) {
     MaintenanceSchedule schedule;
     schedule.purgeInterval = config_.refresh.purgeInterval;
     Maintenance maintenance({[&p] { return p.migrator.migrate(); },
-                             [&p](int64_t limit) { return p.auth.purgeBatch(limit); },
+                             [&p](int64_t limit) {
+                                 return p.auth.purgeBatch(limit) +
+                                        (p.mfa ? p.mfa->purgeExpired() : 0);
+                             },
                              [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
                              [&p, &log] {
                                  if (auto a = p.auth.refreshDummyHash()) {
@@ -339,6 +354,11 @@ int Application::serve(const sigset_t& signals) {
                              accountController, opsController, keysController, adminController);
     for (auto& r : recoveryRoutes(checks, recoveryController)) routes.push_back(std::move(r));
     for (auto& r : pageRoutes(checks, pagesController)) routes.push_back(std::move(r));
+    std::optional<controllers::MfaController> mfaController;
+    if (p.mfa) {
+        mfaController.emplace(*p.mfa, p.auth, throttle, [&p] { p.metrics.loginThrottled(); });
+        for (auto& r : mfaRoutes(checks, *mfaController)) routes.push_back(std::move(r));
+    }
     if (extension_.routes) {
         for (auto& route : extension_.routes(p.db, p.clock, checks)) {
             route.handler.admitFirst(checks.body);  // as on every row of the table
@@ -510,6 +530,19 @@ int Application::resetLink(const std::string& email) {
         auto link = p.recovery.resetLink(email);
         if (!link) return refused(link.error());
         std::cout << *link << "\n";
+        return 0;
+    });
+}
+
+int Application::mfaReset(const std::string& email) {
+    auto& p = *parts_;
+    return userCommand(p.migrator, "mfa reset", [&] {
+        auto user = p.auth.userForEmail(email);
+        if (!user) return refused(user.error());
+        const bool had =
+            p.db.write([&](models::Connection& c) { return p.mfaRepo.removeTotp(c, user->id); });
+        std::cout << (had ? "removed the second factor of " : "no second factor to remove for ")
+                  << user->email << "\n";
         return 0;
     });
 }

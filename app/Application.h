@@ -58,6 +58,9 @@ class Application {
 
     // `user reset-link EMAIL`: prints a fresh password reset link (older links voided).
     int resetLink(const std::string& email);
+    // `user mfa reset EMAIL`: removes the user's TOTP and recovery codes (operator recovery
+    // of a lost authenticator); 0 also when there was none.
+    int mfaReset(const std::string& email);
     // `mail status`: "queued N", "dead N", "oldest RFC3339|-" lines, then one line per dead
     // message (newest first, at most 20): "dead ID KIND: ERROR".
     int mailStatus();

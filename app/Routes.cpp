@@ -102,4 +102,19 @@ std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesContr
     // clang-format on
 }
 
+std::vector<Route> mfaRoutes(const RouteChecks& checks, controllers::MfaController& mfa) {
+    using controllers::MfaController;
+    using enum RunsOn;
+    constexpr bool kUserAgent = true;
+    // clang-format off
+    return withBodyRules(checks, {
+        {"mfa_totp_enrol",   "POST",   {FixedPaths::kMfaTotp},          HashingPool,  bearer(checks, &MfaController::enrol, mfa)},
+        {"mfa_totp_confirm", "POST",   {FixedPaths::kMfaTotpConfirm},   DatabasePool, bearer(checks, &MfaController::confirm, mfa)},
+        {"mfa_totp_disable", "DELETE", {FixedPaths::kMfaTotp},          HashingPool,  bearer(checks, &MfaController::disable, mfa)},
+        {"mfa_recovery_codes", "POST", {FixedPaths::kMfaRecoveryCodes}, DatabasePool, bearer(checks, &MfaController::recoveryCodes, mfa)},
+        {"login_mfa",        "POST",   {FixedPaths::kLoginMfa},         DatabasePool, pub(&MfaController::loginSecondStep, mfa), kUserAgent},
+    });
+    // clang-format on
+}
+
 }  // namespace authsvc::app

@@ -13,6 +13,7 @@
 #include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
+#include "controllers/MfaController.h"
 #include "controllers/OpsController.h"
 #include "controllers/PagesController.h"
 #include "controllers/RecoveryController.h"
@@ -50,5 +51,7 @@ std::vector<Route> recoveryRoutes(const RouteChecks& checks,
                                   controllers::RecoveryController& recovery);
 // The pages of links in mails (GET /account/reset, /account/verify, /account/pages.js).
 std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesController& pages);
+// The second factor's routes (only while auth.mfa.enabled).
+std::vector<Route> mfaRoutes(const RouteChecks& checks, controllers::MfaController& mfa);
 
 }  // namespace authsvc::app

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
     auto* userResetLink = user->add_subcommand(
         "reset-link", "print a fresh password reset link for the user (older links stop working)");
     userResetLink->add_option("email", email, "the user's email")->required();
+    auto* userMfa = user->add_subcommand("mfa", "the user's second factor");
+    userMfa->require_subcommand(1);
+    auto* userMfaReset = userMfa->add_subcommand(
+        "reset", "remove the user's TOTP and recovery codes (a lost authenticator)");
+    userMfaReset->add_option("email", email, "the user's email")->required();
     auto* mail = cli.add_subcommand("mail", "the mail outbox");
     mail->require_subcommand(1);
     auto* mailStatus =
@@ -117,6 +122,7 @@ int main(int argc, char** argv) {
         if (*roleAdd) return app.changeRole(email, role, true);
         if (*roleRemove) return app.changeRole(email, role, false);
         if (*userResetLink) return app.resetLink(email);
+        if (*userMfaReset) return app.mfaReset(email);
         if (*mailStatus) return app.mailStatus();
         if (*mailRetry) return app.mailRetry();
     } catch (const authsvc::app::ConfigError& e) {

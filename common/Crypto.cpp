@@ -35,6 +35,20 @@ std::string base64Encode(std::string_view bytes) {
     return base64WithVariant(bytes, sodium_base64_VARIANT_ORIGINAL);
 }
 
+std::optional<std::string> base64Decode(std::string_view text) {
+    std::string out(text.size() / 4 * 3 + 3, '\0');
+    size_t length = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                          text.size(), nullptr, &length, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    out.resize(length);
+    return out;
+}
+
 std::string hex(std::string_view bytes) {
     std::string out(bytes.size() * 2 + 1, '\0');
     sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),

@@ -18,6 +18,8 @@ void init();
 std::string randomBytes(size_t n);
 // Standard base64 with padding (RFC 4648 4), as MIME uses it (base64url: verify/Base64Url.h).
 std::string base64Encode(std::string_view bytes);
+// The bytes of standard base64 text (padding required); nullopt for anything else.
+std::optional<std::string> base64Decode(std::string_view text);
 std::string hex(std::string_view bytes);
 // The bytes of even-length hex text (either case); nullopt for anything else.
 std::optional<std::string> unhex(std::string_view text);

@@ -24,6 +24,8 @@ enum class ErrorCode {
     RegistrationClosed,    // 403 registration_closed
     InsufficientScope,     // 403 insufficient_scope + WWW-Authenticate (a required role)
     EmailNotVerified,      // 403 email_not_verified
+    MfaRequired,           // 403 mfa_required (+ mfa_token and expires_in: the second step)
+    InvalidCode,           // 401 invalid_code (a wrong, replayed or used TOTP or recovery code)
     NotFound,              // 404 not_found
     EmailTaken,            // 409 email_taken
     UnsupportedMediaType,  // 415 unsupported_media_type
@@ -39,6 +41,10 @@ struct Error {
     // A token the verify library refused: why, as it said it (the WWW-Authenticate
     // challenge is written from it); empty for every other error.
     std::optional<verify::Reason> tokenRefused = std::nullopt;
+    // MfaRequired: the token of the login's second step (POST /api/login/mfa), and its
+    // lifetime in seconds; empty for every other error.
+    std::string mfaToken = {};
+    int mfaExpiresIn = 0;
 };
 
 inline Error makeError(ErrorCode code, std::string message, int retryAfterSeconds = 0) {

@@ -38,10 +38,12 @@ int statusOf(ErrorCode code) {
         case ErrorCode::InvalidToken:
         case ErrorCode::InvalidCredentials:
         case ErrorCode::InvalidGrant:
+        case ErrorCode::InvalidCode:
             return 401;
         case ErrorCode::RegistrationClosed:
         case ErrorCode::InsufficientScope:
         case ErrorCode::EmailNotVerified:
+        case ErrorCode::MfaRequired:
             return 403;
         case ErrorCode::NotFound:
             return 404;
@@ -78,6 +80,10 @@ const char* errorCodeName(ErrorCode code) {
             return "insufficient_scope";
         case ErrorCode::EmailNotVerified:
             return "email_not_verified";
+        case ErrorCode::MfaRequired:
+            return "mfa_required";
+        case ErrorCode::InvalidCode:
+            return "invalid_code";
         case ErrorCode::NotFound:
             return "not_found";
         case ErrorCode::EmailTaken:
@@ -102,8 +108,13 @@ HttpResponse jsonResponse(int status, const nlohmann::json& body) {
 }
 
 HttpResponse errorResponse(const models::Error& error) {
-    HttpResponse r = jsonResponse(
-        statusOf(error.code), {{"error", errorCodeName(error.code)}, {"message", error.message}});
+    nlohmann::json body{{"error", errorCodeName(error.code)}, {"message", error.message}};
+    if (error.code == ErrorCode::MfaRequired) {
+        body["mfa_token"] = error.mfaToken;
+        body["expires_in"] = error.mfaExpiresIn;
+    }
+    HttpResponse r = jsonResponse(statusOf(error.code), body);
+    if (error.code == ErrorCode::MfaRequired) r.header("Cache-Control", "no-store");
     if (auto challenge = bearerChallenge(error)) r.header("WWW-Authenticate", *challenge);
     switch (error.code) {
         case ErrorCode::TooManyRequests:

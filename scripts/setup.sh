@@ -21,6 +21,8 @@ done
 # The mail tests' SMTP server (tests/integration/support/smtp_sink.py) and the browser
 # test of the account pages (tests/browser/test_pages.py).
 [[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd chromium chromium-driver python3-selenium)
+# TOTP codes from an implementation that is not ours (tests/integration/MfaTest.cpp).
+[[ " $* " == *" --test "* ]] && packages+=(oathtool)
 
 missing=()
 for p in "${packages[@]}"; do

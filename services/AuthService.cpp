@@ -109,8 +109,23 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
                          "mail (POST /api/email/verify/resend sends a new one)");
     }
 
+    if (secondFactor_) {
+        if (auto challenge = secondFactor_->challenge(user->id)) return *challenge;
+    }
     const std::string rehashed =
         hasher_.needsRehash(user->passwordHash) ? hasher_.hash(password) : std::string();
+    return openFamily(user->id, client, rehashed, {"pwd"}, nullptr);
+}
+
+Result<TokenPair> AuthService::startSession(int64_t userId, const LoginClient& client,
+                                            const std::vector<std::string>& amr,
+                                            const FamilyHook& hook) {
+    return openFamily(userId, client, "", amr, hook);
+}
+
+TokenPair AuthService::openFamily(int64_t userId, const LoginClient& client,
+                                  const std::string& rehashed, const std::vector<std::string>& amr,
+                                  const FamilyHook& hook) {
     const std::string userAgent = sanitizeUserAgent(client.userAgent);
     const std::string familyId = verify::base64UrlEncode(crypto::randomBytes(kFamilyIdBytes));
     std::string refresh = verify::base64UrlEncode(crypto::randomBytes(kRefreshTokenBytes));
@@ -118,12 +133,13 @@ Result<TokenPair> AuthService::login(const std::string& rawEmail, const std::str
     const int64_t expires = now + settings_.refreshTtlMs;
     std::vector<std::string> roles;
     db_.write([&](Connection& s) {
-        if (!rehashed.empty()) users_.updatePasswordHash(s, user->id, rehashed);
-        tokens_.createFamily(s, familyId, user->id, now, expires, userAgent, client.ip);
+        if (!rehashed.empty()) users_.updatePasswordHash(s, userId, rehashed);
+        tokens_.createFamily(s, familyId, userId, now, expires, userAgent, client.ip);
         tokens_.insertToken(s, familyId, verify::sha256(refresh), std::nullopt, now);
-        roles = users_.roles(s, user->id);
+        if (hook) hook(s, familyId);
+        roles = users_.roles(s, userId);
     });
-    return issuePair(user->id, familyId, roles, std::move(refresh), expires, now);
+    return issuePair(userId, familyId, roles, std::move(refresh), expires, now, amr);
 }
 
 bool AuthService::verifyDummy(const std::string& password) const {
@@ -335,14 +351,19 @@ int64_t AuthService::purgeBatch(int64_t limit) {
 
 TokenPair AuthService::issuePair(int64_t userId, const std::string& familyId,
                                  const std::vector<std::string>& roles, std::string refreshToken,
-                                 int64_t familyExpiresMs, int64_t nowMs) const {
+                                 int64_t familyExpiresMs, int64_t nowMs,
+                                 std::vector<std::string> amr) const {
     TokenPair p;
+    if (amr.empty()) {
+        amr = secondFactor_ ? secondFactor_->sessionAmr(familyId) : std::vector<std::string>{"pwd"};
+    }
     std::optional<bool> emailVerified;
     if (settings_.emailVerification != EmailVerification::Off) {
         auto user = db_.read([&](Connection& s) { return users_.findById(s, userId); });
         emailVerified = user && user->emailVerified;
     }
-    p.accessToken = tokenService_.issue(std::to_string(userId), familyId, roles, emailVerified);
+    p.accessToken =
+        tokenService_.issue(std::to_string(userId), familyId, roles, emailVerified, amr);
     p.expiresIn = tokenService_.accessTtlSeconds();
     p.refreshToken = std::move(refreshToken);
     p.refreshExpiresIn = std::max<int64_t>(0, (familyExpiresMs - nowMs) / 1000);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +70,21 @@ struct LoginClient {
     std::string ip;
 };
 
+// A second factor that a correct password must be followed by (services/MfaService).
+// Called from worker threads; implementations are thread-safe.
+class SecondFactor {
+  public:
+    virtual ~SecondFactor() = default;
+    // nullopt when the user has none; else the error that answers the password step
+    // (MfaRequired, with the token of the second step).
+    virtual std::optional<Error> challenge(int64_t userId) = 0;
+    // The amr values (RFC 8176) of a session family, as its login stored them.
+    virtual std::vector<std::string> sessionAmr(const std::string& familyId) = 0;
+};
+
+// Runs in the transaction that creates a session's family (e.g. to store its amr).
+using FamilyHook = std::function<void(soci::session&, const std::string& familyId)>;
+
 class AuthService {
   public:
     AuthService(Database& db, const UserRepository& users, const RefreshTokenRepository& tokens,
@@ -93,8 +109,17 @@ class AuthService {
     // The new family records the client (the User-Agent cut by sanitizeUserAgent()). A
     // stored hash with other argon2id parameters than the configured ones is replaced by a
     // new hash of the password, in the family's transaction: that login costs one more hash.
+    // With a second factor (useSecondFactor) that the user has on, a correct password is
+    // answered with the factor's challenge (MfaRequired) and no tokens.
     Result<TokenPair> login(const std::string& rawEmail, const std::string& password,
                             const LoginClient& client = {});
+    // Set once at wiring, before any request: logins of users with a second factor take
+    // two steps, and access tokens carry their session's amr as the factor stored it.
+    void useSecondFactor(SecondFactor* factor) { secondFactor_ = factor; }
+    // A new session of a user who proved `amr` (a login's second step): a new family
+    // (`hook` runs in its transaction) and its first token pair.
+    Result<TokenPair> startSession(int64_t userId, const LoginClient& client,
+                                   const std::vector<std::string>& amr, const FamilyHook& hook);
     // `presented`: a refresh token; or, with an access-token verifier, an access token (a
     // JWS: two dots, which a refresh token never has) to renew.
     Result<TokenPair> refresh(const std::string& presented);
@@ -126,9 +151,15 @@ class AuthService {
 
   private:
     // nowMs: the time the operation was decided at, so refresh_expires_in is exact.
+    // amr: the session's; empty: read through the second factor (["pwd"] without one).
     TokenPair issuePair(int64_t userId, const std::string& familyId,
                         const std::vector<std::string>& roles, std::string refreshToken,
-                        int64_t familyExpiresMs, int64_t nowMs) const;
+                        int64_t familyExpiresMs, int64_t nowMs,
+                        std::vector<std::string> amr = {}) const;
+    // A new family of the user and its token pair; `rehashed`: a new password hash to store
+    // in the same transaction (empty: none).
+    TokenPair openFamily(int64_t userId, const LoginClient& client, const std::string& rehashed,
+                         const std::vector<std::string>& amr, const FamilyHook& hook);
     // A new access token of the family of the access token `presented`: the token fully
     // verified and unexpired (exp is not stretched by the leeway), its family live.
     Result<TokenPair> renew(const std::string& presented);
@@ -152,6 +183,7 @@ class AuthService {
     std::shared_ptr<const std::string> dummy_;  // guarded by dummyMu_; null: the hasher's own
     const verify::Verifier* accessTokens_;      // null: access tokens are not renewed
     const MailOutboxRepository* outbox_;     // null: no verification mail
+    SecondFactor* secondFactor_ = nullptr;   // null: password logins only
 };
 
 // True for a string that has the shape of our refresh tokens (43 base64url chars).

@@ -15,6 +15,16 @@ std::string jsonString(std::string_view s) {
     return out;
 }
 
+// A JSON array of strings (roles, amr).
+void appendStringArray(std::string& out, const std::vector<std::string>& items) {
+    out.push_back('[');
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        appendJsonString(out, items[i], InvalidUtf8::Replace);
+    }
+    out.push_back(']');
+}
+
 }  // namespace
 
 TokenService::TokenService(TokenSettings settings, const KeyRing& keys, const verify::Clock& clock)
@@ -30,12 +40,19 @@ TokenService::TokenService(TokenSettings settings, const KeyRing& keys, const ve
 // byte for byte what jwt_encode_str would give (TokenServiceTest checks it).
 std::string TokenService::issue(const std::string& sub, const std::string& sid,
                                 const std::vector<std::string>& roles,
-                                std::optional<bool> emailVerified) const {
+                                std::optional<bool> emailVerified,
+                                const std::vector<std::string>& amr) const {
     const int64_t now = clock_.nowSeconds();
     const std::string jti = verify::base64UrlEncode(crypto::randomBytes(16));
     std::string claims;
     claims.reserve(160 + audienceJson_.size() + issuerJson_.size() + sub.size() + sid.size());
-    claims.append("{\"aud\":").append(audienceJson_);
+    claims.append("{");
+    if (!amr.empty()) {
+        claims.append("\"amr\":");
+        appendStringArray(claims, amr);
+        claims.push_back(',');
+    }
+    claims.append("\"aud\":").append(audienceJson_);
     if (emailVerified)
         claims.append(",\"email_verified\":").append(*emailVerified ? "true" : "false");
     claims.append(",\"exp\":").append(std::to_string(now + settings_.accessTtlMs / 1000));
@@ -44,12 +61,8 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid,
     claims.append(",\"jti\":");
     appendJsonString(claims, jti, InvalidUtf8::Replace);
     if (!roles.empty()) {
-        claims.append(",\"roles\":[");
-        for (size_t i = 0; i < roles.size(); ++i) {
-            if (i > 0) claims.push_back(',');
-            appendJsonString(claims, roles[i], InvalidUtf8::Replace);
-        }
-        claims.push_back(']');
+        claims.append(",\"roles\":");
+        appendStringArray(claims, roles);
     }
     if (!sid.empty()) {
         claims.append(",\"sid\":");

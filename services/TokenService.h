@@ -26,10 +26,12 @@ class TokenService {
 
     // A signed access token for user `sub` in refresh family `sid` with a `roles` claim
     // listing `roles` (absent when there are none) and an `email_verified` claim when one
-    // is given (auth.email_verification not off).
+    // is given (auth.email_verification not off), and an `amr` claim (RFC 8176: how the
+    // session's user authenticated, e.g. ["pwd", "otp"]) when `amr` is not empty.
     std::string issue(const std::string& sub, const std::string& sid,
                       const std::vector<std::string>& roles = {},
-                      std::optional<bool> emailVerified = std::nullopt) const;
+                      std::optional<bool> emailVerified = std::nullopt,
+                      const std::vector<std::string>& amr = {}) const;
     int64_t accessTtlSeconds() const { return settings_.accessTtlMs / 1000; }
 
   private:

@@ -217,6 +217,9 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.auth.recovery.perIpPerHour = int(v); }),
         enumKey("auth.email_verification", {"off", "optional", "required"},
                 [](C& c, auto& v) { c.auth.emailVerification = v; }),
+        boolKey("auth.mfa.enabled", [](C& c, bool v) { c.auth.mfa.enabled = v; }),
+        strKey("auth.mfa.encryption_key", [](C& c, auto& v) { c.auth.mfa.encryptionKey = v; }),
+        strKey("auth.mfa.issuer", [](C& c, auto& v) { c.auth.mfa.issuer = v; }),
         enumKey("mail.transport", {"file", "smtp"}, [](C& c, auto& v) { c.mail.transport = v; }),
         strKey("mail.file_dir", [](C& c, auto& v) { c.mail.fileDir = v; }),
         strKey("mail.smtp_url", [](C& c, auto& v) { c.mail.smtpUrl = v; }),
@@ -279,7 +282,8 @@ void collect(const YAML::Node& node, const std::string& prefix, const std::strin
 // True when `value` of the key `path` is secret: a non-empty jwt.secret or refresh.secret,
 // or a PostgreSQL DSN with a password (keyword password=, or user:password@ in a URI).
 bool holdsSecret(const std::string& path, const std::string& value) {
-    if (path == "jwt.secret" || path == "refresh.secret") return !value.empty();
+    if (path == "jwt.secret" || path == "refresh.secret" || path == "auth.mfa.encryption_key")
+        return !value.empty();
     if (path != "database.postgresql.dsn") return false;
     std::string v = value;
     for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -361,6 +365,17 @@ void finish(Config& c, const std::string& source) {
         fail(source, "refresh.secret", "must be at least 32 bytes");
     }
     models::crypto::init();
+    if (c.auth.mfa.enabled) {
+        if (c.auth.mfa.encryptionKey.empty()) {
+            fail(source, "auth.mfa.encryption_key",
+                 "required when auth.mfa.enabled is true: 32 random bytes as base64 "
+                 "(openssl rand -base64 32), best in AUTHSVC_AUTH_MFA_ENCRYPTION_KEY");
+        }
+        auto key = models::crypto::base64Decode(c.auth.mfa.encryptionKey);
+        if (!key || key->size() != 32) {
+            fail(source, "auth.mfa.encryption_key", "expected 32 bytes as base64");
+        }
+    }
     // Only HS256 alone needs a secret; beside keys_dir an empty secret means no HS256.
     if (c.jwt.secret.empty() && c.jwt.keysDir.empty()) {
         c.jwt.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));

@@ -92,6 +92,13 @@ struct RecoveryConfig {
     int perIpPerHour = 20;    // 0: no limit
 };
 
+// The second factor, TOTP (auth.mfa; services/MfaService).
+struct MfaConfig {
+    bool enabled = false;
+    std::string encryptionKey;  // base64 of 32 bytes; required when enabled
+    std::string issuer = "authsvc";  // the name authenticator apps show
+};
+
 struct AuthConfig {
     bool registrationOpen = true;
     int passwordMinLength = 8;
@@ -101,6 +108,7 @@ struct AuthConfig {
     int hashThreads = 2;
     RecoveryConfig recovery;
     std::string emailVerification = "off";  // off | optional | required
+    MfaConfig mfa;
 };
 
 // The mail outbox's sender (services/MailSender).
@@ -142,12 +150,17 @@ struct FixedPaths {
     static constexpr const char* kPageReset = "/account/reset";
     static constexpr const char* kPageVerify = "/account/verify";
     static constexpr const char* kPageScript = "/account/pages.js";
+    static constexpr const char* kMfaTotp = "/api/mfa/totp";
+    static constexpr const char* kMfaTotpConfirm = "/api/mfa/totp/confirm";
+    static constexpr const char* kMfaRecoveryCodes = "/api/mfa/recovery-codes";
+    static constexpr const char* kLoginMfa = "/api/login/mfa";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
                                            kOpenApi,  kPasswordForgot, kPasswordReset,
                                            kEmail,    kEmailVerify,    kEmailVerifyResend,
-                                           kPageReset, kPageVerify,    kPageScript};
+                                           kPageReset, kPageVerify,    kPageScript,
+                                           kMfaTotp, kMfaTotpConfirm, kMfaRecoveryCodes, kLoginMfa};
 };
 
 struct RoutesConfig {

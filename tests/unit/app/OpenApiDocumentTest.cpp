@@ -13,12 +13,12 @@
 #include "controllers/AdminController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OpsController.h"
+#include "controllers/RecoveryController.h"
 #include "middleware/BodyChecks.h"
 #include "services/AccountService.h"
+#include "services/RecoveryService.h"
 #include "services/UserAdminService.h"
 #include "support/TestSupport.h"
-#include "controllers/RecoveryController.h"
-#include "services/RecoveryService.h"
 
 namespace {
 
@@ -161,8 +161,7 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::OneTimeTokenRepository oneTime;
     models::RecoveryService recovery(db, users, tokens, outbox, oneTime, hasher, clock, {},
                                      observer);
-    models::EmailVerificationService verification(db, users, outbox, oneTime, hasher, clock, 3,
-                                                  20);
+    models::EmailVerificationService verification(db, users, outbox, oneTime, hasher, clock, 3, 20);
     controllers::RecoveryController recoveryController(recovery, verification, auth, throttle,
                                                        [] {});
 
@@ -175,6 +174,12 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     for (auto& r : app::recoveryRoutes(checks, recoveryController)) routes.push_back(std::move(r));
     controllers::PagesController pages;
     for (auto& r : app::pageRoutes(checks, pages)) routes.push_back(std::move(r));
+    models::MfaRepository mfaRepo;
+    models::MfaSettings mfaSettings;
+    mfaSettings.encryptionKey = std::string(32, 'k');
+    models::MfaService mfa(db, users, mfaRepo, hasher, auth, clock, mfaSettings);
+    controllers::MfaController mfaController(mfa, auth, throttle, [] {});
+    for (auto& r : app::mfaRoutes(checks, mfaController)) routes.push_back(std::move(r));
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {

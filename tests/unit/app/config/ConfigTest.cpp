@@ -554,6 +554,21 @@ TEST(ConfigTest, RefreshSecretHasItsOwnSettingAndEnvironmentVariable) {
     EXPECT_EQ(e.find(std::string(31, 'x')), std::string::npos) << e;
 }
 
+TEST(ConfigTest, MfaNeedsAThirtyTwoByteKeyFromTheFileOrTheEnvironment) {
+    Config off = parseConfig("", "test.yaml", envOf({}));
+    EXPECT_FALSE(off.auth.mfa.enabled);
+    EXPECT_EQ(off.auth.mfa.issuer, "authsvc");
+    std::string e = errorOf("auth:\n  mfa:\n    enabled: true\n");
+    EXPECT_NE(e.find("auth.mfa.encryption_key"), std::string::npos) << e;
+    e = errorOf("auth:\n  mfa: {enabled: true, encryption_key: c2hvcnQ=}\n");  // 5 bytes
+    EXPECT_NE(e.find("expected 32 bytes"), std::string::npos) << e;
+    const std::string key = "dGVzdC1vbmx5LW1mYS1rZXktMzItYnl0ZXMtbG9uZyE=";
+    Config on = parseConfig("auth:\n  mfa:\n    enabled: true\n", "test.yaml",
+                            envOf({{"AUTHSVC_AUTH_MFA_ENCRYPTION_KEY", key}}));
+    EXPECT_TRUE(on.auth.mfa.enabled);
+    EXPECT_EQ(on.auth.mfa.encryptionKey, key);
+}
+
 TEST(ConfigTest, RefreshSecretIsRandomPerStartWithoutAnyConfiguredSecret) {
     Config a = parseConfig("jwt: {keys_dir: /k, signing_kid: k1}\n", "test.yaml", envOf({}));
     Config b = parseConfig("jwt: {keys_dir: /k, signing_kid: k1}\n", "test.yaml", envOf({}));
