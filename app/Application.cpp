@@ -339,6 +339,12 @@ int Application::serve(const sigset_t& signals) {
                              accountController, opsController, keysController, adminController);
     for (auto& r : recoveryRoutes(checks, recoveryController)) routes.push_back(std::move(r));
     for (auto& r : pageRoutes(checks, pagesController)) routes.push_back(std::move(r));
+    const models::OAuthClients oauthClients(config_.oauth.clients);
+    controllers::OAuthController oauthController(authController, p.auth, p.accounts, p.verifier,
+                                                 oauthClients);
+    for (auto& r : oauthRoutes(config_.server.maxBodyBytes, oauthController)) {
+        routes.push_back(std::move(r));
+    }
     if (extension_.routes) {
         for (auto& route : extension_.routes(p.db, p.clock, checks)) {
             route.handler.admitFirst(checks.body);  // as on every row of the table

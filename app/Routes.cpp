@@ -1,5 +1,7 @@
 #include "app/Routes.h"
 
+#include "middleware/BodyChecks.h"
+
 namespace authsvc::app {
 
 namespace {
@@ -100,6 +102,25 @@ std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesContr
         {"page_script", "GET", {FixedPaths::kPageScript}, Reactor, pub(&PagesController::script, pages)},
     });
     // clang-format on
+}
+
+std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthController& oauth) {
+    using controllers::OAuthController;
+    using enum RunsOn;
+    constexpr bool kUserAgent = true;
+    constexpr bool kAnyMediaType = true;
+    // clang-format off
+    std::vector<Route> rows = {
+        {"oauth_token", "POST", {FixedPaths::kOAuthToken}, HashingPool, pub(&OAuthController::token, oauth), kUserAgent},
+        {"oauth_revoke", "POST", {FixedPaths::kOAuthRevoke}, DatabasePool, pub(&OAuthController::revoke, oauth)},
+        {"oauth_introspect", "POST", {FixedPaths::kOAuthIntrospect}, DatabasePool, pub(&OAuthController::introspect, oauth)},
+    };
+    // clang-format on
+    for (auto& route : rows) {
+        route.handler.admitFirst(
+            std::make_shared<middleware::BodyRules>(maxBodyBytes, kAnyMediaType));
+    }
+    return rows;
 }
 
 }  // namespace authsvc::app

@@ -13,6 +13,7 @@
 #include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
 #include "controllers/KeysController.h"
+#include "controllers/OAuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/PagesController.h"
 #include "controllers/RecoveryController.h"
@@ -48,6 +49,9 @@ std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& chec
 // /api/email/verify and /api/email/verify/resend), served beside routeTable()'s.
 std::vector<Route> recoveryRoutes(const RouteChecks& checks,
                                   controllers::RecoveryController& recovery);
+// The OAuth 2.0 routes (POST /oauth/token): form bodies, so their body rule is the size
+// limit only (`maxBodyBytes`); the controller answers any other body with 400.
+std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthController& oauth);
 // The pages of links in mails (GET /account/reset, /account/verify, /account/pages.js).
 std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesController& pages);
 

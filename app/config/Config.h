@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/IpAddress.h"
+#include "services/OAuthClients.h"
 
 namespace authsvc::app {
 
@@ -142,12 +143,16 @@ struct FixedPaths {
     static constexpr const char* kPageReset = "/account/reset";
     static constexpr const char* kPageVerify = "/account/verify";
     static constexpr const char* kPageScript = "/account/pages.js";
+    static constexpr const char* kOAuthToken = "/oauth/token";
+    static constexpr const char* kOAuthRevoke = "/oauth/revoke";
+    static constexpr const char* kOAuthIntrospect = "/oauth/introspect";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
                                            kOpenApi,  kPasswordForgot, kPasswordReset,
                                            kEmail,    kEmailVerify,    kEmailVerifyResend,
-                                           kPageReset, kPageVerify,    kPageScript};
+                                           kPageReset, kPageVerify,    kPageScript,
+                                           kOAuthToken, kOAuthRevoke, kOAuthIntrospect};
 };
 
 struct RoutesConfig {
@@ -161,6 +166,11 @@ struct LogConfig {
     std::string format = "text";
 };
 
+// The OAuth 2.0 clients (oauth.clients); none listed: any client_id, public clients only.
+struct OAuthConfig {
+    std::vector<models::OAuthClient> clients;
+};
+
 struct Config {
     ServerConfig server;
     DatabaseConfig database;
@@ -170,6 +180,7 @@ struct Config {
     RoutesConfig routes;
     LogConfig log;
     MailConfig mail;
+    OAuthConfig oauth;
     std::string source;  // the file read, or "defaults"
     // The keys whose secret the file itself holds (not the environment): jwt.secret,
     // refresh.secret, a database.postgresql.dsn with a password.
