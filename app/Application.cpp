@@ -345,6 +345,16 @@ int Application::serve(const sigset_t& signals) {
     for (auto& r : oauthRoutes(config_.server.maxBodyBytes, oauthController)) {
         routes.push_back(std::move(r));
     }
+    controllers::DiscoveryController discoveryController(config_.server.publicUrl,
+                                                         config_.jwt.jwksMaxAge.count() / 1000);
+    if (auto why = controllers::discoveryUnavailable(config_.jwt.issuer,
+                                                     config_.server.publicUrl)) {
+        logging_.logger->info("OAuth discovery (/.well-known/oauth-authorization-server) is "
+                              "off: {}",
+                              *why);
+    } else {
+        for (auto& r : discoveryRoutes(checks, discoveryController)) routes.push_back(std::move(r));
+    }
     if (extension_.routes) {
         for (auto& route : extension_.routes(p.db, p.clock, checks)) {
             route.handler.admitFirst(checks.body);  // as on every row of the table

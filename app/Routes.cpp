@@ -123,4 +123,15 @@ std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthControlle
     return rows;
 }
 
+std::vector<Route> discoveryRoutes(const RouteChecks& checks,
+                                   controllers::DiscoveryController& discovery) {
+    using controllers::DiscoveryController;
+    using enum RunsOn;
+    // clang-format off
+    return withBodyRules(checks, {
+        {"oauth_metadata", "GET", {FixedPaths::kOAuthMetadata, FixedPaths::kOpenIdConfiguration}, Reactor, pub(&DiscoveryController::metadata, discovery)},
+    });
+    // clang-format on
+}
+
 }  // namespace authsvc::app

@@ -12,6 +12,7 @@
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
+#include "controllers/DiscoveryController.h"
 #include "controllers/KeysController.h"
 #include "controllers/OAuthController.h"
 #include "controllers/OpsController.h"
@@ -52,6 +53,10 @@ std::vector<Route> recoveryRoutes(const RouteChecks& checks,
 // The OAuth 2.0 routes (POST /oauth/token): form bodies, so their body rule is the size
 // limit only (`maxBodyBytes`); the controller answers any other body with 400.
 std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthController& oauth);
+// The RFC 8414 metadata at /.well-known/oauth-authorization-server and
+// /.well-known/openid-configuration (only when discoveryUnavailable() says nothing).
+std::vector<Route> discoveryRoutes(const RouteChecks& checks,
+                                   controllers::DiscoveryController& discovery);
 // The pages of links in mails (GET /account/reset, /account/verify, /account/pages.js).
 std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesController& pages);
 

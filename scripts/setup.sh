@@ -21,8 +21,9 @@ done
 # The mail tests' SMTP server (tests/integration/support/smtp_sink.py) and the browser
 # test of the account pages (tests/browser/test_pages.py).
 [[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd chromium chromium-driver python3-selenium)
-# The OAuth client-library test (tests/oauth/test_oauth_client.py).
-[[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt)
+# The OAuth client-library test (tests/oauth/test_oauth_client.py; PyJWT needs cryptography
+# for ES256, which python3-jwt only recommends).
+[[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt python3-cryptography)
 
 missing=()
 for p in "${packages[@]}"; do

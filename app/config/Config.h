@@ -146,13 +146,16 @@ struct FixedPaths {
     static constexpr const char* kOAuthToken = "/oauth/token";
     static constexpr const char* kOAuthRevoke = "/oauth/revoke";
     static constexpr const char* kOAuthIntrospect = "/oauth/introspect";
+    static constexpr const char* kOAuthMetadata = "/.well-known/oauth-authorization-server";
+    static constexpr const char* kOpenIdConfiguration = "/.well-known/openid-configuration";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
                                            kOpenApi,  kPasswordForgot, kPasswordReset,
                                            kEmail,    kEmailVerify,    kEmailVerifyResend,
                                            kPageReset, kPageVerify,    kPageScript,
-                                           kOAuthToken, kOAuthRevoke, kOAuthIntrospect};
+                                           kOAuthToken, kOAuthRevoke, kOAuthIntrospect,
+                                           kOAuthMetadata, kOpenIdConfiguration};
 };
 
 struct RoutesConfig {

@@ -388,9 +388,9 @@ TEST_F(OAuthClientsTest, IntrospectionAnswersForALiveSessionAndFalseOnceRevoked)
 
     // Anything not a valid access token: inactive.
     const Tokens other = login(*client, email, kPassword);
-    for (const std::string& token : {other.refresh, std::string("garbage"), t.access + "x"}) {
+    for (const std::string& presented : {other.refresh, std::string("garbage"), t.access + "x"}) {
         const HttpResponse r =
-            client->postRaw("/oauth/introspect", formOf({{"token", token}}), kForm, gateway);
+            client->postRaw("/oauth/introspect", formOf({{"token", presented}}), kForm, gateway);
         ASSERT_EQ(r.status, 200) << r;
         EXPECT_EQ(r.jsonBody(), json({{"active", false}})) << r;
     }
@@ -408,6 +408,45 @@ TEST_F(OAuthClientsTest, OnlyAnIntrospectingConfidentialClientMayIntrospect) {
         client->postRaw("/oauth/introspect", body, kForm, {basic("gateway", "wrong")}));
     expectInvalidClient(
         client->postRaw("/oauth/introspect", body, kForm, {basic("nobody", kGatewaySecret)}));
+}
+
+class OAuthDiscoveryTest : public ServiceTest {
+  protected:
+    json overrides() const override {
+        return {{"server", {{"public_url", "https://auth.example.com/"}}},
+                {"jwt", {{"issuer", "https://auth.example.com"}}}};
+    }
+};
+
+TEST_F(OAuthDiscoveryTest, BothPathsServeTheRfc8414MetadataUnderThePublicUrl) {
+    for (const char* path :
+         {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
+        const HttpResponse r = client->get(path);
+        ASSERT_EQ(r.status, 200) << path << ": " << r;
+        EXPECT_EQ(r.header("Cache-Control").value_or(""), "public, max-age=300") << r;
+        const json j = r.jsonBody();
+        EXPECT_EQ(j["issuer"], "https://auth.example.com");
+        EXPECT_EQ(j["jwks_uri"], "https://auth.example.com/.well-known/jwks.json");
+        EXPECT_EQ(j["token_endpoint"], "https://auth.example.com/oauth/token");
+        EXPECT_EQ(j["revocation_endpoint"], "https://auth.example.com/oauth/revoke");
+        EXPECT_EQ(j["introspection_endpoint"], "https://auth.example.com/oauth/introspect");
+        EXPECT_EQ(j["grant_types_supported"], json({"password", "refresh_token"}));
+        EXPECT_EQ(j["token_endpoint_auth_methods_supported"],
+                  json({"none", "client_secret_basic"}));
+        EXPECT_EQ(j["response_types_supported"], json::array());
+    }
+    // The tokens' iss is the issuer the metadata names.
+    const auto [email, id] = newUser();
+    EXPECT_EQ(decodeJwt(login(*client, email, kPassword).access)->second["iss"],
+              "https://auth.example.com");
+}
+
+TEST_F(OAuthTokenTest, NoDiscoveryWhenTheIssuerIsNotThePublicUrl) {
+    for (const char* path :
+         {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
+        expectError(client->get(path), 404, "not_found");
+    }
+    EXPECT_TRUE(containsI(server->logTail(), "discovery")) << server->logTail();
 }
 
 }  // namespace

@@ -5,11 +5,14 @@ resource owner password credentials grant of RFC 6749 4.3).
 
 Usage: test_oauth_client.py AUTHSVC_BINARY
 
-Starts authsvc on SQLite, registers a user over the JSON API, then with the library:
+Starts authsvc on SQLite (ES256, jwt.issuer = server.public_url), registers a user over the
+JSON API, then with the library:
 fetch_token by password, a request with the access token (OAuth2Session adds the Bearer
 header), refresh_token (rotation: a new refresh token), the old refresh token refused with
 invalid_grant (oauthlib raises InvalidGrantError), and a wrong password refused the same
-way. Exit 0 when every check passed.
+way. Then discovery (RFC 8414): the metadata document, and PyJWT's PyJWKClient (Debian's
+python3-jwt) reading the jwks_uri it names verifies an access token. Exit 0 when every
+check passed.
 """
 import json
 import os
@@ -29,6 +32,7 @@ os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 from oauthlib.oauth2 import LegacyApplicationClient  # noqa: E402
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError  # noqa: E402
 from requests_oauthlib import OAuth2Session  # noqa: E402
+import jwt  # noqa: E402  (PyJWT)
 
 PASSWORD = "correct horse+battery %20"
 failures = []
@@ -115,21 +119,55 @@ def flow(base):
           "a wrong password: InvalidGrantError")
 
 
+def discovery(base):
+    """RFC 8414 metadata, then PyJWT's PyJWKClient on the jwks_uri it names."""
+    status, body = request(base, "GET", "/.well-known/oauth-authorization-server")
+    check(status == 200, "GET /.well-known/oauth-authorization-server")
+    meta = json.loads(body)
+    check(meta.get("issuer") == base, "metadata: issuer is the public URL")
+    check(meta.get("token_endpoint") == base + "/oauth/token", "metadata: token_endpoint")
+    status, body = request(base, "GET", "/.well-known/openid-configuration")
+    check(status == 200 and json.loads(body) == meta, "openid-configuration: the same document")
+
+    session = OAuth2Session(client=LegacyApplicationClient(client_id="mobile"))
+    token = session.fetch_token(token_url=meta["token_endpoint"],
+                                username="oauth-client@example.com", password=PASSWORD)
+    access = token["access_token"]
+    signing_key = jwt.PyJWKClient(meta["jwks_uri"]).get_signing_key_from_jwt(access)
+    claims = jwt.decode(access, signing_key.key, algorithms=["ES256"],
+                        audience="authsvc-clients", issuer=meta["issuer"])
+    check(claims.get("iss") == base and claims.get("sid"),
+          "PyJWKClient: the access token verifies with the key of jwks_uri")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     work = tempfile.mkdtemp(prefix="authsvc-oauth-")
     port = free_port()
     base = "http://127.0.0.1:%d" % port
     config = os.path.join(work, "config.yaml")
-    with open(config, "w") as f:
-        f.write("server: {host: 127.0.0.1, port: %d}\n" % port)
-        f.write("database: {sqlite: {path: %s}}\n" % json.dumps(os.path.join(work, "a.db")))
-        f.write("jwt: {secret: %s}\n" % json.dumps("x" * 48))
-        f.write("refresh: {secret: %s, reuse_grace: 0s}\n" % json.dumps("r" * 48))
-        f.write("auth: {argon2id: {memory_kib: 64, iterations: 1}}\n")
-        # A listed public client: the library sends its id by HTTP Basic with an empty secret.
-        f.write("oauth: {clients: [{id: mobile}]}\n")
+    keys_dir = os.path.join(work, "keys")
+
+    def write_config(signing_kid):
+        with open(config, "w") as f:
+            # Discovery is served when the issuer is the public URL.
+            f.write("server: {host: 127.0.0.1, port: %d, public_url: %s}\n" % (port, base))
+            f.write("database: {sqlite: {path: %s}}\n" % json.dumps(os.path.join(work, "a.db")))
+            f.write("jwt: {issuer: %s, keys_dir: %s%s}\n" % (
+                base, json.dumps(keys_dir),
+                ", signing_kid: " + signing_kid if signing_kid else ""))
+            f.write("refresh: {secret: %s, reuse_grace: 0s}\n" % json.dumps("r" * 48))
+            f.write("auth: {argon2id: {memory_kib: 64, iterations: 1}}\n")
+            # A listed public client: the library sends its id by HTTP Basic, no secret.
+            f.write("oauth: {clients: [{id: mobile}]}\n")
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSVC_")}
+    # An ES256 key, so that the JWKS has a key for PyJWT to fetch.
+    write_config(None)
+    generated = subprocess.run([binary, "keys", "generate", "--config", config, "--kid", "k1"],
+                               cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    check(generated.returncode == 0, "keys generate: " + generated.stderr.strip())
+    write_config("k1")
     log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen([binary, "serve", "--config", config], cwd=work, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
@@ -146,6 +184,7 @@ def main():
         check(ready, "the server is ready")
         if ready:
             flow(base)
+            discovery(base)
     except Exception as e:  # noqa: BLE001 (a library error is a failed test, with its text)
         check(False, "no exception: %s: %s" % (type(e).__name__, e))
     finally:
