@@ -359,6 +359,22 @@ int Application::serve(const sigset_t& signals) {
         mfaController.emplace(*p.mfa, p.auth, throttle, [&p] { p.metrics.loginThrottled(); });
         for (auto& r : mfaRoutes(checks, *mfaController)) routes.push_back(std::move(r));
     }
+    const models::OAuthClients oauthClients(config_.oauth.clients);
+    controllers::OAuthController oauthController(authController, p.auth, p.accounts, p.verifier,
+                                                 oauthClients);
+    for (auto& r : oauthRoutes(config_.server.maxBodyBytes, oauthController)) {
+        routes.push_back(std::move(r));
+    }
+    controllers::DiscoveryController discoveryController(config_.server.publicUrl,
+                                                         config_.jwt.jwksMaxAge.count() / 1000);
+    if (auto why = controllers::discoveryUnavailable(config_.jwt.issuer,
+                                                     config_.server.publicUrl)) {
+        logging_.logger->info("OAuth discovery (/.well-known/oauth-authorization-server) is "
+                              "off: {}",
+                              *why);
+    } else {
+        for (auto& r : discoveryRoutes(checks, discoveryController)) routes.push_back(std::move(r));
+    }
     if (extension_.routes) {
         for (auto& route : extension_.routes(p.db, p.clock, checks)) {
             route.handler.admitFirst(checks.body);  // as on every row of the table

@@ -1,5 +1,7 @@
 #include "app/Routes.h"
 
+#include "middleware/BodyChecks.h"
+
 namespace authsvc::app {
 
 namespace {
@@ -113,6 +115,36 @@ std::vector<Route> mfaRoutes(const RouteChecks& checks, controllers::MfaControll
         {"mfa_totp_disable", "DELETE", {FixedPaths::kMfaTotp},          HashingPool,  bearer(checks, &MfaController::disable, mfa)},
         {"mfa_recovery_codes", "POST", {FixedPaths::kMfaRecoveryCodes}, DatabasePool, bearer(checks, &MfaController::recoveryCodes, mfa)},
         {"login_mfa",        "POST",   {FixedPaths::kLoginMfa},         DatabasePool, pub(&MfaController::loginSecondStep, mfa), kUserAgent},
+    });
+    // clang-format on
+}
+
+std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthController& oauth) {
+    using controllers::OAuthController;
+    using enum RunsOn;
+    constexpr bool kUserAgent = true;
+    constexpr bool kAnyMediaType = true;
+    // clang-format off
+    std::vector<Route> rows = {
+        {"oauth_token", "POST", {FixedPaths::kOAuthToken}, HashingPool, pub(&OAuthController::token, oauth), kUserAgent},
+        {"oauth_revoke", "POST", {FixedPaths::kOAuthRevoke}, DatabasePool, pub(&OAuthController::revoke, oauth)},
+        {"oauth_introspect", "POST", {FixedPaths::kOAuthIntrospect}, DatabasePool, pub(&OAuthController::introspect, oauth)},
+    };
+    // clang-format on
+    for (auto& route : rows) {
+        route.handler.admitFirst(
+            std::make_shared<middleware::BodyRules>(maxBodyBytes, kAnyMediaType));
+    }
+    return rows;
+}
+
+std::vector<Route> discoveryRoutes(const RouteChecks& checks,
+                                   controllers::DiscoveryController& discovery) {
+    using controllers::DiscoveryController;
+    using enum RunsOn;
+    // clang-format off
+    return withBodyRules(checks, {
+        {"oauth_metadata", "GET", {FixedPaths::kOAuthMetadata, FixedPaths::kOpenIdConfiguration}, Reactor, pub(&DiscoveryController::metadata, discovery)},
     });
     // clang-format on
 }

@@ -12,8 +12,10 @@
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
 #include "controllers/AuthController.h"
+#include "controllers/DiscoveryController.h"
 #include "controllers/KeysController.h"
 #include "controllers/MfaController.h"
+#include "controllers/OAuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/PagesController.h"
 #include "controllers/RecoveryController.h"
@@ -49,6 +51,13 @@ std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& chec
 // /api/email/verify and /api/email/verify/resend), served beside routeTable()'s.
 std::vector<Route> recoveryRoutes(const RouteChecks& checks,
                                   controllers::RecoveryController& recovery);
+// The OAuth 2.0 routes (POST /oauth/token): form bodies, so their body rule is the size
+// limit only (`maxBodyBytes`); the controller answers any other body with 400.
+std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthController& oauth);
+// The RFC 8414 metadata at /.well-known/oauth-authorization-server and
+// /.well-known/openid-configuration (only when discoveryUnavailable() says nothing).
+std::vector<Route> discoveryRoutes(const RouteChecks& checks,
+                                   controllers::DiscoveryController& discovery);
 // The pages of links in mails (GET /account/reset, /account/verify, /account/pages.js).
 std::vector<Route> pageRoutes(const RouteChecks& checks, controllers::PagesController& pages);
 // The second factor's routes (only while auth.mfa.enabled).

@@ -1,9 +1,9 @@
 #include "controllers/AuthController.h"
 
-#include "controllers/ErrorMapper.h"
-#include "controllers/JsonBody.h"
 #include "common/JsonText.h"
 #include "common/Validation.h"
+#include "controllers/ErrorMapper.h"
+#include "controllers/JsonBody.h"
 
 namespace authsvc::controllers {
 
@@ -66,26 +66,30 @@ HttpResponse AuthController::login(const HttpRequest& req) {
     if (!email) return errorResponse(email.error());
     auto password = requiredString(*body, {"password"});
     if (!password) return errorResponse(password.error());
+    auto pair = passwordLogin(req, *email, *password);
+    if (!pair) return errorResponse(pair.error());
+    return tokenResponse(*pair);
+}
 
-    const std::string account = models::normalizeEmail(*email);
+models::Result<models::TokenPair> AuthController::passwordLogin(const HttpRequest& req,
+                                                                const std::string& email,
+                                                                const std::string& password) {
+    const std::string account = models::normalizeEmail(email);
     // No account has a longer email (registration refuses it): refused before it becomes a
     // throttle key, so that keys stay small.
     if (auto why = models::emailLengthProblem(account)) {
-        return errorResponse(
-            models::makeError(models::ErrorCode::InvalidRequest, "Invalid field 'email': " + *why));
+        return models::makeError(models::ErrorCode::InvalidRequest,
+                                 "Invalid field 'email': " + *why);
     }
     if (auto wait = throttle_.retryAfter(req.clientIp, account)) {
         onThrottled_(Throttled::Login);
-        return errorResponse(models::tooManyFailedLogins(*wait));
+        return models::tooManyFailedLogins(*wait);
     }
-    auto pair = auth_.login(*email, *password, {req.userAgent, req.clientIp});
-    if (!pair) {
-        if (pair.error().code == models::ErrorCode::InvalidCredentials) {
-            throttle_.recordFailure(req.clientIp, account);
-        }
-        return errorResponse(pair.error());
+    auto pair = auth_.login(email, password, {req.userAgent, req.clientIp});
+    if (!pair && pair.error().code == models::ErrorCode::InvalidCredentials) {
+        throttle_.recordFailure(req.clientIp, account);
     }
-    return tokenResponse(*pair);
+    return pair;
 }
 
 HttpResponse AuthController::refresh(const HttpRequest& req) {

@@ -30,6 +30,11 @@ class AuthController {
     HttpResponse refresh(const HttpRequest& req);
     HttpResponse logout(const HttpRequest& req);
     HttpResponse logoutAll(const HttpRequest& req, const AuthContext& ctx);
+    // login()'s rules after parsing (also POST /oauth/token's password grant): the email's
+    // length, the throttle, AuthService::login, a failure counted.
+    models::Result<models::TokenPair> passwordLogin(const HttpRequest& req,
+                                                    const std::string& email,
+                                                    const std::string& password);
 
   private:
     models::AuthService& auth_;

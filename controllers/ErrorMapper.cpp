@@ -145,4 +145,33 @@ HttpResponse errorResponse(const Refusal& refusal) {
     return std::visit([](const auto& error) { return errorResponse(error); }, refusal);
 }
 
+HttpResponse oauthErrorResponse(int status, const char* error, const std::string& description) {
+    HttpResponse r = jsonResponse(
+        status, {{"error", error}, {"error_description", description}, {"message", description}});
+    r.header("Cache-Control", "no-store").header("Pragma", "no-cache");
+    return r;
+}
+
+HttpResponse oauthErrorResponse(const models::Error& error) {
+    switch (error.code) {
+        case ErrorCode::InvalidRequest:
+        case ErrorCode::BearerMalformed:
+        case ErrorCode::UnsupportedMediaType:
+            return oauthErrorResponse(400, "invalid_request", error.message);
+        case ErrorCode::InvalidCredentials:
+        case ErrorCode::InvalidGrant:
+        case ErrorCode::InvalidToken:
+        case ErrorCode::InvalidOneTimeToken:
+            return oauthErrorResponse(400, "invalid_grant", error.message);
+        default:
+            break;
+    }
+    HttpResponse r =
+        oauthErrorResponse(statusOf(error.code), errorCodeName(error.code), error.message);
+    if (error.code == ErrorCode::TooManyRequests || error.code == ErrorCode::Unavailable) {
+        r.header("Retry-After", std::to_string(std::max(1, error.retryAfterSeconds)));
+    }
+    return r;
+}
+
 }  // namespace authsvc::controllers

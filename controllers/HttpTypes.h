@@ -22,6 +22,8 @@ struct HttpRequest {
     std::string path;
     std::string body;
     bool jsonContentType = false;
+    // Content-Type: application/x-www-form-urlencoded (the OAuth routes' bodies).
+    bool formContentType = false;
     std::optional<std::string> authorization;
     // The client's address (app::Dispatcher::clientAddress): set for the routes on a worker
     // pool, and for every request while the access log is on; else empty.

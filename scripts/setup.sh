@@ -23,6 +23,9 @@ done
 [[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd chromium chromium-driver python3-selenium)
 # TOTP codes from an implementation that is not ours (tests/integration/MfaTest.cpp).
 [[ " $* " == *" --test "* ]] && packages+=(oathtool)
+# The OAuth client-library test (tests/oauth/test_oauth_client.py; PyJWT needs cryptography
+# for ES256, which python3-jwt only recommends).
+[[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt python3-cryptography)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -408,6 +408,60 @@ void finish(Config& c, const std::string& source) {
     }
 }
 
+// oauth.clients: a list of {id, secret_sha256, introspect} (a YAML sequence of mappings;
+// AUTHSVC_OAUTH_CLIENTS holds the same list in YAML flow style).
+void parseOAuthClients(const YAML::Node& n, const std::string& source, Config& c) {
+    const std::string key = "oauth.clients";
+    const std::string expected =
+        "expected a list of {id, secret_sha256 (64 hex characters), introspect (true or false)}";
+    if (!n.IsSequence()) fail(source, key, expected);
+    std::set<std::string> ids;
+    for (const auto& item : n) {
+        if (!item.IsMap()) fail(source, key, expected);
+        models::OAuthClient client;
+        std::string introspect = "false";
+        for (const auto& kv : item) {
+            const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "";
+            if (!kv.second.IsScalar()) fail(source, key + "." + name, expected);
+            const std::string& v = kv.second.Scalar();
+            if (name == "id") {
+                client.id = v;
+            } else if (name == "secret_sha256") {
+                client.secretSha256 = v;
+                for (char& ch : client.secretSha256) {
+                    ch = char(std::tolower(static_cast<unsigned char>(ch)));
+                }
+            } else if (name == "introspect") {
+                introspect = v;
+            } else {
+                fail(source, key, "unknown member " + describe(name) + "; " + expected);
+            }
+        }
+        if (client.id.empty() || std::any_of(client.id.begin(), client.id.end(),
+                                             [](char ch) { return ch <= ' ' || ch == 127; })) {
+            fail(source, key + ".id",
+                 "expected a non-empty id without spaces or control characters");
+        }
+        if (!client.secretSha256.empty() &&
+            (client.secretSha256.size() != 64 ||
+             client.secretSha256.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+            fail(source, key + ".secret_sha256",
+                 "expected the 64 hex characters of the SHA-256 of the client's secret");
+        }
+        if (introspect != "true" && introspect != "false") {
+            fail(source, key + ".introspect", "expected true or false");
+        }
+        client.introspect = introspect == "true";
+        if (client.introspect && client.secretSha256.empty()) {
+            fail(source, key + ".introspect", "needs secret_sha256 (a confidential client)");
+        }
+        if (!ids.insert(client.id).second) {
+            fail(source, key, "client " + describe(client.id) + " is listed twice");
+        }
+        c.oauth.clients.push_back(std::move(client));
+    }
+}
+
 }  // namespace
 
 EnvLookup processEnvironment() {
@@ -451,6 +505,9 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
             sections.insert(k.path.substr(0, dot));
         }
     }
+    // oauth.clients is a list of mappings, read by parseOAuthClients().
+    leaves.insert("oauth.clients");
+    sections.insert("oauth");
     std::map<std::string, YAML::Node> found;
     try {
         YAML::Node root = YAML::Load(yamlText);
@@ -520,6 +577,17 @@ Config parseConfig(const std::string& yamlText, const std::string& source, const
                 fail(source, k.path, "expected " + k.expected + ", got " + describe(n.Scalar()));
             }
         }
+    }
+    if (auto v = env("AUTHSVC_OAUTH_CLIENTS")) {
+        YAML::Node n;
+        try {
+            n = YAML::Load(*v);
+        } catch (const YAML::Exception&) {
+            fail("environment AUTHSVC_OAUTH_CLIENTS", "oauth.clients", "invalid YAML");
+        }
+        if (!n.IsNull()) parseOAuthClients(n, "environment AUTHSVC_OAUTH_CLIENTS", c);
+    } else if (auto it = found.find("oauth.clients"); it != found.end() && !it->second.IsNull()) {
+        parseOAuthClients(it->second, source, c);
     }
     finish(c, source);
     return c;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/IpAddress.h"
+#include "services/OAuthClients.h"
 
 namespace authsvc::app {
 
@@ -154,13 +155,20 @@ struct FixedPaths {
     static constexpr const char* kMfaTotpConfirm = "/api/mfa/totp/confirm";
     static constexpr const char* kMfaRecoveryCodes = "/api/mfa/recovery-codes";
     static constexpr const char* kLoginMfa = "/api/login/mfa";
+    static constexpr const char* kOAuthToken = "/oauth/token";
+    static constexpr const char* kOAuthRevoke = "/oauth/revoke";
+    static constexpr const char* kOAuthIntrospect = "/oauth/introspect";
+    static constexpr const char* kOAuthMetadata = "/.well-known/oauth-authorization-server";
+    static constexpr const char* kOpenIdConfiguration = "/.well-known/openid-configuration";
     static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
                                            kPassword, kSessions,       kSession,      kHealthz,
                                            kReadyz,   kMetrics,        kJwks,         kAdminUsers,
                                            kOpenApi,  kPasswordForgot, kPasswordReset,
                                            kEmail,    kEmailVerify,    kEmailVerifyResend,
                                            kPageReset, kPageVerify,    kPageScript,
-                                           kMfaTotp, kMfaTotpConfirm, kMfaRecoveryCodes, kLoginMfa};
+                                           kMfaTotp, kMfaTotpConfirm, kMfaRecoveryCodes, kLoginMfa,
+                                           kOAuthToken, kOAuthRevoke, kOAuthIntrospect,
+                                           kOAuthMetadata, kOpenIdConfiguration};
 };
 
 struct RoutesConfig {
@@ -174,6 +182,11 @@ struct LogConfig {
     std::string format = "text";
 };
 
+// The OAuth 2.0 clients (oauth.clients); none listed: any client_id, public clients only.
+struct OAuthConfig {
+    std::vector<models::OAuthClient> clients;
+};
+
 struct Config {
     ServerConfig server;
     DatabaseConfig database;
@@ -183,6 +196,7 @@ struct Config {
     RoutesConfig routes;
     LogConfig log;
     MailConfig mail;
+    OAuthConfig oauth;
     std::string source;  // the file read, or "defaults"
     // The keys whose secret the file itself holds (not the environment): jwt.secret,
     // refresh.secret, a database.postgresql.dsn with a password.

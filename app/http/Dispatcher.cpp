@@ -276,6 +276,8 @@ void Dispatcher::completeRequest(const Http::Request& preq, const Lookup& found,
             const auto& mime = ct->mime();
             req.jsonContentType = mime.top() == Http::Mime::Type::Application &&
                                   mime.sub() == Http::Mime::Subtype::Json;
+            req.formContentType = mime.top() == Http::Mime::Type::Application &&
+                                  mime.sub() == Http::Mime::Subtype::FormUrlEncoded;
         }
     }
 }
