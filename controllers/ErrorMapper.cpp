@@ -155,7 +155,6 @@ HttpResponse oauthErrorResponse(int status, const char* error, const std::string
 HttpResponse oauthErrorResponse(const models::Error& error) {
     switch (error.code) {
         case ErrorCode::InvalidRequest:
-        case ErrorCode::BearerMalformed:
         case ErrorCode::UnsupportedMediaType:
             return oauthErrorResponse(400, "invalid_request", error.message);
         case ErrorCode::InvalidCredentials:
@@ -165,6 +164,15 @@ HttpResponse oauthErrorResponse(const models::Error& error) {
             return oauthErrorResponse(400, "invalid_grant", error.message);
         default:
             break;
+    }
+    if (error.code == ErrorCode::MfaRequired) {  // finished at POST /api/login/mfa
+        HttpResponse r = jsonResponse(403, {{"error", errorCodeName(error.code)},
+                                            {"error_description", error.message},
+                                            {"message", error.message},
+                                            {"mfa_token", error.mfaToken},
+                                            {"expires_in", error.mfaExpiresIn}});
+        r.header("Cache-Control", "no-store").header("Pragma", "no-cache");
+        return r;
     }
     HttpResponse r =
         oauthErrorResponse(statusOf(error.code), errorCodeName(error.code), error.message);
