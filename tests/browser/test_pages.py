@@ -17,10 +17,6 @@ import glob
 import json
 import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,21 +29,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from authsvc_process import Server, check, failures, free_port, verdict  # noqa: E402
+
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(base, method, path, body=None, token=None):
@@ -93,20 +79,10 @@ def main():
         f.write("refresh: {secret: %s}\n" % json.dumps("r" * 48))
         f.write("auth: {email_verification: optional, argon2id: {memory_kib: 64, iterations: 1}}\n")
         f.write("mail: {transport: file, file_dir: %s}\n" % json.dumps(os.path.join(work, "mail")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSVC_")}
-    log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen([binary, "serve", "--config", config], cwd=work, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = Server(binary, work, config)
     driver = None
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if request(base, "GET", "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
+        server.wait_ready(base, 30)
         maildir = os.path.join(work, "mail")
         seen = set()
         addr = "pages@example.com"
@@ -192,18 +168,8 @@ def main():
     finally:
         if driver is not None:
             driver.quit()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        if failures:
-            with open(os.path.join(work, "server.log")) as f:
-                print(f.read()[-3000:])
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d check(s) failed" % len(failures) if failures else "every check passed")
-    return 1 if failures else 0
+        server.stop()
+    return verdict()
 
 
 if __name__ == "__main__":

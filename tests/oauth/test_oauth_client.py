@@ -16,15 +16,14 @@ check passed.
 """
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from authsvc_process import Server, check, clean_env, free_port, verdict  # noqa: E402
 
 # oauthlib refuses http:// unless told; the test speaks to 127.0.0.1.
 os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
@@ -35,19 +34,6 @@ from requests_oauthlib import OAuth2Session  # noqa: E402
 import jwt  # noqa: E402  (PyJWT)
 
 PASSWORD = "correct horse+battery %20"
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(base, method, path, body=None):
@@ -161,26 +147,16 @@ def main():
             # A listed public client: the library sends its id by HTTP Basic, no secret.
             f.write("oauth: {clients: [{id: mobile}]}\n")
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSVC_")}
+    env = clean_env()
     # An ES256 key, so that the JWKS has a key for PyJWT to fetch.
     write_config(None)
     generated = subprocess.run([binary, "keys", "generate", "--config", config, "--kid", "k1"],
                                cwd=work, env=env, capture_output=True, text=True, timeout=60)
     check(generated.returncode == 0, "keys generate: " + generated.stderr.strip())
     write_config("k1")
-    log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen([binary, "serve", "--config", config], cwd=work, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = Server(binary, work, config)
     try:
-        deadline = time.time() + 60
-        ready = False
-        while time.time() < deadline and not ready:
-            try:
-                ready = request(base, "GET", "/readyz")[0] == 200
-            except OSError:
-                pass
-            if not ready:
-                time.sleep(0.1)
+        ready = server.wait_ready(base, 60)
         check(ready, "the server is ready")
         if ready:
             flow(base)
@@ -188,18 +164,8 @@ def main():
     except Exception as e:  # noqa: BLE001 (a library error is a failed test, with its text)
         check(False, "no exception: %s: %s" % (type(e).__name__, e))
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        if failures:
-            with open(os.path.join(work, "server.log")) as f:
-                print(f.read()[-3000:])
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d check(s) failed" % len(failures) if failures else "every check passed")
-    return 1 if failures else 0
+        server.stop()
+    return verdict()
 
 
 if __name__ == "__main__":
