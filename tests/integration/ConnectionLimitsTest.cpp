@@ -193,6 +193,10 @@ class ConnectionLimitsAnyBackendTest : public ::testing::Test {
         auto s = std::make_unique<ServerProcess>(overrides, std::move(env));
         s->setFileLimit(fileLimit);
         EXPECT_TRUE(s->start()) << "authsvc did not start; log:\n" << s->logTail();
+        // The harness's readiness requests count against the caps until the server has read
+        // their close: let it, so that the test's own connections are the only ones counted
+        // (CI once saw a held connection refused in that window).
+        std::this_thread::sleep_for(300ms);
         return s;
     }
     // `n` connections that send nothing, opened `gap` apart.
@@ -270,6 +274,11 @@ TEST_F(ConnectionLimitsAnyBackendTest, AtTheConnectionCapTheOldestIdleConnection
 TEST_F(ConnectionLimitsAnyBackendTest, PerAddressCapClosesTheExtraConnectionAtOnce) {
     auto server = start(json{{"server", {{"max_connections_per_ip", 4}}}});
     auto held = openIdle(server->port(), 4);
+    // Each of the four is taken: answered, so counted by the server before the fifth comes.
+    for (auto& c : held) {
+        ASSERT_TRUE(c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        ASSERT_EQ(c->readResponse(3s).status, 200);
+    }
     RawConnection extra(server->port());
     ASSERT_TRUE(extra.ok());
     EXPECT_TRUE(closedByServer(extra, 3s)) << "a fifth connection from 127.0.0.1 stayed open";
