@@ -446,7 +446,10 @@ TEST_F(OAuthTokenTest, NoDiscoveryWhenTheIssuerIsNotThePublicUrl) {
          {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
         expectError(client->get(path), 404, "not_found");
     }
-    EXPECT_TRUE(containsI(server->logTail(), "discovery")) << server->logTail();
+    // The log is written in batches: wait for the line rather than read it at once.
+    EXPECT_TRUE(containsI(server->waitForLog("OAuth discovery", std::chrono::seconds(10)),
+                          "is off"))
+        << server->logTail();
 }
 
 }  // namespace
