@@ -13,8 +13,9 @@ AUTHSVC_TEST_RESPONSE_LOG is set: {"method", "path", "status", "headers": [[name
     matches its schema (integers parsed first);
   - its Content-Type is one the response documents (no body where none is documented), and
     the body validates against that media type's schema (JSON Schema 2020-12, `date-time`
-    formats checked); JWTs whose schema carries `x-authsvc-jwt-claims` have their claims
-    validated too; a response marked `x-authsvc-body-is-this-document` must be the document.
+    formats checked); a JWT whose schema says `contentMediaType: application/jwt` has its
+    claims validated against the schema's `contentSchema` too (JSON Schema 2020-12 leaves
+    the content keywords unchecked); a response marked `x-authsvc-body-is-this-document` must be the document.
 Prints each mismatch (identical ones once, with a count) and, as information only, which
 documented operations and statuses the log exercised. Exit status: 0 when every response
 matches, 1 on a mismatch or an empty log, 2 on bad usage.
@@ -264,14 +265,16 @@ class Checker:
         return problems
 
     def check_jwts(self, schema, pointer, instance):
-        """Claims of the JWTs in `instance` whose schema names `x-authsvc-jwt-claims`."""
+        """Claims of the JWTs in `instance` whose schema is an application/jwt with a
+        contentSchema."""
         problems = []
         schema, pointer = self.deref(schema, pointer)
         if not isinstance(schema, dict):
             return problems
-        claims = schema.get("x-authsvc-jwt-claims")
-        if claims is not None and isinstance(instance, str):
-            _, cptr = self.deref(claims, pointer + "/x-authsvc-jwt-claims")
+        claims = schema.get("contentSchema")
+        if (schema.get("contentMediaType") == "application/jwt" and claims is not None
+                and isinstance(instance, str)):
+            _, cptr = self.deref(claims, pointer + "/contentSchema")
             try:
                 payload = _decode_jwt_payload(instance)
             except (ValueError, UnicodeDecodeError) as e:

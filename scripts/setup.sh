@@ -26,6 +26,9 @@ done
 # The OAuth client-library test (tests/oauth/test_oauth_client.py; PyJWT needs cryptography
 # for ES256, which python3-jwt only recommends).
 [[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt python3-cryptography)
+# Redocly CLI (ctest openapi.lint) and the Node verifier (examples/node-verifier): node and
+# npm, Debian's unless the machine has them (the packages come from the npm registry by npm ci).
+[[ " $* " == *" --test "* ]] && ! command -v npm >/dev/null && packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

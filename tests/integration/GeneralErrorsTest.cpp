@@ -58,6 +58,19 @@ TEST_F(GeneralErrorsAnyBackendTest, FarOversizeBodyIsAlsoAJson413) {
     EXPECT_EQ(fresh.get("/healthz").status, 200);
 }
 
+TEST_F(GeneralErrorsAnyBackendTest, AnOversizeBodyIs413OnGetRoutesToo) {
+    // The body rules are first on every route (docs/openapi.yaml documents 413 on each).
+    const std::string body(20000, ' ');
+    for (const char* path :
+         {"/healthz", "/readyz", "/metrics", "/.well-known/jwks.json", "/openapi.json",
+          "/account/reset", "/account/verify", "/account/pages.js"}) {
+        const HttpResponse r = client->request("GET", path, body, {"Content-Type: text/plain"});
+        expectError(r, 413, "payload_too_large");
+        EXPECT_TRUE(r.hasHeader("X-Request-Id")) << path;
+    }
+    EXPECT_EQ(client->get("/healthz").status, 200);
+}
+
 TEST_F(GeneralErrorsAnyBackendTest, BodyJustUnderTheLimitIsServed) {
     // Pistache's own default limit is 4 KiB for headers + body; the service must raise it.
     const std::string email = uniqueEmail();

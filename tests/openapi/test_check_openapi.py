@@ -213,7 +213,7 @@ class CheckerTest(unittest.TestCase):
         bad = record("GET", "/healthz", 200, {"status": "ok", "extra": 1})
         ok = self.run_checker([good, good])
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
-        self.assertIn("GET    /healthz                     seen 200 of 200,500,503", ok.stdout)
+        self.assertIn("GET    /healthz                     seen 200 of 200,413,500,503", ok.stdout)
         failed = self.run_checker([good, bad])
         self.assertEqual(failed.returncode, 1, failed.stdout + failed.stderr)
         self.assertIn("MISMATCH GET /healthz -> 200", failed.stdout)
