@@ -20,8 +20,6 @@ import re
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -30,24 +28,10 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from authsvc_process import Server, check, failures, free_port, verdict  # noqa: E402
+from authsvc_process import Server, check, failures, free_port, request, verdict  # noqa: E402
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def request(base, method, path, body=None, token=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            return r.status, dict(r.headers), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
 
 
 def wait_for_mail(maildir, subject_part, seen, timeout=30):

@@ -19,11 +19,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from authsvc_process import Server, check, clean_env, free_port, verdict  # noqa: E402
+from authsvc_process import Server, check, clean_env, free_port, request, verdict  # noqa: E402
 
 # oauthlib refuses http:// unless told; the test speaks to 127.0.0.1.
 os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
@@ -34,18 +32,6 @@ from requests_oauthlib import OAuth2Session  # noqa: E402
 import jwt  # noqa: E402  (PyJWT)
 
 PASSWORD = "correct horse+battery %20"
-
-
-def request(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def raises(exception, fn):
@@ -61,7 +47,7 @@ def raises(exception, fn):
 
 def flow(base):
     addr = "oauth-client@example.com"
-    status, _ = request(base, "POST", "/api/register", {"email": addr, "password": PASSWORD})
+    status, _, _ = request(base, "POST", "/api/register", {"email": addr, "password": PASSWORD})
     check(status == 201, "register")
     token_url = base + "/oauth/token"
 
@@ -107,12 +93,12 @@ def flow(base):
 
 def discovery(base):
     """RFC 8414 metadata, then PyJWT's PyJWKClient on the jwks_uri it names."""
-    status, body = request(base, "GET", "/.well-known/oauth-authorization-server")
+    status, _, body = request(base, "GET", "/.well-known/oauth-authorization-server")
     check(status == 200, "GET /.well-known/oauth-authorization-server")
     meta = json.loads(body)
     check(meta.get("issuer") == base, "metadata: issuer is the public URL")
     check(meta.get("token_endpoint") == base + "/oauth/token", "metadata: token_endpoint")
-    status, body = request(base, "GET", "/.well-known/openid-configuration")
+    status, _, body = request(base, "GET", "/.well-known/openid-configuration")
     check(status == 200 and json.loads(body) == meta, "openid-configuration: the same document")
 
     session = OAuth2Session(client=LegacyApplicationClient(client_id="mobile"))

@@ -1,6 +1,7 @@
 """What the suite's Python tests (tests/browser, tests/oauth) share: named checks, a free
 port, and a real authsvc process on it, stopped with SIGTERM (its log printed when a check
 failed). Each test is a process of its own: the module's state is that test's."""
+import json
 import os
 import shutil
 import signal
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 failures = []
@@ -23,6 +25,26 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def request(base, method, path, body=None, token=None, form=None):
+    """(status, headers, text) of one request: `body` sent as JSON, or `form` (a dict) as
+    application/x-www-form-urlencoded; `token` as a Bearer header."""
+    data = None
+    req = urllib.request.Request(base + path, method=method)
+    if body is not None:
+        data = json.dumps(body).encode()
+        req.add_header("Content-Type", "application/json")
+    elif form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, data=data, timeout=15) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
 
 
 def clean_env():
