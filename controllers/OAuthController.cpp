@@ -92,11 +92,7 @@ HttpResponse OAuthController::token(const HttpRequest& req) {
         auto token = requiredParam(*fields, "refresh_token");
         if (!token) return oauthErrorResponse(token.error());
         // An access token (refresh.accept_access_token) renews no refresh token: not a grant.
-        if (!models::isWellFormedRefreshToken(*token)) {
-            return oauthErrorResponse(
-                models::makeError(models::ErrorCode::InvalidGrant, "Invalid refresh token"));
-        }
-        pair = sessions_.refresh(*token);
+        pair = sessions_.refresh(*token, /*mayRenewAccessToken=*/false);
     } else {
         return oauthErrorResponse(400, "unsupported_grant_type",
                                   "grant_type must be password or refresh_token");

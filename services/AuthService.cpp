@@ -50,8 +50,7 @@ AuthService::AuthService(Database& db, const UserRepository& users,
                          const RefreshTokenRepository& tokens, const PasswordHasher& hasher,
                          const TokenService& tokenService, const verify::Clock& clock,
                          AuthSettings settings, AuthObserver& observer,
-                         const verify::Verifier* accessTokens,
-                         const MailOutboxRepository* outbox)
+                         const verify::Verifier* accessTokens, const MailOutboxRepository* outbox)
     : db_(db),
       users_(users),
       tokens_(tokens),
@@ -77,8 +76,7 @@ Result<User> AuthService::registerUser(const std::string& rawEmail, const std::s
     }
     const std::string hash = hasher_.hash(password);
     const int64_t now = clock_.nowSeconds();
-    const bool verified =
-        operatorOverride || settings_.emailVerification == EmailVerification::Off;
+    const bool verified = operatorOverride || settings_.emailVerification == EmailVerification::Off;
     auto id = db_.write([&](Connection& s) {
         auto inserted = users_.insert(s, email, hash, now, verified);
         if (inserted && !verified && outbox_) {
@@ -179,9 +177,11 @@ std::string AuthService::deriveSuccessor(const std::string& presented) const {
     return verify::base64UrlEncode(successorMac_.mac(presented));
 }
 
-Result<TokenPair> AuthService::refresh(const std::string& presented) {
+Result<TokenPair> AuthService::refresh(const std::string& presented, bool mayRenewAccessToken) {
     if (!isWellFormedRefreshToken(presented)) {
-        if (accessTokens_ && looksLikeJws(presented)) return renew(presented);
+        if (mayRenewAccessToken && accessTokens_ && looksLikeJws(presented)) {
+            return renew(presented);
+        }
         observer_.onRefresh(RefreshOutcome::Invalid);
         return invalidGrant("Malformed refresh token");
     }

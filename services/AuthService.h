@@ -27,10 +27,9 @@
 #include <vector>
 
 #include "common/Crypto.h"
-#include "models/Database.h"
-#include "models/MailOutboxRepository.h"
 #include "common/Error.h"
 #include "models/Database.h"
+#include "models/MailOutboxRepository.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
 #include "services/AuthEvents.h"
@@ -120,9 +119,11 @@ class AuthService {
     // (`hook` runs in its transaction) and its first token pair.
     Result<TokenPair> startSession(int64_t userId, const LoginClient& client,
                                    const std::vector<std::string>& amr, const FamilyHook& hook);
-    // `presented`: a refresh token; or, with an access-token verifier, an access token (a
-    // JWS: two dots, which a refresh token never has) to renew.
-    Result<TokenPair> refresh(const std::string& presented);
+    // `presented`: a refresh token; or, with an access-token verifier and
+    // `mayRenewAccessToken`, an access token (a JWS: two dots, which a refresh token never
+    // has) to renew. POST /oauth/token passes false: there it is an invalid grant (counted
+    // as the outcome `invalid`, as every refused presentation).
+    Result<TokenPair> refresh(const std::string& presented, bool mayRenewAccessToken = true);
     // Revokes the token's family if the token is known; silent otherwise (idempotent).
     void logout(const std::string& presented);
     void logoutAll(int64_t userId);
@@ -182,8 +183,8 @@ class AuthService {
     Argon2Params dummyParams_;                  // guarded by dummyMu_
     std::shared_ptr<const std::string> dummy_;  // guarded by dummyMu_; null: the hasher's own
     const verify::Verifier* accessTokens_;      // null: access tokens are not renewed
-    const MailOutboxRepository* outbox_;     // null: no verification mail
-    SecondFactor* secondFactor_ = nullptr;   // null: password logins only
+    const MailOutboxRepository* outbox_;        // null: no verification mail
+    SecondFactor* secondFactor_ = nullptr;      // null: password logins only
 };
 
 // True for a string that has the shape of our refresh tokens (43 base64url chars).

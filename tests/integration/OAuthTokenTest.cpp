@@ -6,44 +6,6 @@
 namespace it {
 namespace {
 
-const std::string kForm = "application/x-www-form-urlencoded";
-
-// a=b&c=d with the values percent-encoded (every byte but unreserved ones).
-std::string formOf(const std::vector<std::pair<std::string, std::string>>& fields) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (const auto& [name, value] : fields) {
-        if (!out.empty()) out += '&';
-        out += name + '=';
-        for (unsigned char c : value) {
-            if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-                out += char(c);
-            } else {
-                out += '%';
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            }
-        }
-    }
-    return out;
-}
-
-void expectNoStore(const HttpResponse& r) {
-    EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store") << r;
-    EXPECT_EQ(r.header("Pragma").value_or(""), "no-cache") << r;
-}
-
-// The RFC 6749 5.2 answer: status, error, error_description == message, no caching.
-void expectOAuthError(const HttpResponse& r, long status, const std::string& error) {
-    expectError(r, status, error);
-    const json j = r.jsonBody();
-    ASSERT_TRUE(j.is_object()) << r;
-    ASSERT_TRUE(j.contains("error_description") && j["error_description"].is_string()) << r;
-    EXPECT_FALSE(j["error_description"].get<std::string>().empty()) << r;
-    EXPECT_EQ(j["error_description"], j["message"]) << r;
-    expectNoStore(r);
-}
-
 class OAuthTokenTest : public ServiceTest {
   protected:
     HttpResponse token(const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -98,46 +60,51 @@ TEST_F(OAuthTokenTest, PasswordWithSpacesPlusAndPercentIsDecoded) {
     EXPECT_EQ(spaces.status, 200) << spaces;
 }
 
-TEST_F(OAuthTokenTest, RefreshGrantRotatesWithTheRulesOfTheJsonRoute) {
+// Rotation, retry grace, reuse detection and invalid tokens through this route:
+// RefreshRotationTest and RefreshReuseTest, run through both routes (RefreshRoute).
+TEST_F(OAuthTokenTest, TheTwoRefreshRoutesShareTheFamilies) {
     const auto [email, id] = newUser();
     const HttpResponse first = passwordGrant(email, kPassword);
     ASSERT_EQ(first.status, 200) << first;
     const std::string t0 = first.jsonBody()["refresh_token"];
-
     const HttpResponse r1 = refreshGrant(t0);
     ASSERT_EQ(r1.status, 200) << r1;
-    expectNoStore(r1);
-    const std::string t1 = r1.jsonBody()["refresh_token"];
-    EXPECT_NE(t1, t0);
-    EXPECT_EQ(r1.jsonBody()["token_type"], "Bearer");
     EXPECT_EQ(decodeJwt(r1.jsonBody()["access_token"])->second["sid"],
               decodeJwt(first.jsonBody()["access_token"])->second["sid"]);
-    // Retry inside the grace: the same successor (as POST /api/refresh_token).
-    const HttpResponse retry = refreshGrant(t0);
-    ASSERT_EQ(retry.status, 200) << retry;
-    EXPECT_EQ(retry.jsonBody()["refresh_token"], t1);
-    // The JSON route and the form route share the family.
-    const HttpResponse viaJson = refresh(*client, t1);
+    // The form route's successor rotates on the JSON route, and the other way round.
+    const HttpResponse viaJson = refresh(*client, r1.jsonBody()["refresh_token"]);
     ASSERT_EQ(viaJson.status, 200) << viaJson;
-    const std::string t2 = viaJson.jsonBody()["refresh_token"];
-    // Reuse of t0 after its successor was used: the family is revoked.
-    expectOAuthError(refreshGrant(t0), 400, "invalid_grant");
-    expectOAuthError(refreshGrant(t2), 400, "invalid_grant");
-    expectError(refresh(*client, t2), 401, "invalid_grant");
+    const HttpResponse viaForm = refreshGrant(viaJson.jsonBody()["refresh_token"]);
+    ASSERT_EQ(viaForm.status, 200) << viaForm;
+    const std::string t3 = viaForm.jsonBody()["refresh_token"];
+    // Reuse of t0 on the JSON route revokes the family for the form route too.
+    expectError(refresh(*client, t0), 401, "invalid_grant");
+    expectOAuthError(refreshGrant(t3), 400, "invalid_grant");
 }
 
-TEST_F(OAuthTokenTest, BadCredentialsAndTokensAreInvalidGrant) {
+TEST_F(OAuthTokenTest, BadCredentialsAndRevokedFamiliesAreInvalidGrant) {
     const auto [email, id] = newUser();
     expectOAuthError(passwordGrant(email, "a wrong password"), 400, "invalid_grant");
     expectOAuthError(passwordGrant(uniqueEmail("nobody"), kPassword), 400, "invalid_grant");
-    expectOAuthError(refreshGrant(std::string(43, 'A')), 400, "invalid_grant");
-    expectOAuthError(refreshGrant("not-a-token"), 400, "invalid_grant");
-    // An access token is no refresh token here (whatever refresh.accept_access_token says).
-    const Tokens t = login(*client, email, kPassword);
-    expectOAuthError(refreshGrant(t.access), 400, "invalid_grant");
     // A logged-out family.
+    const Tokens t = login(*client, email, kPassword);
     ASSERT_EQ(client->postJson("/api/logout", {{"refresh_token", t.refresh}}).status, 204);
     expectOAuthError(refreshGrant(t.refresh), 400, "invalid_grant");
+}
+
+class OAuthTokenAcceptAccessTokenTest : public OAuthTokenTest {
+  protected:
+    json overrides() const override { return {{"refresh", {{"accept_access_token", true}}}}; }
+};
+
+TEST_F(OAuthTokenAcceptAccessTokenTest, AnAccessTokenIsNoRefreshTokenHere) {
+    const auto [email, id] = newUser();
+    const Tokens t = login(*client, email, kPassword);
+    EXPECT_EQ(refresh(*client, t.access).status, 200) << "the JSON route renews it";
+    expectOAuthError(refreshGrant(t.access), 400, "invalid_grant");
+    const std::string metrics = client->get("/metrics").body;
+    EXPECT_NE(metrics.find("authsvc_refreshes_total{outcome=\"invalid\"} 1"), std::string::npos)
+        << metrics;
 }
 
 TEST_F(OAuthTokenTest, MalformedRequestsAreInvalidRequest) {
@@ -447,8 +414,8 @@ TEST_F(OAuthTokenTest, NoDiscoveryWhenTheIssuerIsNotThePublicUrl) {
         expectError(client->get(path), 404, "not_found");
     }
     // The log is written in batches: wait for the line rather than read it at once.
-    EXPECT_TRUE(containsI(server->waitForLog("OAuth discovery", std::chrono::seconds(10)),
-                          "is off"))
+    EXPECT_TRUE(
+        containsI(server->waitForLog("OAuth discovery", std::chrono::seconds(10)), "is off"))
         << server->logTail();
 }
 

@@ -1,4 +1,5 @@
-// Many concurrent refreshes of one token: exactly one rotation, one distinct successor.
+// Many concurrent refreshes of one token: exactly one rotation, one distinct successor (the
+// refreshes spread over POST /api/refresh_token and POST /oauth/token, which share it).
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -17,7 +18,8 @@ TEST_F(RefreshConcurrencyTest, FiftyConcurrentRefreshesYieldOneSuccessor) {
     const Tokens t = login(*client, email, kPassword);
     ASSERT_FALSE(t.refresh.empty());
 
-    const auto results = refreshEverywhere({server->port()}, t.refresh, 50);
+    const auto results = refreshEverywhere({server->port()}, t.refresh, 50,
+                                           {RefreshRoute::Json, RefreshRoute::OAuthToken});
     std::set<std::string> successors;
     int ok = 0;
     for (const auto& r : results) {

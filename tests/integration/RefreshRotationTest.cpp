@@ -1,10 +1,12 @@
-// POST /api/refresh_token: rotation, paths and field alias, invalid grants.
+// Rotation and invalid grants through both refresh routes (POST /api/refresh_token and
+// POST /oauth/token's refresh_token grant: RefreshRoute); the JSON route's paths, field alias
+// and body errors (RefreshJsonRouteTest).
 #include "support/Harness.h"
 
 namespace it {
 namespace {
 
-class RefreshRotationTest : public ServiceTest {
+class RefreshFixture : public ServiceTest {
   protected:
     void SetUp() override {
         ServiceTest::SetUp();
@@ -18,10 +20,22 @@ class RefreshRotationTest : public ServiceTest {
     Tokens first;
 };
 
-TEST_F(RefreshRotationTest, RotationReturnsANewPairAndConsumesTheOldToken) {
-    const HttpResponse r = refresh(*client, first.refresh);
+class RefreshRotationTest : public RefreshFixture,
+                            public ::testing::WithParamInterface<RefreshRoute> {
+  protected:
+    HttpResponse rotateVia(const std::string& token) {
+        return refreshVia(*client, GetParam(), token);
+    }
+};
+INSTANTIATE_TEST_SUITE_P(Via, RefreshRotationTest, bothRefreshRoutes(), refreshRouteName);
+
+class RefreshJsonRouteTest : public RefreshFixture {};
+
+TEST_P(RefreshRotationTest, RotationReturnsANewPairAndConsumesTheOldToken) {
+    const HttpResponse r = rotateVia(first.refresh);
     ASSERT_EQ(r.status, 200) << r;
     EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store") << r;
+    if (GetParam() == RefreshRoute::OAuthToken) expectNoStore(r);
     const json j = r.jsonBody();
     EXPECT_EQ(j["token_type"], "Bearer");
     EXPECT_EQ(j["expires_in"], 900);
@@ -50,13 +64,13 @@ TEST_F(RefreshRotationTest, RotationReturnsANewPairAndConsumesTheOldToken) {
     EXPECT_EQ(p.status, 200) << p;
 
     // The successor rotates again; the chain goes on.
-    const HttpResponse r2 = refresh(*client, next);
+    const HttpResponse r2 = rotateVia(next);
     ASSERT_EQ(r2.status, 200) << r2;
     EXPECT_NE(r2.jsonBody()["refresh_token"], next);
     EXPECT_NE(r2.jsonBody()["refresh_token"], first.refresh);
 }
 
-TEST_F(RefreshRotationTest, AllPathsAndTheTokenAliasWork) {
+TEST_F(RefreshJsonRouteTest, AllPathsAndTheTokenAliasWork) {
     std::string current = first.refresh;
     for (const auto& [path, field] :
          std::vector<std::pair<std::string, std::string>>{{"/api/refresh_token", "refresh_token"},
@@ -73,21 +87,24 @@ TEST_F(RefreshRotationTest, AllPathsAndTheTokenAliasWork) {
     }
 }
 
-TEST_F(RefreshRotationTest, UnknownOrMalformedTokenIsInvalidGrant) {
+TEST_P(RefreshRotationTest, UnknownOrMalformedTokenIsInvalidGrant) {
     const std::string unknown = base64UrlEncode(randomString(32));
     for (const std::string& bad :
          {unknown, std::string("x"), std::string("!!!not base64!!!"), std::string(5000, 'A'),
-          first.refresh + "A", first.refresh.substr(0, first.refresh.size() - 1), first.access,
-          std::string("")}) {
-        const HttpResponse r = refresh(*client, bad);
-        expectError(r, 401, "invalid_grant");
-        EXPECT_FALSE(r.jsonBody().contains("access_token"));
+          first.refresh + "A", first.refresh.substr(0, first.refresh.size() - 1), first.access}) {
+        expectRefreshRefused(rotateVia(bad), GetParam(), bad.substr(0, 60));
+    }
+    // An empty token: the JSON route's invalid grant; an omitted parameter in a form.
+    if (GetParam() == RefreshRoute::Json) {
+        expectRefreshRefused(rotateVia(""), GetParam(), "empty");
+    } else {
+        expectOAuthError(rotateVia(""), 400, "invalid_request");
     }
     // None of that harmed the real token.
-    EXPECT_EQ(refresh(*client, first.refresh).status, 200);
+    EXPECT_EQ(rotateVia(first.refresh).status, 200);
 }
 
-TEST_F(RefreshRotationTest, MissingOrNonStringFieldIs400) {
+TEST_F(RefreshJsonRouteTest, MissingOrNonStringFieldIs400) {
     HttpResponse r = client->postJson("/api/refresh_token", json::object());
     expectError(r, 400, "invalid_request");
     EXPECT_TRUE(containsI(r.message(), "token")) << r;
@@ -105,10 +122,10 @@ TEST_F(RefreshRotationTest, MissingOrNonStringFieldIs400) {
     EXPECT_EQ(refresh(*client, first.refresh).status, 200);
 }
 
-TEST_F(RefreshRotationTest, FamiliesAreIndependent) {
+TEST_P(RefreshRotationTest, FamiliesAreIndependent) {
     const Tokens second = login(*client, email, kPassword);
-    const HttpResponse a = refresh(*client, first.refresh);
-    const HttpResponse b = refresh(*client, second.refresh);
+    const HttpResponse a = rotateVia(first.refresh);
+    const HttpResponse b = rotateVia(second.refresh);
     ASSERT_EQ(a.status, 200) << a;
     ASSERT_EQ(b.status, 200) << b;
     EXPECT_NE(a.jsonBody()["refresh_token"], b.jsonBody()["refresh_token"]);

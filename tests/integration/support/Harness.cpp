@@ -36,7 +36,8 @@ HttpResponse refresh(HttpClient& c, const std::string& refreshToken, const std::
 }
 
 std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const std::string& token,
-                                            int perInstance) {
+                                            int perInstance,
+                                            const std::vector<RefreshRoute>& routes) {
     const size_t n = ports.size() * static_cast<size_t>(perInstance);
     std::vector<HttpResponse> results(n);
     std::mutex mu;
@@ -55,7 +56,7 @@ std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const
                 cv.notify_all();
                 cv.wait(lock, [&] { return go; });
             }
-            results[i] = refresh(c, token);
+            results[i] = refreshVia(c, routes[(i / ports.size()) % routes.size()], token);
         });
     }
     {

@@ -387,10 +387,36 @@ Tokens login(HttpClient& c, const std::string& email, const std::string& passwor
 HttpResponse refresh(HttpClient& c, const std::string& refreshToken,
                      const std::string& path = "/api/refresh_token",
                      const std::string& field = "refresh_token");
+
+// ---------------------------------------------------------------- OAuth 2.0 forms
+
+// The two routes that rotate a refresh token under the same rules (retry grace, reuse
+// detection, one successor): POST /api/refresh_token (JSON) and POST /oauth/token with
+// grant_type=refresh_token (a form, RFC 6749 6). The rotation tests run through both
+// (TEST_P over RefreshRoute, named by refreshRouteName); only the refusals differ
+// (docs/API.md): 401 invalid_grant there, 400 invalid_grant in the RFC's envelope here.
+enum class RefreshRoute { Json, OAuthToken };
+::testing::internal::ParamGenerator<RefreshRoute> bothRefreshRoutes();  // Json, OAuthToken
+std::string refreshRouteName(const ::testing::TestParamInfo<RefreshRoute>& info);
+HttpResponse refreshVia(HttpClient& c, RefreshRoute route, const std::string& refreshToken);
+// The route's refusal of a refresh token: 401 / 400 invalid_grant, nothing issued.
+void expectRefreshRefused(const HttpResponse& r, RefreshRoute route, const std::string& label = "");
+
+// a=b&c=d with the values percent-encoded (every byte but unreserved ones).
+std::string formOf(const std::vector<std::pair<std::string, std::string>>& fields);
+inline const std::string kForm = "application/x-www-form-urlencoded";
+// Cache-Control: no-store and Pragma: no-cache (RFC 6749 5.1).
+void expectNoStore(const HttpResponse& r);
+// The RFC 6749 5.2 answer: status, error, error_description == message, no caching.
+void expectOAuthError(const HttpResponse& r, long status, const std::string& error);
+
 // `perInstance` refreshes of `token` at each port at once, each from its own thread and
-// connection, released together so that they really overlap (races on one token).
+// connection, released together so that they really overlap (races on one token). With
+// several `routes`, each instance gets them in turn.
 std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const std::string& token,
-                                            int perInstance);
+                                            int perInstance,
+                                            const std::vector<RefreshRoute>& routes = {
+                                                RefreshRoute::Json});
 
 inline const std::string kPassword = "correct horse battery";
 inline const std::string kRealm = "Bearer realm=\"authsvc\"";

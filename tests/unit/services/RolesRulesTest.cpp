@@ -1,7 +1,7 @@
 // Roles: the role-name rule, the `roles` claim issued (TokenService) and read (Verifier;
-// a malformed claim refuses the token: VerifierTest), the route role check (missingRole, 403 with the
-// RFC 6750 challenge), and on SQLite the roles read at login and refresh, the renewal of
-// access tokens (refresh.accept_access_token) and the admin listing.
+// a malformed claim refuses the token: VerifierTest), the route role check (missingRole, 403 with
+// the RFC 6750 challenge), and on SQLite the roles read at login and refresh, the renewal of access
+// tokens (refresh.accept_access_token) and the admin listing.
 #include <gtest/gtest.h>
 
 #include "common/Validation.h"
@@ -224,6 +224,17 @@ TEST_F(RolesServiceTest, AccessTokenIsRefusedWithoutTheOption) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::InvalidGrant);
     EXPECT_EQ(observer.count(RefreshOutcome::Renewed), 0u);
+}
+
+TEST_F(RolesServiceTest, AnAccessTokenIsAnInvalidGrantWhereRenewalIsNotAsked) {
+    // POST /oauth/token: never a renewal, whatever refresh.accept_access_token says; counted.
+    auth(/*acceptAccessTokens=*/true);
+    const TokenPair pair = aliceLogin();
+    auto r = auth().refresh(pair.accessToken, /*mayRenewAccessToken=*/false);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidGrant);
+    EXPECT_EQ(observer.count(RefreshOutcome::Renewed), 0u);
+    EXPECT_EQ(observer.count(RefreshOutcome::Invalid), 1u);
 }
 
 TEST_F(RolesServiceTest, ListingPagesByIdWithRoles) {
