@@ -32,14 +32,14 @@
 #include "models/Migrator.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
+#include "services/DatabaseLimitCounter.h"
+#include "services/EmailVerificationService.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
 #include "services/MailSender.h"
 #include "services/MailTransport.h"
-#include "services/RecoveryService.h"
-#include "services/EmailVerificationService.h"
 #include "services/MfaService.h"
-#include "models/Migrator.h"
+#include "services/RecoveryService.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
 #include "verify/Verifier.h"
@@ -178,6 +178,9 @@ struct Application::Parts {
           std::vector<models::EmbeddedMigration> extraMigrations)
         : db(databaseSettings(c.database)),
           migrator(db, clock, std::move(extraMigrations)),
+          limitsInDatabase(c.auth.limitsStore == "database"),
+          limits(limitsInDatabase ? static_cast<const models::LimitCounters&>(databaseLimits)
+                                  : models::memoryLimitCounters()),
           hasher({static_cast<unsigned long long>(c.auth.argon2id.iterations),
                   size_t(c.auth.argon2id.memoryKib)}),
           keys(keyConfig(c.jwt)),
@@ -191,11 +194,12 @@ struct Application::Parts {
           transport(mailTransport(c.mail)),
           mailSender(db, userRepo, outboxRepo, oneTimeRepo, *transport, clock, mailSettings(c),
                      mailEvents(metrics, *log)),
-          recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
-                   recoverySettings(c), observer, [this] { mailSender.wake(); }),
-          verification(db, userRepo, outboxRepo, oneTimeRepo, hasher, clock,
-                       c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
-                       [this] { mailSender.wake(); }) {
+          recovery(
+              db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
+              recoverySettings(c), observer, [this] { mailSender.wake(); }, limits),
+          verification(
+              db, userRepo, outboxRepo, oneTimeRepo, hasher, clock, c.auth.recovery.perEmailPerHour,
+              c.auth.recovery.perIpPerHour, [this] { mailSender.wake(); }, limits) {
         if (c.auth.mfa.enabled) {
             models::MfaSettings ms;
             ms.encryptionKey = models::crypto::base64Decode(c.auth.mfa.encryptionKey).value();
@@ -213,6 +217,11 @@ struct Application::Parts {
     models::RefreshTokenRepository refreshRepo;
     models::MailOutboxRepository outboxRepo;
     models::OneTimeTokenRepository oneTimeRepo;
+    // Where the limits count (auth.limits_store): this instance's memory or the database.
+    models::LimitCounterRepository limitRepo;
+    models::DatabaseLimitCounters databaseLimits{db, limitRepo};
+    bool limitsInDatabase;
+    const models::LimitCounters& limits;
     models::PasswordHasher hasher;
     models::KeyRing keys;
     models::TokenService tokens;
@@ -306,26 +315,29 @@ int Application::serve(const sigset_t& signals) {
     }
     MaintenanceSchedule schedule;
     schedule.purgeInterval = config_.refresh.purgeInterval;
-    Maintenance maintenance({[&p] { return p.migrator.migrate(); },
-                             [&p](int64_t limit) {
-                                 return p.auth.purgeBatch(limit) +
-                                        (p.mfa ? p.mfa->purgeExpired() : 0);
-                             },
-                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
-                             [&p, &log] {
-                                 if (auto a = p.auth.refreshDummyHash()) {
-                                     log.info(
-                                         "unknown emails now verify a dummy hash of argon2id "
-                                         "m={} t={}, the stored hashes' most common",
-                                         a->memoryKib, a->iterations);
-                                 }
-                             }},
-                            schedule, log);
+    Maintenance maintenance(
+        {[&p] { return p.migrator.migrate(); },
+         [&p](int64_t limit) {
+             return p.auth.purgeBatch(limit) + (p.mfa ? p.mfa->purgeExpired() : 0) +
+                    (p.limitsInDatabase ? p.databaseLimits.purge(p.clock.nowMs(), limit) : 0);
+         },
+         [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
+         [&p, &log] {
+             if (auto a = p.auth.refreshDummyHash()) {
+                 log.info(
+                     "unknown emails now verify a dummy hash of argon2id "
+                     "m={} t={}, the stored hashes' most common",
+                     a->memoryKib, a->iterations);
+             }
+         }},
+        schedule, log);
     const bool autoMigrate = config_.database.autoMigrate;
     maintenance.start(autoMigrate && !maintenance.migrateNow());
     models::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
-                                   config_.auth.loginRateLimit.perAccountPerMinute, p.clock);
-    models::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour, p.clock);
+                                   config_.auth.loginRateLimit.perAccountPerMinute, p.clock,
+                                   p.limits);
+    models::RegistrationLimit registrations(config_.auth.registerRateLimit.perIpPerHour, p.clock,
+                                            p.limits);
     middleware::TrustedProxies trustedProxies(config_.server.trustedProxies);
     middleware::RequireAuth requireAuth(p.verifier,
                                         [&p](verify::Reason r) { p.metrics.tokenRejected(r); });
@@ -367,11 +379,12 @@ int Application::serve(const sigset_t& signals) {
     }
     controllers::DiscoveryController discoveryController(config_.server.publicUrl,
                                                          config_.jwt.jwksMaxAge.count() / 1000);
-    if (auto why = controllers::discoveryUnavailable(config_.jwt.issuer,
-                                                     config_.server.publicUrl)) {
-        logging_.logger->info("OAuth discovery (/.well-known/oauth-authorization-server) is "
-                              "off: {}",
-                              *why);
+    if (auto why =
+            controllers::discoveryUnavailable(config_.jwt.issuer, config_.server.publicUrl)) {
+        logging_.logger->info(
+            "OAuth discovery (/.well-known/oauth-authorization-server) is "
+            "off: {}",
+            *why);
     } else {
         for (auto& r : discoveryRoutes(checks, discoveryController)) routes.push_back(std::move(r));
     }

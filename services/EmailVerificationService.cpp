@@ -8,14 +8,15 @@ namespace authsvc::models {
 EmailVerificationService::EmailVerificationService(
     Database& db, const UserRepository& users, const MailOutboxRepository& outbox,
     const OneTimeTokenRepository& tokens, const PasswordHasher& hasher, const verify::Clock& clock,
-    int perEmailPerHour, int perIpPerHour, std::function<void()> mailQueued)
+    int perEmailPerHour, int perIpPerHour, std::function<void()> mailQueued,
+    const LimitCounters& limitCounters)
     : db_(db),
       users_(users),
       outbox_(outbox),
       tokens_(tokens),
       hasher_(hasher),
       clock_(clock),
-      limit_(perEmailPerHour, perIpPerHour, clock),
+      limit_(perEmailPerHour, perIpPerHour, clock, limitCounters, "verify"),
       mailQueued_(std::move(mailQueued)) {}
 
 Result<Unit> EmailVerificationService::verify(const std::string& token) {

@@ -29,11 +29,13 @@ namespace authsvc::models {
 class EmailVerificationService {
   public:
     // mailQueued: called after a commit that queued mail (wakes the sender); may be empty.
+    // limitCounters: where the resend limits count (auth.limits_store).
     EmailVerificationService(Database& db, const UserRepository& users,
                              const MailOutboxRepository& outbox,
                              const OneTimeTokenRepository& tokens, const PasswordHasher& hasher,
                              const verify::Clock& clock, int perEmailPerHour, int perIpPerHour,
-                             std::function<void()> mailQueued = {});
+                             std::function<void()> mailQueued = {},
+                             const LimitCounters& limitCounters = memoryLimitCounters());
 
     Result<Unit> verify(const std::string& token);
     // InvalidRequest (naming new_email), EmailTaken, InvalidCredentials (a wrong password:

@@ -12,23 +12,30 @@ int retryAfterSeconds(int64_t untilMs, int64_t nowMs) {
 
 LoginThrottle::LoginThrottle(int perIpPerMinute, int perAccountPerMinute,
                              const verify::Clock& clock, size_t maxBytesPerDimension)
-    : ip_(perIpPerMinute, kWindowMs, maxBytesPerDimension),
-      email_(perAccountPerMinute, kWindowMs, maxBytesPerDimension),
+    : ip_(memoryLimitCounters().make("login_ip", perIpPerMinute, kWindowMs, maxBytesPerDimension)),
+      email_(memoryLimitCounters().make("login_account", perAccountPerMinute, kWindowMs,
+                                        maxBytesPerDimension)),
+      clock_(clock) {}
+
+LoginThrottle::LoginThrottle(int perIpPerMinute, int perAccountPerMinute,
+                             const verify::Clock& clock, const LimitCounters& counters)
+    : ip_(counters.make("login_ip", perIpPerMinute, kWindowMs, kMaxBytesPerDimension)),
+      email_(counters.make("login_account", perAccountPerMinute, kWindowMs, kMaxBytesPerDimension)),
       clock_(clock) {}
 
 std::optional<int> LoginThrottle::retryAfter(const std::string& ip, const std::string& email) {
     const int64_t now = clock_.nowMs();
     int64_t until = 0;
-    if (auto u = ip_.blockedUntil(addressKey(ip), now)) until = std::max(until, *u);
-    if (auto u = email_.blockedUntil(email, now)) until = std::max(until, *u);
+    if (auto u = ip_->blockedUntil(addressKey(ip), now)) until = std::max(until, *u);
+    if (auto u = email_->blockedUntil(email, now)) until = std::max(until, *u);
     if (until == 0) return std::nullopt;
     return retryAfterSeconds(until, now);
 }
 
 void LoginThrottle::recordFailure(const std::string& ip, const std::string& email) {
     const int64_t now = clock_.nowMs();
-    ip_.record(addressKey(ip), now);
-    email_.record(email, now);
+    ip_->record(addressKey(ip), now);
+    email_->record(email, now);
 }
 
 Error tooManyFailedLogins(int seconds) {

@@ -1,25 +1,32 @@
-// LoginThrottle: failed logins per client address and per email in a sliding minute, in
-// memory (per instance). With a limit of N, attempt N+1 inside the minute is refused
-// before any password check. Addresses are counted by addressKey() (IPv6 by /64). Each of
-// the two dimensions holds at most kMaxBytesPerDimension bytes (SlidingWindowCounter's
-// bound); the caller refuses emails over 254 characters before they become keys.
+// LoginThrottle: failed logins per client address and per email in a sliding minute,
+// counted in memory (per instance) or in the database (shared: LimitCounters). With a
+// limit of N, attempt N+1 inside the minute is refused before any password check.
+// Addresses are counted by addressKey() (IPv6 by /64). In memory, each of the two
+// dimensions holds at most kMaxBytesPerDimension bytes (SlidingWindowCounter's bound); the
+// caller refuses emails over 254 characters before they become keys. With the database
+// store a check and a record are each one round trip per dimension; a database error
+// throws (DatabaseUnavailable).
 // Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "common/Error.h"
-#include "services/SlidingWindow.h"
+#include "services/LimitCounter.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {
 
 class LoginThrottle {
   public:
+    // In memory.
     LoginThrottle(int perIpPerMinute, int perAccountPerMinute, const verify::Clock& clock,
                   size_t maxBytesPerDimension = kMaxBytesPerDimension);
+    LoginThrottle(int perIpPerMinute, int perAccountPerMinute, const verify::Clock& clock,
+                  const LimitCounters& counters);
 
     // Seconds to wait when the next attempt must be refused; nullopt when allowed.
     std::optional<int> retryAfter(const std::string& ip, const std::string& email);
@@ -30,7 +37,7 @@ class LoginThrottle {
 
   private:
     friend struct LoginThrottleTestPeer;  // tests/unit/support/TestPeers.h
-    SlidingWindowCounter ip_, email_;
+    std::unique_ptr<LimitCounter> ip_, email_;
     const verify::Clock& clock_;
 };
 

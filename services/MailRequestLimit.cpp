@@ -8,17 +8,18 @@
 namespace authsvc::models {
 
 MailRequestLimit::MailRequestLimit(int perEmailPerHour, int perIpPerHour,
-                                   const verify::Clock& clock)
+                                   const verify::Clock& clock, const LimitCounters& counters,
+                                   const std::string& scope)
     : perEmail_(perEmailPerHour),
       perIp_(perIpPerHour),
-      emails_(std::max(1, perEmailPerHour), kWindowMs, kMaxBytes),
-      ips_(std::max(1, perIpPerHour), kWindowMs, kMaxBytes),
+      emails_(counters.make(scope + "_email", std::max(1, perEmailPerHour), kWindowMs, kMaxBytes)),
+      ips_(counters.make(scope + "_ip", std::max(1, perIpPerHour), kWindowMs, kMaxBytes)),
       clock_(clock) {}
 
 bool MailRequestLimit::allow(const std::string& email, const std::string& clientIp) {
     const int64_t now = clock_.nowMs();
-    if (perIp_ > 0 && ips_.acquire(addressKey(clientIp), now)) return false;
-    if (perEmail_ > 0 && emails_.acquire(email, now)) return false;
+    if (perIp_ > 0 && ips_->acquire(addressKey(clientIp), now)) return false;
+    if (perEmail_ > 0 && emails_->acquire(email, now)) return false;
     return true;
 }
 

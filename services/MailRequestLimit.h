@@ -1,23 +1,27 @@
 // MailRequestLimit: requests that queue a mail to an address someone names (password
 // recovery, resent verification) per address and per client address (addressKey(): IPv6
-// by /64) in a sliding hour, in memory per instance. A limit of 0 turns that half off.
+// by /64) in a sliding hour, in memory per instance or in the database (shared:
+// LimitCounters; `scope` keeps two limits' counts apart). A limit of 0 turns that half off.
 // Every request that is not refused counts. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "models/Database.h"
 #include "models/MailOutboxRepository.h"
-#include "services/SlidingWindow.h"
+#include "services/LimitCounter.h"
 #include "verify/Clock.h"
 
 namespace authsvc::models {
 
 class MailRequestLimit {
   public:
-    MailRequestLimit(int perEmailPerHour, int perIpPerHour, const verify::Clock& clock);
+    MailRequestLimit(int perEmailPerHour, int perIpPerHour, const verify::Clock& clock,
+                     const LimitCounters& counters = memoryLimitCounters(),
+                     const std::string& scope = "mail");
 
     // True when the request may queue a mail (and is counted); `email` normalised.
     bool allow(const std::string& email, const std::string& clientIp);
@@ -27,8 +31,8 @@ class MailRequestLimit {
 
   private:
     const int perEmail_, perIp_;
-    SlidingWindowCounter emails_;
-    SlidingWindowCounter ips_;
+    std::unique_ptr<LimitCounter> emails_;
+    std::unique_ptr<LimitCounter> ips_;
     const verify::Clock& clock_;
 };
 

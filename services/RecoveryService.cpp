@@ -20,7 +20,8 @@ RecoveryService::RecoveryService(Database& db, const UserRepository& users,
                                  const MailOutboxRepository& outbox,
                                  const OneTimeTokenRepository& tokens, const PasswordHasher& hasher,
                                  const verify::Clock& clock, RecoverySettings settings,
-                                 AuthObserver& observer, std::function<void()> mailQueued)
+                                 AuthObserver& observer, std::function<void()> mailQueued,
+                                 const LimitCounters& limitCounters)
     : db_(db),
       users_(users),
       refreshTokens_(refreshTokens),
@@ -31,7 +32,7 @@ RecoveryService::RecoveryService(Database& db, const UserRepository& users,
       settings_(std::move(settings)),
       observer_(observer),
       mailQueued_(std::move(mailQueued)),
-      limit_(settings_.perEmailPerHour, settings_.perIpPerHour, clock) {}
+      limit_(settings_.perEmailPerHour, settings_.perIpPerHour, clock, limitCounters, "recovery") {}
 
 bool RecoveryService::requestReset(const std::string& rawEmail, const std::string& clientIp) {
     return queueAddressedMail(db_, outbox_, limit_, clock_, kMailPasswordReset, rawEmail, clientIp,

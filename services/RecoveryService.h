@@ -1,7 +1,7 @@
 // RecoveryService: password recovery by mail.
 // - requestReset(email, ip) (POST /api/password/forgot): the answer is the same whether
 //   the address has an account or not, and so is the work before it: within the throttles
-//   (per address and per client address, in memory per instance, a sliding hour) it queues
+//   (per address and per client address, a sliding hour, MailRequestLimit) it queues
 //   ONE outbox row naming the address, without looking the address up. The mail sender
 //   resolves it later, mints the token and sends the link, or skips an unknown address.
 // - reset(token, password) (POST /api/password/reset): the register rules for the
@@ -39,11 +39,13 @@ struct RecoverySettings {
 class RecoveryService {
   public:
     // mailQueued: called after a commit that queued mail (wakes the sender); may be empty.
+    // limitCounters: where the request limits count (auth.limits_store).
     RecoveryService(Database& db, const UserRepository& users,
                     const RefreshTokenRepository& refreshTokens, const MailOutboxRepository& outbox,
                     const OneTimeTokenRepository& tokens, const PasswordHasher& hasher,
                     const verify::Clock& clock, RecoverySettings settings, AuthObserver& observer,
-                    std::function<void()> mailQueued = {});
+                    std::function<void()> mailQueued = {},
+                    const LimitCounters& limitCounters = memoryLimitCounters());
 
     // True when a request was queued (false: invalid address or throttled); callers answer
     // the same either way.

@@ -89,4 +89,14 @@ size_t SlidingWindowCounter::bytes() {
     return bytes_;
 }
 
+std::unique_ptr<LimitCounter> MemoryLimitCounters::make(const std::string& /*scope*/, int limit,
+                                                        int64_t windowMs, size_t maxBytes) const {
+    return std::make_unique<SlidingWindowCounter>(limit, windowMs, maxBytes);
+}
+
+const LimitCounters& memoryLimitCounters() {
+    static const MemoryLimitCounters memory;  // no state
+    return memory;
+}
+
 }  // namespace authsvc::models

@@ -1,4 +1,4 @@
-// SlidingWindowCounter: events per key in a sliding window, in memory: with a limit of N, a
+// SlidingWindowCounter: the memory store of LimitCounter (per instance): with a limit of N, a
 // key that holds N events younger than the window is blocked until the oldest of them
 // leaves it. The mechanism of the login throttle and the registration limit.
 // Memory is bounded in bytes: every key is charged for its text, its timestamps and the
@@ -16,17 +16,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "services/LimitCounter.h"
+
 namespace authsvc::models {
 
-class SlidingWindowCounter {
+class SlidingWindowCounter final : public LimitCounter {
   public:
     SlidingWindowCounter(int limit, int64_t windowMs, size_t maxBytes);
 
     // When a key is blocked at `nowMs`: the time (ms) its oldest event leaves the window.
-    std::optional<int64_t> blockedUntil(const std::string& key, int64_t nowMs);
-    void record(const std::string& key, int64_t nowMs);
+    std::optional<int64_t> blockedUntil(const std::string& key, int64_t nowMs) override;
+    void record(const std::string& key, int64_t nowMs) override;
     // blockedUntil(), and record() if it is not blocked, as one step.
-    std::optional<int64_t> acquire(const std::string& key, int64_t nowMs);
+    std::optional<int64_t> acquire(const std::string& key, int64_t nowMs) override;
 
     size_t keys();
     size_t bytes();  // what the bound counts

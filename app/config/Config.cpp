@@ -217,6 +217,8 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.auth.recovery.perIpPerHour = int(v); }),
         enumKey("auth.email_verification", {"off", "optional", "required"},
                 [](C& c, auto& v) { c.auth.emailVerification = v; }),
+        enumKey("auth.limits_store", {"memory", "database"},
+                [](C& c, auto& v) { c.auth.limitsStore = v; }),
         boolKey("auth.mfa.enabled", [](C& c, bool v) { c.auth.mfa.enabled = v; }),
         strKey("auth.mfa.encryption_key", [](C& c, auto& v) { c.auth.mfa.encryptionKey = v; }),
         strKey("auth.mfa.issuer", [](C& c, auto& v) { c.auth.mfa.issuer = v; }),

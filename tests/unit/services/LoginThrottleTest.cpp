@@ -1,8 +1,11 @@
-// LoginThrottle: sliding minute per IP and per email, Retry-After, memory bound.
+// LoginThrottle: sliding minute per IP and per email, Retry-After: the same cases against
+// each store of auth.limits_store (memory, database on SQLite and PostgreSQL); the memory
+// bound of the memory store.
 #include "services/LoginThrottle.h"
 
 #include <gtest/gtest.h>
 
+#include "support/LimitStores.h"
 #include "support/ManualClock.h"
 #include "support/TestPeers.h"
 
@@ -10,15 +13,26 @@ namespace {
 
 using authsvc::models::LoginThrottle;
 using authsvc::models::LoginThrottleTestPeer;
+using authsvc::testing::LimitStore;
 using authsvc::verify::ManualClock;
 
-class LoginThrottleTest : public ::testing::Test {
+class LoginThrottleTest : public authsvc::testing::LimitStoreTest {
+  protected:
+    LoginThrottle throttle(int perIp, int perAccount) {
+        return LoginThrottle(perIp, perAccount, clock, store.counters());
+    }
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, LoginThrottleTest, authsvc::testing::allLimitStores(),
+                         authsvc::testing::limitStoreName);
+
+class LoginThrottleMemoryTest : public ::testing::Test {
   protected:
     ManualClock clock;
 };
 
-TEST_F(LoginThrottleTest, AllowsNFailuresAndRefusesAttemptNPlusOne) {
-    LoginThrottle t(100, 3, clock);
+TEST_P(LoginThrottleTest, AllowsNFailuresAndRefusesAttemptNPlusOne) {
+    LoginThrottle t = throttle(100, 3);
     for (int i = 0; i < 3; ++i) {
         EXPECT_EQ(t.retryAfter("ip", "a@x"), std::nullopt) << i;
         t.recordFailure("ip", "a@x");
@@ -26,8 +40,8 @@ TEST_F(LoginThrottleTest, AllowsNFailuresAndRefusesAttemptNPlusOne) {
     EXPECT_EQ(t.retryAfter("ip", "a@x"), 60);
 }
 
-TEST_F(LoginThrottleTest, RetryAfterCountsDownToTheOldestFailureLeavingTheMinute) {
-    LoginThrottle t(100, 2, clock);
+TEST_P(LoginThrottleTest, RetryAfterCountsDownToTheOldestFailureLeavingTheMinute) {
+    LoginThrottle t = throttle(100, 2);
     t.recordFailure("ip", "a@x");  // t0
     clock.advanceMs(10'000);
     t.recordFailure("ip", "a@x");  // t0 + 10 s
@@ -37,8 +51,8 @@ TEST_F(LoginThrottleTest, RetryAfterCountsDownToTheOldestFailureLeavingTheMinute
     EXPECT_EQ(t.retryAfter("ip", "a@x"), 1);
 }
 
-TEST_F(LoginThrottleTest, RetryAfterRoundsUpToWholeSeconds) {
-    LoginThrottle t(100, 1, clock);
+TEST_P(LoginThrottleTest, RetryAfterRoundsUpToWholeSeconds) {
+    LoginThrottle t = throttle(100, 1);
     t.recordFailure("ip", "a@x");
     clock.advanceMs(500);
     EXPECT_EQ(t.retryAfter("ip", "a@x"), 60);  // 59.5 s -> 60
@@ -46,8 +60,8 @@ TEST_F(LoginThrottleTest, RetryAfterRoundsUpToWholeSeconds) {
     EXPECT_EQ(t.retryAfter("ip", "a@x"), 1);  // 1 ms left -> 1, never 0
 }
 
-TEST_F(LoginThrottleTest, TheWindowSlides) {
-    LoginThrottle t(100, 3, clock);
+TEST_P(LoginThrottleTest, TheWindowSlides) {
+    LoginThrottle t = throttle(100, 3);
     t.recordFailure("ip", "a@x");  // t0
     clock.advanceMs(20'000);
     t.recordFailure("ip", "a@x");  // t0 + 20
@@ -62,18 +76,18 @@ TEST_F(LoginThrottleTest, TheWindowSlides) {
     EXPECT_EQ(t.retryAfter("ip", "a@x"), 20);
 }
 
-TEST_F(LoginThrottleTest, AFixedWindowWouldBeWrong) {
+TEST_P(LoginThrottleTest, AFixedWindowWouldBeWrong) {
     // Failures at the end of one minute still count at the start of the next.
     clock.setMs(1'800'000'000'000 + 59'000);
-    LoginThrottle t(100, 2, clock);
+    LoginThrottle t = throttle(100, 2);
     t.recordFailure("ip", "a@x");
     t.recordFailure("ip", "a@x");
     clock.advanceMs(2'000);  // crosses a minute boundary of the wall clock
     EXPECT_EQ(t.retryAfter("ip", "a@x"), 58);
 }
 
-TEST_F(LoginThrottleTest, PerIpLimitAcrossManyEmails) {
-    LoginThrottle t(3, 100, clock);
+TEST_P(LoginThrottleTest, PerIpLimitAcrossManyEmails) {
+    LoginThrottle t = throttle(3, 100);
     t.recordFailure("1.2.3.4", "a@x");
     t.recordFailure("1.2.3.4", "b@x");
     t.recordFailure("1.2.3.4", "c@x");
@@ -81,16 +95,16 @@ TEST_F(LoginThrottleTest, PerIpLimitAcrossManyEmails) {
     EXPECT_EQ(t.retryAfter("5.6.7.8", "new@x"), std::nullopt);
 }
 
-TEST_F(LoginThrottleTest, PerEmailLimitAcrossManyIps) {
-    LoginThrottle t(100, 2, clock);
+TEST_P(LoginThrottleTest, PerEmailLimitAcrossManyIps) {
+    LoginThrottle t = throttle(100, 2);
     t.recordFailure("1.1.1.1", "victim@x");
     t.recordFailure("2.2.2.2", "victim@x");
     EXPECT_EQ(t.retryAfter("3.3.3.3", "victim@x"), 60);
     EXPECT_EQ(t.retryAfter("3.3.3.3", "other@x"), std::nullopt);
 }
 
-TEST_F(LoginThrottleTest, TheLongerOfBothWaitsIsReported) {
-    LoginThrottle t(2, 2, clock);
+TEST_P(LoginThrottleTest, TheLongerOfBothWaitsIsReported) {
+    LoginThrottle t = throttle(2, 2);
     t.recordFailure("ip", "a@x");  // t0, ip and a@x
     clock.advanceMs(30'000);
     t.recordFailure("ip", "b@x");  // ip now full (until t0+60)
@@ -100,15 +114,15 @@ TEST_F(LoginThrottleTest, TheLongerOfBothWaitsIsReported) {
     EXPECT_EQ(t.retryAfter("ip", "zzz@x"), 30);
 }
 
-TEST_F(LoginThrottleTest, KeysAreIndependentAndExact) {
-    LoginThrottle t(100, 1, clock);
+TEST_P(LoginThrottleTest, KeysAreIndependentAndExact) {
+    LoginThrottle t = throttle(100, 1);
     t.recordFailure("ip", "a@x");
     EXPECT_TRUE(t.retryAfter("ip", "a@x"));
     EXPECT_EQ(t.retryAfter("ip", "A@x"), std::nullopt);  // the caller normalises
     EXPECT_EQ(t.retryAfter("ip", "a@x "), std::nullopt);
 }
 
-TEST_F(LoginThrottleTest, MemoryIsBoundedInBytesUnderAFloodOfDistinctKeys) {
+TEST_F(LoginThrottleMemoryTest, MemoryIsBoundedInBytesUnderAFloodOfDistinctKeys) {
     const size_t bound = 256 << 10;
     LoginThrottle t(5, 5, clock, bound);
     const std::string longest(240, 'u');  // near the longest email login accepts
@@ -122,7 +136,7 @@ TEST_F(LoginThrottleTest, MemoryIsBoundedInBytesUnderAFloodOfDistinctKeys) {
     EXPECT_GT(LoginThrottleTestPeer::trackedKeys(t), 0u);
 }
 
-TEST_F(LoginThrottleTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
+TEST_F(LoginThrottleMemoryTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
     LoginThrottle t(1'000'000, 5, clock);
     const std::string longest(240, 'u');
     for (size_t i = 0; i < 100'000; ++i) {
@@ -131,8 +145,8 @@ TEST_F(LoginThrottleTest, DefaultBoundHoldsForAFloodOfDistinctEmailsFromOneIp) {
     EXPECT_LE(LoginThrottleTestPeer::trackedBytes(t), 2 * LoginThrottle::kMaxBytesPerDimension);
 }
 
-TEST_F(LoginThrottleTest, Ipv6AddressesOfOneSlash64ShareTheirLimit) {
-    LoginThrottle t(3, 100, clock);
+TEST_P(LoginThrottleTest, Ipv6AddressesOfOneSlash64ShareTheirLimit) {
+    LoginThrottle t = throttle(3, 100);
     t.recordFailure("2001:db8:1:2::1", "a@x");
     t.recordFailure("2001:db8:1:2::2", "b@x");
     t.recordFailure("2001:db8:1:2:ffff:ffff:ffff:ffff", "c@x");
@@ -146,7 +160,7 @@ TEST_F(LoginThrottleTest, Ipv6AddressesOfOneSlash64ShareTheirLimit) {
     EXPECT_EQ(t.retryAfter("192.0.2.2", "new@x"), std::nullopt);
 }
 
-TEST_F(LoginThrottleTest, NothingRecordedMeansNothingTracked) {
+TEST_F(LoginThrottleMemoryTest, NothingRecordedMeansNothingTracked) {
     LoginThrottle t(1, 1, clock);
     EXPECT_EQ(t.retryAfter("ip", "a@x"), std::nullopt);
     EXPECT_EQ(LoginThrottleTestPeer::trackedKeys(t), 0u);

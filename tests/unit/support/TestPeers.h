@@ -7,6 +7,7 @@
 
 #include "models/Database.h"
 #include "services/LoginThrottle.h"
+#include "services/SlidingWindow.h"
 
 namespace authsvc::models {
 
@@ -20,8 +21,16 @@ struct DatabaseTestPeer {
 
 struct LoginThrottleTestPeer {
     // Keys (addresses and emails) the throttle remembers, and the bytes its bound counts.
-    static size_t trackedKeys(LoginThrottle& t) { return t.ip_.keys() + t.email_.keys(); }
-    static size_t trackedBytes(LoginThrottle& t) { return t.ip_.bytes() + t.email_.bytes(); }
+    // (of a throttle in memory)
+    static size_t trackedKeys(LoginThrottle& t) {
+        return memory(t.ip_).keys() + memory(t.email_).keys();
+    }
+    static size_t trackedBytes(LoginThrottle& t) {
+        return memory(t.ip_).bytes() + memory(t.email_).bytes();
+    }
+    static SlidingWindowCounter& memory(const std::unique_ptr<LimitCounter>& c) {
+        return dynamic_cast<SlidingWindowCounter&>(*c);
+    }
 };
 
 }  // namespace authsvc::models
