@@ -40,6 +40,23 @@ TEST_F(OAuthTokenTest, PasswordGrantAnswersTheRfc6749TokenResponse) {
     EXPECT_EQ(client->getWithToken("/api/protected", access).status, 200);
 }
 
+TEST_F(OAuthTokenTest, ThePasswordGrantStartsASessionWithItsUserAgentAndAddress) {
+    const auto [email, id] = newUser();
+    const HttpResponse r = client->postRaw(
+        "/oauth/token",
+        formOf({{"grant_type", "password"}, {"username", email}, {"password", kPassword}}), kForm,
+        {"User-Agent: mobile-app/3.1 (OAuth)"});
+    ASSERT_EQ(r.status, 200) << r;
+    const HttpResponse list =
+        client->getWithToken("/api/sessions", r.jsonBody().value("access_token", ""));
+    ASSERT_EQ(list.status, 200) << list;
+    const json sessions = list.jsonBody()["sessions"];
+    ASSERT_EQ(sessions.size(), 1u) << list;
+    EXPECT_EQ(sessions[0].value("user_agent", ""), "mobile-app/3.1 (OAuth)") << list;
+    EXPECT_EQ(sessions[0].value("ip", ""), "127.0.0.1") << list;
+    EXPECT_EQ(sessions[0].value("current", false), true) << list;
+}
+
 TEST_F(OAuthTokenTest, PasswordWithSpacesPlusAndPercentIsDecoded) {
     const std::string password = "p+a s%s&w=rd \xC3\xA9!";
     const auto [email, id] = newUser(password);
