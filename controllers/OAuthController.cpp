@@ -8,6 +8,13 @@
 namespace authsvc::controllers {
 
 namespace {
+// A 200 of /oauth/revoke or /oauth/introspect, never cached (as every /oauth/* answer).
+HttpResponse uncachedOAuthAnswer(const nlohmann::json& body) {
+    HttpResponse r = jsonResponse(200, body);
+    r.header("Cache-Control", "no-store").header("Pragma", "no-cache");
+    return r;
+}
+
 HttpResponse invalidClient(const std::string& why) {
     HttpResponse r = oauthErrorResponse(401, "invalid_client", why);
     r.header("WWW-Authenticate", "Basic realm=\"authsvc\"");
@@ -117,7 +124,7 @@ HttpResponse OAuthController::revoke(const HttpRequest& req) {
             (void)accounts_.revokeSession(user->id, verified.claims->sid);
         }
     }
-    return jsonResponse(200, nlohmann::json::object());
+    return uncachedOAuthAnswer(nlohmann::json::object());
 }
 
 HttpResponse OAuthController::introspect(const HttpRequest& req) {
@@ -129,25 +136,22 @@ HttpResponse OAuthController::introspect(const HttpRequest& req) {
     }
     auto token = requiredParam(*fields, "token");
     if (!token) return oauthErrorResponse(token.error());
-    HttpResponse inactive = jsonResponse(200, {{"active", false}});
-    inactive.header("Cache-Control", "no-store");
+    const HttpResponse inactive = uncachedOAuthAnswer({{"active", false}});
     const auto verified = accessTokens_.verifyToken(*token);
     if (!verified || verified.claims->sid.empty()) return inactive;
     const verify::AccessClaims& claims = *verified.claims;
     auto roles = sessions_.liveSessionRoles(claims);
     if (!roles) return inactive;
     const auto& options = accessTokens_.options();
-    HttpResponse r = jsonResponse(200, {{"active", true},
-                                        {"sub", claims.sub},
-                                        {"exp", claims.exp},
-                                        {"iat", claims.iat},
-                                        {"iss", options.issuer},
-                                        {"aud", options.audience},
-                                        {"sid", claims.sid},
-                                        {"roles", *roles},
-                                        {"token_type", "Bearer"}});
-    r.header("Cache-Control", "no-store");
-    return r;
+    return uncachedOAuthAnswer({{"active", true},
+                                {"sub", claims.sub},
+                                {"exp", claims.exp},
+                                {"iat", claims.iat},
+                                {"iss", options.issuer},
+                                {"aud", options.audience},
+                                {"sid", claims.sid},
+                                {"roles", *roles},
+                                {"token_type", "Bearer"}});
 }
 
 }  // namespace authsvc::controllers

@@ -1,7 +1,7 @@
 // The account life cycle behind a Bearer token: POST /api/password (revokes every other
 // session, throttled like a login) and DELETE /api/me (the user and every family gone, the
-// email free again); the re-hash of a stored password on login after the argon2id
-// parameters changed.
+// email free again); the re-hash of a stored password on login (POST /api/login and
+// /oauth/token) after the argon2id parameters changed.
 #include "support/Harness.h"
 
 namespace it {
@@ -251,6 +251,17 @@ TEST_F(AccountTest, LoginRehashesAPasswordStoredWithOtherArgon2Parameters) {
     EXPECT_EQ(storedHash(*server, email), after);
     EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200);
     EXPECT_EQ(storedHash(*server, email), after) << "re-hashed although up to date";
+}
+
+TEST_F(AccountTest, ThePasswordGrantOfOAuthTokenRehashesToo) {
+    const auto [email, id] = newUser();
+    server->config()["auth"]["argon2id"]["iterations"] = 2;
+    ASSERT_TRUE(restartServer()) << server->logTail();
+    const HttpResponse r = client->postRaw(
+        "/oauth/token",
+        formOf({{"grant_type", "password"}, {"username", email}, {"password", kPassword}}), kForm);
+    EXPECT_EQ(r.status, 200) << r;
+    EXPECT_NE(storedHash(*server, email).find("m=64,t=2"), std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The second factor end to end on the real binary (both backends), with TOTP codes from an
 // implementation that is not ours: Debian's oathtool. Enrol, confirm, a login answered 403
-// mfa_required, POST /api/login/mfa, tokens with amr pwd+otp kept by refresh, a recovery code
-// login (once), disabling; start-up refuses auth.mfa.enabled without a key; and the
+// mfa_required (at POST /api/login and POST /oauth/token), POST /api/login/mfa, tokens with
+// amr pwd+otp kept by refresh, a recovery code login (once), disabling; start-up refuses auth.mfa.enabled without a key; and the
 // operator's `authsvc user mfa reset`. The server's clock cannot be set: codes are for the
 // current step or its neighbours (oathtool -N @EPOCH), made right before each request, and a
 // request is retried once when the step changed between code and answer.
@@ -154,6 +154,38 @@ TEST_F(MfaTest, TheOperatorResetRemovesTheSecondFactor) {
     ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("removed the second factor of " + email), std::string::npos) << r.out;
     EXPECT_EQ(loginRaw(*client, email, kPassword).status, 200);
+}
+
+TEST_F(MfaTest, ThePasswordGrantOfOAuthTokenAnswersMfaRequiredFinishedAtTheMfaLogin) {
+    turnOn(login(*client, email, kPassword).access);
+    const HttpResponse r = client->postRaw(
+        "/oauth/token",
+        formOf({{"grant_type", "password"}, {"username", email}, {"password", kPassword}}), kForm);
+    // RFC 6749's envelope (error, error_description, message; no caching) plus the token of
+    // the second step.
+    expectOAuthError(r, 403, "mfa_required");
+    const json j = r.jsonBody();
+    EXPECT_EQ(j.value("expires_in", 0), 300) << r;
+    EXPECT_FALSE(j.contains("access_token")) << r;
+    const std::string token = j.value("mfa_token", "");
+    ASSERT_EQ(token.size(), 43u) << r;
+    // A wrong password is still invalid_grant, with no mfa_token.
+    const HttpResponse wrong = client->postRaw(
+        "/oauth/token",
+        formOf({{"grant_type", "password"}, {"username", email}, {"password", "wrong"}}), kForm);
+    expectOAuthError(wrong, 400, "invalid_grant");
+    EXPECT_FALSE(wrong.jsonBody().contains("mfa_token")) << wrong;
+    // The second step at POST /api/login/mfa gives the session's tokens.
+    const HttpResponse second = withCode(secret, 0, [&](const std::string& code) {
+        return client->postJson("/api/login/mfa", {{"mfa_token", token}, {"code", code}});
+    });
+    ASSERT_EQ(second.status, 200) << second;
+    EXPECT_EQ(amrOf(second.jsonBody().value("access_token", "")), json::array({"pwd", "otp"}));
+    // Its refresh token rotates at /oauth/token too, keeping the second factor.
+    const HttpResponse refreshed =
+        refreshVia(*client, RefreshRoute::OAuthToken, second.jsonBody().value("refresh_token", ""));
+    ASSERT_EQ(refreshed.status, 200) << refreshed;
+    EXPECT_EQ(amrOf(refreshed.jsonBody().value("access_token", "")), json::array({"pwd", "otp"}));
 }
 
 TEST(MfaStartTest, EnabledWithoutAKeyIsAStartUpError) {

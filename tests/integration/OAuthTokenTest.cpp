@@ -40,6 +40,23 @@ TEST_F(OAuthTokenTest, PasswordGrantAnswersTheRfc6749TokenResponse) {
     EXPECT_EQ(client->getWithToken("/api/protected", access).status, 200);
 }
 
+TEST_F(OAuthTokenTest, ThePasswordGrantStartsASessionWithItsUserAgentAndAddress) {
+    const auto [email, id] = newUser();
+    const HttpResponse r = client->postRaw(
+        "/oauth/token",
+        formOf({{"grant_type", "password"}, {"username", email}, {"password", kPassword}}), kForm,
+        {"User-Agent: mobile-app/3.1 (OAuth)"});
+    ASSERT_EQ(r.status, 200) << r;
+    const HttpResponse list =
+        client->getWithToken("/api/sessions", r.jsonBody().value("access_token", ""));
+    ASSERT_EQ(list.status, 200) << list;
+    const json sessions = list.jsonBody()["sessions"];
+    ASSERT_EQ(sessions.size(), 1u) << list;
+    EXPECT_EQ(sessions[0].value("user_agent", ""), "mobile-app/3.1 (OAuth)") << list;
+    EXPECT_EQ(sessions[0].value("ip", ""), "127.0.0.1") << list;
+    EXPECT_EQ(sessions[0].value("current", false), true) << list;
+}
+
 TEST_F(OAuthTokenTest, PasswordWithSpacesPlusAndPercentIsDecoded) {
     const std::string password = "p+a s%s&w=rd \xC3\xA9!";
     const auto [email, id] = newUser(password);
@@ -201,6 +218,7 @@ TEST_F(OAuthTokenEmailRequiredTest, AnUnverifiedUserGetsEmailNotVerified) {
 }
 
 const std::string kGatewaySecret = "gateway-secret-0123456789abcdef0123456789";
+const std::string kBackendSecret = "backend-secret-0123456789abcdef0123456789";
 
 std::string basic(const std::string& id, const std::string& secret) {
     // RFC 7617: base64 of "id:secret" (standard alphabet, padded).
@@ -237,7 +255,9 @@ class OAuthClientsTest : public OAuthTokenTest {
                  {{"clients", json::array({{{"id", "mobile"}},
                                            {{"id", "gateway"},
                                             {"secret_sha256", sha256HexOf(kGatewaySecret)},
-                                            {"introspect", true}}})}}}};
+                                            {"introspect", true}},
+                                           {{"id", "backend"},
+                                            {"secret_sha256", sha256HexOf(kBackendSecret)}}})}}}};
     }
     HttpResponse grant(const std::string& email, const std::string& extra,
                        const Headers& headers = {}) {
@@ -296,6 +316,7 @@ TEST_F(OAuthTokenTest, RevokingARefreshTokenEndsItsFamily) {
         kForm);
     ASSERT_EQ(revoked.status, 200) << revoked;
     EXPECT_EQ(revoked.jsonBody(), json::object()) << revoked;
+    expectNoStore(revoked);
     expectError(refresh(*client, t.refresh), 401, "invalid_grant");
     EXPECT_EQ(refresh(*client, other.refresh).status, 200);  // another session: untouched
     // Again, and an unknown token: 200 (RFC 7009 2.2).
@@ -375,6 +396,73 @@ TEST_F(OAuthClientsTest, OnlyAnIntrospectingConfidentialClientMayIntrospect) {
         client->postRaw("/oauth/introspect", body, kForm, {basic("gateway", "wrong")}));
     expectInvalidClient(
         client->postRaw("/oauth/introspect", body, kForm, {basic("nobody", kGatewaySecret)}));
+    // A confidential client that authenticates but may not introspect.
+    EXPECT_EQ(grant(email, "", {basic("backend", kBackendSecret)}).status, 200);
+    expectInvalidClient(
+        client->postRaw("/oauth/introspect", body, kForm, {basic("backend", kBackendSecret)}));
+}
+
+TEST_F(OAuthTokenTest, WithoutListedClientsNobodyMayIntrospect) {
+    const auto [email, id] = newUser();
+    const HttpResponse r = client->postRaw(
+        "/oauth/introspect", formOf({{"token", login(*client, email, kPassword).access}}), kForm,
+        {basic("gateway", kGatewaySecret)});
+    expectOAuthError(r, 401, "invalid_client");
+    EXPECT_EQ(r.header("WWW-Authenticate").value_or(""), "Basic realm=\"authsvc\"") << r;
+}
+
+TEST_F(OAuthClientsTest, MalformedIntrospectionsAreInvalidRequest) {
+    const Headers gateway = {basic("gateway", kGatewaySecret)};
+    const auto [email, id] = newUser();
+    const Tokens t = login(*client, email, kPassword);
+    expectOAuthError(client->postJson("/oauth/introspect", {{"token", t.access}}, gateway), 400,
+                     "invalid_request");
+    expectOAuthError(client->postRaw("/oauth/introspect", "", kForm, gateway), 400,
+                     "invalid_request");
+    expectOAuthError(
+        client->postRaw("/oauth/introspect", formOf({{"token", t.access}, {"token", t.access}}),
+                        kForm, gateway),
+        400, "invalid_request");
+}
+
+TEST_F(OAuthClientsTest, RevokingAnAccessTokenOrDeletingTheUserIsInactiveAtOnce) {
+    const Headers gateway = {basic("gateway", kGatewaySecret)};
+    auto introspect = [&](const std::string& token) {
+        const HttpResponse r =
+            client->postRaw("/oauth/introspect", formOf({{"token", token}}), kForm, gateway);
+        EXPECT_EQ(r.status, 200) << r;
+        expectNoStore(r);
+        return r.jsonBody().value("active", true);
+    };
+    const auto [email, id] = newUser();
+    const Tokens t = login(*client, email, kPassword);
+    const Tokens other = login(*client, email, kPassword);
+    ASSERT_TRUE(introspect(t.access));
+    ASSERT_EQ(client
+                  ->postRaw("/oauth/revoke", formOf({{"token", t.access}, {"client_id", "mobile"}}),
+                            kForm)
+                  .status,
+              200);
+    EXPECT_FALSE(introspect(t.access)) << "revoked session";
+    EXPECT_TRUE(introspect(other.access)) << "another session of the user";
+    // The user deletes the account: every token of it is inactive at once.
+    ASSERT_EQ(
+        client
+            ->request("DELETE", "/api/me", json{{"password", kPassword}}.dump(),
+                      {"Authorization: Bearer " + other.access, "Content-Type: application/json"})
+            .status,
+        204);
+    EXPECT_FALSE(introspect(other.access)) << "deleted user";
+}
+
+TEST_F(OAuthClientsTest, RevocationChecksTheClientToo) {
+    const auto [email, id] = newUser();
+    const Tokens t = login(*client, email, kPassword);
+    const std::string body = formOf({{"token", t.refresh}});
+    expectInvalidClient(client->postRaw("/oauth/revoke", body, kForm));
+    expectInvalidClient(client->postRaw("/oauth/revoke", body + "&client_id=desktop", kForm));
+    expectInvalidClient(client->postRaw("/oauth/revoke", body, kForm, {basic("gateway", "wrong")}));
+    EXPECT_EQ(refresh(*client, t.refresh).status, 200) << "nothing was revoked";
 }
 
 class OAuthDiscoveryTest : public ServiceTest {
@@ -384,6 +472,27 @@ class OAuthDiscoveryTest : public ServiceTest {
                 {"jwt", {{"issuer", "https://auth.example.com"}}}};
     }
 };
+
+class OAuthDiscoveryMaxAgeTest : public OAuthDiscoveryTest {
+  protected:
+    json overrides() const override {
+        json o = OAuthDiscoveryTest::overrides();
+        o["jwt"]["jwks_max_age"] = "2m";
+        return o;
+    }
+};
+
+TEST_F(OAuthDiscoveryMaxAgeTest, TheMetadataIsCacheableLikeTheJwks) {
+    const HttpResponse jwks = client->get("/.well-known/jwks.json");
+    ASSERT_EQ(jwks.status, 200) << jwks;
+    EXPECT_EQ(jwks.header("Cache-Control").value_or(""), "public, max-age=120") << jwks;
+    for (const char* path :
+         {"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"}) {
+        const HttpResponse r = client->get(path);
+        ASSERT_EQ(r.status, 200) << r;
+        EXPECT_EQ(r.header("Cache-Control"), jwks.header("Cache-Control")) << path;
+    }
+}
 
 TEST_F(OAuthDiscoveryTest, BothPathsServeTheRfc8414MetadataUnderThePublicUrl) {
     for (const char* path :

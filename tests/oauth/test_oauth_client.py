@@ -10,7 +10,7 @@ JSON API, then with the library:
 fetch_token by password, a request with the access token (OAuth2Session adds the Bearer
 header), refresh_token (rotation: a new refresh token), the old refresh token refused with
 invalid_grant (oauthlib raises InvalidGrantError), and a wrong password refused the same
-way. Then discovery (RFC 8414): the metadata document, and PyJWT's PyJWKClient (Debian's
+way; oauthlib's revocation request (RFC 7009) ends a session. Then discovery (RFC 8414): the metadata document, and PyJWT's PyJWKClient (Debian's
 python3-jwt) reading the jwks_uri it names verifies an access token. Exit 0 when every
 check passed.
 """
@@ -89,6 +89,22 @@ def flow(base):
                  lambda: OAuth2Session(client=LegacyApplicationClient(client_id="mobile"))
                  .fetch_token(token_url=token_url, username=addr, password="wrong password")),
           "a wrong password: InvalidGrantError")
+
+    # RFC 7009 revocation as oauthlib prepares it (token and token_type_hint in a form; the
+    # client id added to it, as the token requests do): the refresh token's family ends.
+    client = LegacyApplicationClient(client_id="mobile")
+    session = OAuth2Session(client=client)
+    token = session.fetch_token(token_url=token_url, username=addr, password=PASSWORD)
+    url, headers, body = client.prepare_token_revocation_request(
+        base + "/oauth/revoke", token["refresh_token"], token_type_hint="refresh_token",
+        client_id="mobile")
+    revoked = session.post(url, data=body, headers=headers, timeout=15)
+    check(revoked.status_code == 200 and revoked.json() == {},
+          "revocation prepared by oauthlib: 200 {}")
+    check(raises(InvalidGrantError,
+                 lambda: session.refresh_token(token_url, refresh_token=token["refresh_token"],
+                                               client_id="mobile")),
+          "the revoked refresh token: InvalidGrantError")
 
 
 def discovery(base):
