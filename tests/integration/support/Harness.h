@@ -293,8 +293,8 @@ std::string linkTokenIn(const std::string& message, const std::string& path = "/
 // Keys/ResourceServiceAlgorithmAnyBackendTest). The PostgreSQL run leaves out
 // *AnyBackendTest.* (tests/CMakeLists.txt); every other suite runs on both backends.
 
-// True when AUTHSVC_TEST_BACKEND=postgresql: every ServerProcess whose overrides do not name a
-// database.backend gets a fresh database t_<random> on the server of AUTHSVC_TEST_PG_DSN.
+// True when AUTHSVC_TEST_BACKEND=postgresql (or pgbouncer): every ServerProcess whose overrides
+// do not name a database.backend gets a fresh database t_<random> on AUTHSVC_TEST_PG_DSN's server.
 bool pgMode();
 // Skips the current test in PostgreSQL mode (use as `SKIP_IF_POSTGRESQL("reads the file");`).
 #define SKIP_IF_POSTGRESQL(reason)                                       \
@@ -331,6 +331,40 @@ class TempPostgres {
     std::string dsn_;
     std::string lastError_;
     bool started_ = false;
+};
+
+// True in the pgbouncer.* run (AUTHSVC_TEST_BACKEND=pgbouncer, tests/CMakeLists.txt): pgMode()
+// too, and every server reaches its database through the PgBouncer of
+// AUTHSVC_TEST_PGBOUNCER_DSN (prepared_statements false; true with
+// AUTHSVC_TEST_PGBOUNCER_PREPARED_STATEMENTS=true, to see what fails behind it).
+bool pgBouncerMode();
+// The port of the PostgreSQL server of AUTHSVC_TEST_PG_DSN (0 if it names none).
+int pgServerPort();
+
+// A throwaway PgBouncer of its own (scripts/pgbouncer.sh: transaction pooling, every database
+// of the PostgreSQL server on `pgPort` under its name) in a temp dir on a free port, for
+// tests that kill, restart or pause it. Stopped, and its directory removed, in the destructor.
+class TempPgBouncer {
+  public:
+    // `pool`: server connections per database; `queryWaitSeconds`: query_wait_timeout.
+    TempPgBouncer(int pgPort, int pool, int queryWaitSeconds);
+    ~TempPgBouncer();
+    TempPgBouncer(const TempPgBouncer&) = delete;
+    TempPgBouncer& operator=(const TempPgBouncer&) = delete;
+
+    bool start();  // on the same port as before once it ran; false (lastError()) on failure
+    bool stop();
+    bool kill9();  // SIGKILL, and waits until it is gone
+    // A command on its admin console (PAUSE, RESUME, SHOW POOLS ...); throws on failure.
+    std::vector<std::string> admin(const std::string& command);
+    std::string dsn(const std::string& dbname) const;
+    const std::string& lastError() const { return lastError_; }
+
+  private:
+    fs::path dir_;
+    int pgPort_, pool_, queryWaitSeconds_;
+    int port_ = 0;
+    std::string lastError_;
 };
 
 // ---------------------------------------------------------------- the CLI
