@@ -7,10 +7,6 @@
 // - A PgBouncer of the test's own killed under load, and one paused past its
 //   query_wait_timeout (the pool exhausted): 503 `unavailable` + Retry-After, never a 500,
 //   and authsvc recovers on its own once PgBouncer is back.
-#include <atomic>
-#include <functional>
-#include <map>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -35,101 +31,6 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout) {
     }
     return true;
 }
-
-// Why an answer is wrong while PgBouncer may be away, or "" if it is acceptable: `allowed`,
-// or a prompt 503 unavailable with a numeric Retry-After.
-std::string wrongDuringOutage(const HttpResponse& r, std::initializer_list<long> allowed) {
-    if (r.status == 503) {
-        if (r.errorCode() != "unavailable") return "503 without error unavailable";
-        const std::string retryAfter = r.header("Retry-After").value_or("");
-        if (retryAfter.empty() || retryAfter.find_first_not_of("0123456789") != std::string::npos)
-            return "503 without a numeric Retry-After";
-        if (r.seconds >= 4.0) return "503 after " + std::to_string(r.seconds) + " s";
-        return "";
-    }
-    for (long s : allowed) {
-        if (r.status == s) return "";
-    }
-    return "unexpected status " + std::to_string(r.status);
-}
-
-// Threads logging in, refreshing and reading /api/me in a loop, each as its own user.
-class Clients {
-  public:
-    Clients(int port, const std::vector<std::string>& emails) {
-        for (const auto& email : emails)
-            threads_.emplace_back([this, port, email] { run(port, email); });
-    }
-    ~Clients() { stop(); }
-    void stop() {
-        stop_ = true;
-        for (auto& t : threads_) {
-            if (t.joinable()) t.join();
-        }
-    }
-    int ok() const { return ok_; }
-    int unavailable() const { return unavailable_; }
-    int total() const { return total_; }
-    std::map<long, int> statuses() {
-        std::lock_guard lock(mu_);
-        return statuses_;
-    }
-    std::vector<std::string> problems() {
-        std::lock_guard lock(mu_);
-        return problems_;
-    }
-
-  private:
-    void record(const char* what, const HttpResponse& r, std::initializer_list<long> allowed) {
-        ++total_;
-        if (r.status == 200) ++ok_;
-        if (r.status == 503) ++unavailable_;
-        const std::string p = wrongDuringOutage(r, allowed);
-        std::lock_guard lock(mu_);
-        ++statuses_[r.status];
-        if (!p.empty()) {
-            std::ostringstream os;
-            os << what << ": " << p << ": " << r;
-            problems_.push_back(os.str());
-        }
-    }
-    void run(int port, const std::string& email) {
-        HttpClient c(port);
-        c.setTimeoutMs(15000);
-        std::string access, token;
-        bool lastRefreshFailed = false;
-        while (!stop_) {
-            const HttpResponse l = loginRaw(c, email, kPassword);
-            record("login", l, {200});
-            if (l.status == 200 && token.empty()) {
-                access = l.jsonBody().value("access_token", "");
-                token = l.jsonBody().value("refresh_token", "");
-            }
-            if (token.empty()) continue;
-            const HttpResponse r = refresh(c, token);
-            // A 401 only right after a failed attempt on the same token (it may have
-            // committed before the connection broke).
-            record("refresh", r,
-                   lastRefreshFailed ? std::initializer_list<long>{200, 401}
-                                     : std::initializer_list<long>{200});
-            if (r.status == 200) {
-                token = r.jsonBody().value("refresh_token", "");
-                access = r.jsonBody().value("access_token", "");
-            } else if (r.status == 401) {
-                token.clear();
-            }
-            lastRefreshFailed = r.status != 200;
-            if (!access.empty()) record("me", c.getWithToken("/api/me", access), {200});
-        }
-    }
-
-    std::vector<std::thread> threads_;
-    std::atomic<bool> stop_{false};
-    std::atomic<int> ok_{0}, unavailable_{0}, total_{0};
-    std::mutex mu_;
-    std::map<long, int> statuses_;
-    std::vector<std::string> problems_;
-};
 
 std::vector<std::string> registerUsers(HttpClient& c, int n) {
     std::vector<std::string> emails;
@@ -161,18 +62,18 @@ TEST_F(PgBouncerTest, SixteenClientsLoggingInAndRefreshingAtOnceGetNo500) {
     ASSERT_TRUE(server.start()) << server.logTail();
     HttpClient c(server.port());
     const auto emails = registerUsers(c, 16);
-    Clients clients(server.port(), emails);
+    OutageLoad clients(server.port(), emails);
     // ~300 answers, as in the report (where 25 were 500).
     const bool enough = eventually([&] { return clients.total() >= 300; }, 60s);
     clients.stop();
     EXPECT_TRUE(enough) << clients.total() << " answers in 60 s";
+    // Every answer a 200 (how fast is not the point here: the machine may be loaded).
     std::ostringstream seen;
     for (const auto& [status, n] : clients.statuses()) seen << status << ": " << n << "  ";
     const auto problems = clients.problems();
-    EXPECT_EQ(clients.statuses()[500], 0) << seen.str();
-    EXPECT_TRUE(problems.empty()) << problems.size() << " wrong of " << clients.total() << " ("
-                                  << seen.str() << "), the first: " << problems.front();
-    EXPECT_EQ(clients.unavailable(), 0) << seen.str();
+    EXPECT_EQ(clients.ok(), clients.total())
+        << seen.str() << problems.size()
+        << " wrong, the first: " << (problems.empty() ? "" : problems.front());
     const std::string log = server.log();
     EXPECT_EQ(log.find("prepared statement"), std::string::npos) << server.logTail();
 }
@@ -188,7 +89,7 @@ TEST_F(PgBouncerTest, KilledUnderLoadGives503sThenRecoversWhenItIsBack) {
     c.setTimeoutMs(10000);
     const auto emails = registerUsers(c, 4);
     const pid_t pidBefore = server->pid();
-    Clients clients(server->port(), emails);
+    OutageLoad clients(server->port(), emails);
     ASSERT_TRUE(eventually([&] { return clients.ok() >= 15; }, 10s)) << "no load before";
 
     ASSERT_TRUE(bouncer.kill9()) << bouncer.lastError();
@@ -227,8 +128,9 @@ TEST_F(PgBouncerTest, PoolExhaustedPastQueryWaitTimeoutGives503ThenRecovers) {
     ASSERT_FALSE(t.refresh.empty());
 
     bouncer.admin("PAUSE");
+    // A wait of query_wait_timeout (1 s) and PgBouncer's check of it (about every second).
     for (const HttpResponse& r : {refresh(c, t.refresh), loginRaw(c, email, kPassword)}) {
-        EXPECT_EQ(wrongDuringOutage(r, {}), "") << r;
+        EXPECT_EQ(problemDuringOutage(r, {}, 6.0), "") << r;
     }
     bouncer.admin("RESUME");
 

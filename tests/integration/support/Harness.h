@@ -6,14 +6,17 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -428,6 +431,42 @@ std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const
 
 inline const std::string kPassword = "correct horse battery";
 inline const std::string kRealm = "Bearer realm=\"authsvc\"";
+
+// ---------------------------------------------------------------- load during an outage
+
+// Why a response seen while the database (or PgBouncer before it) may be away is wrong, or ""
+// if it is acceptable: one of `allowed`, or 503 `unavailable` with a numeric Retry-After;
+// either within `maxSeconds`.
+std::string problemDuringOutage(const HttpResponse& r, std::initializer_list<long> allowed,
+                                double maxSeconds = 3.0);
+
+// Threads calling login, refresh and /api/me in a loop, one per email (registered with
+// kPassword), recording every answer and what is wrong with it (problemDuringOutage; a
+// refresh may be 401 only right after a failed one). Counters may be read from any thread.
+class OutageLoad {
+  public:
+    OutageLoad(int port, const std::vector<std::string>& emails);
+    ~OutageLoad();
+    OutageLoad(const OutageLoad&) = delete;
+    OutageLoad& operator=(const OutageLoad&) = delete;
+    void stop();
+    int ok() const { return ok_; }
+    int unavailable() const { return unavailable_; }
+    int total() const { return total_; }
+    std::vector<std::string> problems();
+    std::map<long, int> statuses();  // how many answers of each status
+
+  private:
+    void record(const char* what, const HttpResponse& r, std::initializer_list<long> allowed);
+    void run(int port, const std::string& email);
+
+    std::vector<std::thread> threads_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> ok_{0}, unavailable_{0}, total_{0};
+    std::mutex mu_;
+    std::vector<std::string> problems_;
+    std::map<long, int> statuses_;
+};
 
 // A fresh server per test; subclasses override overrides() to change config keys.
 class ServiceTest : public ::testing::Test {
