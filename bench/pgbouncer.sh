@@ -12,7 +12,9 @@
 # BENCH_CONNECTIONS (16) refresh chains fed by 3 logins each (refresh-chain.lua), wrk -t1
 # on CPU 1 for BENCH_DURATION (5 s). BENCH_ROUNDS (5) rounds, the order rotating (ABC, BCA,
 # CAB, ...) so that drift and the other load of the machine fall on all three alike; the
-# ratios B/A and C/A are taken within each round and their median printed.
+# ratios B/A and C/A are taken within each round and their median printed, of the rate and
+# of the CPU time per refresh of authsvc, PgBouncer and PostgreSQL together (less disturbed
+# than the rate by whatever else runs on the machine).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(readlink -f "${1:-$ROOT/build/authsvc}")
@@ -45,7 +47,25 @@ export AUTHSVC_AUTH_LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE=1000000
 export AUTHSVC_AUTH_ARGON2ID_MEMORY_KIB=64 AUTHSVC_AUTH_ARGON2ID_ITERATIONS=1
 PASSWORD="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-run_one() {  # run_one VARIANT ROUND -> "VARIANT ROUND rate p50 p99 bad"
+CLK_TCK=$(getconf CLK_TCK)
+POSTMASTER=$(head -1 "$WORK/pg/data/postmaster.pid")
+BOUNCER=$(cat "$WORK/pgb/pgbouncer.pid")
+# CPU ticks (user + system) of authsvc ($1), PgBouncer, the postmaster and its children (the
+# backends serving the run): the whole cost of a refresh, whatever else loads the machine.
+cpu_ticks() {
+  local pids total=0 p
+  pids="$1 $BOUNCER $POSTMASTER $(ps -o pid= --ppid "$POSTMASTER")"
+  for p in $pids; do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
+
+own_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+run_one() {  # run_one VARIANT ROUND -> "VARIANT ROUND rate p50 p99 bad cpu_us authsvc_cpu_us"
+
   local v=$1 round=$2 dsn=$PG prep=true
   case $v in B) prep=false ;; C) dsn=$PGB; prep=false ;; esac
   local log="$WORK/server-$v-$round.log" port=""
@@ -66,30 +86,41 @@ run_one() {  # run_one VARIANT ROUND -> "VARIANT ROUND rate p50 p99 bad"
     -d "{\"email\":\"$email\",\"password\":\"$PASSWORD\"}" |
     grep -o '"refresh_token":"[^"]*"' | cut -d'"' -f4 >"$WORK/tokens"
   [ "$(wc -l <"$WORK/tokens")" -eq $((CONNS * 3)) ] || die "logins failed"
-  local out
+  local out before after
+  local own_before own_after
+  before=$(cpu_ticks "$SERVER"); own_before=$(own_ticks "$SERVER")
   out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 30s \
     -s "$ROOT/bench/refresh-chain.lua" "$url" -- "$WORK/tokens" 1 | grep '^CHAIN')
+  after=$(cpu_ticks "$SERVER"); own_after=$(own_ticks "$SERVER")
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
   local rate p50 p99 bad
   rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$out")
   p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<<"$out")
   p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<<"$out")
   bad=$(sed -n 's/.* bad=\([0-9]*\).*/\1/p' <<<"$out")
-  echo "$v $round $rate $p50 $p99 $bad"
+  local ok cpu own
+  ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$out")
+  cpu=$(( (after - before) * 1000000 / CLK_TCK / (ok > 0 ? ok : 1) ))
+  own=$(( (own_after - own_before) * 1000000 / CLK_TCK / (ok > 0 ? ok : 1) ))
+  echo "$v $round $rate $p50 $p99 $bad $cpu $own"
 }
 
 echo "bench/pgbouncer.sh $(date -u +%FT%TZ): $ROUNDS rounds x ${DURATION}s, $CONNS chains, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "variant round refresh/s p50_us p99_us non-200"
+echo "variant round refresh/s p50_us p99_us non-200 cpu_us/refresh (all) (authsvc alone)"
 : >"$WORK/runs"
 orders=(ABC BCA CAB)
 for round in $(seq "$ROUNDS"); do
   order=${orders[$(((round - 1) % 3))]}
   for v in $(fold -w1 <<<"$order"); do run_one "$v" "$round" | tee -a "$WORK/runs"; done
 done
-awk '{ rate[$1, $2] = $3 } END {
+awk '{ rate[$1, $2] = $3; cpu[$1, $2] = $7 } END {
   n = 0
-  for (r = 1; r <= '"$ROUNDS"'; r++) { b[++n] = rate["B", r] / rate["A", r]; c[n] = rate["C", r] / rate["A", r] }
-  asort(b); asort(c)
+  for (r = 1; r <= '"$ROUNDS"'; r++) {
+    b[++n] = rate["B", r] / rate["A", r]; c[n] = rate["C", r] / rate["A", r]
+    cb[n] = cpu["B", r] / cpu["A", r]; cc[n] = cpu["C", r] / cpu["A", r]
+  }
+  asort(b); asort(c); asort(cb); asort(cc)
   m = int((n + 1) / 2)
-  printf "median of the per-round ratios: B/A %.3f (min %.3f max %.3f)  C/A %.3f (min %.3f max %.3f)\n", b[m], b[1], b[n], c[m], c[1], c[n]
+  printf "median of the per-round ratios: rate B/A %.3f (min %.3f max %.3f)  C/A %.3f (min %.3f max %.3f)\n", b[m], b[1], b[n], c[m], c[1], c[n]
+  printf "                                cpu  B/A %.3f (min %.3f max %.3f)  C/A %.3f (min %.3f max %.3f)\n", cb[m], cb[1], cb[n], cc[m], cc[1], cc[n]
 }' "$WORK/runs"
