@@ -53,6 +53,7 @@ models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
     s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql : models::Dialect::Sqlite;
     s.sqlitePath = c.sqlitePath;
     s.postgresqlDsn = c.postgresqlDsn;
+    s.postgresqlPreparedStatements = c.postgresqlPreparedStatements;
     s.poolSize = c.poolSize;
     s.timeout = c.timeout;
     return s;

@@ -4,6 +4,9 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include "models/PostgresqlErrors.h"
+#include "models/UnnamedStatements.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,13 +90,24 @@ void Database::open(soci::session& s) {
         s << "PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutoCheckpointPages);
         s << "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimitBytes);
     } else {
-        const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
-        s.open(soci::postgresql,
-               settings_.postgresqlDsn + " connect_timeout=" + std::to_string(timeoutSeconds));
-        // libpq prints NOTICEs (e.g. "relation ... already exists, skipping" of the
-        // migrations) on stderr, into the output of the command line: warnings and worse only.
-        s << "SET client_min_messages TO warning";
+        openPostgresql(s);
     }
+}
+
+void Database::openPostgresql(soci::session& s) {
+    const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
+    const std::string dsn =
+        settings_.postgresqlDsn + " connect_timeout=" + std::to_string(timeoutSeconds);
+    if (!settings_.postgresqlPreparedStatements) {
+        // Behind a pooler in transaction mode: nothing may stay on a server connection, no
+        // named statement and no SET (NOTICEs are dropped on the client instead).
+        s.open(postgresqlWithoutNamedStatements(), dsn);
+        return;
+    }
+    s.open(soci::postgresql, dsn);
+    // libpq prints NOTICEs (e.g. "relation ... already exists, skipping" of the
+    // migrations) on stderr, into the output of the command line: warnings and worse only.
+    s << "SET client_min_messages TO warning";
 }
 
 Database::Lease::Lease(Database& db) : db_(db), exceptionsAtStart_(std::uncaught_exceptions()) {
@@ -149,10 +163,8 @@ bool Database::isUnavailable(const soci::soci_error& e) const {
         }
     }
     if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
-        const std::string state = pg->sqlstate();
-        // 08: connection exception, 57P: operator intervention (shutdown), 53: resources.
         return e.get_error_category() == soci::soci_error::connection_error ||
-               state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state.rfind("53", 0) == 0;
+               isPostgresqlUnavailable(pg->sqlstate(), e.get_error_message());
     }
     // Errors raised by SOCI itself about the connection (e.g. "connection is closed").
     return e.get_error_category() == soci::soci_error::connection_error;
@@ -179,7 +191,11 @@ std::exception_ptr Database::mapped(const soci::soci_error& e) const {
     // (emails) into the text: those must not reach the logs.
     if (isUnavailable(e))
         return std::make_exception_ptr(DatabaseUnavailable(e.get_error_message()));
-    return std::make_exception_ptr(std::runtime_error("database error: " + e.get_error_message()));
+    std::string hint;
+    if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e))
+        hint = namedStatementHint(pg->sqlstate());
+    return std::make_exception_ptr(
+        std::runtime_error("database error: " + e.get_error_message() + hint));
 }
 
 void Database::runTogether(GroupJob& job) {

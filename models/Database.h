@@ -29,6 +29,9 @@ struct DatabaseSettings {
     Dialect dialect = Dialect::Sqlite;
     std::string sqlitePath = "data/authsvc.db";
     std::string postgresqlDsn;
+    // false: no statement is named on the server (models/UnnamedStatements.h), as a
+    // connection pooler in transaction mode (PgBouncer) needs.
+    bool postgresqlPreparedStatements = true;
     int poolSize = 8;
     std::chrono::milliseconds timeout{5000};
 };
@@ -192,6 +195,7 @@ class Database {
     std::exception_ptr mapped(const soci::soci_error& e) const;
 
     void open(soci::session& s);
+    void openPostgresql(soci::session& s);  // as prepared_statements says
     bool isUnavailable(const soci::soci_error& e) const;
     void begin(Connection& c) const;
     static void commit(Connection& c);

@@ -28,6 +28,18 @@ done
 [ -n "$dsn" ] || { echo "could not start PostgreSQL for the tests" >&2; exit 1; }
 export AUTHSVC_TEST_PG_DSN="host=127.0.0.1 port=$port user=app"
 echo "=== PostgreSQL for the tests: $AUTHSVC_TEST_PG_DSN"
+# PgBouncer in transaction pooling in front of it (the pgbouncer.* tests, tests/CMakeLists.txt).
+pgbdir=$(mktemp -d /tmp/authsvc-test-pgbouncer.XXXXXX)
+chmod 755 "$pgbdir"
+cleanup() { scripts/pgbouncer.sh stop "$pgbdir"; rm -rf "$pgbdir"; scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+for attempt in 1 2 3 4 5; do
+  pgbport=$((20000 + RANDOM % 30000))
+  if AUTHSVC_TEST_PGBOUNCER_DSN=$(scripts/pgbouncer.sh start "$pgbdir/b" "$pgbport" "$port" 2>/dev/null); then break; fi
+  AUTHSVC_TEST_PGBOUNCER_DSN=""
+done
+[ -n "$AUTHSVC_TEST_PGBOUNCER_DSN" ] || { echo "could not start PgBouncer for the tests" >&2; exit 1; }
+export AUTHSVC_TEST_PGBOUNCER_DSN
+echo "=== PgBouncer (transaction pooling) for the tests: $AUTHSVC_TEST_PGBOUNCER_DSN"
 
 run_suite() {  # build dir, targets ("" for all), tests to leave out ("" for none), cmake args...
   local dir=$1 targets=$2 exclude=$3; shift 3
@@ -44,7 +56,7 @@ run_suite() {  # build dir, targets ("" for all), tests to leave out ("" for non
 run_suite build-test "" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DAUTHSVC_WERROR=ON -DAUTHSVC_UNITY=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-asan test_binaries "^postgresql[.]" \
+  run_suite build-asan test_binaries "^(postgresql|pgbouncer)[.]" \
   -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DAUTHSVC_FUZZ=ON \
   -DAUTHSVC_UNITY=ON

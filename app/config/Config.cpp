@@ -161,6 +161,8 @@ const std::vector<KeyDef>& schema() {
                 [](C& c, auto& v) { c.database.backend = v; }),
         strKey("database.sqlite.path", [](C& c, auto& v) { c.database.sqlitePath = v; }),
         strKey("database.postgresql.dsn", [](C& c, auto& v) { c.database.postgresqlDsn = v; }),
+        boolKey("database.postgresql.prepared_statements",
+                [](C& c, bool v) { c.database.postgresqlPreparedStatements = v; }),
         intKey("database.pool_size", 1, 256, [](C& c, int64_t v) { c.database.poolSize = int(v); }),
         boolKey("database.auto_migrate", [](C& c, bool v) { c.database.autoMigrate = v; }),
         durationKey("database.timeout", Millis{100}, Millis{60000},

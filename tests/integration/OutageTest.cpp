@@ -33,20 +33,6 @@ void expectUnavailable(const HttpResponse& r, const std::string& what) {
     EXPECT_EQ(retryAfter.find_first_not_of("0123456789"), std::string::npos) << r;
 }
 
-// Why a response seen during an outage is wrong, or "" if it is acceptable.
-std::string problemWith(const HttpResponse& r, std::initializer_list<long> allowed) {
-    if (r.seconds >= 3.0) return "took " + std::to_string(r.seconds) + " s";
-    if (r.status == 503) {
-        if (r.errorCode() != "unavailable") return "503 without error unavailable";
-        if (!r.hasHeader("Retry-After")) return "503 without Retry-After";
-        return "";
-    }
-    for (long s : allowed) {
-        if (r.status == s) return "";
-    }
-    return "unexpected status " + std::to_string(r.status);
-}
-
 const json kGenerousThrottle = {
     {"auth",
      {{"login_rate_limit", {{"per_ip_per_minute", 100000}, {"per_account_per_minute", 100000}}}}}};
@@ -69,80 +55,6 @@ class PgOutageAnyBackendTest : public ::testing::Test {
     // Declared first: destroyed after the server.
     std::unique_ptr<TempPostgres> pg;
     std::unique_ptr<ServerProcess> server;
-};
-
-// A few threads calling login, refresh and /api/me in a loop, recording what is wrong.
-class Load {
-  public:
-    Load(int port, const std::vector<std::string>& emails) {
-        for (const auto& email : emails)
-            threads_.emplace_back([this, port, email] { run(port, email); });
-    }
-    ~Load() { stop(); }
-    void stop() {
-        stop_ = true;
-        for (auto& t : threads_) {
-            if (t.joinable()) t.join();
-        }
-    }
-    int ok() const { return ok_; }
-    int unavailable() const { return unavailable_; }
-    int total() const { return total_; }
-    std::vector<std::string> problems() {
-        std::lock_guard lock(mu_);
-        return problems_;
-    }
-
-  private:
-    void record(const char* what, const HttpResponse& r, std::initializer_list<long> allowed) {
-        ++total_;
-        if (r.status == 200) ++ok_;
-        if (r.status == 503) ++unavailable_;
-        const std::string p = problemWith(r, allowed);
-        if (!p.empty()) {
-            std::ostringstream os;
-            os << what << ": " << p << ": " << r;
-            std::lock_guard lock(mu_);
-            problems_.push_back(os.str());
-        }
-    }
-    void run(int port, const std::string& email) {
-        HttpClient c(port);
-        c.setTimeoutMs(10000);  // a hang shows as a slow response, not a transport error
-        std::string access, token;
-        bool lastRefreshFailed = false;
-        while (!stop_) {
-            const HttpResponse l = loginRaw(c, email, kPassword);
-            record("login", l, {200});
-            if (l.status == 200 && token.empty()) {
-                access = l.jsonBody().value("access_token", "");
-                token = l.jsonBody().value("refresh_token", "");
-            }
-            if (!token.empty()) {
-                const HttpResponse r = refresh(c, token);
-                // A 401 is acceptable only right after a failed attempt on the same token.
-                if (lastRefreshFailed) {
-                    record("refresh", r, {200, 401});
-                } else {
-                    record("refresh", r, {200});
-                }
-                if (r.status == 200) {
-                    token = r.jsonBody().value("refresh_token", "");
-                    access = r.jsonBody().value("access_token", "");
-                } else if (r.status == 401) {
-                    token.clear();
-                }
-                lastRefreshFailed = r.status != 200;
-            }
-            if (!access.empty()) record("me", c.getWithToken("/api/me", access), {200});
-        }
-    }
-
-    std::vector<std::thread> threads_;
-    std::atomic<bool> stop_{false};
-    std::atomic<int> ok_{0}, unavailable_{0}, total_{0};
-    std::mutex mu_;
-    std::vector<std::string> problems_;
 };
 
 template <typename Pred>
@@ -217,7 +129,7 @@ void PgOutageAnyBackendTest::outageUnderLoad(const std::function<bool()>& down, 
     ASSERT_FALSE(t.refresh.empty());
     const pid_t pidBefore = server->pid();
 
-    Load load(server->port(), emails);
+    OutageLoad load(server->port(), emails);
     ProtectedCaller protectedCaller(server->port(), t.access);
     ASSERT_TRUE(waitUntil([&] { return load.ok() >= 15; }, 10s)) << "no load before the outage";
 

@@ -6,14 +6,17 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -293,8 +296,8 @@ std::string linkTokenIn(const std::string& message, const std::string& path = "/
 // Keys/ResourceServiceAlgorithmAnyBackendTest). The PostgreSQL run leaves out
 // *AnyBackendTest.* (tests/CMakeLists.txt); every other suite runs on both backends.
 
-// True when AUTHSVC_TEST_BACKEND=postgresql: every ServerProcess whose overrides do not name a
-// database.backend gets a fresh database t_<random> on the server of AUTHSVC_TEST_PG_DSN.
+// True when AUTHSVC_TEST_BACKEND=postgresql (or pgbouncer): every ServerProcess whose overrides
+// do not name a database.backend gets a fresh database t_<random> on AUTHSVC_TEST_PG_DSN's server.
 bool pgMode();
 // Skips the current test in PostgreSQL mode (use as `SKIP_IF_POSTGRESQL("reads the file");`).
 #define SKIP_IF_POSTGRESQL(reason)                                       \
@@ -331,6 +334,40 @@ class TempPostgres {
     std::string dsn_;
     std::string lastError_;
     bool started_ = false;
+};
+
+// True in the pgbouncer.* run (AUTHSVC_TEST_BACKEND=pgbouncer, tests/CMakeLists.txt): pgMode()
+// too, and every server reaches its database through the PgBouncer of
+// AUTHSVC_TEST_PGBOUNCER_DSN (prepared_statements false; true with
+// AUTHSVC_TEST_PGBOUNCER_PREPARED_STATEMENTS=true, to see what fails behind it).
+bool pgBouncerMode();
+// The port of the PostgreSQL server of AUTHSVC_TEST_PG_DSN (0 if it names none).
+int pgServerPort();
+
+// A throwaway PgBouncer of its own (scripts/pgbouncer.sh: transaction pooling, every database
+// of the PostgreSQL server on `pgPort` under its name) in a temp dir on a free port, for
+// tests that kill, restart or pause it. Stopped, and its directory removed, in the destructor.
+class TempPgBouncer {
+  public:
+    // `pool`: server connections per database; `queryWaitSeconds`: query_wait_timeout.
+    TempPgBouncer(int pgPort, int pool, int queryWaitSeconds);
+    ~TempPgBouncer();
+    TempPgBouncer(const TempPgBouncer&) = delete;
+    TempPgBouncer& operator=(const TempPgBouncer&) = delete;
+
+    bool start();  // on the same port as before once it ran; false (lastError()) on failure
+    bool stop();
+    bool kill9();  // SIGKILL, and waits until it is gone
+    // A command on its admin console (PAUSE, RESUME, SHOW POOLS ...); throws on failure.
+    std::vector<std::string> admin(const std::string& command);
+    std::string dsn(const std::string& dbname) const;
+    const std::string& lastError() const { return lastError_; }
+
+  private:
+    fs::path dir_;
+    int pgPort_, pool_, queryWaitSeconds_;
+    int port_ = 0;
+    std::string lastError_;
 };
 
 // ---------------------------------------------------------------- the CLI
@@ -420,6 +457,42 @@ std::vector<HttpResponse> refreshEverywhere(const std::vector<int>& ports, const
 
 inline const std::string kPassword = "correct horse battery";
 inline const std::string kRealm = "Bearer realm=\"authsvc\"";
+
+// ---------------------------------------------------------------- load during an outage
+
+// Why a response seen while the database (or PgBouncer before it) may be away is wrong, or ""
+// if it is acceptable: one of `allowed`, or 503 `unavailable` with a numeric Retry-After;
+// either within `maxSeconds`.
+std::string problemDuringOutage(const HttpResponse& r, std::initializer_list<long> allowed,
+                                double maxSeconds = 3.0);
+
+// Threads calling login, refresh and /api/me in a loop, one per email (registered with
+// kPassword), recording every answer and what is wrong with it (problemDuringOutage; a
+// refresh may be 401 only right after a failed one). Counters may be read from any thread.
+class OutageLoad {
+  public:
+    OutageLoad(int port, const std::vector<std::string>& emails);
+    ~OutageLoad();
+    OutageLoad(const OutageLoad&) = delete;
+    OutageLoad& operator=(const OutageLoad&) = delete;
+    void stop();
+    int ok() const { return ok_; }
+    int unavailable() const { return unavailable_; }
+    int total() const { return total_; }
+    std::vector<std::string> problems();
+    std::map<long, int> statuses();  // how many answers of each status
+
+  private:
+    void record(const char* what, const HttpResponse& r, std::initializer_list<long> allowed);
+    void run(int port, const std::string& email);
+
+    std::vector<std::thread> threads_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> ok_{0}, unavailable_{0}, total_{0};
+    std::mutex mu_;
+    std::vector<std::string> problems_;
+    std::map<long, int> statuses_;
+};
 
 // A fresh server per test; subclasses override overrides() to change config keys.
 class ServiceTest : public ::testing::Test {
