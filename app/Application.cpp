@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/KeyPoller.h"
 #include "app/KeysCommand.h"
 #include "app/Maintenance.h"
 #include "app/OpenApiDocument.h"
@@ -32,6 +34,7 @@
 #include "models/Migrator.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
+#include "services/DatabaseKeys.h"
 #include "services/DatabaseLimitCounter.h"
 #include "services/EmailVerificationService.h"
 #include "services/KeyRing.h"
@@ -209,6 +212,17 @@ struct Application::Parts {
                                                        std::move(ms));
             auth.useSecondFactor(mfa.get());
         }
+        if (c.jwt.keyStore == "database") {
+            models::DatabaseKeySettings ks;
+            ks.encryptionKey = models::crypto::base64Decode(c.jwt.keyEncryptionKey).value();
+            ks.algorithm = c.jwt.rotationAlgorithm;
+            ks.schedule = models::keyScheduleSettings(
+                c.jwt.rotationPeriod.count(), c.jwt.keyPoll.count(), c.jwt.jwksMaxAge.count(),
+                c.jwt.accessTtl.count(), c.jwt.leeway.count());
+            ks.sharedSecret = c.jwt.secretGenerated ? "" : c.jwt.secret;
+            databaseKeys = std::make_unique<models::DatabaseKeys>(db, signingKeyRepo, keys, clock,
+                                                                  std::move(ks));
+        }
     }
 
     verify::SystemClock clock;
@@ -238,6 +252,8 @@ struct Application::Parts {
     models::EmailVerificationService verification;
     models::MfaRepository mfaRepo;
     std::unique_ptr<models::MfaService> mfa;  // null while auth.mfa.enabled is false
+    models::SigningKeyRepository signingKeyRepo;
+    std::unique_ptr<models::DatabaseKeys> databaseKeys;  // null unless jwt.key_store: database
 };
 
 Application::Application(Config config, bool server, Extension extension)
@@ -282,6 +298,11 @@ Application::Application(Config config, bool server, Extension extension)
 void Application::reloadKeys() {
     auto& log = *logging_.logger;
     auto& p = *parts_;
+    if (p.databaseKeys) {
+        log.info("SIGHUP: jwt.key_store is database: the key store is polled now");
+        if (keyPoller_) keyPoller_->wake();
+        return;
+    }
     try {
         Config fresh = loadConfig(config_.source == "defaults" ? "" : config_.source);
         // A secret generated at start stays: reloading must not end this run's tokens.
@@ -300,6 +321,7 @@ void Application::reloadKeys() {
 }
 
 Application::~Application() {
+    keyPoller_.reset();
     parts_.reset();
     // The last owner of the logger: destroying it writes every line logged before.
     logging_.logger.reset();
@@ -334,6 +356,13 @@ int Application::serve(const sigset_t& signals) {
         schedule, log);
     const bool autoMigrate = config_.database.autoMigrate;
     maintenance.start(autoMigrate && !maintenance.migrateNow());
+    if (p.databaseKeys) {
+        keyPoller_ = std::make_unique<KeyPoller>(
+            *p.databaseKeys, config_.jwt.keyPoll, log,
+            [&p, &log] { log.info("signing keys now: {}", describeKeys(p.keys)); });
+        if (auto exit = awaitSigningKey(signals)) return *exit;
+        keyPoller_->start();
+    }
     models::LoginThrottle throttle(config_.auth.loginRateLimit.perIpPerMinute,
                                    config_.auth.loginRateLimit.perAccountPerMinute, p.clock,
                                    p.limits);
@@ -441,6 +470,7 @@ int Application::serve(const sigset_t& signals) {
     log.info("received signal {}: draining", sig);
     dispatcher->startDraining();
     p.mailSender.stop();
+    if (keyPoller_) keyPoller_->stop();
     governor.stop();
     hashingPool.stop();
     databasePool.stop();
@@ -448,6 +478,39 @@ int Application::serve(const sigset_t& signals) {
     server.stop();
     log.info("stopped");
     return 0;
+}
+
+std::optional<int> Application::awaitSigningKey(const sigset_t& signals) {
+    auto& log = *logging_.logger;
+    auto& p = *parts_;
+    std::string waitingFor;
+    for (;;) {
+        try {
+            const models::KeySync done = p.databaseKeys->sync();
+            for (const auto& step : done.steps) log.info("signing keys: {}", step);
+            if (!done.currentKid.empty()) return std::nullopt;
+            if (waitingFor != "creator") {
+                log.info("signing keys: waiting for the instance that creates the first key");
+            }
+            waitingFor = "creator";
+        } catch (const verify::KeyError& e) {
+            log.error("signing keys: {}", e.what());
+            log.flush();
+            return 1;
+        } catch (const std::exception& e) {
+            if (waitingFor != e.what()) {
+                log.warn("signing keys: waiting for the key store: {}", e.what());
+            }
+            waitingFor = e.what();
+        }
+        // Stoppable while it waits: SIGTERM and SIGINT end the wait, SIGHUP is ignored.
+        const timespec pause{0, 200 * 1000 * 1000};
+        const int sig = sigtimedwait(&signals, nullptr, &pause);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log.info("received signal {} while waiting for a signing key: stopped", sig);
+            return 0;
+        }
+    }
 }
 
 int Application::migrate(bool statusOnly) {
@@ -638,6 +701,80 @@ int Application::changeRole(const std::string& email, const std::string& role, b
         std::cerr << "authsvc: " << command << " failed: " << e.what() << "\n";
         return 1;
     }
+}
+
+}  // namespace authsvc::app
+
+namespace authsvc::app {
+
+namespace {
+
+// The frame of the `keys` commands on the key store: migrations first; a failure becomes
+// "authsvc: keys <name>: <what>" and exit code 1.
+template <typename F>
+int keysCommand(models::Migrator& migrator, models::DatabaseKeys* keys, const char* name, F&& f) {
+    try {
+        if (!keys) {
+            throw std::runtime_error(
+                "needs jwt.key_store: database (the keys are in files: "
+                "jwt.keys_dir)");
+        }
+        migrator.migrate();
+        return f(*keys);
+    } catch (const std::exception& e) {
+        std::cerr << "authsvc: keys " << name << ": " << e.what() << "\n";
+        return 1;
+    }
+}
+
+std::string timeOrDash(const std::optional<int64_t>& ms) {
+    return ms ? models::rfc3339Utc(*ms / 1000) : "-";
+}
+
+}  // namespace
+
+int Application::keysList() {
+    auto& p = *parts_;
+    return keysCommand(p.migrator, p.databaseKeys.get(), "list", [](models::DatabaseKeys& keys) {
+        for (const auto& k : keys.list()) {
+            const auto& r = k.row;
+            const std::optional<int64_t> retires =
+                r.state == "retired" ? r.retiredMs
+                                     : (r.state == "current" ? k.nextStepMs : std::nullopt);
+            std::cout << r.kid << " " << r.algorithm << " " << r.state << " "
+                      << timeOrDash(r.createdMs) << " " << timeOrDash(r.promotedMs) << " "
+                      << timeOrDash(retires) << "\n";
+        }
+        return 0;
+    });
+}
+
+int Application::keysRotate() {
+    auto& p = *parts_;
+    return keysCommand(p.migrator, p.databaseKeys.get(), "rotate", [](models::DatabaseKeys& keys) {
+        std::cout << keys.rotate() << "\n";
+        return 0;
+    });
+}
+
+int Application::keysImport(const std::string& dir, const std::string& signingKid) {
+    auto& p = *parts_;
+    return keysCommand(p.migrator, p.databaseKeys.get(), "import", [&](models::DatabaseKeys& keys) {
+        for (const auto& line : keys.importDir(dir, signingKid)) std::cout << line << "\n";
+        return 0;
+    });
+}
+
+int Application::keysJwks() {
+    auto& p = *parts_;
+    return keysCommand(p.migrator, p.databaseKeys.get(), "jwks", [](models::DatabaseKeys& keys) {
+        nlohmann::json doc = {{"keys", nlohmann::json::array()}};
+        for (const auto& k : keys.list()) {
+            doc["keys"].push_back(nlohmann::json::parse(k.row.publicJwk));
+        }
+        std::cout << doc.dump() << "\n";
+        return 0;
+    });
 }
 
 }  // namespace authsvc::app

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct Extension {
     std::function<std::vector<Route>(models::Database&, const verify::Clock&, const RouteChecks&)>
         routes;
 };
+
+class KeyPoller;
 
 class Application {
   public:
@@ -67,8 +70,18 @@ class Application {
     // `mail retry`: every dead message queued again; prints how many.
     int mailRetry();
 
+    // `keys list|rotate|import|jwks` with jwt.key_store: database (docs/API.md, "Keys").
+    int keysList();
+    int keysRotate();
+    int keysImport(const std::string& dir, const std::string& signingKid);
+    int keysJwks();
+
   private:
     void reloadKeys();
+    // jwt.key_store: database: waits (stoppable by SIGTERM/SIGINT) until a current key is
+    // installed; the first instance creates it. An exit code when serve() must end.
+    std::optional<int> awaitSigningKey(const sigset_t& signals);
+    std::unique_ptr<KeyPoller> keyPoller_;  // jwt.key_store: database, while serving
     struct Parts;
     Config config_;
     Extension extension_;

@@ -7,7 +7,9 @@
 namespace authsvc::app {
 
 models::KeyConfig keyConfig(const JwtConfig& jwt) {
-    return {jwt.secret, jwt.keysDir, jwt.signingKid};
+    models::KeyConfig c{jwt.secret, jwt.keysDir, jwt.signingKid};
+    c.external = jwt.keyStore == "database";
+    return c;
 }
 
 std::string describeKeys(const models::KeyRing& keys) {

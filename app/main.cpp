@@ -1,6 +1,6 @@
 // authsvc: serve | migrate [status] | user add|revoke|delete|set-password EMAIL | user list
 // | user role add|remove EMAIL ROLE | user reset-link EMAIL | mail status|retry
-// | keys generate|list|jwks.
+// | keys generate|list|jwks|rotate|import DIR.
 #include <signal.h>
 #include <unistd.h>
 
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     auto* mailStatus =
         mail->add_subcommand("status", "queued and dead messages, the oldest queued");
     auto* mailRetry = mail->add_subcommand("retry", "queue every dead message again");
-    auto* keys = cli.add_subcommand("keys", "signing keys in jwt.keys_dir");
+    auto* keys = cli.add_subcommand("keys", "signing keys (jwt.keys_dir, or the key store)");
     keys->require_subcommand(1);
     std::string algorithm = "ES256";
     std::string kid;
@@ -96,6 +96,15 @@ int main(int argc, char** argv) {
                                           "one line a key: kid, algorithm, "
                                           "private/public, RFC 7638 thumbprint, signing");
     auto* keysJwks = keys->add_subcommand("jwks", "print the JWKS (public keys) on stdout");
+    auto* keysRotate = keys->add_subcommand(
+        "rotate", "jwt.key_store database: a next key now, current on the schedule");
+    std::string importDir;
+    std::string importSigningKid;
+    auto* keysImport = keys->add_subcommand(
+        "import", "jwt.key_store database: the private keys of a keys_dir into the store");
+    keysImport->add_option("dir", importDir, "the directory of <kid>.pem files")->required();
+    keysImport->add_option("--signing-kid", importSigningKid,
+                           "the kid that becomes current (default: jwt.signing_kid)");
     cli.require_subcommand(0, 1);
 
     try {
@@ -108,8 +117,10 @@ int main(int argc, char** argv) {
         authsvc::app::Config config = authsvc::app::loadConfig(configPath);
         const bool serving = *serve || cli.get_subcommands().empty();
         if (*keysGenerate) return authsvc::app::keysGenerate(config, algorithm, kid);
-        if (*keysList) return authsvc::app::keysList(config);
-        if (*keysJwks) return authsvc::app::keysJwks(config);
+        const bool keyStore = config.jwt.keyStore == "database";
+        if (*keysList && !keyStore) return authsvc::app::keysList(config);
+        if (*keysJwks && !keyStore) return authsvc::app::keysJwks(config);
+        if (importSigningKid.empty()) importSigningKid = config.jwt.signingKid;
         if (serving) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
         authsvc::app::Application app(std::move(config), serving);
         if (serving) return app.serve(signals);
@@ -125,6 +136,10 @@ int main(int argc, char** argv) {
         if (*userMfaReset) return app.mfaReset(email);
         if (*mailStatus) return app.mailStatus();
         if (*mailRetry) return app.mailRetry();
+        if (*keysList) return app.keysList();
+        if (*keysJwks) return app.keysJwks();
+        if (*keysRotate) return app.keysRotate();
+        if (*keysImport) return app.keysImport(importDir, importSigningKid);
     } catch (const authsvc::app::ConfigError& e) {
         std::cerr << "authsvc: config error: " << e.what() << "\n";
         return 2;

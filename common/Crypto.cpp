@@ -15,6 +15,45 @@ void init() {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
+static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == kAeadKeyBytes);
+
+std::string aeadSeal(std::string_view key, std::string_view plaintext,
+                     std::string_view associatedData) {
+    if (key.size() != kAeadKeyBytes) throw std::invalid_argument("an AEAD key is 32 bytes");
+    const std::string nonce = randomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    std::string sealed(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+    unsigned long long length = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(
+        reinterpret_cast<unsigned char*>(sealed.data()), &length,
+        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+        reinterpret_cast<const unsigned char*>(associatedData.data()), associatedData.size(),
+        nullptr, reinterpret_cast<const unsigned char*>(nonce.data()),
+        reinterpret_cast<const unsigned char*>(key.data()));
+    sealed.resize(length);
+    return hex(nonce + sealed);
+}
+
+std::optional<std::string> aeadOpen(std::string_view key, std::string_view sealedHex,
+                                    std::string_view associatedData) {
+    if (key.size() != kAeadKeyBytes) throw std::invalid_argument("an AEAD key is 32 bytes");
+    auto bytes = unhex(sealedHex);
+    constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    if (!bytes || bytes->size() < kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+        return std::nullopt;
+    }
+    std::string plaintext(bytes->size() - kNonce, '\0');
+    unsigned long long length = 0;
+    const auto* in = reinterpret_cast<const unsigned char*>(bytes->data());
+    const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        reinterpret_cast<unsigned char*>(plaintext.data()), &length, nullptr, in + kNonce,
+        bytes->size() - kNonce, reinterpret_cast<const unsigned char*>(associatedData.data()),
+        associatedData.size(), in, reinterpret_cast<const unsigned char*>(key.data()));
+    sodium_memzero(bytes->data(), bytes->size());
+    if (rc != 0) return std::nullopt;
+    plaintext.resize(length);
+    return plaintext;
+}
+
 std::string randomBytes(size_t n) {
     std::string out(n, '\0');
     randombytes_buf(out.data(), n);

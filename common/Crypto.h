@@ -26,6 +26,17 @@ std::optional<std::string> unhex(std::string_view text);
 std::string sha256Hex(std::string_view data);  // 64 hex chars of verify::sha256
 bool constantTimeEquals(std::string_view a, std::string_view b);
 
+// libsodium's XChaCha20-Poly1305 IETF AEAD under a 32-byte `key` (throws
+// std::invalid_argument otherwise), with a random nonce per call: hex of nonce and
+// ciphertext, and `associatedData` bound to it (it must be the same to open).
+constexpr size_t kAeadKeyBytes = 32;
+std::string aeadSeal(std::string_view key, std::string_view plaintext,
+                     std::string_view associatedData);
+// The plaintext of aeadSeal's text; nullopt for another key, other associated data, or
+// text that was not sealed so (altered, truncated).
+std::optional<std::string> aeadOpen(std::string_view key, std::string_view sealedHex,
+                                    std::string_view associatedData);
+
 // HMAC-SHA256 under a fixed key whose inner and outer pads are computed once.
 class HmacSha256 {
   public:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -147,7 +148,10 @@ struct KeyRing::Loaded {
 
 KeyRing::Loaded KeyRing::load(const KeyConfig& config) {
     Loaded out;
-    if (config.keysDir.empty()) {
+    if (config.external) {
+        // jwt.key_store: database: DatabaseKeys installs the keys (replace()).
+        if (!config.secret.empty()) out.set.setSharedSecret(config.secret);
+    } else if (config.keysDir.empty()) {
         if (!config.signingKid.empty()) throw KeyError("jwt.signing_kid needs jwt.keys_dir");
         if (config.secret.empty()) throw KeyError("jwt.secret or jwt.keys_dir is required");
         out.set.setSharedSecret(config.secret);
@@ -225,6 +229,20 @@ void KeyRing::reload(const KeyConfig& config) {
     install(std::move(loaded));
 }
 
+void KeyRing::replace(verify::KeySet set, std::shared_ptr<const SigningKey> signing,
+                      std::vector<KeyInfo> infos) {
+    Loaded loaded;
+    loaded.jwks = std::make_shared<const std::string>(set.jwks().dump());
+    loaded.set = std::move(set);
+    loaded.signing = std::move(signing);
+    loaded.infos = std::move(infos);
+    // The signing key first: a token signed with it verifies here from the moment it is
+    // issued (the new set holds it; the old one, until replaced, holds it too when it was
+    // published as next).
+    source_->replace(loaded.set);
+    install(std::move(loaded));
+}
+
 void KeyRing::install(Loaded loaded) {
     std::lock_guard<std::mutex> lock(mu_);
     signing_ = std::move(loaded.signing);
@@ -253,19 +271,17 @@ std::vector<std::string> KeyRing::warnings() const {
     return warnings_;
 }
 
-std::string generateKeyFile(const std::string& dir, const std::string& algorithm, std::string kid,
-                            int64_t nowMs) {
-    if (dir.empty()) throw KeyError("jwt.keys_dir is not set");
-    if (kid.empty()) {
-        // Sorts by creation time; 48 random bits keep two keys of one second apart.
-        const std::time_t t = std::time_t(nowMs / 1000);
-        std::tm utc{};
-        gmtime_r(&t, &utc);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-        kid = std::string(stamp) + "-" + crypto::hex(crypto::randomBytes(6));
-    }
-    if (!isValidKid(kid)) throw KeyError("kid must be 1 to 64 characters [A-Za-z0-9._-]");
+std::string newKid(int64_t nowMs) {
+    // Sorts by creation time; 48 random bits keep two keys of one second apart.
+    const std::time_t t = std::time_t(nowMs / 1000);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    return std::string(stamp) + "-" + crypto::hex(crypto::randomBytes(6));
+}
+
+std::string generatePrivatePem(const std::string& algorithm) {
     EVP_PKEY* raw = nullptr;
     if (algorithm == "ES256") {
         raw = EVP_EC_gen("P-256");
@@ -276,13 +292,29 @@ std::string generateKeyFile(const std::string& dir, const std::string& algorithm
     }
     if (!raw) throw KeyError("key generation failed");
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(raw, EVP_PKEY_free);
+    return privatePemOf(pkey.get());
+}
+
+std::string privatePemOf(EVP_PKEY* pkey) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-    if (!bio ||
-        !PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr)) {
+    if (!bio || !PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr)) {
         throw KeyError("PEM encoding failed");
     }
     char* data = nullptr;
     const long len = BIO_get_mem_data(bio.get(), &data);
+    std::string pem(data, size_t(len));
+    OPENSSL_cleanse(data, size_t(len));
+    return pem;
+}
+
+std::string generateKeyFile(const std::string& dir, const std::string& algorithm, std::string kid,
+                            int64_t nowMs) {
+    if (dir.empty()) throw KeyError("jwt.keys_dir is not set");
+    if (kid.empty()) kid = newKid(nowMs);
+    if (!isValidKid(kid)) throw KeyError("kid must be 1 to 64 characters [A-Za-z0-9._-]");
+    std::string pem = generatePrivatePem(algorithm);
+    const char* data = pem.data();
+    const long len = long(pem.size());
 
     std::error_code ec;
     if (!fs::exists(dir, ec)) {
@@ -309,6 +341,7 @@ std::string generateKeyFile(const std::string& dir, const std::string& algorithm
         ::unlink(path.c_str());
         throw KeyError(path + ": write failed");
     }
+    OPENSSL_cleanse(pem.data(), pem.size());
     return kid;
 }
 

@@ -33,6 +33,8 @@ struct KeyConfig {
     std::string keysDir;
     std::string signingKid;
     bool needSigningKey = true;  // false: only inspect the keys (`authsvc keys list`)
+    // jwt.key_store: database: no keys (but the HS256 secret, when set) until replace().
+    bool external = false;
     // The user the keys must belong to (besides root); nullopt: this process's, geteuid().
     std::optional<uid_t> serviceUid = std::nullopt;
 };
@@ -73,6 +75,11 @@ class KeyRing {
     // current keys.
     void reload(const KeyConfig& config);
 
+    // jwt.key_store: database: swaps in the keys read from the store, whole (a poller
+    // thread; readers see the old or the new set, never half of one).
+    void replace(verify::KeySet set, std::shared_ptr<const SigningKey> signing,
+                 std::vector<KeyInfo> infos);
+
     std::shared_ptr<verify::LocalKeySource> source() const { return source_; }
     std::shared_ptr<const SigningKey> signingKey() const;
     // The JWKS document served at /.well-known/jwks.json: {"keys": [...]}.
@@ -100,6 +107,13 @@ class KeyRing {
 // Throws verify::KeyError.
 std::string generateKeyFile(const std::string& dir, const std::string& algorithm, std::string kid,
                             int64_t nowMs);
+
+// A kid that sorts by creation time: 20261207T081500Z-<12 hex digits>.
+std::string newKid(int64_t nowMs);
+// A new private key as PKCS#8 PEM: "ES256" (P-256) or "RS256" (2048 bits). Throws KeyError.
+std::string generatePrivatePem(const std::string& algorithm);
+// The PKCS#8 PEM of a private key. Throws KeyError.
+std::string privatePemOf(EVP_PKEY* pkey);
 
 // A kid usable as a file name: 1 to 64 of [A-Za-z0-9._-], not starting with '.'.
 bool isValidKid(const std::string& kid);

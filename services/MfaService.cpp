@@ -90,38 +90,12 @@ MfaService::MfaService(Database& db, const UserRepository& users, const MfaRepos
 }
 
 std::string MfaService::seal(int64_t userId, const std::string& secret) const {
-    const std::string nonce = crypto::randomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-    const std::string ad = associatedData(userId);
-    std::string sealed(secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
-    unsigned long long length = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(
-        reinterpret_cast<unsigned char*>(sealed.data()), &length,
-        reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-        reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
-        reinterpret_cast<const unsigned char*>(nonce.data()),
-        reinterpret_cast<const unsigned char*>(settings_.encryptionKey.data()));
-    sealed.resize(length);
-    return crypto::hex(nonce + sealed);
+    return crypto::aeadSeal(settings_.encryptionKey, secret, associatedData(userId));
 }
 
 std::optional<std::string> MfaService::open(int64_t userId, const std::string& stored) const {
-    auto bytes = crypto::unhex(stored);
-    constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-    if (!bytes || bytes->size() < kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-        return std::nullopt;
-    }
-    const std::string ad = associatedData(userId);
-    std::string secret(bytes->size() - kNonce, '\0');
-    unsigned long long length = 0;
-    const auto* in = reinterpret_cast<const unsigned char*>(bytes->data());
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            reinterpret_cast<unsigned char*>(secret.data()), &length, nullptr, in + kNonce,
-            bytes->size() - kNonce, reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
-            in, reinterpret_cast<const unsigned char*>(settings_.encryptionKey.data())) != 0) {
-        return std::nullopt;  // another key, or another user's row
-    }
-    secret.resize(length);
-    return secret;
+    // nullopt: another key, or another user's row.
+    return crypto::aeadOpen(settings_.encryptionKey, stored, associatedData(userId));
 }
 
 bool MfaService::acceptCode(soci::session& s, int64_t userId, const TotpRecord& totp,

@@ -1,6 +1,7 @@
 #include "services/TokenService.h"
 
 #include "common/Crypto.h"
+#include "common/Error.h"
 #include "common/JsonText.h"
 #include "verify/Base64Url.h"
 
@@ -73,6 +74,8 @@ std::string TokenService::issue(const std::string& sub, const std::string& sid,
     claims.append("}");
 
     const std::shared_ptr<const SigningKey> key = keys_.signingKey();
+    // jwt.key_store: database before the first key is installed (serve() waits for it).
+    if (!key) throw DatabaseUnavailable("no signing key yet");
     std::string token = key->encodedHeader();
     token.append(".").append(verify::base64UrlEncode(claims));
     const std::string signature = verify::base64UrlEncode(key->sign(token));

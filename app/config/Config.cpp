@@ -178,6 +178,14 @@ const std::vector<KeyDef>& schema() {
                     [](C& c, Millis v) { c.jwt.accessTtl = v; }),
         durationKey("jwt.leeway", Millis{0}, Millis{300000},
                     [](C& c, Millis v) { c.jwt.leeway = v; }),
+        enumKey("jwt.key_store", {"files", "database"}, [](C& c, auto& v) { c.jwt.keyStore = v; }),
+        strKey("jwt.key_encryption_key", [](C& c, auto& v) { c.jwt.keyEncryptionKey = v; }),
+        durationKey("jwt.key_poll", Millis{100}, Millis{3600000},
+                    [](C& c, Millis v) { c.jwt.keyPoll = v; }),
+        durationKey("jwt.rotation.period", Millis{1000}, day * 3650,
+                    [](C& c, Millis v) { c.jwt.rotationPeriod = v; }),
+        enumKey("jwt.rotation.algorithm", {"ES256", "RS256"},
+                [](C& c, auto& v) { c.jwt.rotationAlgorithm = v; }),
         strKey("refresh.secret", [](C& c, auto& v) { c.refresh.secret = v; }),
         durationKey("refresh.ttl", Millis{1000}, day * 3650,
                     [](C& c, Millis v) { c.refresh.ttl = v; }),
@@ -286,7 +294,8 @@ void collect(const YAML::Node& node, const std::string& prefix, const std::strin
 // True when `value` of the key `path` is secret: a non-empty jwt.secret or refresh.secret,
 // or a PostgreSQL DSN with a password (keyword password=, or user:password@ in a URI).
 bool holdsSecret(const std::string& path, const std::string& value) {
-    if (path == "jwt.secret" || path == "refresh.secret" || path == "auth.mfa.encryption_key")
+    if (path == "jwt.secret" || path == "refresh.secret" || path == "auth.mfa.encryption_key" ||
+        path == "jwt.key_encryption_key")
         return !value.empty();
     if (path != "database.postgresql.dsn") return false;
     std::string v = value;
@@ -380,8 +389,17 @@ void finish(Config& c, const std::string& source) {
             fail(source, "auth.mfa.encryption_key", "expected 32 bytes as base64");
         }
     }
-    // Only HS256 alone needs a secret; beside keys_dir an empty secret means no HS256.
-    if (c.jwt.secret.empty() && c.jwt.keysDir.empty()) {
+    if (c.jwt.keyStore == "database") {
+        auto key = models::crypto::base64Decode(c.jwt.keyEncryptionKey);
+        if (!key || key->size() != 32) {
+            fail(source, "jwt.key_encryption_key",
+                 "required when jwt.key_store is database: 32 random bytes as base64 "
+                 "(openssl rand -base64 32), best in AUTHSVC_JWT_KEY_ENCRYPTION_KEY");
+        }
+    }
+    // Only HS256 alone needs a secret; beside keys_dir or the key store an empty secret
+    // means no HS256.
+    if (c.jwt.secret.empty() && c.jwt.keysDir.empty() && c.jwt.keyStore != "database") {
         c.jwt.secret = verify::base64UrlEncode(models::crypto::randomBytes(48));
         c.jwt.secretGenerated = true;
     }

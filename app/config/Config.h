@@ -57,6 +57,13 @@ struct JwtConfig {
     std::string audience = "authsvc-clients";
     Millis accessTtl{15 * 60 * 1000};
     Millis leeway{30 * 1000};
+    // Where the signing keys live: "files" (keys_dir, SIGHUP) or "database" (sealed under
+    // keyEncryptionKey, rotated every rotationPeriod, polled every keyPoll).
+    std::string keyStore = "files";
+    std::string keyEncryptionKey;  // base64 of 32 bytes; required with keyStore database
+    Millis keyPoll{10 * 1000};
+    Millis rotationPeriod{30LL * 24 * 3600 * 1000};
+    std::string rotationAlgorithm = "ES256";
 };
 
 struct RefreshConfig {

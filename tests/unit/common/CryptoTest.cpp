@@ -104,4 +104,20 @@ TEST_F(CryptoTest, RandomBytesHaveTheRequestedSizeAndDiffer) {
     EXPECT_NE(a, std::string(32, '\0'));
 }
 
+TEST_F(CryptoTest, AeadOpensOnlyWithTheSameKeyAndAssociatedData) {
+    const std::string key(32, 'k');
+    const std::string sealed = crypto::aeadSeal(key, "private key", "kid-1");
+    EXPECT_EQ(sealed.find("private key"), std::string::npos);
+    EXPECT_EQ(crypto::aeadOpen(key, sealed, "kid-1"), std::optional<std::string>("private key"));
+    EXPECT_NE(crypto::aeadSeal(key, "private key", "kid-1"), sealed);       // a nonce per call
+    EXPECT_FALSE(crypto::aeadOpen(std::string(32, 'K'), sealed, "kid-1"));  // another key
+    EXPECT_FALSE(crypto::aeadOpen(key, sealed, "kid-2"));                   // another row
+    std::string altered = sealed;
+    altered.back() = altered.back() == '0' ? '1' : '0';
+    EXPECT_FALSE(crypto::aeadOpen(key, altered, "kid-1"));
+    EXPECT_FALSE(crypto::aeadOpen(key, sealed.substr(0, 40), "kid-1"));
+    EXPECT_FALSE(crypto::aeadOpen(key, "not hex", "kid-1"));
+    EXPECT_THROW(crypto::aeadSeal(std::string(31, 'k'), "x", ""), std::invalid_argument);
+}
+
 }  // namespace

@@ -569,6 +569,36 @@ TEST(ConfigTest, MfaNeedsAThirtyTwoByteKeyFromTheFileOrTheEnvironment) {
     EXPECT_EQ(on.auth.mfa.encryptionKey, key);
 }
 
+TEST(ConfigTest, TheDatabaseKeyStoreNeedsAThirtyTwoByteKeyAndTakesSecondPeriods) {
+    Config files = parseConfig("", "test.yaml", envOf({}));
+    EXPECT_EQ(files.jwt.keyStore, "files");
+    EXPECT_EQ(files.jwt.keyPoll.count(), 10000);
+    EXPECT_EQ(files.jwt.rotationPeriod.count(), 30LL * 24 * 3600 * 1000);
+    EXPECT_EQ(files.jwt.rotationAlgorithm, "ES256");
+    std::string e = errorOf("jwt: {key_store: database}\n");
+    EXPECT_NE(e.find("jwt.key_encryption_key"), std::string::npos) << e;
+    e = errorOf("jwt: {key_store: database, key_encryption_key: c2hvcnQ=}\n");
+    EXPECT_NE(e.find("jwt.key_encryption_key"), std::string::npos) << e;
+    EXPECT_NE(errorOf("jwt: {key_store: db}\n").find("jwt.key_store"), std::string::npos);
+    EXPECT_NE(errorOf("jwt: {rotation: {period: 500ms}}\n").find("jwt.rotation.period"),
+              std::string::npos);
+    EXPECT_NE(errorOf("jwt: {rotation: {algorithm: HS256}}\n").find("jwt.rotation.algorithm"),
+              std::string::npos);
+    const std::string key = "dGVzdC1vbmx5LW1mYS1rZXktMzItYnl0ZXMtbG9uZyE=";
+    Config db = parseConfig(
+        "jwt: {key_store: database, key_poll: 1s, rotation: {period: 3s, algorithm: RS256}}\n",
+        "test.yaml", envOf({{"AUTHSVC_JWT_KEY_ENCRYPTION_KEY", key}}));
+    EXPECT_EQ(db.jwt.keyEncryptionKey, key);
+    EXPECT_EQ(db.jwt.keyPoll.count(), 1000);
+    EXPECT_EQ(db.jwt.rotationPeriod.count(), 3000);
+    EXPECT_EQ(db.jwt.rotationAlgorithm, "RS256");
+    EXPECT_TRUE(db.jwt.secret.empty());  // no random HS256 secret beside the store
+    EXPECT_EQ(parseConfig("jwt: {key_store: database, key_encryption_key: \"" + key + "\"}\n",
+                          "test.yaml", envOf({}))
+                  .secretsInFile,
+              (std::vector<std::string>{"jwt.key_encryption_key"}));
+}
+
 TEST(ConfigTest, RefreshSecretIsRandomPerStartWithoutAnyConfiguredSecret) {
     Config a = parseConfig("jwt: {keys_dir: /k, signing_kid: k1}\n", "test.yaml", envOf({}));
     Config b = parseConfig("jwt: {keys_dir: /k, signing_kid: k1}\n", "test.yaml", envOf({}));
