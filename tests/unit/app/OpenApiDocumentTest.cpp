@@ -11,7 +11,9 @@
 #include "app/Routes.h"
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
+#include "controllers/DiscoveryController.h"
 #include "controllers/KeysController.h"
+#include "controllers/OAuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/RecoveryController.h"
 #include "middleware/BodyChecks.h"
@@ -180,6 +182,12 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::MfaService mfa(db, users, mfaRepo, hasher, auth, clock, mfaSettings);
     controllers::MfaController mfaController(mfa, auth, throttle, [] {});
     for (auto& r : app::mfaRoutes(checks, mfaController)) routes.push_back(std::move(r));
+    const models::OAuthClients oauthClients({});
+    controllers::OAuthController oauth(authController, auth, accountService, kit.verifier,
+                                       oauthClients);
+    for (auto& r : app::oauthRoutes(16384, oauth)) routes.push_back(std::move(r));
+    controllers::DiscoveryController discovery("https://auth.example.com", 300);
+    for (auto& r : app::discoveryRoutes(checks, discovery)) routes.push_back(std::move(r));
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
