@@ -134,6 +134,7 @@ std::vector<Route> oauthRoutes(int64_t maxBodyBytes, controllers::OAuthControlle
     for (auto& route : rows) {
         route.handler.admitFirst(
             std::make_shared<middleware::BodyRules>(maxBodyBytes, kAnyMediaType));
+        route.oauthErrors = true;
     }
     return rows;
 }

@@ -127,18 +127,25 @@ HttpResponse errorResponse(const models::Error& error) {
     return r;
 }
 
-HttpResponse errorResponse(const HttpError& error) {
-    int status = 413;
-    const char* name = "payload_too_large";
-    switch (error.code) {
+namespace {
+struct HttpErrorName {
+    int status;
+    const char* name;
+};
+HttpErrorName httpErrorNameOf(HttpErrorCode code) {
+    switch (code) {
         case HttpErrorCode::MethodNotAllowed:
-            status = 405;
-            name = "method_not_allowed";
-            break;
+            return {405, "method_not_allowed"};
         case HttpErrorCode::PayloadTooLarge:
             break;
     }
-    return jsonResponse(status, {{"error", name}, {"message", error.message}});
+    return {413, "payload_too_large"};
+}
+}  // namespace
+
+HttpResponse errorResponse(const HttpError& error) {
+    const HttpErrorName n = httpErrorNameOf(error.code);
+    return jsonResponse(n.status, {{"error", n.name}, {"message", error.message}});
 }
 
 HttpResponse errorResponse(const Refusal& refusal) {
@@ -150,6 +157,13 @@ HttpResponse oauthErrorResponse(int status, const char* error, const std::string
         status, {{"error", error}, {"error_description", description}, {"message", description}});
     r.header("Cache-Control", "no-store").header("Pragma", "no-cache");
     return r;
+}
+
+HttpResponse oauthErrorResponse(const Refusal& refusal) {
+    if (const auto* error = std::get_if<models::Error>(&refusal)) return oauthErrorResponse(*error);
+    const HttpError& error = std::get<HttpError>(refusal);
+    const HttpErrorName n = httpErrorNameOf(error.code);
+    return oauthErrorResponse(n.status, n.name, error.message);
 }
 
 HttpResponse oauthErrorResponse(const models::Error& error) {

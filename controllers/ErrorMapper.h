@@ -24,5 +24,7 @@ HttpResponse jsonResponse(int status, const nlohmann::json& body);
 HttpResponse oauthErrorResponse(const models::Error& error);
 // The same envelope for an error the services do not have (unsupported_grant_type).
 HttpResponse oauthErrorResponse(int status, const char* error, const std::string& description);
+// The same envelope for a check's refusal (413 payload_too_large keeps its status and name).
+HttpResponse oauthErrorResponse(const Refusal& refusal);
 
 }  // namespace authsvc::controllers

@@ -133,7 +133,7 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
     try {
         if (auto refused =
                 middleware::admit(route.handler.admission(), Runs::OnWorker, req, admitted)) {
-            return controllers::errorResponse(*refused);
+            return refusalOf(route, *refused);
         }
         const auto& handler = route.handler.handler();
         if (auto* h = std::get_if<PublicHandler>(&handler)) return (*h)(req);
@@ -145,21 +145,26 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
     }
 }
 
+HttpResponse Dispatcher::refusalOf(const Route& route, const controllers::Refusal& refusal) {
+    return route.oauthErrors ? controllers::oauthErrorResponse(refusal)
+                             : controllers::errorResponse(refusal);
+}
+
 HttpResponse Dispatcher::failure(const Route& route, const HttpRequest& req) const {
     try {
         throw;
     } catch (const models::DatabaseUnavailable& e) {
         deps_.log->warn("database unavailable rid={} route={}: {}", req.requestId, route.name,
                         logSafe(e.what()));
-        return controllers::errorResponse(
-            makeError(ErrorCode::Unavailable, "The service is temporarily unavailable", 1));
+        return refusalOf(
+            route, makeError(ErrorCode::Unavailable, "The service is temporarily unavailable", 1));
     } catch (const std::exception& e) {
         deps_.log->error("unexpected failure rid={} route={}: {}", req.requestId, route.name,
                          logSafe(e.what()));
     } catch (...) {
         deps_.log->error("unexpected failure rid={} route={}", req.requestId, route.name);
     }
-    return controllers::errorResponse(makeError(ErrorCode::Internal, "Internal server error"));
+    return refusalOf(route, makeError(ErrorCode::Internal, "Internal server error"));
 }
 
 std::optional<HttpResponse> Dispatcher::admitOnReactor(const Route& route, const HttpRequest& req,
@@ -167,7 +172,7 @@ std::optional<HttpResponse> Dispatcher::admitOnReactor(const Route& route, const
     try {
         if (auto refused =
                 middleware::admit(route.handler.admission(), Runs::OnReactor, req, admitted)) {
-            return controllers::errorResponse(*refused);
+            return refusalOf(route, *refused);
         }
         return std::nullopt;
     } catch (...) {

@@ -99,6 +99,8 @@ class Dispatcher {
                      middleware::Admitted& admitted) const;
     // The answer to an exception a check or a handler threw (logged with the request id).
     HttpResponse failure(const Route& route, const HttpRequest& req) const;
+    // A refusal or failure of `route`, in its error envelope (Route::oauthErrors).
+    static HttpResponse refusalOf(const Route& route, const controllers::Refusal& refusal);
     // The response's header fields; counts and logs the response (any thread).
     HeaderFields prepare(const HttpRequest& req, size_t routeIndex, const HttpResponse& resp,
                          std::chrono::steady_clock::time_point start) const;

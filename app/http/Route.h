@@ -76,6 +76,9 @@ struct Route {
     // Set for the routes whose handler reads HttpRequest::userAgent (a header lookup the
     // other routes do not pay for).
     bool readsUserAgent = false;
+    // Set for the /oauth/* routes: their checks' refusals and the failures (database down:
+    // 503) are answered in the RFC 6749 5.2 envelope (controllers::oauthErrorResponse).
+    bool oauthErrors = false;
 };
 
 }  // namespace authsvc::app

@@ -158,6 +158,14 @@ TEST_F(OAuthTokenTest, MalformedRequestsAreInvalidRequest) {
     EXPECT_EQ(passwordGrant(email, kPassword).status, 200);
 }
 
+TEST_F(OAuthTokenTest, AnOversizeBodyIs413InTheRfcEnvelope) {
+    // The body rules answer before the route's handler, in the route's envelope.
+    const std::string body = "grant_type=password&username=a&password=" + std::string(20000, 'x');
+    for (const char* path : {"/oauth/token", "/oauth/revoke", "/oauth/introspect"}) {
+        expectOAuthError(client->postRaw(path, body, kForm), 413, "payload_too_large");
+    }
+}
+
 TEST_F(OAuthTokenTest, UnknownGrantTypeIsUnsupportedGrantType) {
     for (const char* grant : {"client_credentials", "authorization_code", "PASSWORD", "x"}) {
         expectOAuthError(token({{"grant_type", grant}}), 400, "unsupported_grant_type");

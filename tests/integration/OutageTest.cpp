@@ -157,6 +157,10 @@ void PgOutageAnyBackendTest::outageUnderLoad(const std::function<bool()>& down, 
     const HttpResponse rf = refresh(c, t.refresh);
     expectUnavailable(rf, "refresh during the outage");
     EXPECT_LT(rf.seconds, 3.0);
+    // The same through POST /oauth/token, in the RFC 6749 envelope.
+    const HttpResponse rfOAuth = refreshVia(c, RefreshRoute::OAuthToken, t.refresh);
+    expectUnavailable(rfOAuth, "/oauth/token during the outage");
+    EXPECT_EQ(rfOAuth.jsonBody().value("error_description", ""), rfOAuth.message()) << rfOAuth;
     expectUnavailable(c.getWithToken("/api/me", t.access), "/api/me during the outage");
 
     // Back: ready, and a refresh succeeds, within 2 s of pg.sh start returning.

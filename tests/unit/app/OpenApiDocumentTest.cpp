@@ -11,7 +11,9 @@
 #include "app/Routes.h"
 #include "controllers/AccountController.h"
 #include "controllers/AdminController.h"
+#include "controllers/DiscoveryController.h"
 #include "controllers/KeysController.h"
+#include "controllers/OAuthController.h"
 #include "controllers/OpsController.h"
 #include "controllers/RecoveryController.h"
 #include "middleware/BodyChecks.h"
@@ -180,6 +182,12 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
     models::MfaService mfa(db, users, mfaRepo, hasher, auth, clock, mfaSettings);
     controllers::MfaController mfaController(mfa, auth, throttle, [] {});
     for (auto& r : app::mfaRoutes(checks, mfaController)) routes.push_back(std::move(r));
+    const models::OAuthClients oauthClients({});
+    controllers::OAuthController oauth(authController, auth, accountService, kit.verifier,
+                                       oauthClients);
+    for (auto& r : app::oauthRoutes(16384, oauth)) routes.push_back(std::move(r));
+    controllers::DiscoveryController discovery("https://auth.example.com", 300);
+    for (auto& r : app::discoveryRoutes(checks, discovery)) routes.push_back(std::move(r));
     ASSERT_FALSE(routes.empty());
     for (const auto& route : routes) {
         for (const auto& path : route.paths) {
@@ -188,7 +196,10 @@ TEST(OpenApiDocumentTest, DocumentsEveryRouteOfTheRouteTable) {
             ASSERT_TRUE(item.contains(lowered(route.method)))
                 << "not in docs/openapi.yaml: " << route.method << " " << path;
             const ojson& op = item[lowered(route.method)];
-            EXPECT_EQ(op.contains("security"),
+            // A public operation says so with `security: []` (the linter wants it explicit).
+            ASSERT_TRUE(op.contains("security") && op["security"].is_array())
+                << route.method << " " << path << ": no `security` (public: `security: []`)";
+            EXPECT_EQ(!op["security"].empty(),
                       std::holds_alternative<app::BearerHandler>(route.handler.handler()))
                 << route.method << " " << path << ": Bearer in the route table and "
                 << "`security` in the document disagree";
