@@ -3,14 +3,21 @@
 namespace authsvc::models {
 namespace {
 constexpr const char* kBuckets =
-    "SELECT bucket_ms, hits, expires_ms FROM limit_counters "
-    "WHERE counter_key = :k AND expires_ms > :now ORDER BY bucket_ms";
+    "SELECT counter_key, bucket_ms, hits, expires_ms FROM limit_counters "
+    "WHERE counter_key IN (:k, :k2) AND expires_ms > :now ORDER BY bucket_ms";
 // A bucket expires when its latest hit leaves the window.
-constexpr const char* kAdd =
+#define AUTHSVC_ADD_HIT                                                                    \
+    " ON CONFLICT (counter_key, bucket_ms) DO UPDATE SET hits = limit_counters.hits + 1, " \
+    "expires_ms = CASE WHEN excluded.expires_ms > limit_counters.expires_ms "              \
+    "THEN excluded.expires_ms ELSE limit_counters.expires_ms END"
+constexpr const char* kAddOne =
     "INSERT INTO limit_counters (counter_key, bucket_ms, hits, expires_ms) "
-    "VALUES (:k, :b, 1, :e) ON CONFLICT (counter_key, bucket_ms) DO UPDATE SET "
-    "hits = limit_counters.hits + 1, expires_ms = CASE WHEN excluded.expires_ms > "
-    "limit_counters.expires_ms THEN excluded.expires_ms ELSE limit_counters.expires_ms END";
+    "VALUES (:k, :b, 1, :e)" AUTHSVC_ADD_HIT;
+// Two different keys (one row each: a command may not update one row twice).
+constexpr const char* kAddTwo =
+    "INSERT INTO limit_counters (counter_key, bucket_ms, hits, expires_ms) "
+    "VALUES (:k, :b, 1, :e), (:k2, :b2, 1, :e2)" AUTHSVC_ADD_HIT;
+#undef AUTHSVC_ADD_HIT
 // The INSERT path checks the whole window (the row does not exist, or did not when the
 // statement began: a conflict then takes the UPDATE path). The UPDATE path checks the row's
 // own hits as locked (its latest version) plus the other live buckets of the key.
@@ -31,33 +38,93 @@ constexpr const char* kAddBelow =
 constexpr const char* kPurge =
     "DELETE FROM limit_counters WHERE (counter_key, bucket_ms) IN (SELECT counter_key, "
     "bucket_ms FROM limit_counters WHERE expires_ms <= :now ORDER BY expires_ms LIMIT :n)";
+
+// The statements of a check, prepared once per pooled session (see Connection.h): each
+// holds the variables it is bound to.
+struct Buckets {
+    std::string key, key2, rowKey;
+    long long now = 0, bucket = 0, hits = 0, expires = 0;
+    soci::statement st;
+    explicit Buckets(soci::session& s)
+        : st((s.prepare << kBuckets, soci::use(key), soci::use(key2), soci::use(now),
+              soci::into(rowKey), soci::into(bucket), soci::into(hits), soci::into(expires))) {}
+};
+
+struct AddOne {
+    CounterHit hit;
+    long long bucket = 0, expires = 0;
+    soci::statement st;
+    explicit AddOne(soci::session& s)
+        : st((s.prepare << kAddOne, soci::use(hit.key), soci::use(bucket), soci::use(expires))) {}
+};
+
+struct AddTwo {
+    CounterHit hit, hit2;
+    long long bucket = 0, expires = 0, bucket2 = 0, expires2 = 0;
+    soci::statement st;
+    explicit AddTwo(soci::session& s)
+        : st((s.prepare << kAddTwo, soci::use(hit.key), soci::use(bucket), soci::use(expires),
+              soci::use(hit2.key), soci::use(bucket2), soci::use(expires2))) {}
+};
+
+struct AddBelow {
+    std::string key;
+    long long bucket = 0, expires = 0, now = 0, limit = 0, hits = 0;
+    soci::statement st;
+    explicit AddBelow(soci::session& s)
+        : st((s.prepare << kAddBelow, soci::use(key), soci::use(bucket), soci::use(expires),
+              soci::use(key), soci::use(now), soci::use(limit), soci::use(key), soci::use(now),
+              soci::use(bucket), soci::use(limit), soci::into(hits))) {}
+};
+
 }  // namespace
 
-std::vector<CounterBucket> LimitCounterRepository::buckets(soci::session& s, const std::string& key,
+std::vector<CounterBucket> LimitCounterRepository::buckets(Connection& c, const std::string& key,
+                                                           const std::string& key2,
                                                            int64_t nowMs) const {
-    long long now = nowMs, bucket = 0, hits = 0, expires = 0;
-    soci::statement st = (s.prepare << kBuckets, soci::use(key), soci::use(now), soci::into(bucket),
-                          soci::into(hits), soci::into(expires));
-    st.execute();
+    auto& q = c.prepared<Buckets>();
+    q.key = key;
+    q.key2 = key2;
+    q.now = nowMs;
     std::vector<CounterBucket> out;
-    while (st.fetch()) out.push_back({bucket, hits, expires});
+    if (!q.st.execute(true)) return out;  // runs to its end below: no open read left behind
+    do {
+        out.push_back({q.rowKey, q.bucket, q.hits, q.expires});
+    } while (q.st.fetch());
     return out;
 }
 
-void LimitCounterRepository::add(soci::session& s, const std::string& key, int64_t bucketMs,
-                                 int64_t expiresMs) const {
-    long long bucket = bucketMs, expires = expiresMs;
-    s << kAdd, soci::use(key), soci::use(bucket), soci::use(expires);
+void LimitCounterRepository::add(Connection& c, const CounterHit& hit) const {
+    auto& q = c.prepared<AddOne>();
+    q.hit = hit;
+    q.bucket = hit.bucketMs;
+    q.expires = hit.expiresMs;
+    c.execute(q.st);
 }
 
-std::optional<int64_t> LimitCounterRepository::addBelow(soci::session& s, const std::string& key,
+void LimitCounterRepository::add(Connection& c, const CounterHit& hit,
+                                 const CounterHit& hit2) const {
+    auto& q = c.prepared<AddTwo>();
+    q.hit = hit;
+    q.hit2 = hit2;
+    q.bucket = hit.bucketMs;
+    q.expires = hit.expiresMs;
+    q.bucket2 = hit2.bucketMs;
+    q.expires2 = hit2.expiresMs;
+    c.execute(q.st);
+}
+
+std::optional<int64_t> LimitCounterRepository::addBelow(Connection& c, const std::string& key,
                                                         int64_t bucketMs, int64_t expiresMs,
                                                         int64_t nowMs, int64_t limit) const {
-    long long bucket = bucketMs, expires = expiresMs, now = nowMs, lim = limit, hits = 0;
-    s << kAddBelow, soci::use(key), soci::use(bucket), soci::use(expires), soci::use(key),
-        soci::use(now), soci::use(lim), soci::use(key), soci::use(now), soci::use(bucket),
-        soci::use(lim), soci::into(hits);
-    if (!s.got_data()) return std::nullopt;
+    auto& q = c.prepared<AddBelow>();
+    q.key = key;
+    q.bucket = bucketMs;
+    q.expires = expiresMs;
+    q.now = nowMs;
+    q.limit = limit;
+    std::optional<int64_t> hits;
+    c.queryOne(q.st, [&] { hits = q.hits; });
     return hits;
 }
 

@@ -32,32 +32,67 @@ auto DatabaseLimitCounter::writeOne(F&& f) {
     return db_.autocommit(std::forward<F>(f));
 }
 
-std::optional<int64_t> DatabaseLimitCounter::blockedUntil(const std::string& key, int64_t nowMs) {
-    const std::string stored = storedKey(key);
-    auto rows = db_.read([&](Connection& s) { return repo_.buckets(s, stored, nowMs); });
-    // The key is blocked until enough of its oldest buckets have left that fewer than
-    // limit_ events remain: until the bucket that holds the limit_-th most recent leaves.
+// Of the rows (oldest first), those of `stored`: blocked until enough of its oldest
+// buckets have left that fewer than limit_ events remain, i.e. until the bucket that holds
+// the limit_-th most recent leaves.
+std::optional<int64_t> DatabaseLimitCounter::blockedBy(const std::vector<CounterBucket>& rows,
+                                                       const std::string& stored) const {
     int64_t remaining = 0;
-    for (const auto& r : rows) remaining += r.hits;
+    for (const auto& r : rows) {
+        if (r.key == stored) remaining += r.hits;
+    }
     for (const auto& r : rows) {
         if (remaining < limit_) break;
+        if (r.key != stored) continue;
         if (remaining - r.hits < limit_) return r.expiresMs;
         remaining -= r.hits;
     }
     return std::nullopt;
 }
 
-void DatabaseLimitCounter::record(const std::string& key, int64_t nowMs) {
+CounterHit DatabaseLimitCounter::hit(const std::string& key, int64_t nowMs) const {
+    return {storedKey(key), nowMs - nowMs % bucketMs_, nowMs + windowMs_};
+}
+
+DatabaseLimitCounter* DatabaseLimitCounter::sameDatabase(LimitCounter& other) const {
+    auto* o = dynamic_cast<DatabaseLimitCounter*>(&other);
+    return o && &o->db_ == &db_ && o->scope_ != scope_ ? o : nullptr;
+}
+
+std::optional<int64_t> DatabaseLimitCounter::blockedUntil(const std::string& key, int64_t nowMs) {
     const std::string stored = storedKey(key);
-    const int64_t bucket = nowMs - nowMs % bucketMs_;
-    writeOne([&](Connection& s) { repo_.add(s, stored, bucket, nowMs + windowMs_); });
+    auto rows = db_.read([&](Connection& c) { return repo_.buckets(c, stored, stored, nowMs); });
+    return blockedBy(rows, stored);
+}
+
+std::optional<int64_t> DatabaseLimitCounter::laterBlockedUntil(const std::string& key,
+                                                               LimitCounter& other,
+                                                               const std::string& otherKey,
+                                                               int64_t nowMs) {
+    auto* o = sameDatabase(other);
+    if (!o) return LimitCounter::laterBlockedUntil(key, other, otherKey, nowMs);
+    const std::string mine = storedKey(key), theirs = o->storedKey(otherKey);
+    auto rows = db_.read([&](Connection& c) { return repo_.buckets(c, mine, theirs, nowMs); });
+    auto a = blockedBy(rows, mine), b = o->blockedBy(rows, theirs);
+    if (a && b) return std::max(*a, *b);
+    return a ? a : b;
+}
+
+void DatabaseLimitCounter::record(const std::string& key, int64_t nowMs) {
+    writeOne([&](Connection& c) { repo_.add(c, hit(key, nowMs)); });
+}
+
+void DatabaseLimitCounter::recordBoth(const std::string& key, LimitCounter& other,
+                                      const std::string& otherKey, int64_t nowMs) {
+    auto* o = sameDatabase(other);
+    if (!o) return LimitCounter::recordBoth(key, other, otherKey, nowMs);
+    writeOne([&](Connection& c) { repo_.add(c, hit(key, nowMs), o->hit(otherKey, nowMs)); });
 }
 
 std::optional<int64_t> DatabaseLimitCounter::acquire(const std::string& key, int64_t nowMs) {
-    const std::string stored = storedKey(key);
-    const int64_t bucket = nowMs - nowMs % bucketMs_;
-    auto hits = writeOne([&](Connection& s) {
-        return repo_.addBelow(s, stored, bucket, nowMs + windowMs_, nowMs, limit_);
+    const CounterHit h = hit(key, nowMs);
+    auto hits = writeOne([&](Connection& c) {
+        return repo_.addBelow(c, h.key, h.bucketMs, h.expiresMs, nowMs, limit_);
     });
     if (hits) return std::nullopt;
     // Refused: the wait. Should the rows have changed meanwhile (another instance's

@@ -10,11 +10,12 @@
 //   bucket leave the window together with its latest one (later by less than a bucket: a
 //   wait is never shorter, a limit never looser). Rows past expires_ms are deleted by the
 //   maintenance thread (DatabaseLimitCounters::purge).
-// - Each call is one statement, one round trip: blockedUntil() a SELECT of the key's rows,
-//   record() an upsert, acquire() a conditional upsert (a refusal then reads the rows for
-//   the wait). Concurrent acquire() of one key in one bucket are serialised on its row
-//   (never more than the limit); two at the very same moment on either side of a bucket
-//   boundary write two rows and may both pass.
+// - Each call is one statement, one round trip: blockedUntil() a SELECT of the key's rows
+//   (laterBlockedUntil() of two keys' rows: the login throttle's check), record() an upsert
+//   (recordBoth() of two rows), acquire() a conditional upsert (a refusal then reads the
+//   rows for the wait). The statements are prepared once per pooled connection. Concurrent
+//   acquire() of one key in one bucket are serialised on its row (never more than the limit); two
+//   at the very same moment on either side of a bucket boundary write two rows and may both pass.
 // - A database error throws (DatabaseUnavailable: 503): the limits fail closed, see
 //   docs/API.md.
 // Blocking (database): call from worker threads. Thread-safe.
@@ -24,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/Database.h"
 #include "models/LimitCounterRepository.h"
@@ -39,6 +41,11 @@ class DatabaseLimitCounter final : public LimitCounter {
     std::optional<int64_t> blockedUntil(const std::string& key, int64_t nowMs) override;
     void record(const std::string& key, int64_t nowMs) override;
     std::optional<int64_t> acquire(const std::string& key, int64_t nowMs) override;
+    // One round trip for both when `other` is a DatabaseLimitCounter on the same Database.
+    std::optional<int64_t> laterBlockedUntil(const std::string& key, LimitCounter& other,
+                                             const std::string& otherKey, int64_t nowMs) override;
+    void recordBoth(const std::string& key, LimitCounter& other, const std::string& otherKey,
+                    int64_t nowMs) override;
 
     // The stored form of `key` (for tests that look at the table).
     std::string storedKey(const std::string& key) const;
@@ -47,6 +54,10 @@ class DatabaseLimitCounter final : public LimitCounter {
   private:
     template <typename F>
     auto writeOne(F&& f);
+    std::optional<int64_t> blockedBy(const std::vector<CounterBucket>& rows,
+                                     const std::string& stored) const;
+    CounterHit hit(const std::string& key, int64_t nowMs) const;
+    DatabaseLimitCounter* sameDatabase(LimitCounter& other) const;
 
     Database& db_;
     const LimitCounterRepository& repo_;

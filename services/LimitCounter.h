@@ -6,6 +6,7 @@
 // every instance on the database). Implementations are thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -22,6 +23,21 @@ class LimitCounter {
     virtual void record(const std::string& key, int64_t nowMs) = 0;
     // blockedUntil(), and record() if it is not blocked, as one step.
     virtual std::optional<int64_t> acquire(const std::string& key, int64_t nowMs) = 0;
+
+    // The later of blockedUntil(key) and other.blockedUntil(otherKey); the database store
+    // reads both in one round trip when `other` counts in the same database.
+    virtual std::optional<int64_t> laterBlockedUntil(const std::string& key, LimitCounter& other,
+                                                     const std::string& otherKey, int64_t nowMs) {
+        auto a = blockedUntil(key, nowMs), b = other.blockedUntil(otherKey, nowMs);
+        if (a && b) return std::max(*a, *b);
+        return a ? a : b;
+    }
+    // record(key) and other.record(otherKey); likewise one round trip where it can.
+    virtual void recordBoth(const std::string& key, LimitCounter& other,
+                            const std::string& otherKey, int64_t nowMs) {
+        record(key, nowMs);
+        other.record(otherKey, nowMs);
+    }
 };
 
 // Makes the counters of the limits. `scope` names the limit (one counter per scope and

@@ -25,17 +25,14 @@ LoginThrottle::LoginThrottle(int perIpPerMinute, int perAccountPerMinute,
 
 std::optional<int> LoginThrottle::retryAfter(const std::string& ip, const std::string& email) {
     const int64_t now = clock_.nowMs();
-    int64_t until = 0;
-    if (auto u = ip_->blockedUntil(addressKey(ip), now)) until = std::max(until, *u);
-    if (auto u = email_->blockedUntil(email, now)) until = std::max(until, *u);
-    if (until == 0) return std::nullopt;
-    return retryAfterSeconds(until, now);
+    auto until = ip_->laterBlockedUntil(addressKey(ip), *email_, email, now);
+    if (!until) return std::nullopt;
+    return retryAfterSeconds(*until, now);
 }
 
 void LoginThrottle::recordFailure(const std::string& ip, const std::string& email) {
     const int64_t now = clock_.nowMs();
-    ip_->record(addressKey(ip), now);
-    email_->record(email, now);
+    ip_->recordBoth(addressKey(ip), *email_, email, now);
 }
 
 Error tooManyFailedLogins(int seconds) {

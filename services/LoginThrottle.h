@@ -4,7 +4,7 @@
 // Addresses are counted by addressKey() (IPv6 by /64). In memory, each of the two
 // dimensions holds at most kMaxBytesPerDimension bytes (SlidingWindowCounter's bound); the
 // caller refuses emails over 254 characters before they become keys. With the database
-// store a check and a record are each one round trip per dimension; a database error
+// store a check (both dimensions) is one round trip, and so is a record; a database error
 // throws (DatabaseUnavailable).
 // Thread-safe.
 #pragma once
