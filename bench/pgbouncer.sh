@@ -111,7 +111,10 @@ echo "variant round refresh/s p50_us p99_us non-200 cpu_us/refresh (all) (authsv
 orders=(ABC BCA CAB)
 for round in $(seq "$ROUNDS"); do
   order=${orders[$(((round - 1) % 3))]}
-  for v in $(fold -w1 <<<"$order"); do run_one "$v" "$round" | tee -a "$WORK/runs"; done
+  for v in $(fold -w1 <<<"$order"); do  # not in a pipe: cleanup must see $SERVER
+    run_one "$v" "$round" >>"$WORK/runs"
+    tail -1 "$WORK/runs"
+  done
 done
 awk '{ rate[$1, $2] = $3; cpu[$1, $2] = $7 } END {
   n = 0

@@ -4,9 +4,9 @@
 // - 16 clients logging in and refreshing at once through the run's shared PgBouncer: not one
 //   500 (with prepared statements on, `prepared statement "st_1" already exists` and
 //   `"st_9" does not exist` made 500s of them: issue 24).
-// - A PgBouncer of the test's own killed under load, and one paused past its
-//   query_wait_timeout (the pool exhausted): 503 `unavailable` + Retry-After, never a 500,
-//   and authsvc recovers on its own once PgBouncer is back.
+// - A PgBouncer of the test's own killed under load, one paused past its query_wait_timeout
+//   (the pool exhausted), and a PostgreSQL of the test's own restarted behind one: 503
+//   `unavailable` + Retry-After, never a 500, and authsvc recovers on its own.
 #include <sstream>
 #include <thread>
 
@@ -143,7 +143,43 @@ TEST_F(PgBouncerTest, PoolExhaustedPastQueryWaitTimeoutGives503ThenRecovers) {
         10s))
         << last;
     EXPECT_EQ(loginRaw(c, email, kPassword).status, 200);
-    EXPECT_EQ(server->log().find("internal_error"), std::string::npos) << server->logTail();
+    EXPECT_EQ(server->log().find(" 500 "), std::string::npos) << server->logTail();
+}
+
+// PostgreSQL itself stopped (a fast shutdown: its connections end with 57P01) and started
+// again behind a PgBouncer that stays up: 503s meanwhile, never a 500, then recovery.
+TEST_F(PgBouncerTest, PostgresqlRestartedBehindItGives503sThenRecovers) {
+    TempPostgres pg;
+    ASSERT_TRUE(pg.start()) << pg.lastError();
+    TempPgBouncer bouncer(pg.port(), 4, 2);
+    ASSERT_TRUE(bouncer.start()) << bouncer.lastError();
+    json o = {{"database",
+               {{"backend", "postgresql"},
+                {"postgresql", {{"dsn", bouncer.dsn("authsvc")}, {"prepared_statements", false}}},
+                {"timeout", "2s"}}}};
+    o.merge_patch(kNoThrottle);
+    ServerProcess server(o);
+    ASSERT_TRUE(server.start()) << server.logTail();
+    HttpClient c(server.port());
+    c.setTimeoutMs(10000);
+    const auto emails = registerUsers(c, 4);
+    const pid_t pidBefore = server.pid();
+    OutageLoad clients(server.port(), emails);
+    ASSERT_TRUE(eventually([&] { return clients.ok() >= 15; }, 10s)) << "no load before";
+
+    ASSERT_TRUE(pg.stop());
+    EXPECT_TRUE(eventually([&] { return clients.unavailable() >= 6; }, 10s))
+        << clients.unavailable() << " 503s while PostgreSQL was away";
+    ASSERT_TRUE(pg.start()) << pg.lastError();
+    const int okBefore = clients.ok();
+    EXPECT_TRUE(eventually([&] { return clients.ok() >= okBefore + 15; }, 20s))
+        << "not recovered 20 s after PostgreSQL came back: " << server.logTail();
+    clients.stop();
+    const auto problems = clients.problems();
+    EXPECT_EQ(clients.statuses()[500], 0);
+    EXPECT_TRUE(problems.empty()) << problems.size() << " wrong of " << clients.total()
+                                  << ", the first: " << problems.front();
+    EXPECT_EQ(server.pid(), pidBefore);
 }
 
 }  // namespace

@@ -214,6 +214,17 @@ TEST(ConfigTest, BoolAcceptsYamlSpellings) {
     EXPECT_FALSE(parseConfig("database: {auto_migrate: off}", "t", envOf({})).database.autoMigrate);
 }
 
+// On by default (named statements, parsed once); off behind PgBouncer in transaction
+// pooling, from the file or the environment.
+TEST(ConfigTest, PostgresqlPreparedStatementsDefaultOnAndTurnedOff) {
+    EXPECT_TRUE(parseConfig("", "t", envOf({})).database.postgresqlPreparedStatements);
+    EXPECT_FALSE(parseConfig("database: {postgresql: {prepared_statements: false}}", "t", envOf({}))
+                     .database.postgresqlPreparedStatements);
+    EXPECT_FALSE(
+        parseConfig("", "t", envOf({{"AUTHSVC_DATABASE_POSTGRESQL_PREPARED_STATEMENTS", "false"}}))
+            .database.postgresqlPreparedStatements);
+}
+
 TEST(ConfigTest, BadDurationNamesKeyFileAndValue) {
     for (const char* bad : {"15", "15x", "1.5h", "-5s", "m", "15 m", "ten minutes"}) {
         const std::string e = errorOf(std::string("jwt:\n  access_ttl: \"") + bad + "\"\n");
