@@ -8,8 +8,10 @@ KeyScheduleSettings keyScheduleSettings(int64_t periodMs, int64_t keyPollMs, int
                                         int64_t accessTtlMs, int64_t leewayMs) {
     KeyScheduleSettings s;
     s.periodMs = periodMs;
-    s.publishMs = keyPollMs + jwksMaxAgeMs;
-    s.keepRetiredMs = keyPollMs + accessTtlMs + leewayMs;
+    // One key_poll for every instance to poll, and one more for a poll that came late (a
+    // slow sync, a busy machine): "within key_poll" is a period, not a promise to the ms.
+    s.publishMs = 2 * keyPollMs + jwksMaxAgeMs;
+    s.keepRetiredMs = 2 * keyPollMs + accessTtlMs + leewayMs;
     return s;
 }
 

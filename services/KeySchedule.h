@@ -7,11 +7,11 @@
 // - no key at all (or none current nor next): create one, current at once (nothing was
 //   signed before it);
 // - the current key was created `period` ago or more, and there is no next key: create one;
-// - the next key was created `publish` ago or more (jwt.key_poll for every instance to
-//   publish it, then jwt.jwks_max_age for every cached JWKS to hold it): it becomes
-//   current, the current one retired;
-// - a key retired `keepRetired` ago (jwt.key_poll for every instance to stop signing with
-//   it, then access_ttl + leeway for its last token to expire): deleted.
+// - the next key was created `publish` ago or more (twice jwt.key_poll for every instance
+//   to publish it, a late poll included, then jwt.jwks_max_age for every cached JWKS to
+//   hold it): it becomes current, the current one retired;
+// - a key retired `keepRetired` ago (twice jwt.key_poll for every instance to stop signing
+//   with it, then access_ttl + leeway for its last token to expire): deleted.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +25,8 @@ namespace authsvc::models {
 
 struct KeyScheduleSettings {
     int64_t periodMs = 30LL * 24 * 3600 * 1000;
-    int64_t publishMs = 0;      // key_poll + jwks_max_age
-    int64_t keepRetiredMs = 0;  // key_poll + access_ttl + leeway
+    int64_t publishMs = 0;      // 2 key_poll + jwks_max_age
+    int64_t keepRetiredMs = 0;  // 2 key_poll + access_ttl + leeway
 };
 
 KeyScheduleSettings keyScheduleSettings(int64_t periodMs, int64_t keyPollMs, int64_t jwksMaxAgeMs,

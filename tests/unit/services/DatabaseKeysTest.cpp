@@ -43,8 +43,9 @@ class DatabaseKeysTest : public ::testing::Test {
         i.ring = std::make_unique<KeyRing>(kc);
         DatabaseKeySettings s;
         s.encryptionKey = kek;
-        // period 10 s, key_poll 1 s, jwks_max_age 2 s, access_ttl 5 s, leeway 1 s.
-        s.schedule = keyScheduleSettings(10 * kKeySecond, kKeySecond, 2 * kKeySecond,
+        // period 10 s, key_poll 500 ms, jwks_max_age 2 s, access_ttl 5 s, leeway 1 s:
+        // publication 3 s, retention 7 s.
+        s.schedule = keyScheduleSettings(10 * kKeySecond, kKeySecond / 2, 2 * kKeySecond,
                                          5 * kKeySecond, kKeySecond);
         i.keys = std::make_unique<DatabaseKeys>(*db, repo, *i.ring, clock, s);
         return i;
@@ -97,7 +98,7 @@ TEST_F(DatabaseKeysTest, AWholeRotationOnTheSchedule) {
     a.keys->sync();
     EXPECT_EQ(states(), "current next");
     clock.advanceMs(1);
-    s = a.keys->sync();  // key_poll + jwks_max_age later: promoted
+    s = a.keys->sync();  // 2 key_poll + jwks_max_age later: promoted
     EXPECT_EQ(s.currentKid, second);
     EXPECT_EQ(a.ring->signingKey()->kid(), second);
     EXPECT_EQ(states(), "retired current");
@@ -106,7 +107,7 @@ TEST_F(DatabaseKeysTest, AWholeRotationOnTheSchedule) {
     a.keys->sync();
     EXPECT_EQ(rows()[0].kid, first);
     clock.advanceMs(1);
-    a.keys->sync();  // key_poll + access_ttl + leeway after retirement: deleted
+    a.keys->sync();  // 2 key_poll + access_ttl + leeway after retirement: deleted
     EXPECT_EQ(rows()[0].kid, second);
     EXPECT_EQ(a.ring->jwks()->find(first), std::string::npos);
 }
@@ -194,7 +195,7 @@ TEST_F(DatabaseKeysTest, RotateMakesANextKeyOnceAndTheFirstKeyCurrent) {
     EXPECT_THROW(a.keys->rotate(), KeyError);
     const auto listed = a.keys->list();
     ASSERT_EQ(listed.size(), 2u);
-    // The current key retires when the next one is promoted: key_poll + jwks_max_age.
+    // The current key retires when the next one is promoted: 2 key_poll + jwks_max_age.
     EXPECT_EQ(listed[0].nextStepMs, listed[1].row.createdMs + 3 * kKeySecond);
 }
 

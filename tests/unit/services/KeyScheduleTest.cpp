@@ -33,11 +33,11 @@ SigningKeyRow key(const std::string& kid, const std::string& state, int64_t crea
     return r;
 }
 
-TEST(KeyScheduleTest, SettingsAddKeyPollToPublicationAndRetention) {
+TEST(KeyScheduleTest, SettingsAddTwiceKeyPollToPublicationAndRetention) {
     const KeyScheduleSettings s = defaults();
     EXPECT_EQ(s.periodMs, 30 * kOneDay);
-    EXPECT_EQ(s.publishMs, 310 * kSec);      // key_poll + jwks_max_age
-    EXPECT_EQ(s.keepRetiredMs, 940 * kSec);  // key_poll + access_ttl + leeway
+    EXPECT_EQ(s.publishMs, 320 * kSec);      // 2 key_poll + jwks_max_age
+    EXPECT_EQ(s.keepRetiredMs, 950 * kSec);  // 2 key_poll + access_ttl + leeway
 }
 
 TEST(KeyScheduleTest, AnEmptyStoreGetsAFirstKeyCurrentAtOnce) {
@@ -57,22 +57,22 @@ TEST(KeyScheduleTest, ACurrentKeyAsOldAsThePeriodGetsANextKey) {
               (std::vector<KeyStep>{{KeyStepKind::CreateNext, "", ""}}));
 }
 
-TEST(KeyScheduleTest, TheNextKeyIsPromotedOnlyAfterKeyPollAndJwksMaxAge) {
+TEST(KeyScheduleTest, TheNextKeyIsPromotedOnlyAfterTwiceKeyPollAndJwksMaxAge) {
     const int64_t created = kKeysT0 + 30 * kOneDay;
     const std::vector<SigningKeyRow> keys{key("a", "current", kKeysT0), key("b", "next", created)};
     // Neither a second before nor a period later creates another next key.
-    EXPECT_TRUE(dueKeySteps(created + 309 * kSec, keys, defaults()).empty());
-    EXPECT_TRUE(dueKeySteps(created + 310 * kSec - 1, keys, defaults()).empty());
-    EXPECT_EQ(dueKeySteps(created + 310 * kSec, keys, defaults()),
+    EXPECT_TRUE(dueKeySteps(created + 319 * kSec, keys, defaults()).empty());
+    EXPECT_TRUE(dueKeySteps(created + 320 * kSec - 1, keys, defaults()).empty());
+    EXPECT_EQ(dueKeySteps(created + 320 * kSec, keys, defaults()),
               (std::vector<KeyStep>{{KeyStepKind::Promote, "b", "a"}}));
 }
 
-TEST(KeyScheduleTest, ARetiredKeyIsDeletedAfterKeyPollAccessTtlAndLeeway) {
+TEST(KeyScheduleTest, ARetiredKeyIsDeletedAfterTwiceKeyPollAccessTtlAndLeeway) {
     const int64_t retired = kKeysT0 + 30 * kOneDay;
     const std::vector<SigningKeyRow> keys{key("a", "retired", kKeysT0, retired),
                                           key("b", "current", retired)};
-    EXPECT_TRUE(dueKeySteps(retired + 940 * kSec - 1, keys, defaults()).empty());
-    EXPECT_EQ(dueKeySteps(retired + 940 * kSec, keys, defaults()),
+    EXPECT_TRUE(dueKeySteps(retired + 950 * kSec - 1, keys, defaults()).empty());
+    EXPECT_EQ(dueKeySteps(retired + 950 * kSec, keys, defaults()),
               (std::vector<KeyStep>{{KeyStepKind::Delete, "a", ""}}));
 }
 
@@ -96,8 +96,9 @@ TEST(KeyScheduleTest, UnknownStatesAreLeftAlone) {
 }
 
 TEST(KeyScheduleTest, AWholeRotationWithSecondPeriods) {
-    // period 3 s, key_poll 1 s, jwks_max_age 1 s, access_ttl 2 s, leeway 0: as the tests run it.
-    const KeyScheduleSettings s = keyScheduleSettings(3000, 1000, 1000, 2000, 0);
+    // period 3 s, key_poll 500 ms, jwks_max_age 1 s, access_ttl 2 s, leeway 0: publication
+    // 2 s, retention 3 s.
+    const KeyScheduleSettings s = keyScheduleSettings(3000, 500, 1000, 2000, 0);
     std::vector<SigningKeyRow> keys{key("a", "current", kKeysT0)};
     EXPECT_TRUE(dueKeySteps(kKeysT0 + 2999, keys, s).empty());
     EXPECT_EQ(dueKeySteps(kKeysT0 + 3000, keys, s)[0].kind, KeyStepKind::CreateNext);
