@@ -346,8 +346,17 @@ void ProtocolHandler::parseFrame(Connection& c, const char* data, size_t len) {
     auto& parser = c.parser;
     parser.reset();
     int status = 0;
+    // A request's one Authorization line (a Bearer token: the longest line of most requests)
+    // goes around Pistache's parser, which reads a field value a byte at a time through
+    // out-of-line calls; its value is added as the same typed header below.
+    const bool authorization = c.framer.authorizationLines() == 1;
+    const RequestFramer::Span authLine = c.framer.authorizationLine();
     try {
-        if (!parser.feed(data, len)) {
+        const bool fed = authorization ? parser.feed(data, authLine.pos) &&
+                                             parser.feed(data + authLine.pos + authLine.len,
+                                                         len - authLine.pos - authLine.len)
+                                       : parser.feed(data, len);
+        if (!fed) {
             status = 413;
         } else if (parser.parse() != Http::Private::State::Done) {
             status = 400;  // framed as complete, yet the parser wants more
@@ -363,6 +372,11 @@ void ProtocolHandler::parseFrame(Connection& c, const char* data, size_t len) {
     }
     c.served = true;
     auto& request = parser.request;
+    if (authorization) {
+        const RequestFramer::Span value = c.framer.authorizationValue();
+        request.headers().add(std::make_shared<Http::Header::Authorization>(
+            std::string(data + value.pos, value.len)));
+    }
     if (c.framer.forwardedForLines() > 1) {
         // Pistache keeps the first of repeated fields; X-Forwarded-For's lines are one list
         // (RFC 9110 5.3), each proxy appending to it, possibly on a line of its own.
