@@ -4,7 +4,8 @@
 #
 #   bench/callgrind.sh BUILD_DIR SCENARIO [SECONDS]
 #
-# SCENARIO: protected | protected-es256 | refresh (SQLite). Starts BUILD_DIR/authsvc under
+# SCENARIO: protected | protected-es256 | refresh (SQLite) | refresh-pg (PostgreSQL at
+# $BENCH_PG_DSN, e.g. from scripts/pg.sh; its schema public is emptied first). Starts BUILD_DIR/authsvc under
 # `valgrind --tool=callgrind` (one reactor thread, the shipped config.yaml), warms it up
 # with wrk for 3 s, zeroes the counts, runs `wrk -t1 -c4` for SECONDS (default 10), dumps,
 # and prints the requests, the total instructions and the instructions per request, then
@@ -30,6 +31,15 @@ export AUTHSVC_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export AUTHSVC_REFRESH_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
 export AUTHSVC_SERVER_HOST=127.0.0.1 AUTHSVC_SERVER_PORT=0 AUTHSVC_SERVER_THREADS=1
 export AUTHSVC_DATABASE_BACKEND=sqlite AUTHSVC_DATABASE_SQLITE_PATH="$WORK/authsvc.db"
+DB=sqlite
+DB_AT="$WORK/authsvc.db"
+if [ "$SCENARIO" = refresh-pg ]; then
+  : "${BENCH_PG_DSN:?refresh-pg needs BENCH_PG_DSN}"
+  psql "$BENCH_PG_DSN" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' >/dev/null
+  export AUTHSVC_DATABASE_BACKEND=postgresql AUTHSVC_DATABASE_POSTGRESQL_DSN="$BENCH_PG_DSN"
+  DB=postgresql
+  DB_AT=$BENCH_PG_DSN
+fi
 # The config.yaml of the build's own source tree (keys differ between revisions).
 CFG="$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt")/config.yaml"
 if [ "$SCENARIO" = protected-es256 ]; then
@@ -40,8 +50,8 @@ fi
 echo "$BENCH_PASSWORD" | "$BUILD/authsvc" user add "$BENCH_EMAIL" --config "$CFG" >/dev/null
 SCRIPT=protected.lua
 ARGS=()
-if [ "$SCENARIO" = refresh ]; then
-  "$BUILD/bench_seed" sqlite "$WORK/authsvc.db" 40000 "$WORK/tokens.txt" "$BENCH_EMAIL" >/dev/null 2>&1
+if [ "$SCENARIO" = refresh ] || [ "$SCENARIO" = refresh-pg ]; then
+  "$BUILD/bench_seed" "$DB" "$DB_AT" 40000 "$WORK/tokens.txt" "$BENCH_EMAIL" >/dev/null 2>&1
   SCRIPT=refresh.lua
   ARGS=(-- "$WORK/tokens.txt" 1)
 fi
@@ -60,7 +70,7 @@ TOKEN=$(curl -sf "$URL/api/login" -H 'Content-Type: application/json' \
   -d "{\"email\":\"$BENCH_EMAIL\",\"password\":\"$BENCH_PASSWORD\"}" |
   sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 export BENCH_ACCESS_TOKEN=$TOKEN
-if [ "$SCENARIO" = refresh ]; then
+if [ "$SCENARIO" = refresh ] || [ "$SCENARIO" = refresh-pg ]; then
   # The warm-up takes its own tokens: the second half of the file.
   tail -n 20000 "$WORK/tokens.txt" >"$WORK/warm.txt"
   head -n 20000 "$WORK/tokens.txt" >"$WORK/run.txt"
