@@ -1,5 +1,8 @@
 #include "common/Crypto.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -8,8 +11,6 @@
 #include "verify/Sha256.h"
 
 namespace authsvc::models::crypto {
-
-static_assert(sizeof(crypto_auth_hmacsha256_state) <= 512, "HMAC state does not fit");
 
 void init() {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
@@ -56,7 +57,11 @@ std::optional<std::string> aeadOpen(std::string_view key, std::string_view seale
 
 std::string randomBytes(size_t n) {
     std::string out(n, '\0');
-    randombytes_buf(out.data(), n);
+    // OpenSSL's DRBG (seeded from the kernel, reseeded by OpenSSL; fork-safe): libsodium's
+    // randombytes_buf is a getrandom(2) system call per call, one per token issued.
+    if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), int(n)) != 1) {
+        throw std::runtime_error("the random generator failed");
+    }
     return out;
 }
 
@@ -118,20 +123,53 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
     return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// OpenSSL 3 deprecates the SHA256_* calls in favour of EVP, whose context copy allocates;
+// a SHA256_CTX is a plain struct, copied per call.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static_assert(sizeof(SHA256_CTX) <= 128, "SHA256_CTX does not fit");
+
 HmacSha256::HmacSha256(std::string_view key) {
-    auto* st = reinterpret_cast<crypto_auth_hmacsha256_state*>(state_.data());
-    crypto_auth_hmacsha256_init(st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    constexpr size_t kBlock = 64;
+    unsigned char block[kBlock] = {};
+    if (key.size() > kBlock) {
+        SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+    } else {
+        std::memcpy(block, key.data(), key.size());
+    }
+    unsigned char pad[kBlock];
+    for (size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x36;
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, pad, kBlock);
+    std::memcpy(inner_.data(), &ctx, sizeof ctx);
+    for (size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, pad, kBlock);
+    std::memcpy(outer_.data(), &ctx, sizeof ctx);
+    OPENSSL_cleanse(&ctx, sizeof ctx);
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(block, sizeof block);
+}
+
+HmacSha256::~HmacSha256() {
+    OPENSSL_cleanse(inner_.data(), inner_.size());
+    OPENSSL_cleanse(outer_.data(), outer_.size());
 }
 
 std::string HmacSha256::mac(std::string_view data) const {
-    crypto_auth_hmacsha256_state st;
-    std::memcpy(&st, state_.data(), sizeof st);  // the precomputed key pads, copied per call
-    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
-                                  data.size());
-    std::string out(crypto_auth_hmacsha256_BYTES, '\0');
-    crypto_auth_hmacsha256_final(&st, reinterpret_cast<unsigned char*>(out.data()));
-    sodium_memzero(&st, sizeof st);
+    SHA256_CTX ctx;
+    std::memcpy(&ctx, inner_.data(), sizeof ctx);
+    SHA256_Update(&ctx, data.data(), data.size());
+    unsigned char innerHash[SHA256_DIGEST_LENGTH];
+    SHA256_Final(innerHash, &ctx);
+    std::memcpy(&ctx, outer_.data(), sizeof ctx);
+    SHA256_Update(&ctx, innerHash, sizeof innerHash);
+    std::string out(SHA256_DIGEST_LENGTH, '\0');
+    SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &ctx);
+    OPENSSL_cleanse(&ctx, sizeof ctx);
     return out;
 }
+#pragma GCC diagnostic pop
 
 }  // namespace authsvc::models::crypto

@@ -1,6 +1,6 @@
-// Small crypto primitives over libsodium: CSPRNG bytes, HMAC-SHA256 with a precomputed
-// key, hex and constant-time comparison. base64url and SHA-256 are the verify library's
-// (verify/Base64Url.h, verify/Sha256.h): one codec for the project. All functions are
+// Small crypto primitives: CSPRNG bytes and HMAC-SHA256 with a precomputed key (OpenSSL),
+// hex, base64 and constant-time comparison (libsodium). base64url and SHA-256 are the verify
+// library's (verify/Base64Url.h, verify/Sha256.h): one codec for the project. All functions are
 // thread-safe; sodium_init() is called by the first Crypto::init().
 #pragma once
 
@@ -37,14 +37,21 @@ std::string aeadSeal(std::string_view key, std::string_view plaintext,
 std::optional<std::string> aeadOpen(std::string_view key, std::string_view sealedHex,
                                     std::string_view associatedData);
 
-// HMAC-SHA256 under a fixed key whose inner and outer pads are computed once.
+// HMAC-SHA256 (RFC 2104) under a fixed key whose inner and outer pads are hashed once, on
+// OpenSSL's SHA-256 (its SHA extensions where the CPU has them: several times libsodium's
+// portable code, and every refresh signs an access token and derives its successor).
 class HmacSha256 {
   public:
     explicit HmacSha256(std::string_view key);
+    ~HmacSha256();
+    HmacSha256(const HmacSha256&) = default;
+    HmacSha256& operator=(const HmacSha256&) = default;
     std::string mac(std::string_view data) const;  // 32 raw bytes
 
   private:
-    alignas(64) std::array<uint8_t, 512> state_{};  // crypto_auth_hmacsha256_state, opaque
+    static constexpr size_t kStateBytes = 128;              // holds a SHA256_CTX, opaque here
+    alignas(16) std::array<uint8_t, kStateBytes> inner_{};  // after the key XOR ipad block
+    alignas(16) std::array<uint8_t, kStateBytes> outer_{};  // after the key XOR opad block
 };
 
 }  // namespace authsvc::models::crypto

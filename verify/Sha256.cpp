@@ -1,18 +1,25 @@
 #include "verify/Sha256.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <stdexcept>
 
 namespace authsvc::verify {
 
+// SHA256_* directly: EVP_Digest fetches the algorithm and allocates a context per call,
+// about as much work again as hashing a refresh token (a refresh hashes two). OpenSSL 3
+// deprecates these calls, not what they compute (the same code, SHA extensions included).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 std::string sha256(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) || len != 32) {
-        throw std::runtime_error("SHA-256 failed");  // only when OpenSSL is out of memory
+    std::string out(SHA256_DIGEST_LENGTH, '\0');
+    SHA256_CTX ctx;
+    if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, data.data(), data.size()) ||
+        !SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &ctx)) {
+        throw std::runtime_error("SHA-256 failed");  // not with OpenSSL's own implementation
     }
-    return std::string(reinterpret_cast<char*>(md), len);
+    return out;
 }
+#pragma GCC diagnostic pop
 
 }  // namespace authsvc::verify

@@ -4,11 +4,10 @@
 // decoder accepts "alg":"none" with an empty key. Keys here are parsed once (KeySet).
 #include "verify/Verifier.h"
 
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rsa.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -18,6 +17,7 @@
 
 #include "verify/Base64Url.h"
 #include "verify/Bearer.h"
+#include "verify/Sha256.h"
 #include "verify/VerifiedTokenCache.h"
 
 namespace authsvc::verify {
@@ -126,26 +126,69 @@ bool hmacMatches(const std::string& secret, std::string_view input, std::string_
 }
 
 // A JOSE ES256 signature (R || S, 32 bytes each; RFC 7518 §3.4) as the DER that OpenSSL
-// verifies; empty for any other length.
+// verifies (SEQUENCE of two INTEGERs: minimal, non-negative); empty for any other length.
+// Written out directly: BIGNUMs and i2d_ECDSA_SIG cost more than the rest of it.
 std::string derFromJose(std::string_view sig) {
     if (sig.size() != 64) return {};
-    ECDSA_SIG* s = ECDSA_SIG_new();
-    if (!s) return {};
-    BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32, nullptr);
-    BIGNUM* ss = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data() + 32), 32, nullptr);
+    const auto integer = [](std::string_view half, std::string& out) {
+        size_t skip = 0;
+        while (skip < half.size() - 1 && half[skip] == 0) ++skip;  // minimal: no leading zeros
+        half.remove_prefix(skip);
+        const bool pad = (static_cast<unsigned char>(half[0]) & 0x80) != 0;  // else negative
+        out.push_back(0x02);
+        out.push_back(char(half.size() + (pad ? 1 : 0)));
+        if (pad) out.push_back(0);
+        out.append(half);
+    };
+    std::string body;
+    body.reserve(70);
+    integer(sig.substr(0, 32), body);
+    integer(sig.substr(32), body);
     std::string der;
-    if (r && ss && ECDSA_SIG_set0(s, r, ss)) {
-        unsigned char* out = nullptr;
-        const int len = i2d_ECDSA_SIG(s, &out);
-        if (len > 0) der.assign(reinterpret_cast<char*>(out), size_t(len));
-        OPENSSL_free(out);
-    } else {
-        BN_free(r);
-        BN_free(ss);
-    }
-    ECDSA_SIG_free(s);
+    der.reserve(body.size() + 2);
+    der.push_back(0x30);
+    der.push_back(char(body.size()));  // at most 70: the short form
+    der.append(body);
     return der;
 }
+
+// A verification context per key and thread, initialised once (EVP_PKEY_verify_init and
+// the digest), for the signatures of tokens that miss the verified-token cache: setting
+// one up per token (EVP_DigestVerifyInit) was as much work as the rest of the request
+// around the signature. Each context holds a reference to its key, so a key cannot be
+// freed (and its address reused) while a context for it is kept; a thread keeps the
+// contexts of its last kContexts keys.
+constexpr size_t kContexts = 8;
+struct VerifyContexts {
+    struct Entry {
+        const EVP_PKEY* key = nullptr;
+        EVP_PKEY_CTX* ctx = nullptr;
+    };
+    std::vector<Entry> entries;  // most recently used last
+    ~VerifyContexts() {
+        for (auto& e : entries) EVP_PKEY_CTX_free(e.ctx);
+    }
+    EVP_PKEY_CTX* forKey(EVP_PKEY* key, Algorithm alg) {
+        for (auto& e : entries) {
+            if (e.key == key) return e.ctx;
+        }
+        EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
+        if (!ctx) return nullptr;
+        if (EVP_PKEY_verify_init(ctx) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
+            (alg == Algorithm::RS256 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)) {
+            EVP_PKEY_CTX_free(ctx);
+            return nullptr;
+        }
+        if (entries.size() == kContexts) {
+            EVP_PKEY_CTX_free(entries.front().ctx);
+            entries.erase(entries.begin());
+        }
+        entries.push_back({key, ctx});
+        return ctx;
+    }
+};
 
 bool signatureMatches(const AsymmetricKey& key, std::string_view input, std::string_view sig) {
     std::string der;
@@ -156,12 +199,13 @@ bool signatureMatches(const AsymmetricKey& key, std::string_view input, std::str
     } else if (sig.size() != size_t(EVP_PKEY_get_size(key.pkey.get()))) {
         return false;
     }
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    return ctx &&
-           EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.pkey.get()) == 1 &&
-           EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
-                            sig.size(), reinterpret_cast<const unsigned char*>(input.data()),
-                            input.size()) == 1;
+    thread_local VerifyContexts contexts;
+    EVP_PKEY_CTX* ctx = contexts.forKey(key.pkey.get(), key.alg);
+    if (!ctx) return false;
+    const std::string digest = sha256(input);
+    return EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                           reinterpret_cast<const unsigned char*>(digest.data()),
+                           digest.size()) == 1;
 }
 
 }  // namespace

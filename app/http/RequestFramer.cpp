@@ -70,6 +70,7 @@ void RequestFramer::reset() {
     hasLength_ = chunked_ = http10_ = false;
     forwardedFor_.clear();
     forwardedForLines_ = 0;
+    authorizationLines_ = 0;
 }
 
 RequestFrame RequestFramer::refuse(int status) {
@@ -143,7 +144,7 @@ RequestFrame RequestFramer::frameLines(std::string_view input) {
                 status = requestLine(line);
                 break;
             case Phase::Fields:
-                status = line.empty() ? endOfFields() : fieldLine(line);
+                status = line.empty() ? endOfFields() : fieldLine(line, start);
                 break;
             case Phase::ChunkSize:
                 status = chunkSize(line);
@@ -184,7 +185,7 @@ int RequestFramer::requestLine(std::string_view line) {
     return 0;
 }
 
-int RequestFramer::fieldLine(std::string_view line) {
+int RequestFramer::fieldLine(std::string_view line, size_t start) {
     // field-name ":" OWS field-value OWS (RFC 9112 5): a token right before the colon (no
     // whitespace: RFC 9112 5.1), and no line starting with whitespace (obs-fold, 5.2).
     size_t colon = 0;
@@ -211,6 +212,10 @@ int RequestFramer::fieldLine(std::string_view line) {
         // Only "chunked", once: a list, a repeat or another coding cannot be framed here.
         if (chunked_ || !equalsIgnoringAsciiCase(value, "chunked")) return 400;
         chunked_ = true;
+    } else if (name.size() == 13 && equalsIgnoringAsciiCase(name, "authorization")) {
+        ++authorizationLines_;
+        authorizationLine_ = {start, line.size() + 2};
+        authorizationValue_ = {start + size_t(value.data() - line.data()), value.size()};
     } else if (name.size() == 15 && equalsIgnoringAsciiCase(name, "x-forwarded-for")) {
         ++forwardedForLines_;
         if (!value.empty()) {

@@ -15,7 +15,9 @@
 //   more is buffered;
 // - the work is linear in the bytes: fed the same request again with more bytes, it
 //   resumes where its last scan stopped (chunk walk included);
-// - the X-Forwarded-For field lines of a framed request, combined in order (RFC 9110 5.3).
+// - the X-Forwarded-For field lines of a framed request, combined in order (RFC 9110 5.3);
+// - where a framed request's Authorization field line is, when it has exactly one (so
+//   that the connection layer can hand its value over without a byte-wise parse).
 // A RequestFramer belongs to one connection and is used by one thread at a time.
 #pragma once
 
@@ -72,6 +74,16 @@ class RequestFramer {
     // and how many such lines there were.
     const std::string& forwardedFor() const { return forwardedFor_; }
     size_t forwardedForLines() const { return forwardedForLines_; }
+    // After a complete result, until the next frame() call: how many Authorization field
+    // lines the request has; when one, `line` is where that line is in the request (from
+    // its first byte, CRLF included) and `value` where its value is (without OWS).
+    struct Span {
+        size_t pos = 0;
+        size_t len = 0;
+    };
+    size_t authorizationLines() const { return authorizationLines_; }
+    Span authorizationLine() const { return authorizationLine_; }
+    Span authorizationValue() const { return authorizationValue_; }
 
   private:
     enum class Phase : uint8_t {
@@ -89,7 +101,8 @@ class RequestFramer {
     RequestFrame refuse(int status);
     // Each returns 0 or the refusal's status.
     int requestLine(std::string_view line);
-    int fieldLine(std::string_view line);
+    // `start`: the line's offset in the request.
+    int fieldLine(std::string_view line, size_t start = 0);
     int endOfFields();
     int chunkSize(std::string_view line);
 
@@ -109,6 +122,9 @@ class RequestFramer {
     int status_ = 0;  // Refused: why
     std::string forwardedFor_;
     size_t forwardedForLines_ = 0;
+    size_t authorizationLines_ = 0;
+    Span authorizationLine_;
+    Span authorizationValue_;
 };
 
 // The first request in `input`, framed at once (a fresh RequestFramer).

@@ -331,3 +331,31 @@ TEST(RequestFramerTest, RepeatedForwardedForLinesAreCombinedInOrder) {
     EXPECT_EQ(framer.forwardedFor(), "");
     EXPECT_EQ(framer.forwardedForLines(), 0u);
 }
+
+TEST(RequestFramerTest, TheOneAuthorizationLineIsLocated) {
+    RequestFramer framer({1000, 1000});
+    const std::string line = "authorization: \tBearer abc.def.ghi \r\n";
+    const std::string one = "GET / HTTP/1.1\r\nHost: a\r\n" + line + "X-A: b\r\n\r\n";
+    ASSERT_EQ(framer.frame(one).length, one.size());
+    ASSERT_EQ(framer.authorizationLines(), 1u);
+    const auto where = framer.authorizationLine();
+    EXPECT_EQ(one.substr(where.pos, where.len), line);
+    const auto value = framer.authorizationValue();
+    EXPECT_EQ(one.substr(value.pos, value.len), "Bearer abc.def.ghi");  // without OWS
+    // Pieces locate it as one read does (offsets from the request's first byte).
+    RequestFramer pieces({1000, 1000});
+    RequestFrame f;
+    for (size_t n = 1; n <= one.size() && f.length == 0; ++n) {
+        f = pieces.frame(std::string_view(one).substr(0, n));
+    }
+    ASSERT_EQ(f.length, one.size());
+    EXPECT_EQ(pieces.authorizationLine().pos, where.pos);
+    EXPECT_EQ(pieces.authorizationValue().pos, value.pos);
+    const std::string two =
+        "GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n";
+    ASSERT_EQ(framer.frame(two).length, two.size());
+    EXPECT_EQ(framer.authorizationLines(), 2u);
+    const std::string none = "GET / HTTP/1.1\r\nAuthorizations: x\r\n\r\n";
+    ASSERT_EQ(framer.frame(none).length, none.size());
+    EXPECT_EQ(framer.authorizationLines(), 0u);
+}
