@@ -32,14 +32,13 @@
 #include "models/Migrator.h"
 #include "services/AccountService.h"
 #include "services/AuthService.h"
+#include "services/EmailVerificationService.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
 #include "services/MailSender.h"
 #include "services/MailTransport.h"
-#include "services/RecoveryService.h"
-#include "services/EmailVerificationService.h"
 #include "services/MfaService.h"
-#include "models/Migrator.h"
+#include "services/RecoveryService.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
 #include "verify/Verifier.h"
@@ -50,9 +49,12 @@ namespace {
 
 models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
     models::DatabaseSettings s;
-    s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql : models::Dialect::Sqlite;
+    s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql
+                : c.backend == "mysql"    ? models::Dialect::Mysql
+                                          : models::Dialect::Sqlite;
     s.sqlitePath = c.sqlitePath;
     s.postgresqlDsn = c.postgresqlDsn;
+    s.mysqlDsn = c.mysqlDsn;
     s.poolSize = c.poolSize;
     s.timeout = c.timeout;
     return s;
@@ -367,11 +369,12 @@ int Application::serve(const sigset_t& signals) {
     }
     controllers::DiscoveryController discoveryController(config_.server.publicUrl,
                                                          config_.jwt.jwksMaxAge.count() / 1000);
-    if (auto why = controllers::discoveryUnavailable(config_.jwt.issuer,
-                                                     config_.server.publicUrl)) {
-        logging_.logger->info("OAuth discovery (/.well-known/oauth-authorization-server) is "
-                              "off: {}",
-                              *why);
+    if (auto why =
+            controllers::discoveryUnavailable(config_.jwt.issuer, config_.server.publicUrl)) {
+        logging_.logger->info(
+            "OAuth discovery (/.well-known/oauth-authorization-server) is "
+            "off: {}",
+            *why);
     } else {
         for (auto& r : discoveryRoutes(checks, discoveryController)) routes.push_back(std::move(r));
     }

@@ -4,6 +4,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include "models/MysqlDialect.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,6 +88,8 @@ void Database::open(soci::session& s) {
         // behind), and a log that grew that large is truncated back after a checkpoint.
         s << "PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutoCheckpointPages);
         s << "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimitBytes);
+    } else if (settings_.dialect == Dialect::Mysql) {
+        openMysql(s, settings_.mysqlDsn, settings_.timeout);
     } else {
         const long timeoutSeconds = std::max<long>(1, settings_.timeout.count() / 1000);
         s.open(soci::postgresql,
@@ -154,6 +158,7 @@ bool Database::isUnavailable(const soci::soci_error& e) const {
         return e.get_error_category() == soci::soci_error::connection_error ||
                state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state.rfind("53", 0) == 0;
     }
+    if (mysqlErrorNumber(e) != 0) return mysqlErrorIsUnavailable(e);
     // Errors raised by SOCI itself about the connection (e.g. "connection is closed").
     return e.get_error_category() == soci::soci_error::connection_error;
 }

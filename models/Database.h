@@ -1,5 +1,5 @@
-// Database: a pool of SOCI sessions over SQLite or PostgreSQL, leased with a timeout,
-// opened lazily and reopened after a connection failure, so the service starts and
+// Database: a pool of SOCI sessions over SQLite, PostgreSQL or MariaDB/MySQL, leased with a
+// timeout, opened lazily and reopened after a connection failure, so the service starts and
 // recovers without a restart. Any thread may call it; a lease belongs to one thread.
 // Failures to reach, lock or write the database throw DatabaseUnavailable (-> 503).
 #pragma once
@@ -23,12 +23,13 @@
 
 namespace authsvc::models {
 
-enum class Dialect { Sqlite, Postgresql };
+enum class Dialect { Sqlite, Postgresql, Mysql };
 
 struct DatabaseSettings {
     Dialect dialect = Dialect::Sqlite;
     std::string sqlitePath = "data/authsvc.db";
     std::string postgresqlDsn;
+    std::string mysqlDsn;  // SOCI's MySQL form (models/MysqlDialect.h)
     int poolSize = 8;
     std::chrono::milliseconds timeout{5000};
 };

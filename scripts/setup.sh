@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libpistache-dev libssl-dev libsoci-dev
-  libsqlite3-dev libpq-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev libpq-dev libmariadb-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libcurl4-openssl-dev)
 # The Debian package (scripts/package.sh: dpkg-shlibdeps) and its check
 # (scripts/check-package.sh: systemd-analyze, curl); the test suite runs that check.
@@ -23,6 +23,8 @@ done
 [[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd chromium chromium-driver python3-selenium)
 # TOTP codes from an implementation that is not ours (tests/integration/MfaTest.cpp).
 [[ " $* " == *" --test "* ]] && packages+=(oathtool)
+# The MariaDB run of the suite (scripts/mariadb.sh) and the Galera tests.
+[[ " $* " == *" --test "* ]] && packages+=(mariadb-server galera-4)
 # The OAuth client-library test (tests/oauth/test_oauth_client.py; PyJWT needs cryptography
 # for ES256, which python3-jwt only recommends).
 [[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt python3-cryptography)

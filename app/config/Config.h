@@ -40,6 +40,7 @@ struct DatabaseConfig {
     std::string backend = "sqlite";
     std::string sqlitePath = "data/authsvc.db";
     std::string postgresqlDsn = "host=127.0.0.1 port=5432 dbname=authsvc user=authsvc";
+    std::string mysqlDsn = "host=127.0.0.1 port=3306 db=authsvc user=authsvc";  // SOCI's form
     int poolSize = 8;
     bool autoMigrate = true;
     Millis timeout{5000};  // busy timeout and the longest wait for a pooled connection
@@ -96,7 +97,7 @@ struct RecoveryConfig {
 // The second factor, TOTP (auth.mfa; services/MfaService).
 struct MfaConfig {
     bool enabled = false;
-    std::string encryptionKey;  // base64 of 32 bytes; required when enabled
+    std::string encryptionKey;       // base64 of 32 bytes; required when enabled
     std::string issuer = "authsvc";  // the name authenticator apps show
 };
 
@@ -160,15 +161,21 @@ struct FixedPaths {
     static constexpr const char* kOAuthIntrospect = "/oauth/introspect";
     static constexpr const char* kOAuthMetadata = "/.well-known/oauth-authorization-server";
     static constexpr const char* kOpenIdConfiguration = "/.well-known/openid-configuration";
-    static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
-                                           kPassword, kSessions,       kSession,      kHealthz,
-                                           kReadyz,   kMetrics,        kJwks,         kAdminUsers,
-                                           kOpenApi,  kPasswordForgot, kPasswordReset,
-                                           kEmail,    kEmailVerify,    kEmailVerifyResend,
-                                           kPageReset, kPageVerify,    kPageScript,
-                                           kMfaTotp, kMfaTotpConfirm, kMfaRecoveryCodes, kLoginMfa,
-                                           kOAuthToken, kOAuthRevoke, kOAuthIntrospect,
-                                           kOAuthMetadata, kOpenIdConfiguration};
+    static constexpr const char* kAll[] = {kRegister,       kLogout,
+                                           kLogoutAll,      kMe,
+                                           kPassword,       kSessions,
+                                           kSession,        kHealthz,
+                                           kReadyz,         kMetrics,
+                                           kJwks,           kAdminUsers,
+                                           kOpenApi,        kPasswordForgot,
+                                           kPasswordReset,  kEmail,
+                                           kEmailVerify,    kEmailVerifyResend,
+                                           kPageReset,      kPageVerify,
+                                           kPageScript,     kMfaTotp,
+                                           kMfaTotpConfirm, kMfaRecoveryCodes,
+                                           kLoginMfa,       kOAuthToken,
+                                           kOAuthRevoke,    kOAuthIntrospect,
+                                           kOAuthMetadata,  kOpenIdConfiguration};
 };
 
 struct RoutesConfig {
