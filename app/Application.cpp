@@ -345,7 +345,11 @@ int Application::serve(const sigset_t& signals) {
                                                      [&p] { p.metrics.loginThrottled(); });
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
-        [&p] { return p.metrics.render(); }, openApiJson());
+        [&p] {
+            p.metrics.dbConflictRetries(p.db.conflictRetries());
+            return p.metrics.render();
+        },
+        openApiJson());
     controllers::AdminController adminController(p.userAdmin);
     controllers::RecoveryController recoveryController(p.recovery, p.verification, p.auth, throttle,
                                                        [&p] { p.metrics.loginThrottled(); });

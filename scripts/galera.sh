@@ -69,7 +69,7 @@ wait_synced() {  # nodes... : each Synced in a cluster of 3
   done
 }
 
-dsn() { echo "host=127.0.0.1 port=$(cat "$dir/n$1/port") dbname=authsvc user=app"; }
+dsn() { echo "host=127.0.0.1 port=$(cat "$dir/n$1/port") db=authsvc user=app"; }
 
 case "$cmd" in
   start)
