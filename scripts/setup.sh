@@ -25,6 +25,8 @@ done
 [[ " $* " == *" --test "* ]] && packages+=(oathtool)
 # The MariaDB run of the suite (scripts/mariadb.sh) and the Galera tests.
 [[ " $* " == *" --test "* ]] && packages+=(mariadb-server galera-4)
+# The Galera tests' state transfers (scripts/galera.sh: wsrep_sst_method=rsync).
+[[ " $* " == *" --test "* ]] && packages+=(rsync)
 # The OAuth client-library test (tests/oauth/test_oauth_client.py; PyJWT needs cryptography
 # for ES256, which python3-jwt only recommends).
 [[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt python3-cryptography)
