@@ -17,7 +17,7 @@ struct User {
     int64_t id = 0;
     std::string email;
     std::string passwordHash;
-    int64_t createdAt = 0;      // epoch seconds
+    int64_t createdAt = 0;  // epoch seconds
     bool emailVerified = true;  // read by findByEmail/findById; true elsewhere
 };
 

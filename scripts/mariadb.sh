@@ -5,7 +5,8 @@
 #                                       "authsvc" (user "app", no password, every privilege)
 #   scripts/mariadb.sh stop DIR         stop it (by the PID in DIR/pid)
 # As root the server runs as root (--user=root), so DIR may be any private directory.
-# Durability is traded for speed (no fsync per commit, no doublewrite): tests only.
+# Durability is traded for speed: a commit reaches the OS, not the disk (no fsync per commit,
+# no doublewrite), so a killed server loses nothing, a crashed machine may: tests only.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?DIR}
 
@@ -29,7 +30,7 @@ skip-log-bin
 default_storage_engine=InnoDB
 innodb_buffer_pool_size=64M
 innodb_log_file_size=32M
-innodb_flush_log_at_trx_commit=0
+innodb_flush_log_at_trx_commit=2
 innodb_doublewrite=0
 innodb_flush_method=nosync
 performance_schema=OFF

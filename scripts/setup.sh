@@ -12,7 +12,7 @@ package=(dpkg-dev systemd curl)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(libgtest-dev libjwt-dev postgresql openssl python3-yaml python3-jsonschema "${package[@]}") ;;
-    --bench) packages+=(wrk libjwt-dev postgresql gnuplot-nox) ;;
+    --bench) packages+=(wrk libjwt-dev postgresql mariadb-server gnuplot-nox) ;;
     --fuzz) packages+=(clang-15 libfuzzer-15-dev libhttp-parser-dev) ;;  # scripts/fuzz.sh
     --package) packages+=("${package[@]}") ;;
     *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;

@@ -37,7 +37,7 @@ class ConflictRetryTest : public ::testing::TestWithParam<ConflictBackend> {
         DatabaseSettings ds;
         ds.dialect = GetParam().dialect;
         ds.postgresqlDsn = std::string(dsn) + " dbname=postgres";
-        ds.mysqlDsn = dsn;
+        ds.mysqlDsn = std::string(dsn) + " db=authsvc";  // scripts/mariadb.sh creates it
         ds.poolSize = 2;
         db_ = std::make_unique<Database>(ds);
         db_->autocommit([&](soci::session& s) {
