@@ -18,9 +18,12 @@ constexpr const char* kRecord =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)";
 constexpr const char* kPgLock = "SELECT pg_advisory_xact_lock(7267363)";
 // MySQL: a named lock of the session (DDL commits by itself, so no transaction holds it),
-// released at the end of each migration.
-constexpr const char* kMysqlLock = "SELECT GET_LOCK('authsvc_migrations', 60)";
-constexpr const char* kMysqlUnlock = "SELECT RELEASE_LOCK('authsvc_migrations')";
+// released at the end of each migration. Named locks are the server's: the name holds the
+// database's, so that instances on other databases of the server do not wait.
+constexpr const char* kMysqlLock =
+    "SELECT GET_LOCK(CONCAT('authsvc_migrations.', DATABASE()), 60)";
+constexpr const char* kMysqlUnlock =
+    "SELECT RELEASE_LOCK(CONCAT('authsvc_migrations.', DATABASE()))";
 
 const char* dialectName(Dialect d) {
     switch (d) {
