@@ -53,10 +53,13 @@ namespace {
 
 models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
     models::DatabaseSettings s;
-    s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql : models::Dialect::Sqlite;
+    s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql
+                : c.backend == "mysql"    ? models::Dialect::Mysql
+                                          : models::Dialect::Sqlite;
     s.sqlitePath = c.sqlitePath;
     s.postgresqlDsn = c.postgresqlDsn;
     s.postgresqlPreparedStatements = c.postgresqlPreparedStatements;
+    s.mysqlDsn = c.mysqlDsn;
     s.poolSize = c.poolSize;
     s.timeout = c.timeout;
     return s;
@@ -385,7 +388,11 @@ int Application::serve(const sigset_t& signals) {
                                                      [&p] { p.metrics.loginThrottled(); });
     controllers::OpsController opsController(
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
-        [&p] { return p.metrics.render(); }, openApiJson());
+        [&p] {
+            p.metrics.dbConflictRetries(p.db.conflictRetries());
+            return p.metrics.render();
+        },
+        openApiJson());
     controllers::AdminController adminController(p.userAdmin);
     controllers::RecoveryController recoveryController(p.recovery, p.verification, p.auth, throttle,
                                                        [&p] { p.metrics.loginThrottled(); });

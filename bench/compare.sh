@@ -18,13 +18,15 @@
 #   es256-distinct   GET /api/protected, 20,000 ES256 tokens cycled (no cache hit)
 #   refresh          POST /api/refresh_token on SQLite, a fresh token per request
 #   refresh-pg       the same on PostgreSQL (a throwaway server, scripts/pg.sh, on CPU 0 too)
+#   refresh-mysql    the same on MariaDB (scripts/mariadb.sh, on CPU 0 too; both revisions
+#                    need the mysql backend)
 # Environment: BENCH_DURATION (7 s per run), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32),
 # BENCH_KEEP=1 keeps the work directory, BENCH_NO_BUILD=1 reuses both builds of a previous
 # run with BENCH_WORK=DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 1 ] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 BASE_REV=$1
 shift
 SCENARIOS=("$@")
@@ -48,11 +50,13 @@ mkdir -p "$WORK"
 chmod 755 "$WORK"
 PIDS=()
 PG_DIR=""
+MY_DIR=""
 cleanup() {
   local rc=$?
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   [ -n "$PG_DIR" ] && "$ROOT/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+  [ -n "$MY_DIR" ] && "$ROOT/scripts/mariadb.sh" stop "$MY_DIR" >/dev/null 2>&1 || true
   if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit $rc
 }
@@ -111,6 +115,17 @@ reset_pg() {  # an empty database for the next run
     die "cannot reset the PostgreSQL database"
 }
 
+MY_DSN=""
+start_mysql() {
+  MY_DIR="$WORK/mariadb"
+  local port=$((40000 + RANDOM % 20000))
+  MY_DSN=$(taskset -c 0 "$ROOT/scripts/mariadb.sh" start "$MY_DIR" "$port")
+}
+reset_mysql() {  # an empty database for the next run
+  mariadb --socket="$MY_DIR/sock" -u root -e 'DROP DATABASE authsvc; CREATE DATABASE authsvc' ||
+    die "cannot reset the MariaDB database"
+}
+
 RESULTS="$WORK/runs.tsv"  # scenario side round rps cpu_us_per_request requests
 : >"$RESULTS"
 
@@ -126,6 +141,10 @@ run_one() {
     reset_pg
     env=(AUTHSVC_DATABASE_BACKEND=postgresql AUTHSVC_DATABASE_POSTGRESQL_DSN="$PG_DSN")
   fi
+  if [ "$scenario" = refresh-mysql ]; then
+    reset_mysql
+    env=(AUTHSVC_DATABASE_BACKEND=mysql AUTHSVC_DATABASE_MYSQL_DSN="$MY_DSN")
+  fi
   case "$scenario" in
     protected-es256 | es256-distinct)
       env+=(AUTHSVC_JWT_KEYS_DIR="$dir/keys")
@@ -135,9 +154,10 @@ run_one() {
   esac
   echo "$BENCH_PASSWORD" | env "${env[@]}" "$bin" user add "$BENCH_EMAIL" --config "$cfg" >/dev/null
   case "$scenario" in
-    refresh | refresh-pg)
+    refresh | refresh-pg | refresh-mysql)
       local db="$dir/authsvc.db" kind=sqlite
       [ "$scenario" = refresh-pg ] && { db=$PG_DSN; kind=postgresql; }
+      [ "$scenario" = refresh-mysql ] && { db=$MY_DSN; kind=mysql; }
       env "${env[@]}" "$build/bench_seed" "$kind" "$db" 80000 "$dir/tokens.txt" "$BENCH_EMAIL" \
         >/dev/null 2>&1 || die "seeding failed ($scenario $side)"
       script=refresh.lua; args=("$dir/tokens.txt" 1) ;;
@@ -185,6 +205,7 @@ for s in "${SCENARIOS[@]}"; do
   case "$s" in
     protected | protected-es256 | es256-distinct | refresh) ;;
     refresh-pg) [ -n "$PG_DSN" ] || start_pg ;;
+    refresh-mysql) [ -n "$MY_DSN" ] || start_mysql ;;
     *) die "unknown scenario $s" ;;
   esac
 done

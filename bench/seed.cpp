@@ -1,6 +1,6 @@
 // bench_seed BACKEND TARGET COUNT OUTFILE EMAIL
-//   BACKEND  sqlite | postgresql
-//   TARGET   the SQLite file, or the PostgreSQL DSN
+//   BACKEND  sqlite | postgresql | mysql
+//   TARGET   the SQLite file, or the PostgreSQL or MySQL DSN
 //   COUNT    refresh families to create, each with one fresh refresh token
 //   OUTFILE  the clear refresh tokens, one per line (for bench/refresh.lua, bench/mixed.lua)
 //   EMAIL    the user owning the families (created with a random password if missing)
@@ -19,14 +19,14 @@
 #include <vector>
 
 #include "common/Crypto.h"
-#include "verify/Base64Url.h"
-#include "verify/Sha256.h"
 #include "models/Database.h"
 #include "models/Migrator.h"
-#include "services/PasswordHasher.h"
 #include "models/RefreshTokenRepository.h"
 #include "models/UserRepository.h"
+#include "services/PasswordHasher.h"
+#include "verify/Base64Url.h"
 #include "verify/Clock.h"
+#include "verify/Sha256.h"
 
 using namespace authsvc::models;
 using authsvc::verify::SystemClock;
@@ -36,7 +36,7 @@ namespace {
 constexpr int64_t kFamilyTtlMs = 14LL * 24 * 3600 * 1000;  // refresh.ttl as shipped
 
 int usage(const char* argv0) {
-    std::fprintf(stderr, "usage: %s sqlite|postgresql PATH|DSN COUNT OUTFILE EMAIL\n", argv0);
+    std::fprintf(stderr, "usage: %s sqlite|postgresql|mysql PATH|DSN COUNT OUTFILE EMAIL\n", argv0);
     return 2;
 }
 
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     const long count = std::atol(argv[3]);
     const std::string outPath = argv[4];
     const std::string email = argv[5];
-    if ((backend != "sqlite" && backend != "postgresql") || count < 0) return usage(argv[0]);
+    if ((backend != "sqlite" && backend != "postgresql" && backend != "mysql") || count < 0)
+        return usage(argv[0]);
 
     try {
         crypto::init();
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
         if (backend == "sqlite") {
             settings.dialect = Dialect::Sqlite;
             settings.sqlitePath = argv[2];
+        } else if (backend == "mysql") {
+            settings.dialect = Dialect::Mysql;
+            settings.mysqlDsn = argv[2];
         } else {
             settings.dialect = Dialect::Postgresql;
             settings.postgresqlDsn = argv[2];
@@ -98,7 +102,11 @@ int main(int argc, char** argv) {
             // 4k rows/s); the values are base64url, hex and integers, nothing to escape.
             std::string familyId, tokenHash;
             long long user = userId, created = now, expires = now + kFamilyTtlMs;
-            if (settings.dialect == Dialect::Postgresql) {
+            if (settings.dialect != Dialect::Sqlite) {
+                // MySQL: the same, with UNHEX() for decode().
+                const bool pg = settings.dialect == Dialect::Postgresql;
+                const std::string unhex = pg ? "decode('" : "UNHEX('";
+                const std::string unhexEnd = pg ? "','hex')" : "')";
                 constexpr long kBatch = 1000;
                 for (long first = 0; first < count; first += kBatch) {
                     std::string families =
@@ -116,8 +124,8 @@ int main(int argc, char** argv) {
                             sep + ("('" + familyId + "'," + std::to_string(user) + "," +
                                    std::to_string(created) + "," + std::to_string(expires) + ")");
                         rows +=
-                            sep + ("('" + familyId + "',decode('" + crypto::sha256Hex(clearToken) +
-                                   "','hex'),NULL," + std::to_string(created) + ")");
+                            sep + ("('" + familyId + "'," + unhex + crypto::sha256Hex(clearToken) +
+                                   unhexEnd + ",NULL," + std::to_string(created) + ")");
                         clear.push_back(std::move(clearToken));
                     }
                     s << families;

@@ -6,13 +6,18 @@
 
 #include "models/PostgresqlErrors.h"
 #include "models/UnnamedStatements.h"
+#include "models/GaleraSession.h"
+#include "models/MysqlDialect.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <filesystem>
+#include <random>
+#include <thread>
 
 namespace authsvc::models {
 
@@ -89,6 +94,9 @@ void Database::open(soci::session& s) {
         // behind), and a log that grew that large is truncated back after a checkpoint.
         s << "PRAGMA wal_autocheckpoint=" + std::to_string(kWalAutoCheckpointPages);
         s << "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimitBytes);
+    } else if (settings_.dialect == Dialect::Mysql) {
+        openMysql(s, settings_.mysqlDsn, settings_.timeout);
+        useCausalReadsOnGalera(s);
     } else {
         openPostgresql(s);
     }
@@ -166,8 +174,26 @@ bool Database::isUnavailable(const soci::soci_error& e) const {
         return e.get_error_category() == soci::soci_error::connection_error ||
                isPostgresqlUnavailable(pg->sqlstate(), e.get_error_message());
     }
+    if (mysqlErrorNumber(e) != 0) return mysqlErrorIsUnavailable(e);
     // Errors raised by SOCI itself about the connection (e.g. "connection is closed").
     return e.get_error_category() == soci::soci_error::connection_error;
+}
+
+bool Database::isConflict(const soci::soci_error& e) {
+    if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        const std::string state = pg->sqlstate();
+        return state == "40001" || state == "40P01";  // serialization failure, deadlock
+    }
+    return mysqlErrorNumber(e) == 1213;  // ER_LOCK_DEADLOCK; on Galera: lost certification
+}
+
+void Database::pauseAfterConflict(int attempt) {
+    // 1-4 ms after the first loss, up to 8-16 ms after the fourth: the winner's rows reach
+    // this node meanwhile, and two losers do not start again in step.
+    thread_local std::minstd_rand random{std::random_device{}()};
+    const int base = 1 << std::min(attempt - 1, 3);
+    std::uniform_int_distribution<int> micros(base * 1000, base * 4000);
+    std::this_thread::sleep_for(std::chrono::microseconds(micros(random)));
 }
 
 namespace {

@@ -1,5 +1,5 @@
-// Database: a pool of SOCI sessions over SQLite or PostgreSQL, leased with a timeout,
-// opened lazily and reopened after a connection failure, so the service starts and
+// Database: a pool of SOCI sessions over SQLite, PostgreSQL or MariaDB/MySQL, leased with a
+// timeout, opened lazily and reopened after a connection failure, so the service starts and
 // recovers without a restart. Any thread may call it; a lease belongs to one thread.
 // Failures to reach, lock or write the database throw DatabaseUnavailable (-> 503).
 #pragma once
@@ -23,7 +23,15 @@
 
 namespace authsvc::models {
 
-enum class Dialect { Sqlite, Postgresql };
+// The database rolled a transaction back to resolve a conflict with a concurrent one (a
+// deadlock, a serialization failure, a lost Galera certification): the same transaction
+// may succeed when run again (Database::write() does). Escaping, a DatabaseUnavailable.
+class TransactionConflict : public DatabaseUnavailable {
+  public:
+    using DatabaseUnavailable::DatabaseUnavailable;
+};
+
+enum class Dialect { Sqlite, Postgresql, Mysql };
 
 struct DatabaseSettings {
     Dialect dialect = Dialect::Sqlite;
@@ -32,6 +40,7 @@ struct DatabaseSettings {
     // false: no statement is named on the server (models/UnnamedStatements.h), as a
     // connection pooler in transaction mode (PgBouncer) needs.
     bool postgresqlPreparedStatements = true;
+    std::string mysqlDsn;  // SOCI's MySQL form (models/MysqlDialect.h)
     int poolSize = 8;
     std::chrono::milliseconds timeout{5000};
 };
@@ -68,9 +77,40 @@ class Database {
 
     // Runs f(connection) inside one write transaction (BEGIN IMMEDIATE on SQLite, so that
     // writers serialise up front instead of failing on lock upgrade) and commits.
-    // Rolls back if f throws; f may return any value.
+    // Rolls back if f throws; f may return any value. A transaction the database aborted
+    // for a conflict with another (TransactionConflict) runs again, whole, in a new
+    // transaction (retryConflicts()): f may run more than once, so what it does outside
+    // the database must bear repeating (assigning captured variables does).
     template <typename F>
     auto write(F&& f) {
+        return retryConflicts([&] { return writeOnce(f); });
+    }
+
+    // Runs attempt() again while it throws TransactionConflict, at most kConflictAttempts
+    // times in all, each time after a short random pause (so that two losers do not meet
+    // again at once); the last attempt's TransactionConflict goes to the caller (a
+    // DatabaseUnavailable: 503). attempt must be a whole transaction: on Galera the loser
+    // of a certification learns it at COMMIT (error 1213), although it held its local row
+    // locks, and only a new transaction sees the winner's rows.
+    template <typename F>
+    auto retryConflicts(F&& attempt) {
+        for (int n = 1;; ++n) {
+            try {
+                return attempt();
+            } catch (const TransactionConflict&) {
+                if (n >= kConflictAttempts) throw;
+                conflictRetries_.fetch_add(1, std::memory_order_relaxed);
+                pauseAfterConflict(n);
+            }
+        }
+    }
+    static constexpr int kConflictAttempts = 5;
+    // Transactions run again by retryConflicts() since the start (a metric).
+    uint64_t conflictRetries() const { return conflictRetries_.load(std::memory_order_relaxed); }
+
+  private:
+    template <typename F>
+    auto writeOnce(F&& f) {
         Lease lease(*this);
         return guarded(lease, [&] {
             Connection& c = lease.connection();
@@ -91,6 +131,7 @@ class Database {
         });
     }
 
+  public:
     // Like write(), but on SQLite f may share its transaction with the f of other threads
     // calling writeTogether() meanwhile (group commit): one thread at a time runs the
     // waiting f one after another, each inside its own SAVEPOINT, in one BEGIN IMMEDIATE
@@ -173,6 +214,7 @@ class Database {
         } catch (const soci::soci_error& e) {
             // get_error_message() leaves out SOCI's context, which quotes the bound
             // values (emails) into the text: those must not reach the logs.
+            if (isConflict(e)) throw TransactionConflict(e.get_error_message());
             if (isUnavailable(e)) lease.markBroken();
             std::rethrow_exception(mapped(e));
         }
@@ -197,6 +239,11 @@ class Database {
     void open(soci::session& s);
     void openPostgresql(soci::session& s);  // as prepared_statements says
     bool isUnavailable(const soci::soci_error& e) const;
+    // A deadlock or serialization failure: the transaction was rolled back, the connection
+    // is fine (PostgreSQL 40001, 40P01; MySQL 1213, on Galera also a lost certification).
+    static bool isConflict(const soci::soci_error& e);
+    static void pauseAfterConflict(int attempt);
+    std::atomic<uint64_t> conflictRetries_{0};
     void begin(Connection& c) const;
     static void commit(Connection& c);
     static void rollbackQuietly(soci::session& s);

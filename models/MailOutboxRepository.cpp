@@ -1,5 +1,7 @@
 #include "models/MailOutboxRepository.h"
 
+#include "models/MysqlDialect.h"
+
 namespace authsvc::models {
 namespace {
 constexpr const char* kEnqueue =
@@ -35,6 +37,10 @@ constexpr const char* kRetryDead =
 constexpr const char* kPurgeDone =
     "DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox "
     "WHERE status IN ('sent', 'skipped') AND done_ms < :before ORDER BY id LIMIT :n)";
+// MySQL has no LIMIT in an IN subquery, but a single-table DELETE takes one.
+constexpr const char* kPurgeDoneMysql =
+    "DELETE FROM mail_outbox WHERE status IN ('sent', 'skipped') AND done_ms < :before "
+    "ORDER BY id LIMIT :n";
 constexpr const char* kDeadErrors =
     "SELECT id, kind, last_error FROM mail_outbox WHERE status = 'dead' ORDER BY id DESC "
     "LIMIT :n";
@@ -154,7 +160,8 @@ int64_t MailOutboxRepository::retryDead(soci::session& s, int64_t nowMs) const {
 
 int64_t MailOutboxRepository::purgeDone(soci::session& s, int64_t beforeMs, int limit) const {
     long long before = beforeMs, n = limit;
-    soci::statement st = (s.prepare << kPurgeDone, soci::use(before), soci::use(n));
+    soci::statement st =
+        (s.prepare << (isMysql(s) ? kPurgeDoneMysql : kPurgeDone), soci::use(before), soci::use(n));
     return changed(st);
 }
 

@@ -17,6 +17,49 @@ constexpr const char* kIsApplied = "SELECT COUNT(*) FROM schema_migrations WHERE
 constexpr const char* kRecord =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)";
 constexpr const char* kPgLock = "SELECT pg_advisory_xact_lock(7267363)";
+// MySQL: a named lock of the session (DDL commits by itself, so no transaction holds it),
+// released at the end of each migration. Named locks are the server's: the name holds the
+// database's, so that instances on other databases of the server do not wait.
+constexpr const char* kMysqlLock =
+    "SELECT GET_LOCK(CONCAT('authsvc_migrations.', DATABASE()), 60)";
+constexpr const char* kMysqlUnlock =
+    "SELECT RELEASE_LOCK(CONCAT('authsvc_migrations.', DATABASE()))";
+
+const char* dialectName(Dialect d) {
+    switch (d) {
+        case Dialect::Sqlite:
+            return "sqlite";
+        case Dialect::Postgresql:
+            return "postgresql";
+        case Dialect::Mysql:
+            return "mysql";
+    }
+    return "";
+}
+
+// Runs f holding the MySQL migration lock (other dialects: just f).
+template <typename F>
+auto withMysqlLock(Dialect d, soci::session& s, F&& f) {
+    if (d != Dialect::Mysql) return f();
+    int got = 0;
+    soci::indicator ind = soci::i_null;
+    s << kMysqlLock, soci::into(got, ind);
+    if (ind != soci::i_ok || got != 1) {
+        throw std::runtime_error("could not take the migration lock within 60 s");
+    }
+    try {
+        auto result = f();
+        s << kMysqlUnlock, soci::into(got, ind);
+        return result;
+    } catch (...) {
+        try {
+            s << kMysqlUnlock, soci::into(got, ind);
+        } catch (...) {
+            // The connection is gone, and the lock with it.
+        }
+        throw;
+    }
+}
 }  // namespace
 
 std::vector<std::string> splitStatements(const std::string& sql) {
@@ -52,7 +95,7 @@ Migrator::Migrator(Database& db, const verify::Clock& clock, std::vector<Embedde
 }
 
 std::vector<EmbeddedMigration> Migrator::mine() const {
-    const std::string dialect = db_.dialect() == Dialect::Sqlite ? "sqlite" : "postgresql";
+    const std::string dialect = dialectName(db_.dialect());
     std::vector<EmbeddedMigration> out;
     for (const auto* all : {&embeddedMigrations(), &extra_}) {
         for (const auto& m : *all) {
@@ -95,17 +138,19 @@ int Migrator::migrate() {
     int count = 0;
     for (const auto& m : mine()) {
         bool appliedNow = db_.write([&](soci::session& s) {
-            if (db_.dialect() == Dialect::Postgresql) s << kPgLock;
-            long long n = 0;
-            long long v = m.version;
-            s << kIsApplied, soci::use(v), soci::into(n);
-            if (n > 0) return false;
-            if (db_.dialect() == Dialect::Sqlite) defineSqliteUnhex(s);
-            for (const auto& stmt : splitStatements(m.sql)) s << stmt;
-            std::string name = m.name;
-            long long at = clock_.nowSeconds();
-            s << kRecord, soci::use(v), soci::use(name), soci::use(at);
-            return true;
+            return withMysqlLock(db_.dialect(), s, [&] {
+                if (db_.dialect() == Dialect::Postgresql) s << kPgLock;
+                long long n = 0;
+                long long v = m.version;
+                s << kIsApplied, soci::use(v), soci::into(n);
+                if (n > 0) return false;
+                if (db_.dialect() == Dialect::Sqlite) defineSqliteUnhex(s);
+                for (const auto& stmt : splitStatements(m.sql)) s << stmt;
+                std::string name = m.name;
+                long long at = clock_.nowSeconds();
+                s << kRecord, soci::use(v), soci::use(name), soci::use(at);
+                return true;
+            });
         });
         if (appliedNow) ++count;
     }

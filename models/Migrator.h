@@ -15,7 +15,7 @@
 namespace authsvc::models {
 
 struct EmbeddedMigration {
-    const char* dialect;  // "sqlite" or "postgresql"
+    const char* dialect;  // "sqlite", "postgresql" or "mysql"
     int version;
     const char* name;
     const char* sql;

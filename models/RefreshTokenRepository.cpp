@@ -1,6 +1,7 @@
 #include "models/RefreshTokenRepository.h"
 
 #include "common/Crypto.h"
+#include "models/MysqlDialect.h"
 #include "models/UserRepository.h"
 
 namespace authsvc::models {
@@ -8,16 +9,20 @@ namespace {
 constexpr const char* kCreateFamily =
     "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms, user_agent, ip) "
     "VALUES (:id, :u, :c, :e, :ua, :ip)";
-// Token hashes are stored as their 32 bytes (SQLite BLOB, PostgreSQL bytea). SOCI 4.0 binds
-// a std::string as text on both: SQLite keeps its bytes but as TEXT, which never equals a
-// BLOB, hence the CAST; PostgreSQL takes text parameters as C strings (a 0 byte would end
-// one), hence hex there, decoded by the server, and read back as hex.
+// Token hashes are stored as their 32 bytes (SQLite BLOB, PostgreSQL bytea, MySQL BINARY(32)).
+// SOCI 4.0 binds a std::string as text on all: SQLite keeps its bytes but as TEXT, which never
+// equals a BLOB, hence the CAST; PostgreSQL takes text parameters as C strings (a 0 byte would
+// end one), hence hex there, decoded by the server, and read back as hex; MySQL (a utf8mb4
+// literal, which raw bytes are not) likewise with UNHEX()/HEX().
 constexpr const char* kInsertTokenSqlite =
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
     "VALUES (:f, CAST(:h AS BLOB), :p, :t)";
 constexpr const char* kInsertTokenPg =
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
     "VALUES (:f, decode(:h, 'hex'), :p, :t)";
+constexpr const char* kInsertTokenMysql =
+    "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+    "VALUES (:f, UNHEX(:h), :p, :t)";
 // The user's roles ride along with a token or family (a rotation issues an access token
 // with them), aggregated in the same statement: no extra round trip. rolesOf() writes the
 // aggregate for the dialect. Role names have no spaces.
@@ -33,6 +38,12 @@ constexpr const char* kFindByHashHeadPg =
 constexpr const char* kFindByHashTailPg =
     " FROM refresh_tokens t JOIN refresh_families f "
     "ON f.id = t.family_id WHERE t.token_hash = decode(:h, 'hex')";
+constexpr const char* kFindByHashHeadMysql =
+    "SELECT t.id, t.family_id, t.used_ms, LOWER(HEX(t.successor_hash)), f.user_id, "
+    "f.expires_ms, f.revoked_ms, ";
+constexpr const char* kFindByHashTailMysql =
+    " FROM refresh_tokens t JOIN refresh_families f "
+    "ON f.id = t.family_id WHERE t.token_hash = UNHEX(:h)";
 constexpr const char* kLiveFamilyHead = "SELECT f.user_id, f.expires_ms, ";
 constexpr const char* kLiveFamilyTail =
     " FROM refresh_families f WHERE f.id = :id AND f.revoked_ms IS NULL AND f.expires_ms > :now";
@@ -41,6 +52,9 @@ constexpr const char* kMarkUsedSqlite =
     "WHERE id = :id AND used_ms IS NULL";
 constexpr const char* kMarkUsedPg =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = decode(:s, 'hex') "
+    "WHERE id = :id AND used_ms IS NULL";
+constexpr const char* kMarkUsedMysql =
+    "UPDATE refresh_tokens SET used_ms = :now, successor_hash = UNHEX(:s) "
     "WHERE id = :id AND used_ms IS NULL";
 // PostgreSQL's data-modifying WITH; SQLite has none. Every :name occurrence is its own
 // parameter for SOCI's PostgreSQL backend, hence the numbered repeats.
@@ -84,6 +98,11 @@ constexpr const char* kPurgeExpired =
 constexpr const char* kPurgeRevoked =
     "DELETE FROM refresh_families WHERE id IN ("
     "SELECT id FROM refresh_families WHERE revoked_ms < :rb LIMIT :n)";
+// MySQL has no LIMIT in an IN subquery, but a single-table DELETE takes one.
+constexpr const char* kPurgeExpiredMysql =
+    "DELETE FROM refresh_families WHERE expires_ms < :now LIMIT :n";
+constexpr const char* kPurgeRevokedMysql =
+    "DELETE FROM refresh_families WHERE revoked_ms < :rb LIMIT :n";
 
 bool isSqlite(soci::session& s) {
     return s.get_backend_name() == "sqlite3";
@@ -95,6 +114,11 @@ std::string hashParam(bool sqlite, const std::string& hash) {
 
 // The statements of a rotation, prepared once per pooled session (see Connection.h):
 // each holds the variables it is bound to.
+// The statement of this session's dialect.
+const char* bySql(soci::session& s, const char* sqlite, const char* pg, const char* mysql) {
+    return isSqlite(s) ? sqlite : isMysql(s) ? mysql : pg;
+}
+
 struct InsertToken {
     const bool sqlite;
     std::string familyId, tokenHash;
@@ -103,14 +127,17 @@ struct InsertToken {
     soci::statement st;
     explicit InsertToken(soci::session& s)
         : sqlite(isSqlite(s)),
-          st((s.prepare << (sqlite ? kInsertTokenSqlite : kInsertTokenPg), soci::use(familyId),
-              soci::use(tokenHash), soci::use(parent, parentInd), soci::use(issued))) {}
+          st((s.prepare << bySql(s, kInsertTokenSqlite, kInsertTokenPg, kInsertTokenMysql),
+              soci::use(familyId), soci::use(tokenHash), soci::use(parent, parentInd),
+              soci::use(issued))) {}
 };
 
 // The roles of the user in `userColumn` as one space-separated string (NULL for none).
 std::string rolesOf(soci::session& s, const char* userColumn) {
-    return std::string("(SELECT ") + (isSqlite(s) ? "group_concat" : "string_agg") +
-           "(r.role, ' ') FROM user_roles r WHERE r.user_id = " + userColumn + ")";
+    return std::string("(SELECT ") +
+           bySql(s, "group_concat(r.role, ' ')", "string_agg(r.role, ' ')",
+                 "GROUP_CONCAT(r.role ORDER BY r.role SEPARATOR ' ')") +
+           " FROM user_roles r WHERE r.user_id = " + userColumn + ")";
 }
 std::vector<std::string> rolesOf(const std::string& list, soci::indicator ind) {
     if (ind != soci::i_ok) return {};
@@ -126,9 +153,11 @@ struct FindByHash {
     soci::statement st;
     explicit FindByHash(soci::session& s)
         : sqlite(isSqlite(s)),
-          st((s.prepare << std::string(sqlite ? kFindByHashHeadSqlite : kFindByHashHeadPg) +
+          st((s.prepare << std::string(bySql(s, kFindByHashHeadSqlite, kFindByHashHeadPg,
+                                             kFindByHashHeadMysql)) +
                                rolesOf(s, "f.user_id") +
-                               (sqlite ? kFindByHashTailSqlite : kFindByHashTailPg),
+                               bySql(s, kFindByHashTailSqlite, kFindByHashTailPg,
+                                     kFindByHashTailMysql),
               soci::use(hash), soci::into(id), soci::into(familyId), soci::into(used, usedInd),
               soci::into(successor, succInd), soci::into(user), soci::into(expires),
               soci::into(revoked, revokedInd), soci::into(roles, rolesInd))) {}
@@ -164,7 +193,7 @@ struct MarkUsed {
     soci::statement st;
     explicit MarkUsed(soci::session& s)
         : sqlite(isSqlite(s)),
-          st((s.prepare << (sqlite ? kMarkUsedSqlite : kMarkUsedPg), soci::use(now),
+          st((s.prepare << bySql(s, kMarkUsedSqlite, kMarkUsedPg, kMarkUsedMysql), soci::use(now),
               soci::use(successorHash), soci::use(id))) {}
 };
 
@@ -345,12 +374,16 @@ std::vector<SessionRecord> RefreshTokenRepository::liveSessions(soci::session& s
 int64_t RefreshTokenRepository::purge(soci::session& s, int64_t nowMs, int64_t revokedBeforeMs,
                                       int64_t limit) const {
     long long now = nowMs, rb = revokedBeforeMs, n = limit;
-    soci::statement expired = (s.prepare << kPurgeExpired, soci::use(now), soci::use(n));
+    soci::statement expired =
+        (s.prepare << bySql(s, kPurgeExpired, kPurgeExpired, kPurgeExpiredMysql), soci::use(now),
+         soci::use(n));
     expired.execute(true);
     const long long deleted = expired.get_affected_rows();
     if (deleted >= limit) return deleted;
     long long rest = limit - deleted;
-    soci::statement revoked = (s.prepare << kPurgeRevoked, soci::use(rb), soci::use(rest));
+    soci::statement revoked =
+        (s.prepare << bySql(s, kPurgeRevoked, kPurgeRevoked, kPurgeRevokedMysql), soci::use(rb),
+         soci::use(rest));
     revoked.execute(true);
     return deleted + revoked.get_affected_rows();
 }

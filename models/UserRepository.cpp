@@ -2,11 +2,19 @@
 
 #include <algorithm>
 
+#include "models/MysqlDialect.h"
+
 namespace authsvc::models {
 namespace {
 constexpr const char* kInsert =
     "INSERT INTO users (email, password_hash, created_at, email_verified) "
     "VALUES (:e, :h, :t, :v) ON CONFLICT (email) DO NOTHING RETURNING id";
+// MySQL has no ON CONFLICT: the INSERT fails with a duplicate key (1062), which only
+// rolls that statement back, and insert() says "taken" as on the others. (INSERT IGNORE
+// would also turn other errors, a foreign key or a too long value, into warnings.)
+constexpr const char* kInsertMysql =
+    "INSERT INTO users (email, password_hash, created_at, email_verified) "
+    "VALUES (:e, :h, :t, :v) RETURNING id";
 constexpr const char* kByEmail =
     "SELECT id, email, password_hash, created_at, email_verified FROM users WHERE email = :e";
 constexpr const char* kById =
@@ -20,6 +28,7 @@ constexpr const char* kDelete = "DELETE FROM users WHERE id = :id";
 constexpr const char* kRoles = "SELECT role FROM user_roles WHERE user_id = :u ORDER BY role";
 constexpr const char* kAddRole =
     "INSERT INTO user_roles (user_id, role) VALUES (:u, :r) ON CONFLICT DO NOTHING";
+constexpr const char* kAddRoleMysql = "INSERT INTO user_roles (user_id, role) VALUES (:u, :r)";
 constexpr const char* kRemoveRole = "DELETE FROM user_roles WHERE user_id = :u AND role = :r";
 // Keyset pagination: the primary key's range scan, no OFFSET.
 constexpr const char* kPage =
@@ -55,6 +64,16 @@ std::optional<int64_t> UserRepository::insert(soci::session& s, const std::strin
     long long id = 0;
     long long t = createdAt;
     int verified = emailVerified ? 1 : 0;
+    if (isMysql(s)) {
+        try {
+            s << kInsertMysql, soci::use(email), soci::use(passwordHash), soci::use(t),
+                soci::use(verified), soci::into(id);
+        } catch (const soci::soci_error& e) {
+            if (isMysqlDuplicateKey(e)) return std::nullopt;
+            throw;
+        }
+        return id;
+    }
     s << kInsert, soci::use(email), soci::use(passwordHash), soci::use(t), soci::use(verified),
         soci::into(id);
     if (!s.got_data()) return std::nullopt;
@@ -121,8 +140,15 @@ std::vector<std::string> UserRepository::roles(soci::session& s, int64_t userId)
 
 bool UserRepository::addRole(soci::session& s, int64_t userId, const std::string& role) const {
     long long u = userId;
-    soci::statement st = (s.prepare << kAddRole, soci::use(u), soci::use(role));
-    st.execute(true);
+    const bool mysql = isMysql(s);
+    soci::statement st =
+        (s.prepare << (mysql ? kAddRoleMysql : kAddRole), soci::use(u), soci::use(role));
+    try {
+        st.execute(true);
+    } catch (const soci::soci_error& e) {
+        if (mysql && isMysqlDuplicateKey(e)) return false;  // had it already
+        throw;
+    }
     return st.get_affected_rows() == 1;
 }
 

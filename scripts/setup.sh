@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libpistache-dev libssl-dev libsoci-dev
-  libsqlite3-dev libpq-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev libpq-dev libmariadb-dev libyaml-cpp-dev libsodium-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libcurl4-openssl-dev)
 # The Debian package (scripts/package.sh: dpkg-shlibdeps) and its check
 # (scripts/check-package.sh: systemd-analyze, curl); the test suite runs that check.
@@ -12,7 +12,7 @@ package=(dpkg-dev systemd curl)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(libgtest-dev libjwt-dev postgresql pgbouncer openssl python3-yaml python3-jsonschema "${package[@]}") ;;
-    --bench) packages+=(wrk libjwt-dev postgresql pgbouncer gnuplot-nox) ;;
+    --bench) packages+=(wrk libjwt-dev postgresql pgbouncer mariadb-server gnuplot-nox) ;;
     --fuzz) packages+=(clang-15 libfuzzer-15-dev libhttp-parser-dev) ;;  # scripts/fuzz.sh
     --package) packages+=("${package[@]}") ;;
     *) echo "usage: $0 [--test] [--bench] [--fuzz] [--package]" >&2; exit 2 ;;
@@ -23,6 +23,10 @@ done
 [[ " $* " == *" --test "* ]] && packages+=(python3-aiosmtpd chromium chromium-driver python3-selenium)
 # TOTP codes from an implementation that is not ours (tests/integration/MfaTest.cpp).
 [[ " $* " == *" --test "* ]] && packages+=(oathtool)
+# The MariaDB run of the suite (scripts/mariadb.sh) and the Galera tests.
+[[ " $* " == *" --test "* ]] && packages+=(mariadb-server galera-4)
+# The Galera tests' state transfers (scripts/galera.sh: wsrep_sst_method=rsync).
+[[ " $* " == *" --test "* ]] && packages+=(rsync)
 # The OAuth client-library test (tests/oauth/test_oauth_client.py; PyJWT needs cryptography
 # for ES256, which python3-jwt only recommends).
 [[ " $* " == *" --test "* ]] && packages+=(python3-requests-oauthlib python3-jwt python3-cryptography)

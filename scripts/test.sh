@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, starts a throwaway PostgreSQL, builds the test suite twice and
-# runs it in both: unit tests, and the integration suite on SQLite and on PostgreSQL.
+# Installs what is missing, starts a throwaway PostgreSQL and MariaDB, builds the test suite
+# twice and runs it in both: unit tests, and the integration suite on SQLite, on PostgreSQL
+# and on MariaDB.
 # - build-test: GCC, optimised, warnings as errors, everything (the bench programs and the
 #   examples too); it also packages and checks the Debian package (ctest package.deb).
 # - build-asan: clang-15 with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer's
@@ -41,6 +42,18 @@ done
 export AUTHSVC_TEST_PGBOUNCER_DSN
 echo "=== PgBouncer (transaction pooling) for the tests: $AUTHSVC_TEST_PGBOUNCER_DSN"
 
+# MariaDB (scripts/mariadb.sh) for the "mysql." run and MysqlRotationTest.
+mydir=$(mktemp -d /tmp/authsvc-test-mariadb.XXXXXX)
+trap 'cleanup; scripts/mariadb.sh stop "$mydir"; rm -rf "$mydir"' EXIT
+for attempt in 1 2 3 4 5; do
+  myport=$((20000 + RANDOM % 30000))
+  if scripts/mariadb.sh start "$mydir" "$myport" >/dev/null; then break; fi
+  myport=""
+done
+[ -n "$myport" ] || { echo "could not start MariaDB for the tests" >&2; exit 1; }
+export AUTHSVC_TEST_MYSQL_DSN="host=127.0.0.1 port=$myport user=app"
+echo "=== MariaDB for the tests: $AUTHSVC_TEST_MYSQL_DSN"
+
 run_suite() {  # build dir, targets ("" for all), tests to leave out ("" for none), cmake args...
   local dir=$1 targets=$2 exclude=$3; shift 3
   echo "=== building $dir"
@@ -56,7 +69,7 @@ run_suite() {  # build dir, targets ("" for all), tests to leave out ("" for non
 run_suite build-test "" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DAUTHSVC_WERROR=ON -DAUTHSVC_UNITY=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-asan test_binaries "^(postgresql|pgbouncer)[.]" \
+  run_suite build-asan test_binaries "^(postgresql|pgbouncer|mysql)[.]" \
   -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DAUTHSVC_FUZZ=ON \
   -DAUTHSVC_UNITY=ON

@@ -157,12 +157,13 @@ const std::vector<KeyDef>& schema() {
                [](C& c, int64_t v) { c.server.maxUnwrittenBytesPerConnection = v; }),
         intKey("server.max_unwritten_bytes", 0, int64_t(1) << 40,
                [](C& c, int64_t v) { c.server.maxUnwrittenBytes = v; }),
-        enumKey("database.backend", {"sqlite", "postgresql"},
+        enumKey("database.backend", {"sqlite", "postgresql", "mysql"},
                 [](C& c, auto& v) { c.database.backend = v; }),
         strKey("database.sqlite.path", [](C& c, auto& v) { c.database.sqlitePath = v; }),
         strKey("database.postgresql.dsn", [](C& c, auto& v) { c.database.postgresqlDsn = v; }),
         boolKey("database.postgresql.prepared_statements",
                 [](C& c, bool v) { c.database.postgresqlPreparedStatements = v; }),
+        strKey("database.mysql.dsn", [](C& c, auto& v) { c.database.mysqlDsn = v; }),
         intKey("database.pool_size", 1, 256, [](C& c, int64_t v) { c.database.poolSize = int(v); }),
         boolKey("database.auto_migrate", [](C& c, bool v) { c.database.autoMigrate = v; }),
         durationKey("database.timeout", Millis{100}, Millis{60000},
@@ -291,12 +292,26 @@ void collect(const YAML::Node& node, const std::string& prefix, const std::strin
     }
 }
 
+// SOCI's MySQL connection string names a password with password= or pass=.
+bool mysqlDsnHoldsPassword(const std::string& dsn) {
+    std::string v = dsn;
+    for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (const std::string key : {"password", "pass"}) {
+        for (size_t at = v.find(key); at != std::string::npos; at = v.find(key, at + 1)) {
+            const size_t eq = v.find_first_not_of(" \t", at + key.size());
+            if (eq != std::string::npos && v[eq] == '=') return true;
+        }
+    }
+    return false;
+}
+
 // True when `value` of the key `path` is secret: a non-empty jwt.secret or refresh.secret,
 // or a PostgreSQL DSN with a password (keyword password=, or user:password@ in a URI).
 bool holdsSecret(const std::string& path, const std::string& value) {
     if (path == "jwt.secret" || path == "refresh.secret" || path == "auth.mfa.encryption_key" ||
         path == "jwt.key_encryption_key")
         return !value.empty();
+    if (path == "database.mysql.dsn") return mysqlDsnHoldsPassword(value);
     if (path != "database.postgresql.dsn") return false;
     std::string v = value;
     for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));

@@ -42,6 +42,7 @@ struct DatabaseConfig {
     std::string postgresqlDsn = "host=127.0.0.1 port=5432 dbname=authsvc user=authsvc";
     // false: no named statement on the server (PgBouncer in transaction mode: docs/API.md)
     bool postgresqlPreparedStatements = true;
+    std::string mysqlDsn = "host=127.0.0.1 port=3306 db=authsvc user=authsvc";  // SOCI's form
     int poolSize = 8;
     bool autoMigrate = true;
     Millis timeout{5000};  // busy timeout and the longest wait for a pooled connection

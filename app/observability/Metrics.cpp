@@ -133,6 +133,11 @@ std::string Metrics::render() const {
          "# TYPE authsvc_mail_outbox_depth gauge\n"
       << "authsvc_mail_outbox_depth{status=\"queued\"} " << outboxQueued_ << "\n"
       << "authsvc_mail_outbox_depth{status=\"dead\"} " << outboxDead_ << "\n";
+    o << "# HELP authsvc_db_conflict_retries_total Transactions run again after the database "
+         "rolled them back for a conflict (deadlock, serialization failure, lost Galera "
+         "certification).\n"
+         "# TYPE authsvc_db_conflict_retries_total counter\n"
+      << "authsvc_db_conflict_retries_total " << dbConflictRetries_ << "\n";
     return o.str();
 }
 

@@ -44,6 +44,8 @@ class Metrics {
         outboxQueued_ = queued;
         outboxDead_ = dead;
     }
+    // Database::conflictRetries() as last read (the caller reads it before render()).
+    void dbConflictRetries(uint64_t n) { dbConflictRetries_ = n; }
     std::string render() const;
 
     static constexpr std::array<double, 14> kBuckets = {
@@ -68,6 +70,7 @@ class Metrics {
     mutable std::mutex mailMu_;
     std::map<std::pair<std::string, std::string>, uint64_t> mail_;  // guarded by mailMu_
     std::atomic<int64_t> outboxQueued_{0}, outboxDead_{0};
+    std::atomic<uint64_t> dbConflictRetries_{0};
 };
 
 }  // namespace authsvc::app

@@ -231,8 +231,9 @@ TEST_F(AccountTest, DeleteWithAMalformedBodyIs400AndKeepsTheAccount) {
 // The stored hash as text ("" when the user is not found).
 std::string storedHash(ServerProcess& server, const std::string& email) {
     const std::string sql = "SELECT password_hash FROM users WHERE email = '" + email + "'";
-    const auto rows =
-        pgMode() ? pgExec(server.pgDsn(), sql) : SqliteAdmin(server.dbPath()).column(sql);
+    const auto rows = pgMode()      ? pgExec(server.pgDsn(), sql)
+                      : mysqlMode() ? mysqlExec(server.mysqlDsn(), sql)
+                                    : SqliteAdmin(server.dbPath()).column(sql);
     return rows.empty() ? "" : rows.front();
 }
 

@@ -55,7 +55,7 @@ TEST_F(CliTest, MigrateAppliesOnceAndStatusReportsIt) {
 
     const CommandResult apply = run({"migrate"});
     ASSERT_EQ(apply.exitCode, 0) << apply.out << apply.err;
-    if (!pgMode()) {
+    if (!serverDbMode()) {
         EXPECT_TRUE(fs::exists(server->dbPath()));
     }
 

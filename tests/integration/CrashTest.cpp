@@ -103,6 +103,7 @@ class CrashTest : public ServiceTest {
 
     std::vector<std::string> query(const std::string& sql) {
         if (pgMode()) return pgExec(server->pgDsn(), sql);
+        if (mysqlMode()) return mysqlExec(server->mysqlDsn(), sql);
         return SqliteAdmin(server->dbPath()).column(sql);
     }
 

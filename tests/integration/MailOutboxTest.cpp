@@ -151,7 +151,8 @@ TEST(MailOutboxTest, DeadMailsShowInStatusAndRetryQueuesThemAgain) {
 // Two instances on one PostgreSQL database share the outbox: the rows queued while SMTP
 // was down are claimed by both senders at once when it comes back, and each goes out once.
 TEST(MailOutboxTest, TwoInstancesSharingOneOutboxSendEachMessageOnce) {
-    if (!pgMode()) GTEST_SKIP() << "PostgreSQL only: two instances need a shared server DB";
+    if (!serverDbMode())
+        GTEST_SKIP() << "PostgreSQL/MariaDB only: two instances need a shared server DB";
     SmtpSink sink;
     const json common = smtpConfig(sink, {{"retry_initial", "100ms"}, {"max_attempts", 100}});
     auto a = std::make_unique<ServerProcess>(common);

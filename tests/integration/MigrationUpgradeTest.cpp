@@ -76,19 +76,25 @@ class MigrationUpgradeTest : public ::testing::Test {
     void exec(const std::string& sql) {
         if (pgMode()) {
             pgExec(server->pgDsn(), sql);
+        } else if (mysqlMode()) {
+            mysqlExec(server->mysqlDsn(), sql);
         } else {
             SqliteAdmin(server->dbPath()).exec(sql);
         }
     }
     std::vector<std::string> query(const std::string& sql) {
         if (pgMode()) return pgExec(server->pgDsn(), sql);
+        if (mysqlMode()) return mysqlExec(server->mysqlDsn(), sql);
         return SqliteAdmin(server->dbPath()).column(sql);
     }
 
     // Schema version 1 exactly as `authsvc migrate` left it before version 2 existed.
     void createVersionOne() {
         const fs::path file = fs::path(AUTHSVC_SOURCE_DIR) / "migrations" /
-                              (pgMode() ? "postgresql" : "sqlite") / "0001_init.sql";
+                              (pgMode()      ? "postgresql"
+                               : mysqlMode() ? "mysql"
+                                             : "sqlite") /
+                              "0001_init.sql";
         exec(
             "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
             "applied_at BIGINT NOT NULL)");
@@ -134,14 +140,17 @@ class MigrationUpgradeTest : public ::testing::Test {
 
     // Migration 4 applied, and every hash stored as 32 bytes, the old rows included.
     void expectVersionFourWithHashesAsBytes() {
-        const auto types =
-            query(pgMode() ? "SELECT data_type FROM information_schema.columns WHERE table_name "
-                             "= 'refresh_tokens' AND column_name IN ('token_hash', "
-                             "'successor_hash')"
+        const auto types = query(
+            serverDbMode() ? "SELECT data_type FROM information_schema.columns WHERE "
+                             "table_name = 'refresh_tokens' AND column_name IN "
+                             "('token_hash', 'successor_hash')" +
+                                 std::string(mysqlMode() ? " AND table_schema = DATABASE()" : "")
                            : "SELECT DISTINCT typeof(token_hash) || ' ' || length(token_hash) "
                              "FROM refresh_tokens");
         EXPECT_FALSE(types.empty());
-        for (const auto& t : types) EXPECT_TRUE(t == "bytea" || t == "blob 32") << t;
+        for (const auto& t : types) {
+            EXPECT_TRUE(t == "bytea" || t == "blob 32" || (mysqlMode() && t == "binary")) << t;
+        }
         EXPECT_EQ(query("SELECT COUNT(*) FROM schema_migrations WHERE version = 4"),
                   std::vector<std::string>{"1"});
     }

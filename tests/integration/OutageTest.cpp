@@ -43,7 +43,7 @@ class PgOutageAnyBackendTest : public ::testing::Test {
         pg = std::make_unique<TempPostgres>();
         ASSERT_TRUE(pg->start()) << pg->lastError();
     }
-    json overrides() const {
+    virtual json overrides() const {
         json o = {
             {"database",
              {{"backend", "postgresql"}, {"postgresql", {{"dsn", pg->dsn()}}}, {"timeout", "2s"}}}};
@@ -51,9 +51,10 @@ class PgOutageAnyBackendTest : public ::testing::Test {
         return o;
     }
     void outageUnderLoad(const std::function<bool()>& down, const char* how);
+    void startWhileDown();
 
-    // Declared first: destroyed after the server.
-    std::unique_ptr<TempPostgres> pg;
+    // Declared first: destroyed after the server. (MysqlOutageAnyBackendTest: a MariaDB.)
+    std::unique_ptr<TempDatabaseServer> pg;
     std::unique_ptr<ServerProcess> server;
 };
 
@@ -219,6 +220,10 @@ TEST_F(PgOutageAnyBackendTest, KilledUnderLoadGives503ThenRecoversWithoutRestart
 }
 
 TEST_F(PgOutageAnyBackendTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItComes) {
+    startWhileDown();
+}
+
+void PgOutageAnyBackendTest::startWhileDown() {
     ASSERT_TRUE(pg->stop());
     server = std::make_unique<ServerProcess>(overrides());
     ASSERT_TRUE(server->startLive()) << "authsvc did not start with PostgreSQL down:\n"
@@ -253,6 +258,35 @@ TEST_F(PgOutageAnyBackendTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItCom
     const Tokens t = login(c, email, kPassword);
     EXPECT_EQ(refresh(c, t.refresh).status, 200);
     EXPECT_EQ(c.getWithToken("/api/me", t.access).status, 200);
+}
+
+// The same with MariaDB (scripts/mariadb.sh): stopped, killed with SIGKILL (connections reset
+// mid-query), or not yet there at start. MySQL's errors of a server gone or unreachable
+// (2002, 2003, 2006, 2013) are 503 + Retry-After, never 500.
+class MysqlOutageAnyBackendTest : public PgOutageAnyBackendTest {
+  protected:
+    void SetUp() override {
+        pg = std::make_unique<TempMariadb>();
+        ASSERT_TRUE(pg->start()) << pg->lastError();
+    }
+    json overrides() const override {
+        json o = {{"database",
+                   {{"backend", "mysql"}, {"mysql", {{"dsn", pg->dsn()}}}, {"timeout", "2s"}}}};
+        o.merge_patch(kGenerousThrottle);
+        return o;
+    }
+};
+
+TEST_F(MysqlOutageAnyBackendTest, StopUnderLoadGives503ThenRecoversWithoutRestart) {
+    outageUnderLoad([this] { return pg->stop(); }, "stopped");
+}
+
+TEST_F(MysqlOutageAnyBackendTest, KilledUnderLoadGives503ThenRecoversWithoutRestart) {
+    outageUnderLoad([this] { return pg->kill9(); }, "killed");
+}
+
+TEST_F(MysqlOutageAnyBackendTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItComes) {
+    startWhileDown();
 }
 
 // ---------------------------------------------------------------- SQLite: immutable file

@@ -301,7 +301,7 @@ TEST_F(ResourceServiceAnyBackendTest, FollowsAKeyRotationWithoutRestart) {
     fs::remove(keysDir() / (oldKid + ".pem"));
     ASSERT_NO_FATAL_FAILURE(reload(3));
     expectError(client->getWithToken("/api/protected", oldToken), 401, "invalid_token");
-    if (pgMode()) return;  // the rest waits ~30 s and does not depend on the database
+    if (serverDbMode()) return;  // the rest waits ~30 s and does not depend on the database
     EXPECT_EQ(callExample(*example, oldToken).status, 200);  // its JWKS copy is fresh
     // jwks_max_age 1s counts as the minimum of 30 s at the example service.
     const auto due = refetched + std::chrono::seconds(30);

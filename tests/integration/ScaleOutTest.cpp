@@ -17,7 +17,8 @@ using namespace std::chrono_literals;
 class ScaleOutTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!pgMode()) GTEST_SKIP() << "PostgreSQL only: two instances need a shared server DB";
+        if (!serverDbMode())
+            GTEST_SKIP() << "PostgreSQL/MariaDB only: two instances need a shared server DB";
         const json common = {{"jwt", {{"secret", randomString(48)}}},
                              {"refresh", {{"secret", randomString(48)}, {"reuse_grace", "1s"}}}};
         a = std::make_unique<ServerProcess>(common);

@@ -209,6 +209,8 @@ class ServerProcess {
     const std::string& pgDatabase() const { return pgDatabase_; }
     // The DSN of this server's PostgreSQL database ("" on SQLite).
     std::string pgDsn() const;
+    // The DSN of this server's MariaDB/MySQL database ("" on the others).
+    std::string mysqlDsn() const;
     // The name of a table (PostgreSQL, schema public) containing `containing` and not
     // `notContaining` in its name.
     std::optional<std::string> pgFindTable(const std::string& containing,
@@ -219,7 +221,8 @@ class ServerProcess {
     void ensureDatabase();
 
     bool createPgDatabase_ = false;
-    std::string pgDatabase_;  // created by this object in PostgreSQL mode; dropped at the end
+    std::string pgDatabase_;     // created by this object in PostgreSQL mode; dropped at the end
+    std::string mysqlDatabase_;  // the same in MariaDB mode
     bool waitForReady_ = true;
 
     fs::path dir_;
@@ -299,37 +302,55 @@ std::string linkTokenIn(const std::string& message, const std::string& path = "/
 // True when AUTHSVC_TEST_BACKEND=postgresql (or pgbouncer): every ServerProcess whose overrides
 // do not name a database.backend gets a fresh database t_<random> on AUTHSVC_TEST_PG_DSN's server.
 bool pgMode();
-// Skips the current test in PostgreSQL mode (use as `SKIP_IF_POSTGRESQL("reads the file");`).
-#define SKIP_IF_POSTGRESQL(reason)                                       \
-    do {                                                                 \
-        if (::it::pgMode()) GTEST_SKIP() << "SQLite only: " << (reason); \
+// True when AUTHSVC_TEST_BACKEND=mysql: the same with a database on the MariaDB server of
+// AUTHSVC_TEST_MYSQL_DSN (SOCI's form, without db=; scripts/mariadb.sh starts one).
+bool mysqlMode();
+// PostgreSQL or MariaDB: a database server that several instances may share.
+inline bool serverDbMode() {
+    return pgMode() || mysqlMode();
+}
+// Skips the current test on a database server (use as `SKIP_IF_POSTGRESQL("reads the file");`).
+#define SKIP_IF_POSTGRESQL(reason)                                             \
+    do {                                                                       \
+        if (::it::serverDbMode()) GTEST_SKIP() << "SQLite only: " << (reason); \
     } while (0)
 
 // Runs SQL statements on a PostgreSQL server through libpq; throws std::runtime_error on failure.
 // Returns the first column of the last statement's rows.
 std::vector<std::string> pgExec(const std::string& dsn, const std::string& sql);
+// The same on MariaDB/MySQL (SOCI): `sql` may hold several statements separated by ";" (one
+// session, in order); the session has PIPES_AS_CONCAT, so || concatenates as elsewhere.
+std::vector<std::string> mysqlExec(const std::string& dsn, const std::string& sql);
 
-// A throwaway PostgreSQL of its own (scripts/pg.sh) in a temp dir on a free port, for tests that
-// stop and start it. Stopped, and its directory removed, in the destructor.
-class TempPostgres {
+// A database server of a test's own in a temp dir on a free port, which the test stops, kills
+// and starts again through a script of scripts/ ("start DIR PORT" prints the DSN, "stop DIR").
+// Stopped, and its directory removed, in the destructor.
+class TempDatabaseServer {
   public:
-    TempPostgres();
-    ~TempPostgres();
-    TempPostgres(const TempPostgres&) = delete;
-    TempPostgres& operator=(const TempPostgres&) = delete;
+    TempDatabaseServer(const std::string& script, const std::string& prefix);
+    virtual ~TempDatabaseServer();
+    TempDatabaseServer(const TempDatabaseServer&) = delete;
+    TempDatabaseServer& operator=(const TempDatabaseServer&) = delete;
 
-    bool start();  // initialises on first use; false (with lastError()) if pg.sh failed
+    // Initialises on first use; false (with lastError()) if the script failed.
+    bool start();
     bool stop();
-    // Kills the postmaster and every process it started with SIGKILL (a crash of the whole
-    // server: no shutdown checkpoint, a stale postmaster.pid) and waits until they are gone;
-    // start() then runs crash recovery. False (with lastError()) if it was not running.
-    bool kill9();
+    // SIGKILL (a crash) of the server's processes, waiting until they are gone; start() then
+    // runs crash recovery. False (with lastError()) if it was not running.
+    virtual bool kill9() = 0;
     const std::string& dsn() const { return dsn_; }  // of database "authsvc"
     int port() const { return port_; }
     const std::string& lastError() const { return lastError_; }
 
-  private:
+  protected:
+    // The server's log, shown when start() fails.
+    virtual fs::path logFile() const = 0;
+    // Waits until `pid` is gone (or a zombie nobody reaps).
+    bool waitGone(pid_t pid);
+
+    const std::string script_;
     fs::path dir_;
+    fs::path data_;  // dir_/db: the script's DIR
     int port_ = 0;
     std::string dsn_;
     std::string lastError_;
@@ -368,6 +389,28 @@ class TempPgBouncer {
     int pgPort_, pool_, queryWaitSeconds_;
     int port_ = 0;
     std::string lastError_;
+};
+
+// A throwaway PostgreSQL of its own (scripts/pg.sh). kill9() kills the postmaster and every
+// process it started (a crash of the whole server: no shutdown checkpoint, a stale
+// postmaster.pid).
+class TempPostgres : public TempDatabaseServer {
+  public:
+    TempPostgres();
+    bool kill9() override;
+
+  private:
+    fs::path logFile() const override { return data_ / "log" / "pg.log"; }
+};
+
+// A throwaway MariaDB of its own (scripts/mariadb.sh): one mariadbd process.
+class TempMariadb : public TempDatabaseServer {
+  public:
+    TempMariadb() : TempDatabaseServer("mariadb.sh", "authsvc-mariadb-") {}
+    bool kill9() override;
+
+  private:
+    fs::path logFile() const override { return data_ / "err.log"; }
 };
 
 // ---------------------------------------------------------------- the CLI

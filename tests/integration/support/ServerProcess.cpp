@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 #include <soci/soci-config.h>
 #undef SOCI_HAVE_BOOST
 #undef SOCI_HAVE_BOOST_DATE_TIME
+#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -164,6 +166,91 @@ bool pgMode() {
     return b && (std::string(b) == "postgresql" || std::string(b) == "pgbouncer");
 }
 
+bool mysqlMode() {
+    const char* b = std::getenv("AUTHSVC_TEST_BACKEND");
+    return b && std::string(b) == "mysql";
+}
+
+namespace {
+// The MariaDB server that test databases are created on (no db=).
+std::string mysqlServerDsn() {
+    const char* d = std::getenv("AUTHSVC_TEST_MYSQL_DSN");
+    if (!d || !*d) {
+        throw std::runtime_error(
+            "AUTHSVC_TEST_BACKEND=mysql needs AUTHSVC_TEST_MYSQL_DSN (e.g. \"host=127.0.0.1 "
+            "port=3307 user=app\"): start one with scripts/mariadb.sh");
+    }
+    return d;
+}
+
+// A column of a row as text ("" for NULL).
+std::string columnText(const soci::row& r, size_t i, const std::string& sql) {
+    if (r.get_indicator(i) == soci::i_null) return "";
+    switch (r.get_properties(i).get_data_type()) {
+        case soci::dt_string:
+            return r.get<std::string>(i);
+        case soci::dt_integer:
+            return std::to_string(r.get<int>(i));
+        case soci::dt_long_long:
+            return std::to_string(r.get<long long>(i));
+        case soci::dt_unsigned_long_long:
+            return std::to_string(r.get<unsigned long long>(i));
+        case soci::dt_double:
+            return std::to_string(r.get<double>(i));
+        default:
+            throw std::runtime_error("unsupported column type in: " + sql);
+    }
+}
+
+// The statements of `sql`, split at each ";" outside quotes.
+std::vector<std::string> splitSql(const std::string& sql) {
+    std::vector<std::string> out;
+    std::string current;
+    char quote = 0;
+    for (char ch : sql) {
+        if (quote) {
+            if (ch == quote) quote = 0;
+        } else if (ch == '\'' || ch == '"' || ch == '`') {
+            quote = ch;
+        } else if (ch == ';') {
+            out.push_back(current);
+            current.clear();
+            continue;
+        }
+        current += ch;
+    }
+    out.push_back(current);
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const std::string& x) {
+                                 return x.find_first_not_of(" \t\r\n") == std::string::npos;
+                             }),
+              out.end());
+    return out;
+}
+}  // namespace
+
+std::vector<std::string> mysqlExec(const std::string& dsn, const std::string& sql) {
+    std::vector<std::string> rows;
+    try {
+        soci::session s(soci::mysql, dsn + " charset=utf8mb4 connect_timeout=5");
+        s << "SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')";
+        for (const auto& statement : splitSql(sql)) {
+            rows.clear();
+            const auto first = statement.find_first_not_of(" \t\r\n");
+            const std::string verb = lower(statement.substr(first, 4));
+            if (verb == "sele" || verb == "show") {
+                soci::rowset<soci::row> rs = (s.prepare << statement);
+                for (const soci::row& r : rs) rows.push_back(columnText(r, 0, statement));
+            } else {
+                s << statement;
+            }
+        }
+    } catch (const soci::soci_error& e) {
+        throw std::runtime_error("MariaDB: " + std::string(e.what()) + " in: " + sql);
+    }
+    return rows;
+}
+
 namespace {
 // The server that test databases are created on (no dbname).
 std::string pgServerDsn() {
@@ -237,12 +324,21 @@ ServerProcess::ServerProcess(const json& overrides, std::map<std::string, std::s
     }
     // In PostgreSQL mode a server gets a database of its own unless the overrides chose a backend.
     createPgDatabase_ =
-        pgMode() && !(overrides.contains("database") && overrides["database"].is_object() &&
-                      overrides["database"].contains("backend"));
+        serverDbMode() && !(overrides.contains("database") && overrides["database"].is_object() &&
+                            overrides["database"].contains("backend"));
 }
 
 void ServerProcess::ensureDatabase() {
-    if (!createPgDatabase_ || !pgDatabase_.empty()) return;
+    if (createPgDatabase_ && mysqlMode() && mysqlDatabase_.empty()) {
+        const std::string server = mysqlServerDsn();
+        const std::string name = "t_" + lower(randomString(16));
+        mysqlExec(server, "CREATE DATABASE " + name);
+        mysqlDatabase_ = name;
+        config_["database"]["backend"] = "mysql";
+        config_["database"]["mysql"]["dsn"] = server + " db=" + name;
+        return;
+    }
+    if (!createPgDatabase_ || !pgDatabase_.empty() || !mysqlDatabase_.empty()) return;
     const std::string server = pgServerDsn();
     const std::string name = "t_" + lower(randomString(16));
     pgExec(server + " dbname=postgres", "CREATE DATABASE " + name);
@@ -269,6 +365,11 @@ std::string ServerProcess::pgDsn() const {
     return config_["database"]["postgresql"].value("dsn", "");
 }
 
+std::string ServerProcess::mysqlDsn() const {
+    if (config_["database"].value("backend", "") != "mysql") return "";
+    return config_["database"]["mysql"].value("dsn", "");
+}
+
 std::optional<std::string> ServerProcess::pgFindTable(const std::string& containing,
                                                       const std::string& notContaining) {
     for (const auto& t : pgExec(pgDsn(),
@@ -289,6 +390,14 @@ ServerProcess::~ServerProcess() {
                    "DROP DATABASE IF EXISTS " + pgDatabase_ + " WITH (FORCE)");
         } catch (const std::exception& e) {
             std::cerr << "could not drop test database " << pgDatabase_ << ": " << e.what() << "\n";
+        }
+    }
+    if (!mysqlDatabase_.empty()) {
+        try {
+            mysqlExec(mysqlServerDsn(), "DROP DATABASE IF EXISTS " + mysqlDatabase_);
+        } catch (const std::exception& e) {
+            std::cerr << "could not drop test database " << mysqlDatabase_ << ": " << e.what()
+                      << "\n";
         }
     }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -540,42 +649,51 @@ CommandResult runCommand(const std::vector<std::string>& argv, const fs::path& w
 
 // ---------------------------------------------------------------- a PostgreSQL of its own
 
-TempPostgres::TempPostgres() {
-    std::string tmpl = (fs::temp_directory_path() / "authsvc-pg-XXXXXX").string();
+TempDatabaseServer::TempDatabaseServer(const std::string& script, const std::string& prefix)
+    : script_(std::string(AUTHSVC_SOURCE_DIR) + "/scripts/" + script) {
+    std::string tmpl = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
-    // As root, pg.sh runs PostgreSQL as "postgres", which must reach dir_/pg.
+    data_ = dir_ / "db";
+    // As root, pg.sh runs PostgreSQL as "postgres", which must reach dir_/db.
     fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                               fs::perms::others_read | fs::perms::others_exec);
 }
 
-TempPostgres::~TempPostgres() {
+TempDatabaseServer::~TempDatabaseServer() {
     stop();
     std::error_code ec;
     fs::remove_all(dir_, ec);
 }
 
-bool TempPostgres::start() {
-    const std::string script = std::string(AUTHSVC_SOURCE_DIR) + "/scripts/pg.sh";
+bool TempDatabaseServer::start() {
     const bool fresh = port_ == 0;
     for (int attempt = 0; attempt < (fresh ? 3 : 1); ++attempt) {
         if (fresh) port_ = freePort();
         const CommandResult r = runCommand(
-            {"/bin/bash", script, "start", (dir_ / "pg").string(), std::to_string(port_)}, dir_);
+            {"/bin/bash", script_, "start", data_.string(), std::to_string(port_)}, dir_);
         if (r.exitCode == 0 && !r.timedOut) {
             started_ = true;
-            const auto lines = splitLines(r.out);
             dsn_.clear();
-            for (const auto& l : lines) {
+            for (const auto& l : splitLines(r.out)) {
                 if (l.find("host=") != std::string::npos) dsn_ = l;
             }
             return !dsn_.empty();
         }
-        lastError_ = "pg.sh start failed (" + std::to_string(r.exitCode) + "): " + r.err + r.out +
-                     readFileBytes(dir_ / "pg" / "log" / "pg.log");
+        lastError_ = script_ + " start failed (" + std::to_string(r.exitCode) + "): " + r.err +
+                     r.out + readFileBytes(logFile());
     }
     return false;
 }
+
+bool TempDatabaseServer::stop() {
+    if (!started_) return true;
+    const CommandResult r = runCommand({"/bin/bash", script_, "stop", data_.string()}, dir_);
+    started_ = false;
+    return r.exitCode == 0 && !r.timedOut;
+}
+
+TempPostgres::TempPostgres() : TempDatabaseServer("pg.sh", "authsvc-pg-") {}
 
 namespace {
 // The state letter of /proc/PID/stat ('Z' zombie, 'R', 'S' ...), or 0 if there is no such
@@ -618,7 +736,7 @@ bool TempPostgres::kill9() {
         lastError_ = "not started";
         return false;
     }
-    std::ifstream pidFile(dir_ / "pg" / "data" / "postmaster.pid");
+    std::ifstream pidFile(data_ / "data" / "postmaster.pid");
     long postmaster = 0;
     if (!(pidFile >> postmaster) || postmaster <= 1) {
         lastError_ = "no postmaster.pid";
@@ -630,33 +748,51 @@ bool TempPostgres::kill9() {
     for (pid_t child : childrenOf(victims.front())) victims.push_back(child);
     for (pid_t pid : victims) ::kill(pid, SIGKILL);
     started_ = false;
-    // Gone, or a zombie nobody reaps (they are not our children): either way holding no
-    // memory or socket any more.
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
     for (pid_t pid : victims) {
-        while (processState(pid) != 0 && processState(pid) != 'Z') {
-            if (Clock::now() >= deadline) {
-                lastError_ = "process " + std::to_string(pid) + " survived SIGKILL";
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        if (!waitGone(pid)) return false;
     }
     // A zombie postmaster would look alive to the next one's lock-file checks (data directory
     // and socket); remove the stale locks as an operator would after making sure the server
     // is dead.
     std::error_code ec;
-    fs::remove(dir_ / "pg" / "data" / "postmaster.pid", ec);
-    fs::remove(dir_ / "pg" / "sock" / (".s.PGSQL." + std::to_string(port_) + ".lock"), ec);
+    fs::remove(data_ / "data" / "postmaster.pid", ec);
+    fs::remove(data_ / "sock" / (".s.PGSQL." + std::to_string(port_) + ".lock"), ec);
     return true;
 }
 
-bool TempPostgres::stop() {
-    if (!started_) return true;
-    const std::string script = std::string(AUTHSVC_SOURCE_DIR) + "/scripts/pg.sh";
-    const CommandResult r = runCommand({"/bin/bash", script, "stop", (dir_ / "pg").string()}, dir_);
+bool TempDatabaseServer::waitGone(pid_t pid) {
+    // Gone, or a zombie nobody reaps (they are not our children): either way holding no
+    // memory or socket any more.
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (processState(pid) != 0 && processState(pid) != 'Z') {
+        if (Clock::now() >= deadline) {
+            lastError_ = "process " + std::to_string(pid) + " survived SIGKILL";
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------- a MariaDB of its own
+
+bool TempMariadb::kill9() {
+    if (!started_) {
+        lastError_ = "not started";
+        return false;
+    }
+    std::ifstream pidFile(data_ / "pid");
+    long pid = 0;
+    if (!(pidFile >> pid) || pid <= 1) {
+        lastError_ = "no pid file";
+        return false;
+    }
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
     started_ = false;
-    return r.exitCode == 0 && !r.timedOut;
+    if (!waitGone(static_cast<pid_t>(pid))) return false;
+    std::error_code ec;
+    fs::remove(data_ / "pid", ec);
+    return true;
 }
 
 // ---------------------------------------------------------------- SQLite
@@ -678,31 +814,7 @@ void SqliteAdmin::exec(const std::string& sql) {
 std::vector<std::string> SqliteAdmin::column(const std::string& sql) {
     std::vector<std::string> out;
     soci::rowset<soci::row> rows = (impl_->sql.prepare << sql);
-    for (const soci::row& r : rows) {
-        if (r.get_indicator(0) == soci::i_null) {
-            out.emplace_back();
-            continue;
-        }
-        switch (r.get_properties(0).get_data_type()) {
-            case soci::dt_string:
-                out.push_back(r.get<std::string>(0));
-                break;
-            case soci::dt_integer:
-                out.push_back(std::to_string(r.get<int>(0)));
-                break;
-            case soci::dt_long_long:
-                out.push_back(std::to_string(r.get<long long>(0)));
-                break;
-            case soci::dt_unsigned_long_long:
-                out.push_back(std::to_string(r.get<unsigned long long>(0)));
-                break;
-            case soci::dt_double:
-                out.push_back(std::to_string(r.get<double>(0)));
-                break;
-            default:
-                throw std::runtime_error("unsupported column type in: " + sql);
-        }
-    }
+    for (const soci::row& r : rows) out.push_back(columnText(r, 0, sql));
     return out;
 }
 

@@ -284,12 +284,33 @@ TEST(ConfigTest, EmptySecretIsGeneratedRandomlyAndFlagged) {
 }
 
 TEST(ConfigTest, BadEnumNamesKeyFileValueAndChoices) {
-    const std::string e = errorOf("database:\n  backend: mysql\n");
+    const std::string e = errorOf("database:\n  backend: oracle\n");
     EXPECT_NE(e.find("test.yaml"), std::string::npos) << e;
     EXPECT_NE(e.find("database.backend"), std::string::npos) << e;
-    EXPECT_NE(e.find("\"mysql\""), std::string::npos) << e;
+    EXPECT_NE(e.find("\"oracle\""), std::string::npos) << e;
     EXPECT_NE(e.find("sqlite"), std::string::npos) << e;
     EXPECT_NE(e.find("postgresql"), std::string::npos) << e;
+    EXPECT_NE(e.find("mysql"), std::string::npos) << e;
+}
+
+TEST(ConfigTest, MysqlBackendTakesItsDsnAndADsnWithAPasswordIsASecret) {
+    const Config c = parseConfig(
+        "database:\n  backend: mysql\n  mysql: {dsn: \"host=db port=3307 db=a user=u\"}\n",
+        "test.yaml", envOf({}));
+    EXPECT_EQ(c.database.backend, "mysql");
+    EXPECT_EQ(c.database.mysqlDsn, "host=db port=3307 db=a user=u");
+    EXPECT_TRUE(c.secretsInFile.empty());
+    const Config e = parseConfig("", "test.yaml",
+                                 envOf({{"AUTHSVC_DATABASE_BACKEND", "mysql"},
+                                        {"AUTHSVC_DATABASE_MYSQL_DSN", "host=h db=b user=u"}}));
+    EXPECT_EQ(e.database.backend, "mysql");
+    EXPECT_EQ(e.database.mysqlDsn, "host=h db=b user=u");
+    for (const std::string dsn : {"host=db user=u password=x", "host=db pass=x"}) {
+        EXPECT_EQ(parseConfig("database: {mysql: {dsn: \"" + dsn + "\"}}\n", "test.yaml", envOf({}))
+                      .secretsInFile,
+                  (std::vector<std::string>{"database.mysql.dsn"}))
+            << dsn;
+    }
 }
 
 TEST(ConfigTest, OtherEnums) {
