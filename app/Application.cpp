@@ -36,13 +36,14 @@
 #include "services/AuthService.h"
 #include "services/DatabaseKeys.h"
 #include "services/DatabaseLimitCounter.h"
-#include "services/EmailVerificationService.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
 #include "services/MailSender.h"
 #include "services/MailTransport.h"
-#include "services/MfaService.h"
 #include "services/RecoveryService.h"
+#include "services/EmailVerificationService.h"
+#include "services/MfaService.h"
+#include "models/Migrator.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
 #include "verify/Verifier.h"
@@ -201,12 +202,11 @@ struct Application::Parts {
           transport(mailTransport(c.mail)),
           mailSender(db, userRepo, outboxRepo, oneTimeRepo, *transport, clock, mailSettings(c),
                      mailEvents(metrics, *log)),
-          recovery(
-              db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
-              recoverySettings(c), observer, [this] { mailSender.wake(); }, limits),
-          verification(
-              db, userRepo, outboxRepo, oneTimeRepo, hasher, clock, c.auth.recovery.perEmailPerHour,
-              c.auth.recovery.perIpPerHour, [this] { mailSender.wake(); }, limits) {
+          recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
+                   recoverySettings(c), observer, [this] { mailSender.wake(); }, limits),
+          verification(db, userRepo, outboxRepo, oneTimeRepo, hasher, clock,
+                       c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
+                       [this] { mailSender.wake(); }, limits) {
         if (c.auth.mfa.enabled) {
             models::MfaSettings ms;
             ms.encryptionKey = models::crypto::base64Decode(c.auth.mfa.encryptionKey).value();
@@ -341,22 +341,27 @@ int Application::serve(const sigset_t& signals) {
     }
     MaintenanceSchedule schedule;
     schedule.purgeInterval = config_.refresh.purgeInterval;
-    Maintenance maintenance(
-        {[&p] { return p.migrator.migrate(); },
-         [&p](int64_t limit) {
-             return p.auth.purgeBatch(limit) + (p.mfa ? p.mfa->purgeExpired() : 0) +
-                    (p.limitsInDatabase ? p.databaseLimits.purge(p.clock.nowMs(), limit) : 0);
-         },
-         [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
-         [&p, &log] {
-             if (auto a = p.auth.refreshDummyHash()) {
-                 log.info(
-                     "unknown emails now verify a dummy hash of argon2id "
-                     "m={} t={}, the stored hashes' most common",
-                     a->memoryKib, a->iterations);
-             }
-         }},
-        schedule, log);
+    Maintenance maintenance({[&p] { return p.migrator.migrate(); },
+                             [&p](int64_t limit) {
+                                 // Limit counters past their window in bounded batches too
+                                 // (not families: not counted in their metric).
+                                 for (int i = 0; p.limitsInDatabase && i < 20; ++i) {
+                                     if (p.databaseLimits.purge(p.clock.nowMs(), limit) < limit)
+                                         break;
+                                 }
+                                 return p.auth.purgeBatch(limit) +
+                                        (p.mfa ? p.mfa->purgeExpired() : 0);
+                             },
+                             [&p](int64_t n) { p.metrics.purged(n); }, std::move(checkpoint),
+                             [&p, &log] {
+                                 if (auto a = p.auth.refreshDummyHash()) {
+                                     log.info(
+                                         "unknown emails now verify a dummy hash of argon2id "
+                                         "m={} t={}, the stored hashes' most common",
+                                         a->memoryKib, a->iterations);
+                                 }
+                             }},
+                            schedule, log);
     const bool autoMigrate = config_.database.autoMigrate;
     maintenance.start(autoMigrate && !maintenance.migrateNow());
     if (p.databaseKeys) {
@@ -416,12 +421,11 @@ int Application::serve(const sigset_t& signals) {
     }
     controllers::DiscoveryController discoveryController(config_.server.publicUrl,
                                                          config_.jwt.jwksMaxAge.count() / 1000);
-    if (auto why =
-            controllers::discoveryUnavailable(config_.jwt.issuer, config_.server.publicUrl)) {
-        logging_.logger->info(
-            "OAuth discovery (/.well-known/oauth-authorization-server) is "
-            "off: {}",
-            *why);
+    if (auto why = controllers::discoveryUnavailable(config_.jwt.issuer,
+                                                     config_.server.publicUrl)) {
+        logging_.logger->info("OAuth discovery (/.well-known/oauth-authorization-server) is "
+                              "off: {}",
+                              *why);
     } else {
         for (auto& r : discoveryRoutes(checks, discoveryController)) routes.push_back(std::move(r));
     }

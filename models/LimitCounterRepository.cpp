@@ -6,6 +6,8 @@ constexpr const char* kBuckets =
     "SELECT counter_key, bucket_ms, hits, expires_ms FROM limit_counters "
     "WHERE counter_key IN (:k, :k2) AND expires_ms > :now ORDER BY bucket_ms";
 // A bucket expires when its latest hit leaves the window.
+// MySQL: ON DUPLICATE KEY UPDATE hits = hits + 1, expires_ms = GREATEST(expires_ms,
+// VALUES(expires_ms)) (or the row alias of 8.0.19+).
 #define AUTHSVC_ADD_HIT                                                                    \
     " ON CONFLICT (counter_key, bucket_ms) DO UPDATE SET hits = limit_counters.hits + 1, " \
     "expires_ms = CASE WHEN excluded.expires_ms > limit_counters.expires_ms "              \
@@ -35,6 +37,8 @@ constexpr const char* kAddBelow =
     "WHERE limit_counters.hits + (SELECT COALESCE(SUM(o.hits), 0) FROM limit_counters o "
     "WHERE o.counter_key = :k3 AND o.expires_ms > :now2 AND o.bucket_ms <> :b2) < :lim2 "
     "RETURNING hits";
+// MySQL has no LIMIT in an IN subquery: DELETE ... WHERE expires_ms <= ? ORDER BY
+// expires_ms LIMIT ? there.
 constexpr const char* kPurge =
     "DELETE FROM limit_counters WHERE (counter_key, bucket_ms) IN (SELECT counter_key, "
     "bucket_ms FROM limit_counters WHERE expires_ms <= :now ORDER BY expires_ms LIMIT :n)";

@@ -289,6 +289,40 @@ TEST_F(MysqlOutageAnyBackendTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenIt
     startWhileDown();
 }
 
+// auth.limits_store: database with PostgreSQL down: the limits' errors are the 503 with
+// Retry-After of any database error (not a 500, not a 429) for logins with the right or a
+// wrong password and for registrations, and the failures were not counted meanwhile.
+// (That the limits throw rather than pass: DatabaseLimitCounterErrorTest.)
+TEST_F(PgOutageAnyBackendTest, LimitsInTheDatabaseFailClosedWhileItIsDown) {
+    json o = overrides();
+    o.merge_patch(
+        {{"auth",
+          {{"limits_store", "database"},
+           {"login_rate_limit", {{"per_ip_per_minute", 3}, {"per_account_per_minute", 3}}}}}});
+    server = std::make_unique<ServerProcess>(o);
+    ASSERT_TRUE(server->start()) << server->logTail();
+    HttpClient c(server->port());
+    c.setTimeoutMs(10000);
+    const std::string email = uniqueEmail("closed");
+    ASSERT_EQ(registerUser(c, email, kPassword).status, 201);
+    ASSERT_TRUE(pg->stop());
+    expectUnavailable(loginRaw(c, email, kPassword), "login, right password");
+    for (int i = 0; i < 5; ++i) {
+        expectUnavailable(loginRaw(c, email, "wrong password"), "login, wrong password");
+    }
+    expectUnavailable(registerUser(c, uniqueEmail("closed"), kPassword), "registration");
+    ASSERT_TRUE(pg->start()) << pg->lastError();
+    HttpResponse back;
+    ASSERT_TRUE(waitUntil(
+        [&] {
+            back = loginRaw(c, email, kPassword);
+            return back.status != 503;
+        },
+        10s));
+    // Nothing was counted meanwhile: the right password works.
+    EXPECT_EQ(back.status, 200) << back;
+}
+
 // ---------------------------------------------------------------- SQLite: immutable file
 
 std::string chattrPath() {
