@@ -87,7 +87,8 @@ std::string configFileWarning(const Config& c) {
     return c.source + " holds a secret (" + keys +
            ") and every user of this machine may read the file: chmod o-r it, or move the "
            "secrets into the environment (AUTHSVC_JWT_SECRET, AUTHSVC_REFRESH_SECRET, "
-           "AUTHSVC_DATABASE_POSTGRESQL_DSN; the package's /etc/authsvc/env)";
+           "AUTHSVC_DATABASE_POSTGRESQL_DSN, AUTHSVC_DATABASE_MYSQL_DSN; the package's "
+           "/etc/authsvc/env)";
 }
 
 std::unique_ptr<models::MailTransport> mailTransport(const MailConfig& m) {
