@@ -199,9 +199,10 @@ class ProtectedCaller {
     std::thread thread_;  // last: starts when the rest is ready
 };
 
-// PostgreSQL taken away by `down` (a clean stop, or SIGKILL) while logins, refreshes and
-// /api/me run: 503 + Retry-After meanwhile, never a 500; /api/protected 200 throughout; then
-// pg.sh starts it again and authsvc recovers without a restart.
+// The database server (PostgreSQL; MariaDB in MysqlOutageAnyBackendTest) taken away by `down` (a
+// clean stop, or SIGKILL) while logins, refreshes and /api/me run: 503 + Retry-After meanwhile,
+// never a 500; /api/protected 200 throughout; then pg.sh starts it again and authsvc recovers
+// without a restart.
 void PgOutageAnyBackendTest::outageUnderLoad(const std::function<bool()>& down, const char* how) {
     server = std::make_unique<ServerProcess>(overrides());
     ASSERT_TRUE(server->start()) << server->logTail();
@@ -231,7 +232,7 @@ void PgOutageAnyBackendTest::outageUnderLoad(const std::function<bool()>& down, 
             return ready.status != 200;
         },
         5s))
-        << "/readyz still 200 " << msSince(stoppedAt) << " ms after PostgreSQL stopped";
+        << "/readyz still 200 " << msSince(stoppedAt) << " ms after the database stopped";
     expectUnavailable(ready, "/readyz during the outage");
     EXPECT_TRUE(waitUntil([&] { return load.unavailable() >= 6; }, 8s))
         << "the load saw " << load.unavailable() << " 503s during the outage";
@@ -267,12 +268,13 @@ void PgOutageAnyBackendTest::outageUnderLoad(const std::function<bool()>& down, 
         10s);
     const long long recoveryMs = msSince(startedAt);
     std::cout
-        << "recovery_ms=" << recoveryMs << " (PostgreSQL " << how << ", under load; outage lasted "
+        << "recovery_ms=" << recoveryMs << " (the database " << how
+        << ", under load; outage lasted "
         << std::chrono::duration_cast<std::chrono::milliseconds>(startedAt - stoppedAt).count()
         << " ms)" << std::endl;
     RecordProperty("recovery_ms", std::to_string(recoveryMs));
     ASSERT_TRUE(readyAgain && refreshed)
-        << "not recovered 10 s after PostgreSQL came back: " << last;
+        << "not recovered 10 s after the database came back: " << last;
     EXPECT_LE(recoveryMs, 2000);
 
     // The load recovers too.
@@ -310,13 +312,13 @@ TEST_F(PgOutageAnyBackendTest, StartsWhileDatabaseIsDownAndBecomesReadyWhenItCom
 void PgOutageAnyBackendTest::startWhileDown() {
     ASSERT_TRUE(pg->stop());
     server = std::make_unique<ServerProcess>(overrides());
-    ASSERT_TRUE(server->startLive()) << "authsvc did not start with PostgreSQL down:\n"
+    ASSERT_TRUE(server->startLive()) << "authsvc did not start with the database down:\n"
                                      << server->logTail();
     HttpClient c(server->port());
     c.setTimeoutMs(10000);
     EXPECT_EQ(c.get("/healthz").status, 200);
     const HttpResponse notReady = c.get("/readyz");
-    expectUnavailable(notReady, "/readyz with PostgreSQL down");
+    expectUnavailable(notReady, "/readyz with the database down");
     const std::string email = uniqueEmail();
     const HttpResponse early = registerUser(c, email, kPassword);
     expectUnavailable(early, "register before the database came");
@@ -334,7 +336,7 @@ void PgOutageAnyBackendTest::startWhileDown() {
     const long long readyMs = msSince(startedAt);
     std::cout << "ready_after_late_start_ms=" << readyMs << std::endl;
     RecordProperty("ready_ms", std::to_string(readyMs));
-    ASSERT_TRUE(ok) << "not ready 10 s after PostgreSQL came: " << ready << "\n"
+    ASSERT_TRUE(ok) << "not ready 10 s after the database came: " << ready << "\n"
                     << server->logTail();
     EXPECT_LE(readyMs, 2000);
     // Migrations were applied late: the whole flow works.
