@@ -4,7 +4,9 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
+#include "models/MigrationLock.h"
 #include "models/SqliteFunctions.h"
 
 namespace authsvc::models {
@@ -17,13 +19,6 @@ constexpr const char* kIsApplied = "SELECT COUNT(*) FROM schema_migrations WHERE
 constexpr const char* kRecord =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)";
 constexpr const char* kPgLock = "SELECT pg_advisory_xact_lock(7267363)";
-// MySQL: a named lock of the session (DDL commits by itself, so no transaction holds it),
-// released at the end of each migration. Named locks are the server's: the name holds the
-// database's, so that instances on other databases of the server do not wait.
-constexpr const char* kMysqlLock =
-    "SELECT GET_LOCK(CONCAT('authsvc_migrations.', DATABASE()), 60)";
-constexpr const char* kMysqlUnlock =
-    "SELECT RELEASE_LOCK(CONCAT('authsvc_migrations.', DATABASE()))";
 
 const char* dialectName(Dialect d) {
     switch (d) {
@@ -37,29 +32,6 @@ const char* dialectName(Dialect d) {
     return "";
 }
 
-// Runs f holding the MySQL migration lock (other dialects: just f).
-template <typename F>
-auto withMysqlLock(Dialect d, soci::session& s, F&& f) {
-    if (d != Dialect::Mysql) return f();
-    int got = 0;
-    soci::indicator ind = soci::i_null;
-    s << kMysqlLock, soci::into(got, ind);
-    if (ind != soci::i_ok || got != 1) {
-        throw std::runtime_error("could not take the migration lock within 60 s");
-    }
-    try {
-        auto result = f();
-        s << kMysqlUnlock, soci::into(got, ind);
-        return result;
-    } catch (...) {
-        try {
-            s << kMysqlUnlock, soci::into(got, ind);
-        } catch (...) {
-            // The connection is gone, and the lock with it.
-        }
-        throw;
-    }
-}
 }  // namespace
 
 std::vector<std::string> splitStatements(const std::string& sql) {
@@ -111,6 +83,7 @@ void Migrator::ensureTable() {
     db_.write([&](soci::session& s) {
         if (db_.dialect() == Dialect::Postgresql) s << kPgLock;
         s << kCreateTable;
+        if (db_.dialect() == Dialect::Mysql) MigrationLock::ensureTable(s);
     });
 }
 
@@ -135,22 +108,55 @@ std::vector<MigrationStatus> Migrator::status() {
 
 int Migrator::migrate() {
     ensureTable();
+    if (db_.dialect() != Dialect::Mysql) return applyPending(nullptr);
+    MigrationLock lock(clock_, MigrationLock::newOwner());
+    acquire(lock);
+    int count = 0;
+    try {
+        count = applyPending(&lock);
+    } catch (...) {
+        try {
+            db_.autocommit([&](soci::session& s) { lock.release(s); });
+        } catch (...) {
+            // The others take the lease over when it expires.
+        }
+        throw;
+    }
+    db_.autocommit([&](soci::session& s) { lock.release(s); });
+    return count;
+}
+
+void Migrator::acquire(MigrationLock& lock) {
+    const auto until = std::chrono::steady_clock::now() + kLockWait;
+    while (!db_.autocommit([&](soci::session& s) { return lock.tryAcquire(s); })) {
+        if (std::chrono::steady_clock::now() >= until) {
+            throw std::runtime_error("could not take the migration lock within " +
+                                     std::to_string(kLockWait.count()) + " s");
+        }
+        std::this_thread::sleep_for(kLockPoll);
+    }
+}
+
+int Migrator::applyPending(MigrationLock* lock) {
     int count = 0;
     for (const auto& m : mine()) {
         bool appliedNow = db_.write([&](soci::session& s) {
-            return withMysqlLock(db_.dialect(), s, [&] {
-                if (db_.dialect() == Dialect::Postgresql) s << kPgLock;
-                long long n = 0;
-                long long v = m.version;
-                s << kIsApplied, soci::use(v), soci::into(n);
-                if (n > 0) return false;
-                if (db_.dialect() == Dialect::Sqlite) defineSqliteUnhex(s);
-                for (const auto& stmt : splitStatements(m.sql)) s << stmt;
-                std::string name = m.name;
-                long long at = clock_.nowSeconds();
-                s << kRecord, soci::use(v), soci::use(name), soci::use(at);
-                return true;
-            });
+            if (db_.dialect() == Dialect::Postgresql) s << kPgLock;
+            if (lock) lock->refresh(s);
+            long long n = 0;
+            long long v = m.version;
+            s << kIsApplied, soci::use(v), soci::into(n);
+            if (n > 0) return false;
+            if (db_.dialect() == Dialect::Sqlite) defineSqliteUnhex(s);
+            for (const auto& stmt : splitStatements(m.sql)) {
+                s << stmt;
+                // MySQL commits each DDL statement by itself: the lease outlives long steps.
+                if (lock) lock->refresh(s);
+            }
+            std::string name = m.name;
+            long long at = clock_.nowSeconds();
+            s << kRecord, soci::use(v), soci::use(name), soci::use(at);
+            return true;
         });
         if (appliedNow) ++count;
     }

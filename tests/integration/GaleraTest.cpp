@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -88,16 +89,62 @@ class GaleraTest : public ::testing::Test {
         std::cerr << "[ galera   ] cluster of 3 formed in " << cluster->startSeconds << " s\n";
         const json common = {{"jwt", {{"secret", randomString(48)}}},
                              {"refresh", {{"secret", randomString(48)}, {"reuse_grace", "60s"}}}};
-        // One after another: the first migrates the (empty) database, the others find it done.
+        // The three at the same moment, on an empty database: one instance migrates, the
+        // others wait for its lease (models/MigrationLock.h) and find the migrations applied.
         for (int i = 0; i < 3; ++i) {
             json o = common;
             o["database"] = {{"backend", "mysql"},
                              {"mysql", {{"dsn", cluster->dsns[size_t(i)]}}},
                              {"timeout", "5s"}};
             servers.push_back(std::make_unique<ServerProcess>(o));
-            ASSERT_TRUE(servers.back()->start()) << "instance " << i + 1 << " did not start:\n"
-                                                 << servers.back()->logTail();
         }
+        std::array<bool, 3> started{};
+        {
+            std::vector<std::thread> starting;
+            for (int i = 0; i < 3; ++i)
+                starting.emplace_back([&, i] { started[size_t(i)] = servers[size_t(i)]->start(); });
+            for (auto& t : starting) t.join();
+        }
+        for (int i = 0; i < 3; ++i)
+            ASSERT_TRUE(started[size_t(i)]) << "instance " << i + 1 << " did not start:\n"
+                                            << servers[size_t(i)]->logTail();
+        expectEachMigrationAppliedOnce();
+    }
+    // Every migration of migrations/mysql/ is recorded once, the instances' "applied N
+    // migration(s)" add up to their number (none ran one twice), and none failed one (a
+    // second CREATE TABLE, a duplicate schema_migrations row: "migrations pending").
+    void expectEachMigrationAppliedOnce() {
+        int expected = 0;
+        for (const auto& f :
+             fs::directory_iterator(fs::path(AUTHSVC_SOURCE_DIR) / "migrations/mysql"))
+            if (f.path().extension() == ".sql") ++expected;
+        EXPECT_EQ(cluster->sql(2, "SELECT COUNT(*) FROM schema_migrations"),
+                  std::to_string(expected));
+        EXPECT_EQ(cluster->sql(3, "SELECT COUNT(DISTINCT version) FROM schema_migrations"),
+                  std::to_string(expected));
+        EXPECT_EQ(cluster->sql(1, "SELECT COUNT(*) FROM schema_migrations_lock"), "0");
+        // The log is written in batches (100 ms): wait until the lines are out, and a
+        // little longer for the late line of a second run.
+        std::string logs;
+        auto applied = [&] {
+            int sum = 0;
+            logs.clear();
+            static const std::regex line("applied ([0-9]+) migration");
+            for (auto& s : servers) {
+                const std::string log = s->log();
+                logs += log;
+                for (std::sregex_iterator m(log.begin(), log.end(), line), end; m != end; ++m)
+                    sum += std::stoi((*m)[1]);
+            }
+            return sum;
+        };
+        for (auto until = SteadyClock::now() + 20s; SteadyClock::now() < until;) {
+            if (applied() >= expected) break;
+            std::this_thread::sleep_for(100ms);
+        }
+        std::this_thread::sleep_for(300ms);
+        EXPECT_EQ(applied(), expected) << "migrations applied by the three instances together";
+        EXPECT_EQ(logs.find("migrations pending"), std::string::npos) << logs;
     }
     void TearDown() override {
         servers.clear();  // before the cluster goes
