@@ -750,12 +750,13 @@ int Application::keysList() {
     return keysCommand(p.migrator, p.databaseKeys.get(), "list", [](models::DatabaseKeys& keys) {
         for (const auto& k : keys.list()) {
             const auto& r = k.row;
-            const std::optional<int64_t> retires =
-                r.state == "retired" ? r.retiredMs
-                                     : (r.state == "current" ? k.nextStepMs : std::nullopt);
+            // Retired: when it was; current: when it is planned to be; next: "-".
+            const std::string retires = r.state == "retired"   ? timeOrDash(r.retiredMs)
+                                        : r.state == "current" ? timeOrDash(k.nextStepMs)
+                                                               : std::string("-");
             std::cout << r.kid << " " << r.algorithm << " " << r.state << " "
                       << timeOrDash(r.createdMs) << " " << timeOrDash(r.promotedMs) << " "
-                      << timeOrDash(retires) << "\n";
+                      << retires << "\n";
         }
         return 0;
     });
