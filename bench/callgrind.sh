@@ -4,7 +4,8 @@
 #
 #   bench/callgrind.sh BUILD_DIR SCENARIO [SECONDS]
 #
-# SCENARIO: protected | protected-es256 | refresh (SQLite) | refresh-pg (PostgreSQL at
+# SCENARIO: protected | protected-es256 | es256-distinct (20,000 ES256 tokens cycled, no
+# cache hit) | refresh (SQLite) | refresh-pg (PostgreSQL at
 # $BENCH_PG_DSN, e.g. from scripts/pg.sh; its schema public is emptied first). Starts BUILD_DIR/authsvc under
 # `valgrind --tool=callgrind` (one reactor thread, the shipped config.yaml), warms it up
 # with wrk for 3 s, zeroes the counts, runs `wrk -t1 -c4` for SECONDS (default 10), dumps,
@@ -42,7 +43,7 @@ if [ "$SCENARIO" = refresh-pg ]; then
 fi
 # The config.yaml of the build's own source tree (keys differ between revisions).
 CFG="$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt")/config.yaml"
-if [ "$SCENARIO" = protected-es256 ]; then
+if [ "$SCENARIO" = protected-es256 ] || [ "$SCENARIO" = es256-distinct ]; then
   export AUTHSVC_JWT_KEYS_DIR="$WORK/keys"
   AUTHSVC_JWT_SIGNING_KID=$("$BUILD/authsvc" keys generate --config "$CFG")
   export AUTHSVC_JWT_SIGNING_KID
@@ -54,6 +55,15 @@ if [ "$SCENARIO" = refresh ] || [ "$SCENARIO" = refresh-pg ]; then
   "$BUILD/bench_seed" "$DB" "$DB_AT" 40000 "$WORK/tokens.txt" "$BENCH_EMAIL" >/dev/null 2>&1
   SCRIPT=refresh.lua
   ARGS=(-- "$WORK/tokens.txt" 1)
+fi
+if [ "$SCENARIO" = es256-distinct ]; then
+  # 40,000 tokens: the warm-up's (and the cache's) are not the run's.
+  "$BUILD/bench_es256" mint "$AUTHSVC_JWT_KEYS_DIR" "$AUTHSVC_JWT_SIGNING_KID" 40000 "$WORK/minted.txt" 1 >/dev/null
+  tail -n 20000 "$WORK/minted.txt" >"$WORK/access-warm.txt"
+  head -n 20000 "$WORK/minted.txt" >"$WORK/access.txt"
+  export BENCH_ACCESS_TOKEN_FILE="$WORK/access-warm.txt"
+  SCRIPT=protected-distinct.lua
+  ARGS=(-- 1)
 fi
 valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
   "$BUILD/authsvc" serve --config "$CFG" 2>"$WORK/server.log" &
@@ -77,9 +87,10 @@ if [ "$SCENARIO" = refresh ] || [ "$SCENARIO" = refresh-pg ]; then
   wrk -t1 -c4 -d3s -s "$ROOT/bench/$SCRIPT" "$URL" -- "$WORK/warm.txt" 1 >/dev/null
   ARGS=(-- "$WORK/run.txt" 1)
 else
-  wrk -t1 -c4 -d3s -s "$ROOT/bench/$SCRIPT" "$URL" >/dev/null
+  wrk -t1 -c4 -d3s -s "$ROOT/bench/$SCRIPT" "$URL" "${ARGS[@]}" >/dev/null
 fi
 callgrind_control -z "$PID" >/dev/null
+[ "$SCENARIO" != es256-distinct ] || export BENCH_ACCESS_TOKEN_FILE="$WORK/access.txt"
 OUT=$(wrk -t1 -c4 -d"${SECONDS_RUN}s" -s "$ROOT/bench/$SCRIPT" "$URL" "${ARGS[@]}")
 callgrind_control -d "$PID" >/dev/null
 sleep 1

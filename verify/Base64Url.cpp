@@ -40,24 +40,36 @@ std::string base64UrlEncode(std::string_view bytes) {
     return out;
 }
 
+// Four characters at a time into a string sized once (a byte appended at a time was ~30
+// instructions a byte, a tenth of a distinct token's verification around its signature).
 std::optional<std::string> base64UrlDecode(std::string_view text) {
-    if (text.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const int v = kValue[static_cast<unsigned char>(c)];
-        if (v < 0) return std::nullopt;
-        acc = (acc << 6) | uint32_t(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += char((acc >> bits) & 0xff);
-        }
+    const size_t rest = text.size() % 4;  // 0, 2 or 3 characters after the last quantum
+    if (rest == 1) return std::nullopt;
+    const size_t full = text.size() - rest;
+    std::string out(full / 4 * 3 + (rest ? rest - 1 : 0), '\0');
+    const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+    char* o = out.data();
+    for (size_t i = 0; i < full; i += 4) {
+        const int a = kValue[in[i]], b = kValue[in[i + 1]], c = kValue[in[i + 2]],
+                  d = kValue[in[i + 3]];
+        if ((a | b | c | d) < 0) return std::nullopt;
+        const uint32_t v = uint32_t(a) << 18 | uint32_t(b) << 12 | uint32_t(c) << 6 | uint32_t(d);
+        *o++ = char(v >> 16);
+        *o++ = char(v >> 8);
+        *o++ = char(v);
     }
-    // The unused low bits of the last character must be zero (canonical encoding).
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+    if (rest) {
+        uint32_t v = 0;
+        for (size_t k = 0; k < rest; ++k) {
+            const int x = kValue[in[full + k]];
+            if (x < 0) return std::nullopt;
+            v |= uint32_t(x) << (18 - 6 * k);
+        }
+        // The unused low bits of the last character must be zero (canonical encoding).
+        if ((rest == 2 && (v & 0xffff) != 0) || (rest == 3 && (v & 0xff) != 0)) return std::nullopt;
+        *o++ = char(v >> 16);
+        if (rest == 3) *o = char(v >> 8);
+    }
     return out;
 }
 

@@ -60,6 +60,11 @@ std::shared_ptr<const AccessClaims> VerifiedTokenCache::find(std::string_view to
 }
 
 void VerifiedTokenCache::insert(std::string_view token, const AccessClaims& claims, Window window) {
+    insert(token, std::make_shared<const AccessClaims>(claims), window);
+}
+
+void VerifiedTokenCache::insert(std::string_view token, std::shared_ptr<const AccessClaims> claims,
+                                Window window) {
     if (shards_.empty() || token.empty()) return;  // an empty token marks a free slot
     Shard& s = shardOf(token);
     std::lock_guard lock(s.mu);
@@ -74,7 +79,7 @@ void VerifiedTokenCache::insert(std::string_view token, const AccessClaims& clai
         victim.token.assign(token);
         s.index.emplace(victim.token, i);
     }
-    s.slots[i].claims = std::make_shared<const AccessClaims>(claims);
+    s.slots[i].claims = std::move(claims);
     s.slots[i].window = window;
 }
 

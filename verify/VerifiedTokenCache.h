@@ -40,8 +40,10 @@ class VerifiedTokenCache {
     // The claims of `token` if it was inserted under key set `keysVersion` and is inside
     // its window now (shared with the cache: no copy); nullptr otherwise.
     std::shared_ptr<const AccessClaims> find(std::string_view token, uint64_t keysVersion = 0);
-    // Call only with a token that passed the full verification just now.
+    // Call only with a token that passed the full verification just now. The claims are
+    // shared with the caller (not copied) in the second form.
     void insert(std::string_view token, const AccessClaims& claims, Window window);
+    void insert(std::string_view token, std::shared_ptr<const AccessClaims> claims, Window window);
     size_t size() const;
 
   private:

@@ -10,8 +10,8 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -43,77 +43,175 @@ int64_t toMs(int64_t seconds) {
     return std::min(seconds, kMaxSeconds) * 1000;
 }
 
+// One JSON object's top-level members that a JWS header or claims set is read for, by
+// nlohmann's SAX parser: the grammar, strings and numbers of json::parse, without building
+// its DOM (a std::map node, a key string and a value per member, a std::function and a
+// std::set per object: most of the work around an ES256 signature). Also refuses an object
+// (at any depth) that names a member twice: RFC 7515 5.2 and RFC 7519 7.2 let a recipient
+// either refuse those or take the last one, and two readers of one token that chose
+// differently would see different claims. Each object's names are sorted once at its end:
+// n log n in its members whatever the (unverified) bytes hold.
+struct JsonMember {
+    enum class Kind : uint8_t { Absent, String, Unsigned, Negative, Array, Other };
+    Kind kind = Kind::Absent;
+    std::string text;                // String
+    uint64_t number = 0;             // Unsigned (nlohmann: a non-negative integer)
+    std::vector<std::string> items;  // Array: its string elements
+    bool onlyStrings = true;         // Array: no element of another type
+};
+
+template <size_t N>
+class MemberReader {
+  public:
+    using Json = nlohmann::json;
+    using Kind = JsonMember::Kind;
+    explicit MemberReader(const std::array<std::string_view, N>& names) : names_(names) {}
+
+    std::array<JsonMember, N> members;
+    bool repeated = false;
+
+    bool null() { return scalar(Kind::Other); }
+    bool boolean(bool) { return scalar(Kind::Other); }
+    bool number_integer(Json::number_integer_t) { return scalar(Kind::Negative); }
+    bool number_unsigned(Json::number_unsigned_t v) {
+        if (JsonMember* m = member()) m->number = v;
+        return scalar(Kind::Unsigned);
+    }
+    bool number_float(Json::number_float_t, const std::string&) { return scalar(Kind::Other); }
+    bool binary(Json::binary_t&) { return scalar(Kind::Other); }
+    bool string(std::string& value) {
+        if (JsonMember* m = member()) {
+            m->text = std::move(value);
+        } else if (JsonMember* a = array()) {
+            a->items.push_back(std::move(value));
+            return true;
+        }
+        return scalar(Kind::String);
+    }
+    bool start_object(size_t) {
+        if (depth_ == 0) {
+            if (started_) return false;
+            started_ = true;
+        } else {
+            container(Kind::Other);
+        }
+        if (names_open_ == keys_.size()) keys_.emplace_back();
+        keys_[names_open_++].clear();
+        ++depth_;
+        return true;
+    }
+    bool key(std::string& name) {
+        if (depth_ == 1) {
+            current_ = N;
+            for (size_t i = 0; i < N; ++i) {
+                if (name == names_[i]) current_ = i;
+            }
+        }
+        keys_[names_open_ - 1].push_back(std::move(name));
+        return true;
+    }
+    bool end_object() {
+        auto& names = keys_[--names_open_];
+        std::sort(names.begin(), names.end());
+        if (std::adjacent_find(names.begin(), names.end()) != names.end()) repeated = true;
+        --depth_;
+        return true;
+    }
+    bool start_array(size_t) {
+        if (depth_ == 0) return false;  // the top level is not an object
+        if (JsonMember* m = member()) {
+            m->items.clear();
+            m->onlyStrings = true;
+        }
+        container(Kind::Array);
+        ++depth_;
+        return true;
+    }
+    bool end_array() {
+        --depth_;
+        return true;
+    }
+    bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) {
+        return false;
+    }
+
+  private:
+    // The member whose value is at this point (a top-level member we read), if any.
+    JsonMember* member() { return depth_ == 1 && current_ < N ? &members[current_] : nullptr; }
+    // The member whose array holds the element at this point, if any.
+    JsonMember* array() {
+        return depth_ == 2 && current_ < N && members[current_].kind == Kind::Array
+                   ? &members[current_]
+                   : nullptr;
+    }
+    bool scalar(Kind kind) {
+        if (depth_ == 0) return false;  // the top level is not an object
+        if (JsonMember* m = member()) {
+            m->kind = kind;
+        } else if (JsonMember* a = array()) {
+            a->onlyStrings = false;
+        }
+        return true;
+    }
+    void container(Kind kind) {
+        if (JsonMember* m = member()) {
+            m->kind = kind;
+        } else if (JsonMember* a = array()) {
+            a->onlyStrings = false;
+        }
+    }
+
+    const std::array<std::string_view, N>& names_;
+    size_t depth_ = 0;    // open objects and arrays
+    size_t current_ = N;  // the top-level member being read (N: one we do not read)
+    bool started_ = false;
+    std::vector<std::vector<std::string>> keys_;  // the names of each open object
+    size_t names_open_ = 0;
+};
+
+// A base64url segment's JSON object, read into `reader`: Malformed for anything but one
+// object, RepeatedMember for an object (at any depth) that names a member twice.
+template <size_t N>
+std::optional<Reason> readObject(std::string_view b64, MemberReader<N>& reader) {
+    auto bytes = base64UrlDecode(b64);
+    if (!bytes) return Reason::Malformed;
+    if (!nlohmann::json::sax_parse(bytes->begin(), bytes->end(), &reader)) return Reason::Malformed;
+    if (reader.repeated) return Reason::RepeatedMember;
+    return std::nullopt;
+}
+
+const std::string* stringMember(const JsonMember& m) {
+    return m.kind == JsonMember::Kind::String ? &m.text : nullptr;
+}
+
 // An integer claim: absent, or its value; a claim that is not a positive integer reads
 // as 0 (refused by every rule that reads it).
 struct IntClaim {
     bool present = false;
     int64_t value = 0;
 };
-IntClaim intClaim(const nlohmann::json& payload, const char* name) {
-    auto it = payload.find(name);
-    if (it == payload.end()) return {};
-    if (it->is_number_unsigned()) {
-        const auto v = it->get<uint64_t>();
-        return {true, v > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(v)};
+IntClaim intClaim(const JsonMember& m) {
+    switch (m.kind) {
+        case JsonMember::Kind::Absent:
+            return {};
+        case JsonMember::Kind::Unsigned:
+            return {true, m.number > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(m.number)};
+        default:
+            return {true, 0};
     }
-    if (it->is_number_integer()) return {true, std::max<int64_t>(0, it->get<int64_t>())};
-    return {true, 0};
 }
 
-const std::string* stringClaim(const nlohmann::json& obj, const char* name) {
-    auto it = obj.find(name);
-    if (it == obj.end() || !it->is_string()) return nullptr;
-    return it->get_ptr<const std::string*>();
+bool audienceMatches(const JsonMember& aud, const std::string& audience) {
+    if (aud.kind == JsonMember::Kind::String) return aud.text == audience;
+    if (aud.kind != JsonMember::Kind::Array) return false;
+    return std::find(aud.items.begin(), aud.items.end(), audience) != aud.items.end();
 }
 
-// The `roles` claim: absent is no roles; anything but an array of strings is refused.
-bool readRoles(const nlohmann::json& payload, std::vector<std::string>& out) {
-    auto it = payload.find("roles");
-    if (it == payload.end()) return true;
-    if (!it->is_array()) return false;
-    out.reserve(it->size());
-    for (const auto& role : *it) {
-        if (!role.is_string()) return false;
-        out.push_back(role.get<std::string>());
-    }
-    return true;
-}
-
-bool audienceMatches(const nlohmann::json& payload, const std::string& audience) {
-    auto it = payload.find("aud");
-    if (it == payload.end()) return false;
-    if (it->is_string()) return *it == audience;
-    if (!it->is_array()) return false;
-    return std::any_of(it->begin(), it->end(),
-                       [&](const nlohmann::json& a) { return a.is_string() && a == audience; });
-}
-
-// The JSON object a base64url segment holds, into `out`; Malformed for anything else, and
-// RepeatedMember for an object (at any depth) that names a member twice: RFC 7515 5.2 and
-// RFC 7519 7.2 let a recipient either refuse those or take the last one, and two readers
-// of one token that chose differently would see different claims.
-std::optional<Reason> jsonObject(std::string_view b64, nlohmann::json& out) {
-    auto bytes = base64UrlDecode(b64);
-    if (!bytes) return Reason::Malformed;
-    std::vector<std::set<std::string, std::less<>>> names;  // per open object
-    bool repeated = false;
-    const nlohmann::json::parser_callback_t check = [&](int, nlohmann::json::parse_event_t event,
-                                                        nlohmann::json& parsed) {
-        using Event = nlohmann::json::parse_event_t;
-        if (event == Event::object_start) {
-            names.emplace_back();
-        } else if (event == Event::object_end) {
-            if (!names.empty()) names.pop_back();
-        } else if (event == Event::key && !names.empty() && parsed.is_string()) {
-            if (!names.back().insert(parsed.get_ref<const std::string&>()).second) repeated = true;
-        }
-        return true;
-    };
-    out = nlohmann::json::parse(*bytes, check, /*allow_exceptions=*/false);
-    if (!out.is_object()) return Reason::Malformed;
-    if (repeated) return Reason::RepeatedMember;
-    return std::nullopt;
-}
+enum HeaderMember : size_t { kAlg, kKid, kTyp, kCrit, kHeaderMembers };
+constexpr std::array<std::string_view, kHeaderMembers> kHeaderNames{"alg", "kid", "typ", "crit"};
+enum ClaimMember : size_t { kIss, kAud, kExp, kNbf, kIat, kSub, kRoles, kSid, kJti, kClaimMembers };
+constexpr std::array<std::string_view, kClaimMembers> kClaimNames{
+    "iss", "aud", "exp", "nbf", "iat", "sub", "roles", "sid", "jti"};
 
 bool hmacMatches(const std::string& secret, std::string_view input, std::string_view sig) {
     unsigned char mac[EVP_MAX_MD_SIZE];
@@ -251,12 +349,11 @@ Verified Verifier::verifyToken(std::string_view token) const {
 }
 
 struct Verifier::Jws {
-    std::string_view signingInput;  // header.payload, as signed
-    std::string_view payload;       // base64url
-    std::string signature;          // decoded
-    nlohmann::json header;          // an object, with a string alg
-    const std::string* alg = nullptr;
-    const std::string* kid = nullptr;  // null: the header has none
+    std::string_view signingInput;   // header.payload, as signed
+    std::string_view payload;        // base64url
+    std::string signature;           // decoded
+    std::string alg;                 // the header's
+    std::optional<std::string> kid;  // the header's, if any
 };
 
 Verified Verifier::verifyInFull(std::string_view token, uint64_t keysVersion) const {
@@ -268,8 +365,9 @@ Verified Verifier::verifyInFull(std::string_view token, uint64_t keysVersion) co
     if (!refusal) refusal = readClaims(jws, claims, window);
     if (refusal) return refused(*refusal);
     window.keysVersion = keysVersion;
-    cache_->insert(token, claims, window);
-    return Verified{std::make_shared<const AccessClaims>(std::move(claims))};
+    auto shared = std::make_shared<const AccessClaims>(std::move(claims));
+    cache_->insert(token, shared, window);
+    return Verified{std::move(shared)};
 }
 
 std::optional<Reason> Verifier::parse(std::string_view token, Jws& jws) {
@@ -279,20 +377,38 @@ std::optional<Reason> Verifier::parse(std::string_view token, Jws& jws) {
     if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
         return Reason::Malformed;
     }
-    if (auto bad = jsonObject(token.substr(0, dot1), jws.header)) return bad;
-    jws.alg = stringClaim(jws.header, "alg");
-    if (!jws.alg) return Reason::Malformed;
-    if (jws.header.contains("crit")) return Reason::Crit;
-    if (auto typ = jws.header.find("typ"); typ != jws.header.end() && *typ != "JWT") {
-        return Reason::Typ;
+    // One issuer's tokens carry the same header, byte for byte: each thread keeps the last
+    // accepted header it read with what it says (a function of those bytes alone).
+    struct LastHeader {
+        std::string b64;
+        std::string alg;
+        std::optional<std::string> kid;
+    };
+    thread_local LastHeader last;
+    const std::string_view headerB64 = token.substr(0, dot1);
+    if (headerB64 != last.b64) {
+        MemberReader<kHeaderMembers> header(kHeaderNames);
+        if (auto bad = readObject(headerB64, header)) return bad;
+        auto& m = header.members;
+        if (!stringMember(m[kAlg])) return Reason::Malformed;
+        if (m[kCrit].kind != JsonMember::Kind::Absent) return Reason::Crit;
+        if (m[kTyp].kind != JsonMember::Kind::Absent &&
+            (!stringMember(m[kTyp]) || m[kTyp].text != "JWT")) {
+            return Reason::Typ;
+        }
+        if (m[kKid].kind != JsonMember::Kind::Absent && !stringMember(m[kKid])) {
+            return Reason::Malformed;
+        }
+        last.b64.assign(headerB64);
+        last.alg = std::move(m[kAlg].text);
+        last.kid.reset();
+        if (m[kKid].kind != JsonMember::Kind::Absent) last.kid = std::move(m[kKid].text);
     }
+    jws.alg = last.alg;
+    jws.kid = last.kid;
     auto signature = base64UrlDecode(token.substr(dot2 + 1));
     if (!signature) return Reason::Malformed;
     jws.signature = std::move(*signature);
-    if (auto kid = jws.header.find("kid"); kid != jws.header.end()) {
-        if (!kid->is_string()) return Reason::Malformed;
-        jws.kid = kid->get_ptr<const std::string*>();
-    }
     jws.signingInput = token.substr(0, dot2);
     jws.payload = token.substr(dot1 + 1, dot2 - dot1 - 1);
     return std::nullopt;
@@ -301,7 +417,7 @@ std::optional<Reason> Verifier::parse(std::string_view token, Jws& jws) {
 std::optional<Reason> Verifier::checkSignature(const Jws& jws, uint64_t& keysVersion) const {
     std::shared_ptr<const KeySet> keys = keys_->keys();
     if (!jws.kid) {
-        if (*jws.alg != "HS256") return Reason::AlgorithmNotKeys;
+        if (jws.alg != "HS256") return Reason::AlgorithmNotKeys;
         if (keys->sharedSecret().empty()) return Reason::NoSharedSecret;
         if (!hmacMatches(keys->sharedSecret(), jws.signingInput, jws.signature)) {
             return Reason::BadSignature;
@@ -317,39 +433,46 @@ std::optional<Reason> Verifier::checkSignature(const Jws& jws, uint64_t& keysVer
         }
     }
     if (!key) return Reason::UnknownKid;
-    if (*jws.alg != algorithmName(key->alg)) return Reason::AlgorithmNotKeys;
+    if (jws.alg != algorithmName(key->alg)) return Reason::AlgorithmNotKeys;
     if (!signatureMatches(*key, jws.signingInput, jws.signature)) return Reason::BadSignature;
     return std::nullopt;
 }
 
 std::optional<Reason> Verifier::readClaims(const Jws& jws, AccessClaims& claims,
                                            VerifiedTokenCache::Window& window) const {
-    nlohmann::json payload;
-    if (auto bad = jsonObject(jws.payload, payload)) return bad;
-    const std::string* iss = stringClaim(payload, "iss");
+    MemberReader<kClaimMembers> payload(kClaimNames);
+    if (auto bad = readObject(jws.payload, payload)) return bad;
+    auto& m = payload.members;
+    const std::string* iss = stringMember(m[kIss]);
     if (!iss || *iss != options_.issuer) return Reason::Issuer;
-    if (!audienceMatches(payload, options_.audience)) return Reason::Audience;
+    if (!audienceMatches(m[kAud], options_.audience)) return Reason::Audience;
 
     const int64_t now = clock_.nowMs();
     const int64_t leeway = options_.leeway.count();
-    const IntClaim exp = intClaim(payload, "exp");
+    const IntClaim exp = intClaim(m[kExp]);
     if (!exp.present || exp.value <= 0) return Reason::MissingExp;
     if (now > toMs(exp.value) + leeway) return Reason::Expired;
-    const IntClaim nbf = intClaim(payload, "nbf");
+    const IntClaim nbf = intClaim(m[kNbf]);
     if (nbf.present && (nbf.value <= 0 || toMs(nbf.value) > now + leeway)) {
         return Reason::NotYetValid;
     }
-    const IntClaim iat = intClaim(payload, "iat");
+    const IntClaim iat = intClaim(m[kIat]);
     if (iat.present && (iat.value <= 0 || toMs(iat.value) > now + leeway)) {
         return Reason::IssuedInFuture;
     }
-    const std::string* sub = stringClaim(payload, "sub");
+    const std::string* sub = stringMember(m[kSub]);
     if (!sub || sub->empty()) return Reason::MissingSubject;
-    if (!readRoles(payload, claims.roles)) return Reason::BadRoles;
+    // The `roles` claim: absent is no roles; anything but an array of strings is refused.
+    if (m[kRoles].kind != JsonMember::Kind::Absent) {
+        if (m[kRoles].kind != JsonMember::Kind::Array || !m[kRoles].onlyStrings) {
+            return Reason::BadRoles;
+        }
+        claims.roles = std::move(m[kRoles].items);
+    }
 
-    claims.sub = *sub;
-    if (const std::string* sid = stringClaim(payload, "sid")) claims.sid = *sid;
-    if (const std::string* jti = stringClaim(payload, "jti")) claims.jti = *jti;
+    claims.sub = std::move(m[kSub].text);
+    if (stringMember(m[kSid])) claims.sid = std::move(m[kSid].text);
+    if (stringMember(m[kJti])) claims.jti = std::move(m[kJti].text);
     claims.iat = iat.present ? iat.value : 0;
     claims.exp = exp.value;
     window.expiresMs = toMs(exp.value);

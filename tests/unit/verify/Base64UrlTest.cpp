@@ -22,6 +22,10 @@ TEST(Base64UrlTest, RoundTripAndStrictness) {
     EXPECT_FALSE(base64UrlDecode("a"));     // impossible length
     EXPECT_FALSE(base64UrlDecode("AB"));    // non-zero unused bits ("AA" is canonical)
     EXPECT_TRUE(base64UrlDecode("AA"));
+    EXPECT_FALSE(base64UrlDecode("AAB"));  // the same after three characters
+    EXPECT_FALSE(base64UrlDecode("AAAAAAC"));
+    EXPECT_EQ(base64UrlDecode("AAE"), std::string("\0\1", 2));
+    EXPECT_EQ(base64UrlDecode("AAAA_w"), std::string("\0\0\0\xff", 4));
 }
 
 TEST(Base64UrlTest, EncodeVectorsWithoutPadding) {

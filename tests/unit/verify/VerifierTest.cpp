@@ -382,6 +382,83 @@ TEST_F(VerifierTest, RepeatedMemberNamesAreRefused) {
     EXPECT_EQ(rejection(signedText(h, payload + R"(,"x":{"sub":1},"y":[{"a":1},{"a":2}]})")), "");
 }
 
+// The header and claims are read as one JSON object each (a SAX reader, no DOM): only
+// top-level members count, the grammar and number types are json::parse's, and a repeated
+// name is found whatever its spelling or depth.
+TEST_F(VerifierTest, OnlyTopLevelMembersAreReadAndTheirTypesAreJsons) {
+    const auto signedText = [](const std::string& h, const std::string& payload) {
+        return forgeJwtText(h, payload, "HS256", kSecret);
+    };
+    const std::string h = R"({"alg":"HS256","typ":"JWT"})";
+    json c = claims();
+    c.erase("iss");
+    c["x"] = {{"iss", "authsvc"}};
+    EXPECT_EQ(rejectionOf(header(), c), "issuer");  // a nested iss is not the issuer
+    c = claims();
+    c["aud"] = json::array({1, json::object({{"aud", "authsvc-clients"}}), "authsvc-clients"});
+    EXPECT_EQ(rejectionOf(header(), c), "");
+    c["aud"] = json::array({json::array({"authsvc-clients"})});
+    EXPECT_EQ(rejectionOf(header(), c), "audience");
+    c["aud"] = json::object({{"aud", "authsvc-clients"}});
+    EXPECT_EQ(rejectionOf(header(), c), "audience");
+    for (const json& notAnInteger : {json(double(kNow + 900)), json(true), json(nullptr),
+                                     json::array({kNow + 900}), json::object()}) {
+        json d = claims();
+        d["exp"] = notAnInteger;
+        EXPECT_EQ(rejectionOf(header(), d), "missing_exp") << notAnInteger;
+    }
+    // An exp written as a float, or past 2^64 (json::parse reads both as floats).
+    std::string payload = claims().dump();
+    payload.pop_back();
+    EXPECT_EQ(rejection(signedText(h, R"({"iss":"authsvc","aud":"authsvc-clients","sub":"4",)"
+                                      R"("exp":1e300})")),
+              "missing_exp");
+    EXPECT_EQ(rejection(signedText(h, R"({"iss":"authsvc","aud":"authsvc-clients","sub":"4",)"
+                                      R"("exp":99999999999999999999999})")),
+              "missing_exp");
+    // The same name spelled with an escape is the same name.
+    EXPECT_EQ(rejection(signedText(h, payload + R"(,"s\u0075b":"1"})")), "repeated_member");
+    EXPECT_EQ(rejection(signedText(R"({"alg":"HS256","x":[{"k":1,"k":1}]})", claims().dump())),
+              "repeated_member");
+    // Many members: each object's names are sorted once, not compared pairwise.
+    std::string many = payload;
+    for (int i = 0; i < 400; ++i) many += ",\"m" + std::to_string(i) + "\":0";
+    EXPECT_EQ(rejection(signedText(h, many + "}")), "");
+    EXPECT_EQ(rejection(signedText(h, many + R"(,"m399":0})")), "repeated_member");
+    // Anything but one object, or not JSON at all.
+    for (const std::string& notAnObject :
+         {std::string("1"), std::string("\"x\""), std::string("null"), std::string("[]"),
+          std::string("[{}]"), std::string("{} {}"), std::string("{\"alg\":\"HS256\""),
+          std::string("{\"alg\":\"HS256\",}"), std::string("{\"alg\":\"\xff\"}")}) {
+        EXPECT_EQ(rejection(signedText(notAnObject, claims().dump())), "malformed") << notAnObject;
+        EXPECT_EQ(rejection(signedText(h, notAnObject)), "malformed") << notAnObject;
+    }
+}
+
+// Each thread keeps the last header it accepted: a header is still judged by its bytes,
+// whatever came before it.
+TEST_F(VerifierTest, EveryHeaderIsJudgedByItsOwnBytes) {
+    const auto signedText = [](const std::string& h, const std::string& payload) {
+        return forgeJwtText(h, payload, "HS256", kSecret);
+    };
+    const std::string good = R"({"alg":"HS256","typ":"JWT"})";
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(rejection(signedText(good, claims().dump())), "");
+        EXPECT_EQ(
+            rejection(signedText(R"({"alg":"HS256","typ":"JWT","crit":[]})", claims().dump())),
+            "crit");
+        EXPECT_EQ(rejection(signedText(good, claims().dump())), "");
+        EXPECT_EQ(rejection(signedText(R"({"alg":"HS256","typ":"JWS"})", claims().dump())), "typ");
+        EXPECT_EQ(rejection(signedText(R"({"alg":"HS256","kid":7})", claims().dump())),
+                  "malformed");
+        EXPECT_EQ(rejection(signedText(R"({"alg":"HS256","kid":"k1"})", claims().dump())),
+                  "unknown_kid");
+        EXPECT_EQ(rejection(signedText(good, claims().dump())), "");
+        EXPECT_EQ(rejection(signedText(R"({"alg":"HS512","typ":"JWT"})", claims().dump())),
+                  "alg_not_key");
+    }
+}
+
 // RFC 7515 7.1: base64url segments and dots only. Decoders may skip other bytes; the
 // verified-token cache relies on never holding such a token (RequireAuth skips its
 // b64token scan for tokens verified before).
