@@ -36,14 +36,13 @@
 #include "services/AuthService.h"
 #include "services/DatabaseKeys.h"
 #include "services/DatabaseLimitCounter.h"
+#include "services/EmailVerificationService.h"
 #include "services/KeyRing.h"
 #include "services/LoginThrottle.h"
 #include "services/MailSender.h"
 #include "services/MailTransport.h"
-#include "services/RecoveryService.h"
-#include "services/EmailVerificationService.h"
 #include "services/MfaService.h"
-#include "models/Migrator.h"
+#include "services/RecoveryService.h"
 #include "services/RegistrationLimit.h"
 #include "services/UserAdminService.h"
 #include "verify/Verifier.h"
@@ -203,11 +202,12 @@ struct Application::Parts {
           transport(mailTransport(c.mail)),
           mailSender(db, userRepo, outboxRepo, oneTimeRepo, *transport, clock, mailSettings(c),
                      mailEvents(metrics, *log)),
-          recovery(db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
-                   recoverySettings(c), observer, [this] { mailSender.wake(); }, limits),
-          verification(db, userRepo, outboxRepo, oneTimeRepo, hasher, clock,
-                       c.auth.recovery.perEmailPerHour, c.auth.recovery.perIpPerHour,
-                       [this] { mailSender.wake(); }, limits) {
+          recovery(
+              db, userRepo, refreshRepo, outboxRepo, oneTimeRepo, hasher, clock,
+              recoverySettings(c), observer, [this] { mailSender.wake(); }, limits),
+          verification(
+              db, userRepo, outboxRepo, oneTimeRepo, hasher, clock, c.auth.recovery.perEmailPerHour,
+              c.auth.recovery.perIpPerHour, [this] { mailSender.wake(); }, limits) {
         if (c.auth.mfa.enabled) {
             models::MfaSettings ms;
             ms.encryptionKey = models::crypto::base64Decode(c.auth.mfa.encryptionKey).value();
@@ -422,11 +422,12 @@ int Application::serve(const sigset_t& signals) {
     }
     controllers::DiscoveryController discoveryController(config_.server.publicUrl,
                                                          config_.jwt.jwksMaxAge.count() / 1000);
-    if (auto why = controllers::discoveryUnavailable(config_.jwt.issuer,
-                                                     config_.server.publicUrl)) {
-        logging_.logger->info("OAuth discovery (/.well-known/oauth-authorization-server) is "
-                              "off: {}",
-                              *why);
+    if (auto why =
+            controllers::discoveryUnavailable(config_.jwt.issuer, config_.server.publicUrl)) {
+        logging_.logger->info(
+            "OAuth discovery (/.well-known/oauth-authorization-server) is "
+            "off: {}",
+            *why);
     } else {
         for (auto& r : discoveryRoutes(checks, discoveryController)) routes.push_back(std::move(r));
     }

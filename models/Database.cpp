@@ -4,10 +4,10 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
-#include "models/PostgresqlErrors.h"
-#include "models/UnnamedStatements.h"
 #include "models/GaleraSession.h"
 #include "models/MysqlDialect.h"
+#include "models/PostgresqlErrors.h"
+#include "models/UnnamedStatements.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -106,7 +106,7 @@ struct RecoveryConfig {
 // The second factor, TOTP (auth.mfa; services/MfaService).
 struct MfaConfig {
     bool enabled = false;
-    std::string encryptionKey;  // base64 of 32 bytes; required when enabled
+    std::string encryptionKey;       // base64 of 32 bytes; required when enabled
     std::string issuer = "authsvc";  // the name authenticator apps show
 };
 
@@ -120,7 +120,7 @@ struct AuthConfig {
     RecoveryConfig recovery;
     std::string emailVerification = "off";  // off | optional | required
     MfaConfig mfa;
-    std::string limitsStore = "memory";     // memory | database: where the limits count
+    std::string limitsStore = "memory";  // memory | database: where the limits count
 };
 
 // The mail outbox's sender (services/MailSender).
@@ -171,15 +171,21 @@ struct FixedPaths {
     static constexpr const char* kOAuthIntrospect = "/oauth/introspect";
     static constexpr const char* kOAuthMetadata = "/.well-known/oauth-authorization-server";
     static constexpr const char* kOpenIdConfiguration = "/.well-known/openid-configuration";
-    static constexpr const char* kAll[] = {kRegister, kLogout,         kLogoutAll,    kMe,
-                                           kPassword, kSessions,       kSession,      kHealthz,
-                                           kReadyz,   kMetrics,        kJwks,         kAdminUsers,
-                                           kOpenApi,  kPasswordForgot, kPasswordReset,
-                                           kEmail,    kEmailVerify,    kEmailVerifyResend,
-                                           kPageReset, kPageVerify,    kPageScript,
-                                           kMfaTotp, kMfaTotpConfirm, kMfaRecoveryCodes, kLoginMfa,
-                                           kOAuthToken, kOAuthRevoke, kOAuthIntrospect,
-                                           kOAuthMetadata, kOpenIdConfiguration};
+    static constexpr const char* kAll[] = {kRegister,       kLogout,
+                                           kLogoutAll,      kMe,
+                                           kPassword,       kSessions,
+                                           kSession,        kHealthz,
+                                           kReadyz,         kMetrics,
+                                           kJwks,           kAdminUsers,
+                                           kOpenApi,        kPasswordForgot,
+                                           kPasswordReset,  kEmail,
+                                           kEmailVerify,    kEmailVerifyResend,
+                                           kPageReset,      kPageVerify,
+                                           kPageScript,     kMfaTotp,
+                                           kMfaTotpConfirm, kMfaRecoveryCodes,
+                                           kLoginMfa,       kOAuthToken,
+                                           kOAuthRevoke,    kOAuthIntrospect,
+                                           kOAuthMetadata,  kOpenIdConfiguration};
 };
 
 struct RoutesConfig {

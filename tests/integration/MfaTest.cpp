@@ -1,10 +1,10 @@
 // The second factor end to end on the real binary (both backends), with TOTP codes from an
 // implementation that is not ours: Debian's oathtool. Enrol, confirm, a login answered 403
 // mfa_required (at POST /api/login and POST /oauth/token), POST /api/login/mfa, tokens with
-// amr pwd+otp kept by refresh, a recovery code login (once), disabling; start-up refuses auth.mfa.enabled without a key; and the
-// operator's `authsvc user mfa reset`. The server's clock cannot be set: codes are for the
-// current step or its neighbours (oathtool -N @EPOCH), made right before each request, and a
-// request is retried once when the step changed between code and answer.
+// amr pwd+otp kept by refresh, a recovery code login (once), disabling; start-up refuses
+// auth.mfa.enabled without a key; and the operator's `authsvc user mfa reset`. The server's clock
+// cannot be set: codes are for the current step or its neighbours (oathtool -N @EPOCH), made right
+// before each request, and a request is retried once when the step changed between code and answer.
 #include "support/Harness.h"
 
 namespace it {
