@@ -2,9 +2,10 @@
 // limits when auth.limits_store is database. A counter key is opaque here (the caller
 // hashes it); a row counts the hits of one key in one time bucket. SQL lives here and only
 // here, always bound; the statements of a check are prepared once per pooled session
-// (Connection::prepared). Every method is ONE statement, so it is atomic on its own and may run
-// outside a transaction (one round trip on PostgreSQL); there are no row locks of ours
-// (no SELECT ... FOR UPDATE): the same on SQLite, PostgreSQL and a multi-primary cluster.
+// (Connection::prepared). Every method is ONE statement on SQLite and PostgreSQL, so it is
+// atomic on its own and may run outside a transaction (one round trip on PostgreSQL); there
+// are no row locks of ours (no SELECT ... FOR UPDATE). On MySQL, addBelow() is three
+// statements and needs the caller's transaction (it locks its bucket's row by writing it).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,13 @@ class LimitCounterRepository {
                                     int64_t expiresMs, int64_t nowMs, int64_t limit) const;
     // Deletes at most `limit` rows expired at nowMs; returns how many.
     int64_t purgeExpired(soci::session& s, int64_t nowMs, int64_t limit) const;
+
+  private:
+    // addBelow() on MySQL: three statements (see the .cpp), so it must run in the caller's
+    // write transaction (Database::write(), which runs it again after a Galera
+    // certification loss).
+    std::optional<int64_t> addBelowMysql(Connection& c, const std::string& key, int64_t bucketMs,
+                                         int64_t expiresMs, int64_t nowMs, int64_t limit) const;
 };
 
 }  // namespace authsvc::models

@@ -1,5 +1,7 @@
 #include "models/SigningKeyRepository.h"
 
+#include "models/MysqlDialect.h"
+
 namespace authsvc::models {
 
 namespace {
@@ -62,10 +64,18 @@ bool SigningKeyRepository::insert(soci::session& s, const SigningKeyRow& row) co
               retired = row.retiredMs.value_or(0);
     soci::indicator promotedInd = row.promotedMs ? soci::i_ok : soci::i_null;
     soci::indicator retiredInd = row.retiredMs ? soci::i_ok : soci::i_null;
-    s << kInsertKey, soci::use(row.kid), soci::use(row.algorithm), soci::use(row.state),
-        soci::use(slot, slotInd), soci::use(row.sealedKey), soci::use(row.publicJwk),
-        soci::use(row.thumbprint), soci::use(created), soci::use(promoted, promotedInd),
-        soci::use(retired, retiredInd);
+    try {
+        s << kInsertKey, soci::use(row.kid), soci::use(row.algorithm), soci::use(row.state),
+            soci::use(slot, slotInd), soci::use(row.sealedKey), soci::use(row.publicJwk),
+            soci::use(row.thumbprint), soci::use(created), soci::use(promoted, promotedInd),
+            soci::use(retired, retiredInd);
+    } catch (const soci::soci_error& e) {
+        // MySQL: another instance took the slot since the count above (1062, duplicate
+        // key; only the statement is undone, the transaction goes on). PostgreSQL's 23505
+        // aborts the transaction: it goes to the caller, who takes it as the step lost.
+        if (slotted && isMysql(s) && isMysqlDuplicateKey(e)) return false;
+        throw;
+    }
     return true;
 }
 

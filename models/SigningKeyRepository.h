@@ -33,7 +33,8 @@ class SigningKeyRepository {
     std::vector<SigningKeyRow> list(soci::session& s) const;
     // Inserts `row` (state next or current: it takes that slot; retired: no slot) unless a
     // key already holds its slot. True if this call did; false when the slot was taken.
-    // May throw a unique-constraint error when another instance inserted meanwhile.
+    // PostgreSQL/SQLite: may throw a unique-constraint error when another instance inserted
+    // meanwhile; MySQL: false then (its 1062 leaves the transaction usable).
     bool insert(soci::session& s, const SigningKeyRow& row) const;
     // Compare-and-set, in the caller's transaction: `currentKid` (state current) becomes
     // retired and `nextKid` (state next) current at `nowMs`. `currentKid` empty: there is no

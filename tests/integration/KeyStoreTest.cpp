@@ -1,10 +1,10 @@
 // Signing keys in the database (jwt.key_store: database, issue 24): the first instance
 // creates a key, the schedule rotates it (next -> current -> retired -> deleted) with no
 // refused token, `authsvc keys list|rotate|import`, a wrong key_encryption_key stops the
-// start with nothing overwritten. On PostgreSQL also three instances on one store: every
-// token of any instance verifies at every instance across rotations, and their JWKS agree
-// within key_poll; a kill -9 during the steps leaves one current key; and the example
-// resource service verifies every token through the JWKS across a rotation.
+// start with nothing overwritten. On PostgreSQL and MariaDB also three instances on one
+// store: every token of any instance verifies at every instance across rotations, and their
+// JWKS agree within key_poll; a kill -9 during the steps leaves one current key; and the
+// example resource service verifies every token through the JWKS across a rotation.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -136,7 +136,9 @@ TEST_F(KeyStoreTest, TheFirstStartCreatesAKeyThatSignsAndIsPublishedSealed) {
     // Never in clear in the store, nor in the log.
     const std::string sealed =
         pgMode() ? pgExec(server->pgDsn(), "SELECT sealed_key FROM signing_keys")[0]
-                 : SqliteAdmin(server->dbPath()).column("SELECT sealed_key FROM signing_keys")[0];
+        : mysqlMode()
+            ? mysqlExec(server->mysqlDsn(), "SELECT sealed_key FROM signing_keys")[0]
+            : SqliteAdmin(server->dbPath()).column("SELECT sealed_key FROM signing_keys")[0];
     EXPECT_EQ(sealed.find("PRIVATE"), std::string::npos);
     EXPECT_EQ(server->log().find("PRIVATE"), std::string::npos);
     EXPECT_EQ(server->log().find(kek), std::string::npos);
@@ -272,12 +274,12 @@ TEST_F(KeyStoreTest, TheFileStoreStaysTheDefaultAndTheStoreCommandsNeedTheDataba
     EXPECT_EQ(kidOf(session.nextAccess()), "");  // HS256 as before
 }
 
-// ---------------------------------------------------------------- three instances (PostgreSQL)
+// ------------------------------------------------------- three instances (PostgreSQL, MariaDB)
 
 class KeyStoreScaleOutTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!pgMode()) GTEST_SKIP() << "PostgreSQL only: three instances share a server DB";
+        if (!serverDbMode()) GTEST_SKIP() << "PostgreSQL or MariaDB: three instances share a DB";
     }
     void TearDown() override {
         for (size_t i = servers.size(); i-- > 1;) servers[i].reset();  // A drops the database
@@ -311,7 +313,9 @@ class KeyStoreScaleOutTest : public ::testing::Test {
     }
     std::map<std::string, int> statesInStore() {
         std::map<std::string, int> out;
-        for (const auto& state : pgExec(servers[0]->pgDsn(), "SELECT state FROM signing_keys")) {
+        const std::string sql = "SELECT state FROM signing_keys";
+        for (const auto& state :
+             pgMode() ? pgExec(servers[0]->pgDsn(), sql) : mysqlExec(servers[0]->mysqlDsn(), sql)) {
             ++out[state];
         }
         return out;

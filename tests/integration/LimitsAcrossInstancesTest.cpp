@@ -1,5 +1,5 @@
 // Limits across instances (auth.limits_store): three authsvc processes on one PostgreSQL
-// database (two on one SQLite file in the SQLite run), attempts spread round-robin over
+// or MariaDB database (two on one SQLite file in the SQLite run), attempts spread round-robin over
 // them. With `database` the instances together allow what one allows: the next attempt is
 // 429 with Retry-After at whichever instance. With `memory` each instance counts its own,
 // so the same attempts pass: the limits multiply (the test shows it, so that it can fail).
@@ -23,7 +23,7 @@ class LimitsAcrossInstancesTest : public ::testing::TestWithParam<std::string> {
               {"login_rate_limit",
                {{"per_ip_per_minute", kPerIp}, {"per_account_per_minute", kPerAccount}}},
               {"register_rate_limit", {{"per_ip_per_hour", kRegistrations}}}}}};
-        const int instances = pgMode() ? 3 : 2;
+        const int instances = serverDbMode() ? 3 : 2;
         servers.push_back(std::make_unique<ServerProcess>(common));
         json shared = common;
         shared.merge_patch(servers[0]->sharedDatabaseOverrides());

@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 #include <soci/mysql/soci-mysql.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "models/MysqlDialect.h"
+#include "models/SigningKeyRepository.h"
 #include "support/ServerDatabaseTest.h"
 
 namespace {
@@ -111,6 +114,58 @@ TEST_F(MysqlRotationTest, RolesAndPurgesUseTheirMysqlForms) {
     EXPECT_EQ(a_->write([&](soci::session& s) { return tokens.purge(s, 10, 0, 2); }), 1);
     // Migrating again applies nothing.
     EXPECT_EQ(Migrator(*b_, clock).migrate(), 0);
+}
+
+// Two instances create a next key at once (migration 0007's unique slot): the second's
+// count of the slot ran before the first committed, so its INSERT waits on the first's row
+// and then fails with 1062. That is the step taken elsewhere (false), not an error, and the
+// store holds one next key.
+TEST_F(MysqlRotationTest, ASigningKeySlotTakenMeanwhileIsAStepLostNotAnError) {
+    const SigningKeyRepository keys;
+    SigningKeyRow mine;
+    mine.kid = "k-a";
+    mine.algorithm = "ES256";
+    mine.state = "next";
+    mine.sealedKey = "00";
+    mine.publicJwk = "{}";
+    mine.thumbprint = "tp-a";
+    mine.createdMs = 1;
+    SigningKeyRow theirs = mine;
+    theirs.kid = "k-b";
+    theirs.thumbprint = "tp-b";
+    std::optional<bool> inserted;
+    std::string error;
+    bool waited = false;
+    std::thread other;
+    a_->write([&](soci::session& s) {
+        ASSERT_TRUE(keys.insert(s, mine));
+        other = std::thread([&] {
+            try {
+                inserted = b_->write([&](soci::session& t) { return keys.insert(t, theirs); });
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+        });
+        // Until b_'s INSERT waits for this transaction's row (bounded: then it commits anyway).
+        for (int i = 0; i < 1000 && !waited; ++i) {
+            waited = b_->read([](soci::session& t) {
+                long long n = 0;
+                t << "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                     "WHERE INFO LIKE 'INSERT INTO signing_keys%'",
+                    soci::into(n);
+                return n > 0;
+            });
+            if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });  // the commit lets b_'s INSERT go on
+    ASSERT_TRUE(other.joinable());
+    other.join();
+    EXPECT_TRUE(waited);
+    EXPECT_EQ(error, "");
+    EXPECT_EQ(inserted, std::optional<bool>(false));
+    const auto rows = a_->read([&](soci::session& s) { return keys.list(s); });
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].kid, "k-a");
 }
 
 // Errors that are not ours: 503, never 500 (no server needed).

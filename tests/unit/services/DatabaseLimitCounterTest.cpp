@@ -44,7 +44,8 @@ class DatabaseLimitCounterTest : public authsvc::testing::LimitStoreTest {
 };
 
 INSTANTIATE_TEST_SUITE_P(Stores, DatabaseLimitCounterTest,
-                         ::testing::Values(LimitStore::Sqlite, LimitStore::Postgresql),
+                         ::testing::Values(LimitStore::Sqlite, LimitStore::Postgresql,
+                                           LimitStore::Mysql),
                          authsvc::testing::limitStoreName);
 
 TEST_P(DatabaseLimitCounterTest, InstancesOnOneDatabaseShareTheirCounts) {

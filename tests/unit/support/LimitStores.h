@@ -1,10 +1,12 @@
 // The stores of the limits (auth.limits_store) as the unit tests build them, so that the
 // same test cases run against each: memory, the database on SQLite (a migrated file in a
-// temp dir), and the database on PostgreSQL (a database of its own on the server that
-// AUTHSVC_TEST_PG_DSN names, as scripts/test.sh sets it; skipped without it).
+// temp dir), and the database on PostgreSQL or MariaDB (a database of its own on the server
+// that AUTHSVC_TEST_PG_DSN or AUTHSVC_TEST_MYSQL_DSN names, as scripts/test.sh sets them;
+// skipped without).
 #pragma once
 
 #include <gtest/gtest.h>
+#include <soci/mysql/soci-mysql.h>
 #include <soci/postgresql/soci-postgresql.h>
 
 #include <cctype>
@@ -23,7 +25,7 @@
 
 namespace authsvc::testing {
 
-enum class LimitStore { Memory, Sqlite, Postgresql };
+enum class LimitStore { Memory, Sqlite, Postgresql, Mysql };
 
 inline std::string limitStoreName(const ::testing::TestParamInfo<LimitStore>& info) {
     switch (info.param) {
@@ -33,16 +35,19 @@ inline std::string limitStoreName(const ::testing::TestParamInfo<LimitStore>& in
             return "Sqlite";
         case LimitStore::Postgresql:
             return "Postgresql";
+        case LimitStore::Mysql:
+            return "Mysql";
     }
     return "Unknown";
 }
 
 inline auto allLimitStores() {
-    return ::testing::Values(LimitStore::Memory, LimitStore::Sqlite, LimitStore::Postgresql);
+    return ::testing::Values(LimitStore::Memory, LimitStore::Sqlite, LimitStore::Postgresql,
+                             LimitStore::Mysql);
 }
 
-// One store for one test. Call skipUnlessAvailable() from SetUp (a PostgreSQL store
-// without a server skips the test).
+// One store for one test. Call skipUnlessAvailable() from SetUp (a PostgreSQL or MariaDB
+// store without a server skips the test).
 class LimitStoreUnderTest {
   public:
     explicit LimitStoreUnderTest(LimitStore store) : store_(store) {
@@ -59,6 +64,13 @@ class LimitStoreUnderTest {
             soci::session(soci::postgresql, server_ + " dbname=postgres")
                 << "CREATE DATABASE " + name_;
             db_ = open();
+        } else if (store == LimitStore::Mysql) {
+            const char* dsn = std::getenv("AUTHSVC_TEST_MYSQL_DSN");
+            if (!dsn || !*dsn) return;
+            server_ = dsn;
+            name_ = "authsvc_limits_" + models::crypto::hex(models::crypto::randomBytes(6));
+            soci::session(soci::mysql, server_) << "CREATE DATABASE " + name_;
+            db_ = open();
         }
         if (db_) {
             verify::ManualClock clock;
@@ -69,7 +81,9 @@ class LimitStoreUnderTest {
     ~LimitStoreUnderTest() {
         counters_.reset();
         db_.reset();
-        if (!name_.empty()) {
+        if (!name_.empty() && store_ == LimitStore::Mysql) {
+            soci::session(soci::mysql, server_) << "DROP DATABASE IF EXISTS " + name_;
+        } else if (!name_.empty()) {
             soci::session(soci::postgresql, server_ + " dbname=postgres")
                 << "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)";
         }
@@ -92,6 +106,9 @@ class LimitStoreUnderTest {
         ds.poolSize = 4;
         if (store_ == LimitStore::Sqlite) {
             ds.sqlitePath = (dir_.path() / "limits.db").string();
+        } else if (store_ == LimitStore::Mysql) {
+            ds.dialect = models::Dialect::Mysql;
+            ds.mysqlDsn = server_ + " db=" + name_;
         } else {
             ds.dialect = models::Dialect::Postgresql;
             ds.postgresqlDsn = server_ + " dbname=" + name_;
@@ -113,7 +130,11 @@ class LimitStoreUnderTest {
 class LimitStoreTest : public ::testing::TestWithParam<LimitStore> {
   protected:
     void SetUp() override {
-        if (!store.available()) GTEST_SKIP() << "AUTHSVC_TEST_PG_DSN is not set";
+        if (!store.available()) {
+            GTEST_SKIP() << (GetParam() == LimitStore::Mysql ? "AUTHSVC_TEST_MYSQL_DSN"
+                                                             : "AUTHSVC_TEST_PG_DSN")
+                         << " is not set";
+        }
     }
     verify::ManualClock clock;
     LimitStoreUnderTest store{GetParam()};
