@@ -7,31 +7,22 @@
 
 #include <gtest/gtest.h>
 
-#include "support/TestSupport.h"
 #include "models/Migrator.h"
 #include "services/UserAdminService.h"
+#include "support/TestSupport.h"
 
 namespace {
 
 using namespace authsvc::models;
-using authsvc::testing::kSecret;
-using authsvc::testing::TempDir;
 
 using authsvc::testing::kEmail;
 using authsvc::testing::kPassword;
 const std::string kNewPassword = "a brand new passphrase";
 
-class AccountServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {
+class AccountServiceTest : public ::testing::Test, protected authsvc::testing::SqliteServiceParts {
   protected:
-    AccountServiceTest() {
-        DatabaseSettings ds;
-        ds.sqlitePath = (dir.path() / "accounts.db").string();
-        ds.poolSize = 2;
-        db = std::make_unique<Database>(ds);
-        Migrator(*db, clock).migrate();
-        settings.successorKey = kSecret;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService, clock,
-                                             settings, observer);
+    AccountServiceTest() : SqliteServiceParts("accounts.db") {
+        makeAuth();
         accounts = std::make_unique<AccountService>(*db, users, tokens, hasher, clock,
                                                     settings.passwordMinLength, observer);
         admin = std::make_unique<UserAdminService>(*db, users, *auth, *accounts);
@@ -50,9 +41,6 @@ class AccountServiceTest : public ::testing::Test, protected authsvc::testing::S
     }
     bool refreshes(const std::string& token) { return bool(auth->refresh(token)); }
 
-    TempDir dir;
-    std::unique_ptr<Database> db;
-    std::unique_ptr<AuthService> auth;
     std::unique_ptr<AccountService> accounts;
     std::unique_ptr<UserAdminService> admin;
     int64_t userId = 0;

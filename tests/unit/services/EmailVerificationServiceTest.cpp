@@ -16,8 +16,6 @@ namespace {
 using namespace authsvc::models;
 using authsvc::testing::kEmail;
 using authsvc::testing::kPassword;
-using authsvc::testing::kSecret;
-using authsvc::testing::TempDir;
 
 class NoTransport : public MailTransport {
   public:
@@ -30,15 +28,9 @@ class NoTransport : public MailTransport {
 };
 
 class EmailVerificationServiceTest : public ::testing::Test,
-                                     protected authsvc::testing::ServiceParts {
+                                     protected authsvc::testing::SqliteServiceParts {
   protected:
-    EmailVerificationServiceTest() {
-        DatabaseSettings ds;
-        ds.sqlitePath = (dir.path() / "verify.db").string();
-        ds.poolSize = 2;
-        db = std::make_unique<Database>(ds);
-        Migrator(*db, clock).migrate();
-        settings.successorKey = kSecret;
+    EmailVerificationServiceTest() : SqliteServiceParts("verify.db") {
         MailSettings ms;
         ms.linkBaseUrl = "https://app.example.com/account";
         sender = std::make_unique<MailSender>(*db, users, outbox, oneTime, transport, clock, ms);
@@ -47,8 +39,7 @@ class EmailVerificationServiceTest : public ::testing::Test,
     }
     void useMode(EmailVerification mode) {
         settings.emailVerification = mode;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService, clock,
-                                             settings, observer, nullptr, &outbox);
+        makeAuth(&outbox);
     }
     // The token of the newest verification mail sent.
     std::string mailedToken() {
@@ -67,13 +58,10 @@ class EmailVerificationServiceTest : public ::testing::Test,
         return claims["email_verified"].get<bool>();
     }
 
-    TempDir dir;
-    std::unique_ptr<Database> db;
     MailOutboxRepository outbox;
     OneTimeTokenRepository oneTime;
     NoTransport transport;
     std::unique_ptr<MailSender> sender;
-    std::unique_ptr<AuthService> auth;
     std::unique_ptr<EmailVerificationService> verification;
 };
 

@@ -17,20 +17,11 @@ using namespace authsvc::models;
 using authsvc::testing::jwtSegment;
 using authsvc::testing::kEmail;
 using authsvc::testing::kPassword;
-using authsvc::testing::kSecret;
-using authsvc::testing::TempDir;
 
-class MfaServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {
+class MfaServiceTest : public ::testing::Test, protected authsvc::testing::SqliteServiceParts {
   protected:
-    MfaServiceTest() {
-        DatabaseSettings ds;
-        ds.sqlitePath = (dir.path() / "mfa.db").string();
-        ds.poolSize = 2;
-        db = std::make_unique<Database>(ds);
-        Migrator(*db, clock).migrate();
-        settings.successorKey = kSecret;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService, clock,
-                                             settings, observer);
+    MfaServiceTest() : SqliteServiceParts("mfa.db") {
+        makeAuth();
         MfaSettings ms;
         ms.encryptionKey = std::string(32, 'k');
         ms.issuer = "Example App";
@@ -64,9 +55,6 @@ class MfaServiceTest : public ::testing::Test, protected authsvc::testing::Servi
         return jwtSegment(pair.accessToken, 1).value("amr", nlohmann::json());
     }
 
-    TempDir dir;
-    std::unique_ptr<Database> db;
-    std::unique_ptr<AuthService> auth;
     MfaRepository mfaRepo;
     std::unique_ptr<MfaService> mfa;
     int64_t userId = 0;

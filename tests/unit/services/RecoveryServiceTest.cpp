@@ -16,21 +16,12 @@ namespace {
 using namespace authsvc::models;
 using authsvc::testing::kEmail;
 using authsvc::testing::kPassword;
-using authsvc::testing::kSecret;
-using authsvc::testing::TempDir;
 const std::string kFreshPassword = "a fresh new passphrase";
 
-class RecoveryServiceTest : public ::testing::Test, protected authsvc::testing::ServiceParts {
+class RecoveryServiceTest : public ::testing::Test, protected authsvc::testing::SqliteServiceParts {
   protected:
-    RecoveryServiceTest() {
-        DatabaseSettings ds;
-        ds.sqlitePath = (dir.path() / "recovery.db").string();
-        ds.poolSize = 2;
-        db = std::make_unique<Database>(ds);
-        Migrator(*db, clock).migrate();
-        settings.successorKey = kSecret;
-        auth = std::make_unique<AuthService>(*db, users, tokens, hasher, tokenService, clock,
-                                             settings, observer);
+    RecoveryServiceTest() : SqliteServiceParts("recovery.db") {
+        makeAuth();
         RecoverySettings rs;
         rs.perEmailPerHour = 3;
         rs.perIpPerHour = 5;
@@ -54,9 +45,6 @@ class RecoveryServiceTest : public ::testing::Test, protected authsvc::testing::
         return t.token;
     }
 
-    TempDir dir;
-    std::unique_ptr<Database> db;
-    std::unique_ptr<AuthService> auth;
     std::unique_ptr<RecoveryService> recovery;
     MailOutboxRepository outbox;
     OneTimeTokenRepository oneTime;
@@ -110,7 +98,7 @@ TEST_F(RecoveryServiceTest, ResetConsumesTheTokenRevokesEverySessionAndQueuesANo
 TEST_F(RecoveryServiceTest, BadTokensChangeNothing) {
     const std::string token = mint();
     for (const std::string& bad : {std::string(""), std::string("short"), std::string(43, 'A'),
-                                  token.substr(0, 42) + (token[42] == 'A' ? "B" : "A")}) {
+                                   token.substr(0, 42) + (token[42] == 'A' ? "B" : "A")}) {
         auto r = recovery->reset(bad, kFreshPassword);
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.error().code, ErrorCode::InvalidOneTimeToken) << bad;

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "models/Migrator.h"
 #include "services/AuthService.h"
 #include "services/KeyRing.h"
 #include "support/ManualClock.h"
@@ -244,6 +245,28 @@ struct ServiceParts {
     const models::TokenService& tokenService = kit.tokenService;
     RecordingObserver observer;
     models::AuthSettings settings;
+};
+
+// ServiceParts over a fresh, migrated SQLite file `file` in a temp dir (settings with the
+// test successor key): the fixture of the services that work beside AuthService.
+// makeAuth() builds `auth` from the settings as they are then.
+struct SqliteServiceParts : ServiceParts {
+    explicit SqliteServiceParts(const std::string& file) {
+        models::DatabaseSettings ds;
+        ds.sqlitePath = (dir.path() / file).string();
+        ds.poolSize = 2;
+        db = std::make_unique<models::Database>(ds);
+        models::Migrator(*db, clock).migrate();
+        settings.successorKey = kSecret;
+    }
+    void makeAuth(const models::MailOutboxRepository* outbox = nullptr) {
+        auth = std::make_unique<models::AuthService>(*db, users, tokens, hasher, tokenService,
+                                                     clock, settings, observer, nullptr, outbox);
+    }
+
+    TempDir dir;
+    std::unique_ptr<models::Database> db;
+    std::unique_ptr<models::AuthService> auth;
 };
 
 // Runs refresh(i) on `threads` threads at once, all presenting one token: exactly one
