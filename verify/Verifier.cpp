@@ -380,13 +380,14 @@ std::optional<Reason> Verifier::parse(std::string_view token, Jws& jws) {
     // One issuer's tokens carry the same header, byte for byte: each thread keeps the last
     // accepted header it read with what it says (a function of those bytes alone).
     struct LastHeader {
+        bool accepted = false;  // b64 holds a header that passed; nothing matches before
         std::string b64;
         std::string alg;
         std::optional<std::string> kid;
     };
     thread_local LastHeader last;
     const std::string_view headerB64 = token.substr(0, dot1);
-    if (headerB64 != last.b64) {
+    if (!last.accepted || headerB64 != last.b64) {
         MemberReader<kHeaderMembers> header(kHeaderNames);
         if (auto bad = readObject(headerB64, header)) return bad;
         auto& m = header.members;
@@ -399,6 +400,7 @@ std::optional<Reason> Verifier::parse(std::string_view token, Jws& jws) {
         if (m[kKid].kind != JsonMember::Kind::Absent && !stringMember(m[kKid])) {
             return Reason::Malformed;
         }
+        last.accepted = true;
         last.b64.assign(headerB64);
         last.alg = std::move(m[kAlg].text);
         last.kid.reset();

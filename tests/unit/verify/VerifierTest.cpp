@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "support/TestSupport.h"
 #include "verify/Base64Url.h"
@@ -457,6 +458,20 @@ TEST_F(VerifierTest, EveryHeaderIsJudgedByItsOwnBytes) {
         EXPECT_EQ(rejection(signedText(R"({"alg":"HS512","typ":"JWT"})", claims().dump())),
                   "alg_not_key");
     }
+}
+
+// The memory of the last accepted header starts empty: on a thread that has accepted no
+// header yet, an empty header segment is no match for it, but malformed (fuzz_jws found
+// this: it was taken for an accepted header with no alg).
+TEST_F(VerifierTest, AnEmptyHeaderOnAFreshThreadIsMalformed) {
+    const std::string sig = authsvc::verify::base64UrlEncode(std::string(32, 's'));
+    std::string first, again;
+    std::thread([&] {
+        first = rejection(".." + sig);
+        again = rejection("." + authsvc::verify::base64UrlEncode(claims().dump()) + "." + sig);
+    }).join();
+    EXPECT_EQ(first, "malformed");
+    EXPECT_EQ(again, "malformed");
 }
 
 // RFC 7515 7.1: base64url segments and dots only. Decoders may skip other bytes; the
