@@ -32,7 +32,7 @@ echo "=== PostgreSQL for the tests: $AUTHSVC_TEST_PG_DSN"
 # PgBouncer in transaction pooling in front of it (the pgbouncer.* tests, tests/CMakeLists.txt).
 pgbdir=$(mktemp -d /tmp/authsvc-test-pgbouncer.XXXXXX)
 chmod 755 "$pgbdir"
-cleanup() { scripts/pgbouncer.sh stop "$pgbdir"; rm -rf "$pgbdir"; scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+cleanup() { scripts/pgbouncer.sh stop "$pgbdir/b"; rm -rf "$pgbdir"; scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
 for attempt in 1 2 3 4 5; do
   pgbport=$((20000 + RANDOM % 30000))
   if AUTHSVC_TEST_PGBOUNCER_DSN=$(scripts/pgbouncer.sh start "$pgbdir/b" "$pgbport" "$port" 2>/dev/null); then break; fi
