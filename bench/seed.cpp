@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
             // PostgreSQL: multi-row INSERTs of kBatch rows (one round trip per row was
             // 4k rows/s); the values are base64url, hex and integers, nothing to escape.
             std::string familyId, tokenHash;
-            long long user = userId, created = now, expires = now + kFamilyTtlMs;
+            long long user = userId, created = now, expires = now + kFamilyTtlMs, tokenId = 0;
             if (settings.dialect != Dialect::Sqlite) {
                 // MySQL: the same, with UNHEX() for decode().
                 const bool pg = settings.dialect == Dialect::Postgresql;
@@ -138,10 +138,11 @@ int main(int argc, char** argv) {
                               "VALUES (:id, :u, :c, :e)",
                  soci::use(familyId), soci::use(user), soci::use(created), soci::use(expires));
             soci::statement token =
-                (s.prepare << "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, "
-                              "issued_ms) VALUES (:f, CAST(:h AS BLOB), NULL, :t)",
-                 soci::use(familyId), soci::use(tokenHash), soci::use(created));
+                (s.prepare << "INSERT INTO refresh_tokens (family_id, id, token_hash, parent_id, "
+                              "issued_ms) VALUES (:f, :id, CAST(:h AS BLOB), NULL, :t)",
+                 soci::use(familyId), soci::use(tokenId), soci::use(tokenHash), soci::use(created));
             for (long i = 0; i < count; ++i) {
+                tokenId = i + 1;  // unique, as in both layouts of the table (migration 0009)
                 familyId = authsvc::verify::base64UrlEncode(crypto::randomBytes(16));
                 std::string clearToken = authsvc::verify::base64UrlEncode(crypto::randomBytes(32));
                 tokenHash = authsvc::verify::sha256(clearToken);

@@ -14,9 +14,12 @@ constexpr const char* kCreateFamily =
 // equals a BLOB, hence the CAST; PostgreSQL takes text parameters as C strings (a 0 byte would
 // end one), hence hex there, decoded by the server, and read back as hex; MySQL (a utf8mb4
 // literal, which raw bytes are not) likewise with UNHEX()/HEX().
+// SQLite's refresh_tokens is kept in family order (migration 0009): a token's id is the
+// largest of its family plus one, read from the leaf page the insert then writes.
 constexpr const char* kInsertTokenSqlite =
-    "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
-    "VALUES (:f, CAST(:h AS BLOB), :p, :t)";
+    "INSERT INTO refresh_tokens (family_id, id, token_hash, parent_id, issued_ms) "
+    "VALUES (:f, (SELECT COALESCE(MAX(id), 0) + 1 FROM refresh_tokens WHERE family_id = :f2), "
+    "CAST(:h AS BLOB), :p, :t)";
 constexpr const char* kInsertTokenPg =
     "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
     "VALUES (:f, decode(:h, 'hex'), :p, :t)";
@@ -49,13 +52,13 @@ constexpr const char* kLiveFamilyTail =
     " FROM refresh_families f WHERE f.id = :id AND f.revoked_ms IS NULL AND f.expires_ms > :now";
 constexpr const char* kMarkUsedSqlite =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = CAST(:s AS BLOB) "
-    "WHERE id = :id AND used_ms IS NULL";
+    "WHERE family_id = :f AND id = :id AND used_ms IS NULL";
 constexpr const char* kMarkUsedPg =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = decode(:s, 'hex') "
-    "WHERE id = :id AND used_ms IS NULL";
+    "WHERE family_id = :f AND id = :id AND used_ms IS NULL";
 constexpr const char* kMarkUsedMysql =
     "UPDATE refresh_tokens SET used_ms = :now, successor_hash = UNHEX(:s) "
-    "WHERE id = :id AND used_ms IS NULL";
+    "WHERE family_id = :f AND id = :id AND used_ms IS NULL";
 // PostgreSQL's data-modifying WITH; SQLite has none. Every :name occurrence is its own
 // parameter for SOCI's PostgreSQL backend, hence the numbered repeats.
 constexpr const char* kRotateIfFresh =
@@ -127,9 +130,11 @@ struct InsertToken {
     soci::statement st;
     explicit InsertToken(soci::session& s)
         : sqlite(isSqlite(s)),
-          st((s.prepare << bySql(s, kInsertTokenSqlite, kInsertTokenPg, kInsertTokenMysql),
-              soci::use(familyId), soci::use(tokenHash), soci::use(parent, parentInd),
-              soci::use(issued))) {}
+          st(sqlite ? (s.prepare << kInsertTokenSqlite, soci::use(familyId), soci::use(familyId),
+                       soci::use(tokenHash), soci::use(parent, parentInd), soci::use(issued))
+                    : (s.prepare << bySql(s, kInsertTokenSqlite, kInsertTokenPg, kInsertTokenMysql),
+                       soci::use(familyId), soci::use(tokenHash), soci::use(parent, parentInd),
+                       soci::use(issued))) {}
 };
 
 // The roles of the user in `userColumn` as one space-separated string (NULL for none).
@@ -189,12 +194,12 @@ struct LiveFamily {
 struct MarkUsed {
     const bool sqlite;
     long long now = 0, id = 0;
-    std::string successorHash;
+    std::string successorHash, familyId;
     soci::statement st;
     explicit MarkUsed(soci::session& s)
         : sqlite(isSqlite(s)),
           st((s.prepare << bySql(s, kMarkUsedSqlite, kMarkUsedPg, kMarkUsedMysql), soci::use(now),
-              soci::use(successorHash), soci::use(id))) {}
+              soci::use(successorHash), soci::use(familyId), soci::use(id))) {}
 };
 
 struct SetExpiry {
@@ -301,11 +306,12 @@ std::optional<LiveFamilyRecord> RefreshTokenRepository::liveFamily(Connection& c
     return r;
 }
 
-bool RefreshTokenRepository::markUsed(Connection& c, int64_t tokenId, int64_t nowMs,
-                                      const std::string& successorHash) const {
+bool RefreshTokenRepository::markUsed(Connection& c, const std::string& familyId, int64_t tokenId,
+                                      int64_t nowMs, const std::string& successorHash) const {
     auto& q = c.prepared<MarkUsed>();
     q.now = nowMs;
     q.successorHash = hashParam(q.sqlite, successorHash);
+    q.familyId = familyId;
     q.id = tokenId;
     return c.change(q.st) == 1;
 }

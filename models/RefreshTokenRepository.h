@@ -74,8 +74,9 @@ class RefreshTokenRepository {
     std::optional<RefreshTokenRecord> rotateIfFresh(Connection& c, const std::string& hash,
                                                     const std::string& successorHash,
                                                     int64_t nowMs) const;
-    // Compare-and-set: marks the token used only if it is unused. True if this call did.
-    bool markUsed(Connection& c, int64_t tokenId, int64_t nowMs,
+    // Compare-and-set: marks the token (tokenId of familyId, as findByHash read them) used
+    // only if it is unused. True if this call did.
+    bool markUsed(Connection& c, const std::string& familyId, int64_t tokenId, int64_t nowMs,
                   const std::string& successorHash) const;
     void setFamilyExpiry(Connection& c, const std::string& familyId, int64_t expiresMs) const;
     // True if the family was live and is now revoked.

@@ -219,7 +219,7 @@ Result<TokenPair> AuthService::refresh(const std::string& presented, bool mayRen
         if (now >= rec->familyExpiresMs) return refuse("Refresh token has expired");
 
         if (!rec->usedMs) {
-            if (tokens_.markUsed(s, rec->id, now, successorHash)) {
+            if (tokens_.markUsed(s, rec->familyId, rec->id, now, successorHash)) {
                 tokens_.insertToken(s, rec->familyId, successorHash, rec->id, now);
                 if (settings_.sliding) {
                     out.familyExpiresMs = now + settings_.refreshTtlMs;

@@ -12,9 +12,9 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include "support/TestSupport.h"
 #include "models/Migrator.h"
 #include "models/RefreshTokenRepository.h"
+#include "support/TestSupport.h"
 
 namespace {
 
@@ -149,13 +149,13 @@ TEST_F(DatabaseTest, PreparedStatementsGoBeforeTheSessionIsReopenedAndWorkAfterw
         // pooled session is reopened on its next lease.
         soci::session other(soci::sqlite3, "db=\"" + settings.sqlitePath + "\"");
         other << "BEGIN EXCLUSIVE";
-        EXPECT_THROW(db->write([&](Connection& c) { tokens.markUsed(c, 1, 5, "hash-2"); }),
+        EXPECT_THROW(db->write([&](Connection& c) { tokens.markUsed(c, "fam", 1, 5, "hash-2"); }),
                      DatabaseUnavailable);
         other << "ROLLBACK";
     }
     EXPECT_EQ(Probe::destroyed, 1);
     db->write([&](Connection& c) {
-        EXPECT_TRUE(tokens.markUsed(c, 1, 5, "hash-2"));
+        EXPECT_TRUE(tokens.markUsed(c, "fam", 1, 5, "hash-2"));
         tokens.insertToken(c, "fam", "hash-2", 1, 5);
     });
     auto rec = db->read([&](Connection& c) { return tokens.findByHash(c, "hash-1"); });
@@ -272,7 +272,7 @@ TEST_F(DatabaseTest, ALookedUpRowDoesNotPinTheLog) {
     auto r = db->checkpoint();
     EXPECT_GT(r.logFrames, 0);
     EXPECT_EQ(r.checkpointedFrames, r.logFrames) << "an idle session holds an old snapshot";
-    db->write([&](Connection& c) { EXPECT_TRUE(tokens.markUsed(c, 1, 5, "hash-2")); });
+    db->write([&](Connection& c) { EXPECT_TRUE(tokens.markUsed(c, "fam", 1, 5, "hash-2")); });
 }
 
 // ---- group commit (writeTogether) -------------------------------------------------------------
@@ -320,7 +320,8 @@ TEST_F(DatabaseTest, AFailedCommitFailsEveryCallerOfTheBatchAndStoresNothing) {
     // A dangling foreign key, deferred: every statement succeeds and COMMIT fails.
     auto dangling = [](soci::session& s) {
         s << "PRAGMA defer_foreign_keys=ON";
-        s << "INSERT INTO refresh_tokens (family_id, token_hash, issued_ms) VALUES ('no', 'h', 0)";
+        s << "INSERT INTO refresh_tokens (family_id, id, token_hash, issued_ms) VALUES ('no', 1, "
+             "'h', 0)";
     };
     Call a("a"), b("b"), c("c");
     b.then = dangling;

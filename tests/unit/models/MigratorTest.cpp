@@ -1,6 +1,8 @@
 // Migrator: splitStatements (SQLite runs only the first statement of a string, so the
 // split is what makes a migration complete), and migrate/status on a real SQLite file.
 #include "models/Migrator.h"
+#include "models/RefreshTokenRepository.h"
+#include "models/SqliteFunctions.h"
 
 #include <gtest/gtest.h>
 
@@ -125,7 +127,7 @@ TEST_F(MigratorTest, EveryTableOfTheSchemaExists) {
     long long n = db->read([](soci::session& s) {
         long long count = 0;
         s << "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name IN "
-             "('users', 'refresh_families', 'refresh_tokens', 'refresh_tokens_family', "
+             "('users', 'refresh_families', 'refresh_tokens', 'refresh_tokens_hash', "
              "'refresh_families_user_created')",
             soci::into(count);
         return count;
@@ -177,6 +179,71 @@ TEST_F(MigratorTest, AHashThatIsNotHexFailsTheMigrationAndKeepsTheRows) {
     db->read(
         [&](soci::session& s) { s << "SELECT token_hash FROM refresh_tokens", soci::into(hash); });
     EXPECT_EQ(hash, "xyz");
+}
+
+// Versions 1 to 8, as a database was before refresh_tokens moved into family order
+// (0009), with two families of one user: "f" with tokens 1 (used) and 3, "g" with token 2.
+void versionEightWithTwoFamilies(soci::session& s) {
+    authsvc::models::defineSqliteUnhex(s);  // 0004 converts hex hashes, as the Migrator does
+    s << "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
+         "applied_at BIGINT NOT NULL)";
+    for (const auto& m : embeddedMigrations()) {
+        if (std::string(m.dialect) != "sqlite" || m.version > 8) continue;
+        for (const auto& statement : splitStatements(m.sql)) s << statement;
+        s << "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" + m.name +
+                 "', 0)";
+    }
+    s << "INSERT INTO users (email, password_hash, created_at) VALUES ('a@b.c', 'x', 0)";
+    s << "INSERT INTO refresh_families (id, user_id, created_ms, expires_ms) VALUES "
+         "('f', 1, 0, 9), ('g', 1, 0, 9)";
+    s << "INSERT INTO refresh_tokens (family_id, token_hash, issued_ms, used_ms, successor_hash) "
+         "VALUES ('f', x'01', 0, 1, x'03')";
+    s << "INSERT INTO refresh_tokens (family_id, token_hash, issued_ms) VALUES ('g', x'02', 0)";
+    s << "INSERT INTO refresh_tokens (family_id, token_hash, parent_id, issued_ms) "
+         "VALUES ('f', x'03', 1, 1)";
+}
+
+TEST_F(MigratorTest, TokensKeepTheirIdsInFamilyOrderAndANewOneFollowsItsFamily) {
+    db->write([&](soci::session& s) { versionEightWithTwoFamilies(s); });
+    EXPECT_EQ(Migrator(*db, clock).migrate(), 1);
+    std::vector<std::string> rows(10);
+    std::string table;
+    long long familyIndexes = -1;
+    db->read([&](soci::session& s) {
+        // The table's own order, which is the primary key's: family, then id.
+        s << "SELECT family_id || ' ' || id || ' ' || hex(token_hash) || ' ' || "
+             "ifnull(parent_id, '-') FROM refresh_tokens",
+            soci::into(rows);
+        s << "SELECT sql FROM sqlite_master WHERE name = 'refresh_tokens'", soci::into(table);
+        s << "SELECT COUNT(*) FROM sqlite_master WHERE name = 'refresh_tokens_family'",
+            soci::into(familyIndexes);
+    });
+    EXPECT_EQ(rows, (std::vector<std::string>{"f 1 01 -", "f 3 03 1", "g 2 02 -"}));
+    EXPECT_NE(table.find("WITHOUT ROWID"), std::string::npos) << table;
+    EXPECT_EQ(familyIndexes, 0) << "the primary key serves a family's tokens";
+
+    // A rotation in each family: the successor's id is its family's largest plus one (with
+    // a table-wide id, g's successor would have been 4 and f's 5).
+    authsvc::models::RefreshTokenRepository tokens;
+    db->write([&](authsvc::models::Connection& c) {
+        for (const char* h : {"\x02", "\x03"}) {
+            auto rec = tokens.findByHash(c, h);
+            ASSERT_TRUE(rec) << int(h[0]);
+            EXPECT_FALSE(rec->usedMs);
+            ASSERT_TRUE(
+                tokens.markUsed(c, rec->familyId, rec->id, 5, std::string(1, char(h[0] + 16))));
+            tokens.insertToken(c, rec->familyId, std::string(1, char(h[0] + 16)), rec->id, 5);
+            EXPECT_FALSE(tokens.markUsed(c, rec->familyId, rec->id, 6, "x")) << "used already";
+        }
+    });
+    rows.resize(10);
+    db->read([&](soci::session& s) {
+        s << "SELECT family_id || ' ' || id || ' ' || hex(token_hash) || ' ' || "
+             "ifnull(parent_id, '-') || ' ' || ifnull(used_ms, '-') FROM refresh_tokens",
+            soci::into(rows);
+    });
+    EXPECT_EQ(rows, (std::vector<std::string>{"f 1 01 - 1", "f 3 03 1 5", "f 4 13 3 -",
+                                              "g 2 02 - 5", "g 3 12 2 -"}));
 }
 
 // app::Extension's migrations: applied with authsvc's own, in version order, only those of

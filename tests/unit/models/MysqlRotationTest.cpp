@@ -51,8 +51,9 @@ TEST_F(MysqlRotationTest, HashesAreStoredAsTheirBytes) {
     std::string successor(32, '\0');
     successor[5] = char(0xff);
     successor[31] = char(0x80);
-    EXPECT_TRUE(a_->write(
-        [&](Connection& c) { return tokens.markUsed(c, rec->id, clock.nowMs(), successor); }));
+    EXPECT_TRUE(a_->write([&](Connection& c) {
+        return tokens.markUsed(c, rec->familyId, rec->id, clock.nowMs(), successor);
+    }));
     const auto after = a_->read([&](Connection& c) { return tokens.findByHash(c, hash); });
     ASSERT_TRUE(after);
     EXPECT_EQ(after->successorHash, successor);

@@ -1,0 +1,4 @@
+-- Nothing to change on this backend: migration 9 moves SQLite's refresh_tokens into family
+-- order (migrations/sqlite/0009_tokens_by_family.sql), a layout this table's primary key and
+-- its index on family_id already give the writes here. Kept so that a version number means
+-- the same schema step on every backend.
