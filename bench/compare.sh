@@ -17,6 +17,9 @@
 #   protected-es256  the same with one ES256 token
 #   es256-distinct   GET /api/protected, 20,000 ES256 tokens cycled (no cache hit)
 #   refresh          POST /api/refresh_token on SQLite, a fresh token per request
+#   refresh-shuffled the same, the tokens presented in a random order (fixed seed), not in
+#                    the order they were stored: a rotation's token lies on a page of its
+#                    own, as in a service whose clients refresh at their own times
 #   refresh-pg       the same on PostgreSQL (a throwaway server, scripts/pg.sh, on CPU 0 too)
 #   refresh-mysql    the same on MariaDB (scripts/mariadb.sh, on CPU 0 too; both revisions
 #                    need the mysql backend)
@@ -154,12 +157,16 @@ run_one() {
   esac
   echo "$BENCH_PASSWORD" | env "${env[@]}" "$bin" user add "$BENCH_EMAIL" --config "$cfg" >/dev/null
   case "$scenario" in
-    refresh | refresh-pg | refresh-mysql)
+    refresh | refresh-shuffled | refresh-pg | refresh-mysql)
       local db="$dir/authsvc.db" kind=sqlite
       [ "$scenario" = refresh-pg ] && { db=$PG_DSN; kind=postgresql; }
       [ "$scenario" = refresh-mysql ] && { db=$MY_DSN; kind=mysql; }
       env "${env[@]}" "$build/bench_seed" "$kind" "$db" 80000 "$dir/tokens.txt" "$BENCH_EMAIL" \
         >/dev/null 2>&1 || die "seeding failed ($scenario $side)"
+      if [ "$scenario" = refresh-shuffled ]; then
+        shuf --random-source=<(yes authsvc) "$dir/tokens.txt" >"$dir/tokens.shuffled"
+        mv "$dir/tokens.shuffled" "$dir/tokens.txt"
+      fi
       script=refresh.lua; args=("$dir/tokens.txt" 1) ;;
     es256-distinct)
       "$build/bench_es256" mint "$dir/keys" "${env[-1]#*=}" 20000 "$dir/access.txt" 1 >/dev/null
@@ -203,7 +210,7 @@ run_one() {
 
 for s in "${SCENARIOS[@]}"; do
   case "$s" in
-    protected | protected-es256 | es256-distinct | refresh) ;;
+    protected | protected-es256 | es256-distinct | refresh | refresh-shuffled) ;;
     refresh-pg) [ -n "$PG_DSN" ] || start_pg ;;
     refresh-mysql) [ -n "$MY_DSN" ] || start_mysql ;;
     *) die "unknown scenario $s" ;;
