@@ -233,22 +233,72 @@ void Database::runTogether(GroupJob& job) {
             continue;
         }
         // Nobody runs a batch: this thread runs one with everything waiting (in order).
-        groupRunning_ = true;
-        std::vector<GroupJob*> batch;
-        while (!groupQueue_.empty() && batch.size() < kMaxGroup) {
-            batch.push_back(groupQueue_.front());
-            groupQueue_.pop_front();
-        }
-        lock.unlock();
-        runBatch(batch);
-        lock.lock();
-        for (GroupJob* j : batch) j->done = true;
-        groupRunning_ = false;
-        // Wakes the callers of this batch, and one waiting caller runs the next batch.
-        groupCv_.notify_all();
+        leadOneBatch(lock);
     }
+    // Jobs of writeTogetherLater() queued meanwhile have no thread waiting for them.
+    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
     lock.unlock();
     if (job.error) std::rethrow_exception(job.error);
+}
+
+void Database::leadOneBatch(std::unique_lock<std::mutex>& lock) {
+    groupRunning_ = true;
+    std::vector<GroupJob*> batch;
+    while (!groupQueue_.empty() && batch.size() < kMaxGroup) {
+        batch.push_back(groupQueue_.front());
+        groupQueue_.pop_front();
+    }
+    lock.unlock();
+    runBatch(batch);
+    lock.lock();
+    std::vector<GroupJob*> later;
+    for (GroupJob* j : batch) {
+        if (j->then)
+            later.push_back(j);
+        else
+            j->done = true;
+    }
+    groupRunning_ = false;
+    // Wakes the callers of this batch, and one waiting caller runs the next batch.
+    groupCv_.notify_all();
+    if (later.empty()) return;
+    lock.unlock();
+    for (GroupJob* j : later) {
+        std::unique_ptr<GroupJob> owned(j);
+        owned->then(owned->error);
+    }
+    lock.lock();
+}
+
+void Database::writeTogetherLater(std::function<void(Connection&)> f,
+                                  std::function<void(std::exception_ptr)> then) {
+    if (settings_.dialect != Dialect::Sqlite) {
+        std::exception_ptr error;
+        try {
+            write(f);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        then(error);
+        return;
+    }
+    auto job = std::make_unique<GroupJob>(std::move(f));
+    job->then = std::move(then);
+    job->queuedAt = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(groupMu_);
+    groupQueue_.push_back(job.release());
+    if (groupQueue_.size() < kMaxGroup) return;
+    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
+}
+
+void Database::drainTogether(std::chrono::steady_clock::duration olderThan) {
+    std::unique_lock<std::mutex> lock(groupMu_);
+    if (groupQueue_.empty()) return;
+    if (olderThan.count() > 0 &&
+        std::chrono::steady_clock::now() - groupQueue_.front()->queuedAt < olderThan) {
+        return;
+    }
+    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
 }
 
 void Database::runBatch(const std::vector<GroupJob*>& batch) {
@@ -276,6 +326,8 @@ void Database::runBatch(const std::vector<GroupJob*>& batch) {
                     c.execute(c.prepared<Plain<kRelease>>().st);
                 }
                 commit(c);
+                groupBatches_.fetch_add(1, std::memory_order_relaxed);
+                groupWrites_.fetch_add(batch.size(), std::memory_order_relaxed);
             } catch (...) {
                 rollbackQuietly(c);
                 throw;
@@ -335,6 +387,8 @@ Database::CheckpointResult Database::checkpoint(int64_t completeAt) {
     lock.lock();
     groupRunning_ = false;
     groupCv_.notify_all();
+    // Jobs of writeTogetherLater() queued meanwhile have no thread waiting for them.
+    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
     lock.unlock();
     if (error) std::rethrow_exception(error);
     return result;

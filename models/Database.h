@@ -162,6 +162,35 @@ class Database {
     }
     static constexpr size_t kMaxGroup = 64;  // f per transaction at most
 
+    // writeTogether() without a thread waiting for the COMMIT: f joins the same queue, and
+    // then(error) runs once its batch committed (error null) or failed (error: what
+    // writeTogether() would have thrown), on the thread that ran the batch, after that
+    // thread let the next batch start. The caller goes on at once; the batch runs when a
+    // thread calls drainTogether() or writeTogether() and none runs, or at once when
+    // kMaxGroup jobs wait. So one worker that queues the rotations of several requests
+    // before it calls drainTogether() (the database pool does when it runs out of jobs)
+    // commits them in one transaction, where writeTogether() needs a thread per rotation
+    // and, on one core, ran them one per transaction. f may run on another thread than the
+    // caller's and after it returned: it must own what it uses. then must not throw.
+    // PostgreSQL, MySQL: f runs at once as write() runs it, then then().
+    void writeTogetherLater(std::function<void(Connection&)> f,
+                            std::function<void(std::exception_ptr)> then);
+    // The group commit's batches committed since the start, and the writes (f) in them
+    // (a metric: their ratio is the mean batch size); PostgreSQL, MySQL: {0, 0}.
+    struct GroupCommits {
+        uint64_t batches = 0;
+        uint64_t writes = 0;
+    };
+    GroupCommits groupCommits() const {
+        return {groupBatches_.load(std::memory_order_relaxed),
+                groupWrites_.load(std::memory_order_relaxed)};
+    }
+    // Runs batches while jobs of writeTogetherLater() wait and no other thread runs one
+    // (which then runs them): at once if the oldest waited at least `olderThan`, or when
+    // `olderThan` is zero; otherwise nothing. Any thread; never throws (errors go to the
+    // jobs' then).
+    void drainTogether(std::chrono::steady_clock::duration olderThan = {});
+
     // True when the database answers within the timeout (for SQLite: and can be written).
     bool ping();
 
@@ -225,9 +254,16 @@ class Database {
         std::function<void(Connection&)> run;
         std::exception_ptr error;
         bool done = false;
+        // Set for writeTogetherLater()'s jobs, which the queue owns (deleted after then).
+        std::function<void(std::exception_ptr)> then;
+        std::chrono::steady_clock::time_point queuedAt;
     };
     // Queues the job and returns when its batch committed; throws the job's error.
     void runTogether(GroupJob& job);
+    // With groupMu_ held (by `lock`) and no batch running: takes a batch off the queue,
+    // runs it, marks its waiting jobs done, lets the next batch start, then runs the
+    // batch's `then`s (without the lock) and takes the lock again.
+    void leadOneBatch(std::unique_lock<std::mutex>& lock);
     // Runs a batch in one transaction; never throws (errors go to the jobs).
     void runBatch(const std::vector<GroupJob*>& batch);
     CheckpointResult checkpointNow();
@@ -259,6 +295,8 @@ class Database {
     std::deque<GroupJob*> groupQueue_;  // guarded by groupMu_
     bool groupRunning_ = false;         // a thread runs a batch; guarded by groupMu_
     bool checkpointWaiting_ = false;    // checkpoint() waits to run between two batches
+    std::atomic<uint64_t> groupBatches_{0};
+    std::atomic<uint64_t> groupWrites_{0};
 };
 
 }  // namespace authsvc::models

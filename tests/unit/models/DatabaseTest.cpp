@@ -342,6 +342,78 @@ TEST_F(DatabaseTest, AFailedCommitFailsEveryCallerOfTheBatchAndStoresNothing) {
     EXPECT_TRUE(names().empty());
 }
 
+// ---- writeTogetherLater: no thread waits per write ----------------------------------------
+
+TEST_F(DatabaseTest, LaterWritesWaitForADrainThenCommitInOneTransactionBeforeTheirThen) {
+    createNames();
+    const auto before = db->groupCommits();
+    std::vector<std::string> order;  // one thread queues and drains: no lock needed
+    for (std::string name : {"a", "b", "c"}) {
+        db->writeTogetherLater(
+            [name](Connection& c) {
+                c.session() << "INSERT INTO names (name) VALUES (:n)", soci::use(name);
+            },
+            [&, name](std::exception_ptr error) {
+                EXPECT_FALSE(error) << name;
+                // Committed: another connection's read sees every write of the batch.
+                order.push_back(name + std::to_string(names().size()));
+            });
+    }
+    EXPECT_TRUE(order.empty()) << "ran before a drain";
+    EXPECT_TRUE(names().empty()) << "stored before a drain";
+    db->drainTogether(std::chrono::hours(1));  // the oldest is younger than that: nothing
+    EXPECT_TRUE(order.empty());
+    db->drainTogether();
+    EXPECT_EQ(order, (std::vector<std::string>{"a3", "b3", "c3"}));
+    EXPECT_EQ(db->groupCommits().batches, before.batches + 1);
+    EXPECT_EQ(db->groupCommits().writes, before.writes + 3);
+}
+
+TEST_F(DatabaseTest, AFailingLaterWriteIsUndoneAloneAndItsThenGetsTheError) {
+    createNames();
+    std::exception_ptr errors[2];
+    int called = 0;
+    db->writeTogetherLater(
+        [](Connection& c) { c.session() << "INSERT INTO names (name) VALUES ('kept')"; },
+        [&](std::exception_ptr e) { errors[0] = e, ++called; });
+    db->writeTogetherLater(
+        [](Connection& c) {
+            c.session() << "INSERT INTO names (name) VALUES ('undone')";
+            throw std::runtime_error("boom");
+        },
+        [&](std::exception_ptr e) { errors[1] = e, ++called; });
+    db->drainTogether();
+    EXPECT_EQ(called, 2);
+    EXPECT_FALSE(errors[0]);
+    ASSERT_TRUE(errors[1]);
+    EXPECT_EQ(messageOf(errors[1]), "boom");
+    EXPECT_EQ(names(), std::vector<std::string>{"kept"});
+}
+
+TEST_F(DatabaseTest, AWaitingWriterAlsoCommitsTheLaterWritesQueuedBeforeIt) {
+    createNames();
+    bool later = false;
+    db->writeTogetherLater(
+        [](Connection& c) { c.session() << "INSERT INTO names (name) VALUES ('later')"; },
+        [&](std::exception_ptr e) { later = !e; });
+    db->writeTogether([](soci::session& s) { s << "INSERT INTO names (name) VALUES ('now')"; });
+    EXPECT_TRUE(later) << "left in the queue with no thread to run it";
+    EXPECT_EQ(names(), (std::vector<std::string>{"later", "now"}));
+}
+
+TEST_F(DatabaseTest, AFullGroupOfLaterWritesCommitsWithoutADrain) {
+    createNames();
+    size_t done = 0;
+    for (size_t i = 0; i < Database::kMaxGroup; ++i) {
+        db->writeTogetherLater(
+            [i](Connection& c) {
+                c.session() << "INSERT INTO names (name) VALUES (:n)", soci::use(std::to_string(i));
+            },
+            [&](std::exception_ptr e) { done += e ? 0 : 1; });
+    }
+    EXPECT_EQ(done, Database::kMaxGroup);
+}
+
 TEST_F(DatabaseTest, AnUnusableTransactionFailsTheBatchAsUnavailableAndStoresNothing) {
     createNames();
     Call a("a"), b("b"), c("c");
