@@ -10,8 +10,9 @@
 
 namespace authsvc::app {
 
-WorkerPool::WorkerPool(std::string name, int threads, size_t maxQueued, Priority priority)
-    : maxQueued_(maxQueued) {
+WorkerPool::WorkerPool(std::string name, int threads, size_t maxQueued, Priority priority,
+                       std::function<void(bool)> afterJob)
+    : maxQueued_(maxQueued), afterJob_(std::move(afterJob)) {
     for (int i = 0; i < threads; ++i) {
         threads_.emplace_back([this, priority] { run(priority); });
         pthread_setname_np(threads_.back().native_handle(), name.substr(0, 15).c_str());
@@ -114,6 +115,12 @@ std::function<void()> WorkerPool::takeLocked() {
 
 void WorkerPool::run(Priority priority) {
     if (priority == Priority::Background) toBackgroundPriority();
+    if (priority == Priority::Batch) {
+        // Allowed without privilege (a normal policy, the same nice value); if refused, the
+        // thread stays at SCHED_OTHER, which only wakes up sooner.
+        sched_param param{};
+        (void)sched_setscheduler(gettid(), SCHED_BATCH, &param);
+    }
     {
         std::lock_guard<std::mutex> lock(mu_);
         tids_.push_back(gettid());
@@ -131,8 +138,13 @@ void WorkerPool::run(Priority priority) {
             ++running_;
         }
         job();  // jobs catch their own exceptions (the dispatcher's error boundary)
-        std::lock_guard<std::mutex> lock(mu_);
-        --running_;
+        bool drained = false;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            --running_;
+            drained = queue_.empty() && deferred_.empty();
+        }
+        if (afterJob_) afterJob_(drained);
     }
 }
 

@@ -29,11 +29,18 @@ namespace authsvc::app {
 
 class WorkerPool {
   public:
-    enum class Priority { Normal, Background };
+    // Batch: SCHED_BATCH, the normal priority, but a woken thread does not preempt the one
+    // running on its core: on a core shared with a reactor, the reactor reads every
+    // request that is ready before the workers take them, so the database pool's jobs
+    // queue up and their rotations commit together (Database::drainTogether).
+    enum class Priority { Normal, Background, Batch };
     enum class Order { Normal, Deferred };
     static constexpr int kDeferredEvery = 4;
+    // afterJob(drained), if given, runs on the worker after each job, drained = no job was
+    // queued then (the database pool commits the rotations its jobs queued,
+    // Database::drainTogether). It must not throw.
     WorkerPool(std::string name, int threads, size_t maxQueued,
-               Priority priority = Priority::Normal);
+               Priority priority = Priority::Normal, std::function<void(bool)> afterJob = {});
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
@@ -63,6 +70,7 @@ class WorkerPool {
     std::deque<std::function<void()>> deferred_;
     int normalTakenInARow_ = 0;  // Normal jobs taken while deferred ones waited
     size_t maxQueued_;
+    std::function<void(bool)> afterJob_;
     size_t running_ = 0;
     bool stopping_ = false;
     bool idle_ = false;

@@ -11,6 +11,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace authsvc::app {
 namespace {
@@ -120,4 +121,34 @@ TEST(WorkerPoolTest, TheQueueBoundCountsBothOrders) {
 }
 
 }  // namespace
+TEST(WorkerPoolTest, BatchThreadsRunUnderSchedBatchAtTheCallersNice) {
+    const Scheduling s = schedulingInPool(WorkerPool::Priority::Batch);
+    EXPECT_EQ(s.policy, SCHED_BATCH);
+    EXPECT_EQ(s.nice, threadNice());
+    EXPECT_NE(sched_getscheduler(0), SCHED_BATCH) << "the caller's policy is untouched";
+}
+
+TEST(WorkerPoolTest, AfterEachJobTheHookLearnsWhetherJobsStillWait) {
+    std::mutex mu;
+    std::vector<std::string> seen;  // the jobs and the hook's calls, in order
+    WorkerPool pool("test-pool", 1, 8, WorkerPool::Priority::Normal, [&](bool drained) {
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(drained ? "drained" : "more");
+    });
+    auto job = [&](std::string name) {
+        return [&, name] {
+            std::lock_guard<std::mutex> lock(mu);
+            seen.push_back(name);
+        };
+    };
+    {
+        Occupied busy(pool);
+        ASSERT_TRUE(pool.trySubmit(job("a")));
+        ASSERT_TRUE(pool.trySubmit(job("b"), WorkerPool::Order::Deferred));
+    }
+    pool.stop();
+    // The occupying job, then a (b still queued), then b (nothing left).
+    EXPECT_EQ(seen, (std::vector<std::string>{"more", "a", "more", "b", "drained"}));
+}
+
 }  // namespace authsvc::app
