@@ -23,16 +23,6 @@ Error invalidGrant(std::string message) {
     return makeError(ErrorCode::InvalidGrant, std::move(message));
 }
 
-// What the rotation transaction decided; tokens are built after it commits.
-struct RotationResult {
-    RefreshOutcome outcome = RefreshOutcome::Invalid;
-    std::string reason;
-    std::string familyId;
-    int64_t userId = 0;
-    int64_t familyExpiresMs = 0;
-    std::vector<std::string> roles;
-};
-
 // A JWS compact serialization has exactly two dots; a refresh token (base64url) none.
 bool looksLikeJws(const std::string& token) {
     return std::count(token.begin(), token.end(), '.') == 2;
@@ -185,10 +175,11 @@ Result<TokenPair> AuthService::refresh(const std::string& presented, bool mayRen
         observer_.onRefresh(RefreshOutcome::Invalid);
         return invalidGrant("Malformed refresh token");
     }
-    const std::string hash = verify::sha256(presented);
-    const std::string successor = deriveSuccessor(presented);
-    const std::string successorHash = verify::sha256(successor);
-    const int64_t now = clock_.nowMs();
+    const Rotation p = prepareRotation(presented);
+    const std::string& hash = p.hash;
+    const std::string& successor = p.successor;
+    const std::string& successorHash = p.successorHash;
+    const int64_t now = p.nowMs;
 
     // The common case, a fresh token, at once where the store can (one statement and one
     // round trip on PostgreSQL); anything else takes the full path below, which judges the
@@ -202,57 +193,106 @@ Result<TokenPair> AuthService::refresh(const std::string& presented, bool mayRen
         }
     }
 
-    RotationResult r = db_.writeTogether([&](Connection& s) {
-        RotationResult out;
-        auto refuse = [&out](const char* why) {
-            out.outcome = RefreshOutcome::Invalid;
-            out.reason = why;
-            return out;
-        };
-        auto rec = tokens_.findByHash(s, hash);
-        if (!rec) return refuse("Unknown refresh token");
-        out.familyId = rec->familyId;
-        out.userId = rec->userId;
-        out.familyExpiresMs = rec->familyExpiresMs;
-        out.roles = std::move(rec->roles);
-        if (rec->familyRevokedMs) return refuse("Refresh token has been revoked");
-        if (now >= rec->familyExpiresMs) return refuse("Refresh token has expired");
+    const RotationResult r = db_.writeTogether([&](Connection& s) { return rotateIn(s, p); });
+    return afterRotation(r, p);
+}
 
-        if (!rec->usedMs) {
-            if (tokens_.markUsed(s, rec->familyId, rec->id, now, successorHash)) {
-                tokens_.insertToken(s, rec->familyId, successorHash, rec->id, now);
-                if (settings_.sliding) {
-                    out.familyExpiresMs = now + settings_.refreshTtlMs;
-                    tokens_.setFamilyExpiry(s, rec->familyId, out.familyExpiresMs);
-                }
-                out.outcome = RefreshOutcome::Rotated;
-                return out;
-            }
-            // Another transaction rotated it between our read and our write (possible
-            // on PostgreSQL's READ COMMITTED): judge the presentation against its result.
-            rec = tokens_.findByHash(s, hash);
-            if (!rec || !rec->usedMs) return refuse("Unknown refresh token");
+void AuthService::refreshLater(const std::string& presented, RefreshDone done,
+                               bool mayRenewAccessToken) {
+    if (db_.dialect() != Dialect::Sqlite || !isWellFormedRefreshToken(presented)) {
+        // No group commit to join (or nothing to store): as refresh(), on this thread.
+        std::optional<Result<TokenPair>> result;
+        std::exception_ptr error;
+        try {
+            result.emplace(refresh(presented, mayRenewAccessToken));
+        } catch (...) {
+            error = std::current_exception();
         }
+        done(error, std::move(result));
+        return;
+    }
+    auto p = std::make_shared<const Rotation>(prepareRotation(presented));
+    auto r = std::make_shared<RotationResult>();
+    db_.writeTogetherLater([this, p, r](Connection& s) { *r = rotateIn(s, *p); },
+                           [this, p, r, done = std::move(done)](std::exception_ptr error) {
+                               std::optional<Result<TokenPair>> result;
+                               if (!error) {
+                                   try {
+                                       result.emplace(afterRotation(*r, *p));
+                                   } catch (...) {
+                                       error = std::current_exception();
+                                   }
+                               }
+                               done(error, std::move(result));
+                           });
+}
 
-        const bool withinGrace = now - *rec->usedMs < settings_.reuseGraceMs;
-        if (withinGrace && crypto::constantTimeEquals(rec->successorHash, successorHash)) {
-            auto next = tokens_.findByHash(s, successorHash);
-            if (next && !next->usedMs) {
-                out.outcome = RefreshOutcome::Retried;
-                return out;
-            }
-        } else if (withinGrace) {
-            // The server key changed since the rotation (e.g. a random per-start secret
-            // and a restart): the successor cannot be re-derived. Refuse without
-            // treating an honest retry as theft.
-            return refuse("Refresh token has already been used");
-        }
-        tokens_.revokeFamily(s, rec->familyId, now, "reuse");
-        out.outcome = RefreshOutcome::Reused;
-        out.reason = "Refresh token has already been used";
+AuthService::Rotation AuthService::prepareRotation(const std::string& presented) const {
+    Rotation p;
+    p.hash = verify::sha256(presented);
+    p.successor = deriveSuccessor(presented);
+    p.successorHash = verify::sha256(p.successor);
+    p.nowMs = clock_.nowMs();
+    return p;
+}
+
+AuthService::RotationResult AuthService::rotateIn(Connection& s, const Rotation& p) const {
+    const std::string& hash = p.hash;
+    const std::string& successorHash = p.successorHash;
+    const int64_t now = p.nowMs;
+    RotationResult out;
+    auto refuse = [&out](const char* why) {
+        out.outcome = RefreshOutcome::Invalid;
+        out.reason = why;
         return out;
-    });
+    };
+    auto rec = tokens_.findByHash(s, hash);
+    if (!rec) return refuse("Unknown refresh token");
+    out.familyId = rec->familyId;
+    out.userId = rec->userId;
+    out.familyExpiresMs = rec->familyExpiresMs;
+    out.roles = std::move(rec->roles);
+    if (rec->familyRevokedMs) return refuse("Refresh token has been revoked");
+    if (now >= rec->familyExpiresMs) return refuse("Refresh token has expired");
 
+    if (!rec->usedMs) {
+        if (tokens_.markUsed(s, rec->familyId, rec->id, now, successorHash)) {
+            tokens_.insertToken(s, rec->familyId, successorHash, rec->id, now);
+            if (settings_.sliding) {
+                out.familyExpiresMs = now + settings_.refreshTtlMs;
+                tokens_.setFamilyExpiry(s, rec->familyId, out.familyExpiresMs);
+            }
+            out.outcome = RefreshOutcome::Rotated;
+            return out;
+        }
+        // Another transaction rotated it between our read and our write (possible
+        // on PostgreSQL's READ COMMITTED): judge the presentation against its result.
+        rec = tokens_.findByHash(s, hash);
+        if (!rec || !rec->usedMs) return refuse("Unknown refresh token");
+    }
+
+    const bool withinGrace = now - *rec->usedMs < settings_.reuseGraceMs;
+    if (withinGrace && crypto::constantTimeEquals(rec->successorHash, successorHash)) {
+        auto next = tokens_.findByHash(s, successorHash);
+        if (next && !next->usedMs) {
+            out.outcome = RefreshOutcome::Retried;
+            return out;
+        }
+    } else if (withinGrace) {
+        // The server key changed since the rotation (e.g. a random per-start secret
+        // and a restart): the successor cannot be re-derived. Refuse without
+        // treating an honest retry as theft.
+        return refuse("Refresh token has already been used");
+    }
+    tokens_.revokeFamily(s, rec->familyId, now, "reuse");
+    out.outcome = RefreshOutcome::Reused;
+    out.reason = "Refresh token has already been used";
+    return out;
+}
+
+Result<TokenPair> AuthService::afterRotation(const RotationResult& r, const Rotation& p) {
+    const std::string& successor = p.successor;
+    const int64_t now = p.nowMs;
     observer_.onRefresh(r.outcome);
     switch (r.outcome) {
         case RefreshOutcome::Rotated:

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -124,6 +125,15 @@ class AuthService {
     // has) to renew. POST /oauth/token passes false: there it is an invalid grant (counted
     // as the outcome `invalid`, as every refused presentation).
     Result<TokenPair> refresh(const std::string& presented, bool mayRenewAccessToken = true);
+    // refresh() without this thread waiting for the rotation's COMMIT: done(error, result)
+    // gets what refresh() would have returned (result) or thrown (error: result empty). On
+    // SQLite the rotation joins the group commit (Database::writeTogetherLater) and done runs
+    // on the thread that committed it, after this returned; otherwise (PostgreSQL, MariaDB,
+    // a token that is not a refresh token) refresh() runs here and done before this returns.
+    // done must not throw.
+    using RefreshDone = std::function<void(std::exception_ptr, std::optional<Result<TokenPair>>)>;
+    void refreshLater(const std::string& presented, RefreshDone done,
+                      bool mayRenewAccessToken = true);
     // Revokes the token's family if the token is known; silent otherwise (idempotent).
     void logout(const std::string& presented);
     void logoutAll(int64_t userId);
@@ -151,6 +161,26 @@ class AuthService {
     static constexpr int64_t kRevokedRetentionMs = 24LL * 3600 * 1000;
 
   private:
+    // A presented refresh token's hash, its successor and the successor's hash, and the
+    // time the rotation is judged at.
+    struct Rotation {
+        std::string hash, successor, successorHash;
+        int64_t nowMs = 0;
+    };
+    // What the rotation transaction decided; tokens are built after it commits.
+    struct RotationResult {
+        RefreshOutcome outcome = RefreshOutcome::Invalid;
+        std::string reason;
+        std::string familyId;
+        int64_t userId = 0;
+        int64_t familyExpiresMs = 0;
+        std::vector<std::string> roles;
+    };
+    Rotation prepareRotation(const std::string& presented) const;
+    // The rotation's reads and writes, inside the caller's transaction.
+    RotationResult rotateIn(Connection& s, const Rotation& p) const;
+    // After the COMMIT: the metrics and events, and the tokens of a rotation.
+    Result<TokenPair> afterRotation(const RotationResult& r, const Rotation& p);
     // nowMs: the time the operation was decided at, so refresh_expires_in is exact.
     // amr: the session's; empty: read through the second factor (["pwd"] without one).
     TokenPair issuePair(int64_t userId, const std::string& familyId,

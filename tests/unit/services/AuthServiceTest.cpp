@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
-#include "support/TestSupport.h"
 #include "models/Migrator.h"
+#include "support/TestSupport.h"
 
 namespace {
 
@@ -284,6 +284,60 @@ TEST_F(AuthServiceTest, FreshTokenRotatesToANewPairInTheSameFamily) {
     EXPECT_EQ(sidOf(*r), sid);
     EXPECT_EQ(observer.refreshes, std::vector<RefreshOutcome>{RefreshOutcome::Rotated});
     EXPECT_TRUE(observer.reuses.empty());
+}
+
+// refreshLater: the same rules as refresh(), the answer once the group commit ran.
+TEST_F(AuthServiceTest, ALaterRefreshAnswersAfterTheDrainAsRefreshWould) {
+    TokenPair p = registerAndLogin();
+    struct Answer {
+        std::exception_ptr error;
+        std::optional<Result<TokenPair>> result;
+    };
+    std::vector<Answer> answers;
+    auto collect = [&](std::exception_ptr e, std::optional<Result<TokenPair>> r) {
+        answers.push_back({e, std::move(r)});
+    };
+    auth().refreshLater(p.refreshToken, collect);
+    auth().refreshLater(p.refreshToken, collect);  // the lost-response retry, same batch
+    auth().refreshLater("not a refresh token", collect);
+    ASSERT_EQ(answers.size(), 1u) << "only the malformed token is answered at once";
+    ASSERT_TRUE(answers[0].result && !*answers[0].result);
+    EXPECT_EQ(answers[0].result->error().code, ErrorCode::InvalidGrant);
+    db->drainTogether();
+    ASSERT_EQ(answers.size(), 3u);
+    for (size_t i : {1u, 2u}) {
+        ASSERT_FALSE(answers[i].error) << i;
+        ASSERT_TRUE(answers[i].result && *answers[i].result) << i;
+        EXPECT_EQ(sidOf(**answers[i].result), sidOf(p)) << i;
+    }
+    // The retry within the grace window got the same successor, which then rotates.
+    EXPECT_EQ((*answers[1].result)->refreshToken, (*answers[2].result)->refreshToken);
+    EXPECT_EQ(observer.count(RefreshOutcome::Rotated), 1u);
+    EXPECT_EQ(observer.count(RefreshOutcome::Retried), 1u);
+    clock.advanceMs(kGraceMs * 2);
+    rotate((*answers[1].result)->refreshToken);
+}
+
+TEST_F(AuthServiceTest, ALaterRefreshGetsTheErrorItsRotationThrew) {
+    TokenPair p = registerAndLogin();
+    std::exception_ptr error;
+    bool answered = false;
+    auth().refreshLater(p.refreshToken,
+                        [&](std::exception_ptr e, std::optional<Result<TokenPair>> r) {
+                            error = e;
+                            answered = true;
+                            EXPECT_FALSE(r);
+                        });
+    // The rotation's first statement fails (the table is gone while the job waits).
+    db->write([](soci::session& s) { s << "ALTER TABLE refresh_tokens RENAME TO gone"; });
+    db->drainTogether();
+    db->write([](soci::session& s) { s << "ALTER TABLE gone RENAME TO refresh_tokens"; });
+    ASSERT_TRUE(answered);
+    ASSERT_TRUE(error);
+    EXPECT_THROW(std::rethrow_exception(error), std::runtime_error);
+    EXPECT_TRUE(observer.refreshes.empty()) << "counted although it failed";
+    // Nothing was stored: the token still rotates.
+    rotate(p.refreshToken);
 }
 
 TEST_F(AuthServiceTest, AChainOfRotationsKeepsWorking) {
