@@ -51,6 +51,10 @@ namespace authsvc::app {
 
 namespace {
 
+// How long a rotation queued by a database worker (Database::writeTogetherLater) waits for
+// its commit while other jobs keep the pool busy.
+constexpr std::chrono::milliseconds kLaterWait{1};
+
 models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
     models::DatabaseSettings s;
     s.dialect = c.backend == "postgresql" ? models::Dialect::Postgresql
@@ -396,6 +400,8 @@ int Application::serve(const sigset_t& signals) {
         [&p, &maintenance] { return maintenance.migrated() && p.db.ping(); },
         [&p] {
             p.metrics.dbConflictRetries(p.db.conflictRetries());
+            const auto group = p.db.groupCommits();
+            p.metrics.dbGroupCommits(group.batches, group.writes);
             return p.metrics.render();
         },
         openApiJson());
@@ -438,7 +444,13 @@ int Application::serve(const sigset_t& signals) {
         }
     }
 
-    WorkerPool databasePool("db-worker", config_.server.workerThreads, 4096);
+    // After each job: the rotations its jobs queued (Database::writeTogetherLater) commit
+    // together once no job waits, or once the oldest waited kLaterWait behind other jobs.
+    WorkerPool databasePool(
+        "db-worker", config_.server.workerThreads, 4096, WorkerPool::Priority::Batch,
+        [&db = p.db](bool drained) {
+            db.drainTogether(drained ? std::chrono::steady_clock::duration{} : kLaterWait);
+        });
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
     // login storm must not slow token verification (README, deployment).
     WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024,

@@ -11,6 +11,14 @@ GuardedHandler pub(HttpResponse (C::*fn)(const HttpRequest&), C& c,
                    middleware::AdmissionList more = {}) {
     return {[fn, &c](const HttpRequest& r) { return (c.*fn)(r); }, std::move(more)};
 }
+// A public route whose method answers later (LaterHandler).
+template <typename C>
+GuardedHandler later(void (C::*fn)(const HttpRequest&, controllers::Respond), C& c) {
+    return GuardedHandler(
+        LaterHandler([fn, &c](const HttpRequest& r, controllers::Respond respond) {
+            (c.*fn)(r, std::move(respond));
+        }));
+}
 // A Bearer route of a controller's method (see bearerHandler).
 template <typename C>
 GuardedHandler bearer(const RouteChecks& checks,
@@ -57,7 +65,7 @@ std::vector<Route> routeTable(const RoutesConfig& paths, const RouteChecks& chec
         // name        method  paths                  runs on       handler (bearer = needs a token, with a role if named)
         {"register",   "POST", {FixedPaths::kRegister},     HashingPoolDeferred, pub(&AuthController::registerUser, auth)},
         {"login",      "POST", paths.login,           HashingPool,  pub(&AuthController::login, auth), kUserAgent},
-        {"refresh",    "POST", paths.refresh,         DatabasePool, pub(&AuthController::refresh, auth)},
+        {"refresh",    "POST", paths.refresh,         DatabasePool, later(&AuthController::refreshLater, auth)},
         {"logout",     "POST", {FixedPaths::kLogout},     DatabasePool, pub(&AuthController::logout, auth)},
         {"logout_all", "POST", {FixedPaths::kLogoutAll},   DatabasePool, bearer(checks, &AuthController::logoutAll, auth)},
         {"protected",  "GET",  paths.protectedPaths,  Reactor,      bearer(checks, &UserController::protectedResource, users)},

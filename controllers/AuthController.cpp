@@ -92,17 +92,41 @@ models::Result<models::TokenPair> AuthController::passwordLogin(const HttpReques
     return pair;
 }
 
-HttpResponse AuthController::refresh(const HttpRequest& req) {
-    auto body = parseObject(req.body);
-    if (!body) return errorResponse(body.error());
-    auto token = requiredString(*body, {"refresh_token", "token"});
-    if (!token) return errorResponse(token.error());
-    auto pair = auth_.refresh(*token);
+namespace {
+HttpResponse refreshResponse(const models::Result<models::TokenPair>& pair) {
     if (!pair) {
         HttpResponse r = errorResponse(pair.error());
         return noStore(r);
     }
     return tokenResponse(*pair);
+}
+}  // namespace
+
+HttpResponse AuthController::refresh(const HttpRequest& req) {
+    auto body = parseObject(req.body);
+    if (!body) return errorResponse(body.error());
+    auto token = requiredString(*body, {"refresh_token", "token"});
+    if (!token) return errorResponse(token.error());
+    return refreshResponse(auth_.refresh(*token));
+}
+
+void AuthController::refreshLater(const HttpRequest& req, Respond respond) {
+    auto body = parseObject(req.body);
+    if (!body) return respond(nullptr, errorResponse(body.error()));
+    auto token = requiredString(*body, {"refresh_token", "token"});
+    if (!token) return respond(nullptr, errorResponse(token.error()));
+    auth_.refreshLater(*token, [respond = std::move(respond)](
+                                   std::exception_ptr error,
+                                   std::optional<models::Result<models::TokenPair>> pair) {
+        if (error) return respond(error, {});
+        HttpResponse r;
+        try {
+            r = refreshResponse(*pair);
+        } catch (...) {
+            return respond(std::current_exception(), {});
+        }
+        respond(nullptr, std::move(r));
+    });
 }
 
 HttpResponse AuthController::logout(const HttpRequest& req) {

@@ -28,6 +28,9 @@ class AuthController {
     HttpResponse registerUser(const HttpRequest& req);
     HttpResponse login(const HttpRequest& req);
     HttpResponse refresh(const HttpRequest& req);
+    // refresh() answering through `respond` once the rotation committed, without this thread
+    // waiting for it (AuthService::refreshLater).
+    void refreshLater(const HttpRequest& req, Respond respond);
     HttpResponse logout(const HttpRequest& req);
     HttpResponse logoutAll(const HttpRequest& req, const AuthContext& ctx);
     // login()'s rules after parsing (also POST /oauth/token's password grant): the email's

@@ -4,6 +4,9 @@
 // interface; includes only common/ and verify/.
 #pragma once
 
+#include <exception>
+#include <functional>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +77,11 @@ struct HttpResponse {
         return *this;
     }
 };
+
+// How a handler that answers later gives its answer, once, from any thread: the response,
+// or (error not null) the exception it would have thrown, which is answered as a thrown one
+// is (e.g. DatabaseUnavailable: 503).
+using Respond = std::function<void(std::exception_ptr error, HttpResponse response)>;
 
 // The errors only the HTTP layer answers with (no service returns them): a method the
 // path does not allow (405) and a body over the limit (413). ErrorMapper maps them as it

@@ -137,12 +137,33 @@ HttpResponse Dispatcher::run(const Route& route, const HttpRequest& req,
         }
         const auto& handler = route.handler.handler();
         if (auto* h = std::get_if<PublicHandler>(&handler)) return (*h)(req);
+        if (std::holds_alternative<LaterHandler>(handler)) {
+            throw std::logic_error("a handler that answers later, run inline");
+        }
         // GuardedHandler puts the Bearer check, which sets it, first.
         if (!admitted.auth) throw std::logic_error("a Bearer handler without an AuthContext");
         return std::get<BearerHandler>(handler)(req, *admitted.auth);
     } catch (...) {
         return failure(route, req);
     }
+}
+
+void Dispatcher::runLater(const Route& route, const HttpRequest& req,
+                          middleware::Admitted& admitted,
+                          const controllers::Respond& respond) const {
+    std::optional<HttpResponse> now;
+    try {
+        if (auto refused =
+                middleware::admit(route.handler.admission(), Runs::OnWorker, req, admitted)) {
+            now = refusalOf(route, *refused);
+        } else {
+            std::get<LaterHandler>(route.handler.handler())(req, respond);
+            return;
+        }
+    } catch (...) {
+        now = failure(route, req);
+    }
+    respond(nullptr, std::move(*now));
 }
 
 HttpResponse Dispatcher::refusalOf(const Route& route, const controllers::Refusal& refusal) {
@@ -340,21 +361,43 @@ void Dispatcher::schedule(const Route& route, size_t index, HttpRequest req,
     WorkerPool& pool = hashing ? deps_.hashingPool : deps_.databasePool;
     const auto order = route.runsOn == RunsOn::HashingPoolDeferred ? WorkerPool::Order::Deferred
                                                                    : WorkerPool::Order::Normal;
-    auto job = [this, shared, req, admitted = std::move(admitted), &route, index, start,
-                back = turn.detach()]() mutable {
-        HttpResponse resp = run(route, req, admitted);  // never throws
+    // Built, counted and logged on the worker; only the write is the reactor's. Never
+    // throws: an exception escaping a worker would end the process.
+    auto post = [this, shared, index, start, back = turn.detach()](const HttpRequest& r,
+                                                                   HttpResponse resp) {
         try {
-            // Built, counted and logged here; only the write is the reactor's.
             back.post([shared, code = static_cast<Http::Code>(resp.status),
-                       body = std::move(resp.body), fields = prepare(req, index, resp, start)](
+                       body = std::move(resp.body), fields = prepare(r, index, resp, start)](
                           Turn& t) { t.answer(*shared, code, body, fields); });
         } catch (const std::exception& e) {
-            // An exception escaping a worker would end the process.
-            deps_.log->warn("response not sent rid={}: {}", req.requestId, logSafe(e.what()));
+            deps_.log->warn("response not sent rid={}: {}", r.requestId, logSafe(e.what()));
         }
     };
+    std::function<void()> job;
+    std::shared_ptr<const HttpRequest> request;  // a LaterHandler's, once req moved into it
+    if (std::holds_alternative<LaterHandler>(route.handler.handler())) {
+        // The answer may come from the thread that commits the rotation, after the job.
+        request = std::make_shared<const HttpRequest>(std::move(req));
+        job = [this, request, admitted = std::move(admitted), &route, post]() mutable {
+            runLater(route, *request, admitted,
+                     [this, request, &route, post](std::exception_ptr error, HttpResponse resp) {
+                         if (error) {
+                             try {
+                                 std::rethrow_exception(error);
+                             } catch (...) {
+                                 resp = failure(route, *request);
+                             }
+                         }
+                         post(*request, std::move(resp));
+                     });
+        };
+    } else {
+        job = [this, req, admitted = std::move(admitted), &route, post]() mutable {
+            post(req, run(route, req, admitted));  // run() never throws
+        };
+    }
     if (!pool.trySubmit(std::move(job), order)) {
-        send(*shared, req, index,
+        send(*shared, request ? *request : req, index,
              controllers::errorResponse(makeError(ErrorCode::Unavailable, "The server is busy", 1)),
              start, turn);
     }

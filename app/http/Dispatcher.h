@@ -99,6 +99,10 @@ class Dispatcher {
                      middleware::Admitted& admitted) const;
     // The answer to an exception a check or a handler threw (logged with the request id).
     HttpResponse failure(const Route& route, const HttpRequest& req) const;
+    // The route's worker checks, then its LaterHandler, which answers through `respond`
+    // (at once for a refusal or a thrown exception): the same error boundary as run().
+    void runLater(const Route& route, const HttpRequest& req, middleware::Admitted& admitted,
+                  const controllers::Respond& respond) const;
     // A refusal or failure of `route`, in its error envelope (Route::oauthErrors).
     static HttpResponse refusalOf(const Route& route, const controllers::Refusal& refusal);
     // The response's header fields; counts and logs the response (any thread).

@@ -28,6 +28,10 @@ using controllers::HttpResponse;
 
 using PublicHandler = std::function<HttpResponse(const HttpRequest&)>;
 using BearerHandler = std::function<HttpResponse(const HttpRequest&, const AuthContext&)>;
+// A public handler that answers through `respond`, possibly after it returned and from
+// another thread (a refresh joining SQLite's group commit: Database::writeTogetherLater).
+// On a worker pool only.
+using LaterHandler = std::function<void(const HttpRequest&, controllers::Respond respond)>;
 
 // Where a handler runs: on the reactor (fast, no database), or on one of the two
 // worker pools (database round trips; argon2id hashing). HashingPoolDeferred: on the
@@ -43,10 +47,13 @@ struct Role {
 // A handler and the checks that guard it.
 class GuardedHandler {
   public:
-    using Handler = std::variant<PublicHandler, BearerHandler>;
+    using Handler = std::variant<PublicHandler, BearerHandler, LaterHandler>;
 
     // A public handler; `checks` run before it.
     GuardedHandler(PublicHandler handler, middleware::AdmissionList checks = {})
+        : handler_(std::move(handler)), admission_(std::move(checks)) {}
+    // A public handler that answers later; `checks` run before it.
+    GuardedHandler(LaterHandler handler, middleware::AdmissionList checks = {})
         : handler_(std::move(handler)), admission_(std::move(checks)) {}
     // A Bearer handler: `bearer` runs first and gives it its AuthContext; then `checks`.
     GuardedHandler(BearerHandler handler, std::shared_ptr<const middleware::RequireBearer> bearer,

@@ -138,6 +138,14 @@ std::string Metrics::render() const {
          "certification).\n"
          "# TYPE authsvc_db_conflict_retries_total counter\n"
       << "authsvc_db_conflict_retries_total " << dbConflictRetries_ << "\n";
+    o << "# HELP authsvc_db_group_commits_total SQLite: transactions of the group commit "
+         "(writes of several requests in one COMMIT).\n"
+         "# TYPE authsvc_db_group_commits_total counter\n"
+      << "authsvc_db_group_commits_total " << dbGroupBatches_ << "\n"
+      << "# HELP authsvc_db_group_commit_writes_total SQLite: the writes those transactions held "
+         "(rotations, limit counts, queued mails).\n"
+         "# TYPE authsvc_db_group_commit_writes_total counter\n"
+      << "authsvc_db_group_commit_writes_total " << dbGroupWrites_ << "\n";
     return o.str();
 }
 

@@ -46,6 +46,11 @@ class Metrics {
     }
     // Database::conflictRetries() as last read (the caller reads it before render()).
     void dbConflictRetries(uint64_t n) { dbConflictRetries_ = n; }
+    // Database::groupCommits() as last read (the caller reads it before render()).
+    void dbGroupCommits(uint64_t batches, uint64_t writes) {
+        dbGroupBatches_ = batches;
+        dbGroupWrites_ = writes;
+    }
     std::string render() const;
 
     static constexpr std::array<double, 14> kBuckets = {
@@ -71,6 +76,8 @@ class Metrics {
     std::map<std::pair<std::string, std::string>, uint64_t> mail_;  // guarded by mailMu_
     std::atomic<int64_t> outboxQueued_{0}, outboxDead_{0};
     std::atomic<uint64_t> dbConflictRetries_{0};
+    std::atomic<uint64_t> dbGroupBatches_{0};
+    std::atomic<uint64_t> dbGroupWrites_{0};
 };
 
 }  // namespace authsvc::app
