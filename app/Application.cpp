@@ -446,9 +446,13 @@ int Application::serve(const sigset_t& signals) {
 
     // After each job: the rotations its jobs queued (Database::writeTogetherLater) commit
     // together once no job waits, or once the oldest waited kLaterWait behind other jobs.
+    // On SQLite the workers run at Priority::Batch, so that those jobs queue up on a core
+    // they share with a reactor; elsewhere nothing is grouped and they run as usual.
+    const auto dbPriority = p.db.dialect() == models::Dialect::Sqlite
+                                ? WorkerPool::Priority::Batch
+                                : WorkerPool::Priority::Normal;
     WorkerPool databasePool(
-        "db-worker", config_.server.workerThreads, 4096, WorkerPool::Priority::Batch,
-        [&db = p.db](bool drained) {
+        "db-worker", config_.server.workerThreads, 4096, dbPriority, [&db = p.db](bool drained) {
             db.drainTogether(drained ? std::chrono::steady_clock::duration{} : kLaterWait);
         });
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a

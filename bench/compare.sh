@@ -161,7 +161,7 @@ run_one() {
       local db="$dir/authsvc.db" kind=sqlite
       [ "$scenario" = refresh-pg ] && { db=$PG_DSN; kind=postgresql; }
       [ "$scenario" = refresh-mysql ] && { db=$MY_DSN; kind=mysql; }
-      env "${env[@]}" "$build/bench_seed" "$kind" "$db" 80000 "$dir/tokens.txt" "$BENCH_EMAIL" \
+      env "${env[@]}" "$build/bench_seed" "$kind" "$db" 150000 "$dir/tokens.txt" "$BENCH_EMAIL" \
         >/dev/null 2>&1 || die "seeding failed ($scenario $side)"
       if [ "$scenario" = refresh-shuffled ]; then
         shuf --random-source=<(yes authsvc) "$dir/tokens.txt" >"$dir/tokens.shuffled"
