@@ -265,7 +265,11 @@ void Database::leadOneBatch(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     for (GroupJob* j : later) {
         std::unique_ptr<GroupJob> owned(j);
-        owned->then(owned->error);
+        try {
+            owned->then(owned->error);
+        } catch (...) {
+            // then must not throw; if it did, the other jobs' then still run.
+        }
     }
     lock.lock();
 }

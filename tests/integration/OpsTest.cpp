@@ -153,5 +153,26 @@ TEST_F(OpsTest, MetricsCountersIncrease) {
     EXPECT_GE(count(), before + 5);
 }
 
+// On SQLite every rotation over HTTP goes through the group commit (answered later, from
+// the thread that committed it), and /metrics counts its transactions and writes.
+TEST_F(OpsTest, RefreshesOnSqliteAreCountedInTheGroupCommitsTransactions) {
+    if (serverDbMode()) GTEST_SKIP() << "SQLite's group commit";
+    auto value = [&](const char* name) {
+        return maxValueWith(parseMetrics(client->get("/metrics").body, nullptr), {name});
+    };
+    ASSERT_EQ(registerUser(*client, "group@example.com", "group-password-1").status, 201);
+    Tokens t = login(*client, "group@example.com", "group-password-1");
+    const double commits = value("authsvc_db_group_commits_total");
+    const double writes = value("authsvc_db_group_commit_writes_total");
+    ASSERT_GE(commits, 0) << "the metric is missing";
+    for (int i = 0; i < 3; ++i) {
+        auto r = refresh(*client, t.refresh);
+        ASSERT_EQ(r.status, 200) << r.body;
+        t.refresh = json::parse(r.body)["refresh_token"];
+    }
+    EXPECT_GE(value("authsvc_db_group_commit_writes_total"), writes + 3);
+    EXPECT_GE(value("authsvc_db_group_commits_total"), commits + 1);
+}
+
 }  // namespace
 }  // namespace it
