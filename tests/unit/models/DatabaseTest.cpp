@@ -406,8 +406,8 @@ TEST_F(DatabaseTest, AFullGroupOfLaterWritesCommitsWithoutADrain) {
     size_t done = 0;
     for (size_t i = 0; i < Database::kMaxGroup; ++i) {
         db->writeTogetherLater(
-            [i](Connection& c) {
-                c.session() << "INSERT INTO names (name) VALUES (:n)", soci::use(std::to_string(i));
+            [name = std::to_string(i)](Connection& c) {
+                c.session() << "INSERT INTO names (name) VALUES (:n)", soci::use(name);
             },
             [&](std::exception_ptr e) { done += e ? 0 : 1; });
     }
