@@ -16,6 +16,7 @@
 #include "app/Routes.h"
 #include "app/http/HttpServer.h"
 #include "app/observability/Metrics.h"
+#include "app/scheduling/DatabasePool.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
 #include "common/JsonText.h"
@@ -50,10 +51,6 @@
 namespace authsvc::app {
 
 namespace {
-
-// How long a rotation queued by a database worker (Database::writeTogetherLater) waits for
-// its commit while other jobs keep the pool busy.
-constexpr std::chrono::milliseconds kLaterWait{1};
 
 models::DatabaseSettings databaseSettings(const DatabaseConfig& c) {
     models::DatabaseSettings s;
@@ -444,17 +441,9 @@ int Application::serve(const sigset_t& signals) {
         }
     }
 
-    // After each job: the rotations its jobs queued (Database::writeTogetherLater) commit
-    // together once no job waits, or once the oldest waited kLaterWait behind other jobs.
-    // On SQLite the workers run at Priority::Batch, so that those jobs queue up on a core
-    // they share with a reactor; elsewhere nothing is grouped and they run as usual.
-    const auto dbPriority = p.db.dialect() == models::Dialect::Sqlite
-                                ? WorkerPool::Priority::Batch
-                                : WorkerPool::Priority::Normal;
-    WorkerPool databasePool(
-        "db-worker", config_.server.workerThreads, 4096, dbPriority, [&db = p.db](bool drained) {
-            db.drainTogether(drained ? std::chrono::steady_clock::duration{} : kLaterWait);
-        });
+    // SCHED_BATCH and the group commit's drain after each job on SQLite (DatabasePool.h).
+    std::unique_ptr<WorkerPool> databasePool =
+        makeDatabasePool(p.db, "db-worker", config_.server.workerThreads, 4096);
     // Background priority, and SCHED_IDLE while the reactors are busy (HashingGovernor): a
     // login storm must not slow token verification (README, deployment).
     WorkerPool hashingPool("hash-worker", config_.auth.hashThreads, 1024,
@@ -464,7 +453,7 @@ int Application::serve(const sigset_t& signals) {
     governor.start();
     auto dispatcher = std::make_shared<Dispatcher>(
         std::move(routes),
-        DispatcherDeps{p.metrics, logging_.logger, databasePool, hashingPool,
+        DispatcherDeps{p.metrics, logging_.logger, *databasePool, hashingPool,
                        [&reactors] { reactors.addCurrentThread(); }, trustedProxies});
     ServerOptions serverOptions;
     serverOptions.host = config_.server.host;
@@ -502,7 +491,7 @@ int Application::serve(const sigset_t& signals) {
     if (keyPoller_) keyPoller_->stop();
     governor.stop();
     hashingPool.stop();
-    databasePool.stop();
+    databasePool->stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let reactors flush
     server.stop();
     log.info("stopped");

@@ -54,6 +54,7 @@
 #include "app/http/ProtocolHandler.h"
 #include "app/http/RequestFramer.h"
 #include "app/observability/Metrics.h"
+#include "app/scheduling/DatabasePool.h"
 #include "app/scheduling/HashingGovernor.h"
 #include "app/scheduling/WorkerPool.h"
 #include "controllers/AdminController.h"
@@ -72,7 +73,7 @@ using Clock = std::chrono::steady_clock;
 
 // Far beyond any answer's time on a loaded machine; an input that needs longer hangs.
 constexpr auto kPatience = std::chrono::seconds(20);
-constexpr int64_t kMaxBodyBytes = 256;  // the smallest server.max_body_bytes: 413s are near
+constexpr int64_t kMaxBodyBytes = 256;    // the smallest server.max_body_bytes: 413s are near
 constexpr size_t kMaxHeaderBytes = 1024;  // the smallest server.max_header_bytes: 431s too
 
 [[noreturn]] void fail(const char* what, const std::string& out) {
@@ -127,7 +128,9 @@ struct HttpWorld {
     middleware::TrustedProxies trustedProxies;
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_mt>());
-    app::WorkerPool databasePool{"fuzz-db", 1, 64};
+    // As the server wires it (on SQLite: refreshes answer once the pool drains).
+    std::unique_ptr<app::WorkerPool> databasePool =
+        app::makeDatabasePool(*service.db, "fuzz-db", 1, 64);
     app::WorkerPool hashingPool{"fuzz-hash", 1, 64};
     app::ReactorThreads reactors;
     app::ServerSettings settings = serverSettings();
@@ -146,7 +149,7 @@ struct HttpWorld {
         dispatcher = std::make_shared<app::Dispatcher>(
             app::routeTable(paths, checks, *service.authController, *service.userController,
                             *service.accountController, ops, keysController, adminController),
-            app::DispatcherDeps{metrics, log, databasePool, hashingPool,
+            app::DispatcherDeps{metrics, log, *databasePool, hashingPool,
                                 [this] { reactors.addCurrentThread(); }, trustedProxies});
         // As ConnectionServer::start sets up each reactor thread's handler and transport.
         auto handler = std::make_shared<app::RequestHandler>(dispatcher);
@@ -162,7 +165,7 @@ struct HttpWorld {
         reactor->shutdown();
         reactorThread.join();
         hashingPool.stop();
-        databasePool.stop();
+        databasePool->stop();
     }
 };
 
