@@ -236,7 +236,7 @@ void Database::runTogether(GroupJob& job) {
         leadOneBatch(lock);
     }
     // Jobs of writeTogetherLater() queued meanwhile have no thread waiting for them.
-    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
+    leadWhileQueued(lock);
     lock.unlock();
     if (job.error) std::rethrow_exception(job.error);
 }
@@ -274,6 +274,10 @@ void Database::leadOneBatch(std::unique_lock<std::mutex>& lock) {
     lock.lock();
 }
 
+void Database::leadWhileQueued(std::unique_lock<std::mutex>& lock) {
+    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
+}
+
 void Database::writeTogetherLater(std::function<void(Connection&)> f,
                                   std::function<void(std::exception_ptr)> then) {
     if (settings_.dialect != Dialect::Sqlite) {
@@ -292,7 +296,7 @@ void Database::writeTogetherLater(std::function<void(Connection&)> f,
     std::unique_lock<std::mutex> lock(groupMu_);
     groupQueue_.push_back(job.release());
     if (groupQueue_.size() < kMaxGroup) return;
-    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
+    leadWhileQueued(lock);
 }
 
 void Database::drainTogether(std::chrono::steady_clock::duration olderThan) {
@@ -302,7 +306,7 @@ void Database::drainTogether(std::chrono::steady_clock::duration olderThan) {
         std::chrono::steady_clock::now() - groupQueue_.front()->queuedAt < olderThan) {
         return;
     }
-    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
+    leadWhileQueued(lock);
 }
 
 void Database::runBatch(const std::vector<GroupJob*>& batch) {
@@ -392,7 +396,7 @@ Database::CheckpointResult Database::checkpoint(int64_t completeAt) {
     groupRunning_ = false;
     groupCv_.notify_all();
     // Jobs of writeTogetherLater() queued meanwhile have no thread waiting for them.
-    while (!groupQueue_.empty() && !groupRunning_ && !checkpointWaiting_) leadOneBatch(lock);
+    leadWhileQueued(lock);
     lock.unlock();
     if (error) std::rethrow_exception(error);
     return result;

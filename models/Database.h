@@ -264,6 +264,10 @@ class Database {
     // runs it, marks its waiting jobs done, lets the next batch start, then runs the
     // batch's `then`s (without the lock) and takes the lock again.
     void leadOneBatch(std::unique_lock<std::mutex>& lock);
+    // With groupMu_ held: runs batches while jobs wait and neither another batch nor the
+    // checkpoint runs (whichever does then runs them): the jobs of writeTogetherLater()
+    // have no thread of their own waiting for them.
+    void leadWhileQueued(std::unique_lock<std::mutex>& lock);
     // Runs a batch in one transaction; never throws (errors go to the jobs).
     void runBatch(const std::vector<GroupJob*>& batch);
     CheckpointResult checkpointNow();
